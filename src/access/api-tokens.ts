@@ -1,0 +1,117 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import { TrustplaneError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Random } from '../core/random.ts';
+import { isRole, type Role } from '../core/roles.ts';
+import type { EventInput } from '../pki/records.types.ts';
+
+/** An API bearer token as stored: only its SHA-256, with owner, role, expiry (DESIGN rule 3). */
+export interface ApiTokenRecord {
+  id: string;
+  tokenHash: Uint8Array;
+  role: Role;
+  owner: string;
+  /** for `factory`: the product SKUs it may enroll for */
+  products: string[];
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface ApiTokenStore {
+  findTokenByHash(hash: Uint8Array): Promise<ApiTokenRecord | undefined>;
+  listTokens(): Promise<ApiTokenRecord[]>;
+  insertToken(record: ApiTokenRecord, event: EventInput): Promise<void>;
+  /** false when no such live token */
+  revokeToken(id: string, at: Date, event: EventInput): Promise<boolean>;
+}
+
+export interface TokenPolicy {
+  maxTtlSeconds: number;
+}
+
+export const defaultTokenPolicy: TokenPolicy = { maxTtlSeconds: 12 * 3600 };
+
+const PREFIX = 'tp_';
+
+export function hashToken(secret: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(secret, 'utf8').digest());
+}
+
+export class ApiTokens {
+  readonly #store: ApiTokenStore;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #policy: TokenPolicy;
+
+  constructor(store: ApiTokenStore, clock: Clock, random: Random, policy: TokenPolicy) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#random = random;
+    this.#policy = policy;
+  }
+
+  async create(args: { role: unknown; owner: unknown; ttlSeconds: unknown; products?: unknown }, createdBy: string): Promise<{ record: ApiTokenRecord; secret: string }> {
+    if (!isRole(args.role)) throw new TrustplaneError('VALIDATION_FAILED', 'role must be admin, operator, factory or auditor', { details: { field: 'role' } });
+    if (typeof args.owner !== 'string' || args.owner.trim() === '' || args.owner.length > 200) {
+      throw new TrustplaneError('VALIDATION_FAILED', 'owner must name a person or system (1-200 characters)', { details: { field: 'owner' } });
+    }
+    if (typeof args.ttlSeconds !== 'number' || !Number.isInteger(args.ttlSeconds) || args.ttlSeconds < 60) {
+      throw new TrustplaneError('VALIDATION_FAILED', 'ttlSeconds must be an integer of at least 60', { details: { field: 'ttlSeconds' } });
+    }
+    if (args.ttlSeconds > this.#policy.maxTtlSeconds) {
+      throw new TrustplaneError('TOKEN_TTL_TOO_LONG', `tokens live at most ${this.#policy.maxTtlSeconds} s`);
+    }
+    const products = args.products === undefined ? [] : args.products;
+    if (!Array.isArray(products) || products.some((p) => typeof p !== 'string')) {
+      throw new TrustplaneError('VALIDATION_FAILED', 'products must be a list of SKUs', { details: { field: 'products' } });
+    }
+    if (args.role === 'factory' && products.length === 0) {
+      throw new TrustplaneError('VALIDATION_FAILED', 'a factory token must name the products it may enroll for', { details: { field: 'products' } });
+    }
+    const now = this.#clock.now();
+    const secret = PREFIX + Buffer.from(this.#random.bytes(32)).toString('base64url');
+    const record: ApiTokenRecord = {
+      id: newId('tok', this.#random),
+      tokenHash: hashToken(secret),
+      role: args.role,
+      owner: args.owner,
+      products: products as string[],
+      createdBy,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + args.ttlSeconds * 1000),
+      revokedAt: null,
+    };
+    await this.#store.insertToken(record, {
+      actor: createdBy,
+      action: 'token.created',
+      subjectType: 'token',
+      subjectId: record.id,
+      details: { role: record.role, owner: record.owner, products: record.products, expiresAt: record.expiresAt.toISOString() },
+    });
+    return { record, secret };
+  }
+
+  /** Authenticates a bearer secret. Fail closed: anything unproven is refused with its reason. */
+  async authenticate(secret: string | undefined): Promise<ApiTokenRecord> {
+    if (!secret) throw new TrustplaneError('TOKEN_MISSING');
+    if (!secret.startsWith(PREFIX) || secret.length > 200) throw new TrustplaneError('TOKEN_INVALID');
+    const hash = hashToken(secret);
+    const record = await this.#store.findTokenByHash(hash);
+    if (!record || !timingSafeEqual(Buffer.from(record.tokenHash), Buffer.from(hash))) throw new TrustplaneError('TOKEN_INVALID');
+    if (record.revokedAt) throw new TrustplaneError('TOKEN_REVOKED');
+    if (this.#clock.now().getTime() >= record.expiresAt.getTime()) throw new TrustplaneError('TOKEN_EXPIRED');
+    return record;
+  }
+
+  list(): Promise<ApiTokenRecord[]> {
+    return this.#store.listTokens();
+  }
+
+  async revoke(id: string, actor: string): Promise<void> {
+    const ok = await this.#store.revokeToken(id, this.#clock.now(), { actor, action: 'token.revoked', subjectType: 'token', subjectId: id, details: {} });
+    if (!ok) throw new TrustplaneError('NOT_FOUND', 'no such live token');
+  }
+}

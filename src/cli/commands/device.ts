@@ -1,0 +1,113 @@
+import { Option, type Command } from 'commander';
+import { deviceStates } from '../../core/lifecycle.ts';
+import { operatorRevocationReasons } from '../../core/revocation-reason.ts';
+import { apiPath, type ApiClient } from '../api-client.ts';
+import type { Device, LifecycleEvent, Page } from '../api.types.ts';
+import { clientFor } from '../connection.ts';
+import { formatTable, print, printJson } from '../output.ts';
+import { registerCertificateCommands } from './device-certificate.ts';
+import { registerImportCommand } from './device-import.ts';
+import { deviceColumns, eventColumns, formatDevice } from './device-views.ts';
+
+interface DeviceOptions {
+  product: string;
+  serial: string;
+  json?: boolean;
+}
+
+export function registerDeviceCommands(program: Command): void {
+  const device = program.command('device').description('register, enroll and manage the lifecycle of devices');
+
+  withDevice(device.command('register').description('register a device before it enrolls'))
+    .option('--hardware-id <id>', 'hardware identifier (e.g. MAC, chip id)')
+    .action(async (o: DeviceOptions & { hardwareId?: string }, cmd: Command) => {
+      const body = o.hardwareId === undefined ? { serial: o.serial } : { serial: o.serial, hardwareId: o.hardwareId };
+      const created = await (await clientFor(cmd)).postJson<Device>(apiPath`/v1/products/${o.product}/devices`, body);
+      printDeviceChange(created, o.json);
+    });
+
+  registerImportCommand(device);
+  registerCertificateCommands(device);
+
+  for (const [transition, description] of [
+    ['suspend', 'suspend a device (its certificate goes on hold)'],
+    ['reinstate', 'reinstate a suspended device'],
+    ['decommission', 'retire a device for good'],
+  ] as const) {
+    withDevice(device.command(transition).description(description)).action(async (o: DeviceOptions, cmd: Command) => {
+      const path = apiPath`/v1/products/${o.product}/devices/${o.serial}/${transition}`;
+      printDeviceChange(await (await clientFor(cmd)).postJson<Device>(path, {}), o.json);
+    });
+  }
+
+  withDevice(device.command('revoke').description("revoke a device's certificate"))
+    .addOption(
+      new Option('--reason <reason>', 'RFC 5280 revocation reason')
+        .choices(operatorRevocationReasons)
+        .makeOptionMandatory(),
+    )
+    .action(async (o: DeviceOptions & { reason: string }, cmd: Command) => {
+      const path = apiPath`/v1/products/${o.product}/devices/${o.serial}/revoke`;
+      printDeviceChange(await (await clientFor(cmd)).postJson<Device>(path, { reason: o.reason }), o.json);
+    });
+
+  withDevice(device.command('show').description('show a device and its certificates')).action(
+    async (o: DeviceOptions, cmd: Command) => {
+      const found = await (
+        await clientFor(cmd)
+      ).getJson<Device>(apiPath`/v1/products/${o.product}/devices/${o.serial}`);
+      if (o.json === true) printJson(found);
+      else print(formatDevice(found));
+    },
+  );
+
+  withDevice(device.command('history').description("a device's lifecycle events")).action(
+    async (o: DeviceOptions, cmd: Command) => {
+      const path = apiPath`/v1/products/${o.product}/devices/${o.serial}/history`;
+      const page = await (await clientFor(cmd)).getJson<Page<LifecycleEvent>>(path);
+      if (o.json === true) printJson(page);
+      else print(formatTable(page.items, eventColumns));
+    },
+  );
+
+  device
+    .command('list')
+    .description("list a product's devices (all pages)")
+    .requiredOption('--product <sku>', 'product SKU')
+    .addOption(new Option('--state <state>', 'only devices in this state').choices(deviceStates))
+    .option('--json', 'print the JSON answer (all pages merged into one items list)')
+    .action(async (o: { product: string; state?: string; json?: boolean }, cmd: Command) => {
+      const items = await listAllDevices(await clientFor(cmd), o.product, o.state);
+      if (o.json === true) printJson({ items });
+      else print(formatTable(items, deviceColumns));
+    });
+}
+
+function withDevice(cmd: Command): Command {
+  return cmd
+    .requiredOption('--product <sku>', 'product SKU')
+    .requiredOption('--serial <serial>', 'device serial')
+    .option('--json', 'print the raw JSON answer');
+}
+
+function printDeviceChange(d: Device, json: boolean | undefined): void {
+  if (json === true) printJson(d);
+  else print(`${d.product} ${d.serial}: ${d.state}`);
+}
+
+/** Follows `next` to the last page; `next` is the `after` cursor (docs/design/api.md). */
+export async function listAllDevices(client: ApiClient, sku: string, state: string | undefined): Promise<Device[]> {
+  const items: Device[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const query = new URLSearchParams();
+    if (state !== undefined) query.set('state', state);
+    if (after !== undefined) query.set('after', after);
+    const suffix = query.size === 0 ? '' : `?${query.toString()}`;
+    const page = await client.getJson<Page<Device>>(apiPath`/v1/products/${sku}/devices` + suffix);
+    items.push(...page.items);
+    // Stop on a missing cursor, an empty page, or a cursor that does not move (a server bug would loop forever).
+    if (page.next === undefined || page.next === '' || page.items.length === 0 || page.next === after) return items;
+    after = page.next;
+  }
+}

@@ -1,0 +1,73 @@
+import { CsvError, parse } from 'csv-parse/sync';
+
+/** One device row of an import file; `line` is the 1-based line in the file, for messages. */
+export interface DeviceCsvRow {
+  readonly line: number;
+  readonly serial: string;
+  readonly hardwareId?: string;
+}
+
+export type DeviceCsvResult =
+  | { readonly ok: true; readonly rows: readonly DeviceCsvRow[] }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+interface ParsedRecord {
+  readonly record: string[];
+  readonly info: { readonly lines: number };
+}
+
+const serialColumn = 'serial';
+const hardwareIdColumns = ['hardware_id', 'hardwareid'];
+
+/**
+ * Validates a whole factory CSV before anything is sent: a header row naming `serial` and
+ * optionally `hardware_id` (or `hardwareId`); other columns are ignored. Every problem is
+ * reported with its line, so one pass fixes the file. The file is operator input, not trusted.
+ */
+export function parseDeviceCsv(text: string): DeviceCsvResult {
+  let records: ParsedRecord[];
+  try {
+    // With `info: true` csv-parse yields { record, info } per row; its typings do not model that option.
+    records = parse(text, {
+      info: true,
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+    }) as unknown as ParsedRecord[];
+  } catch (e) {
+    if (e instanceof CsvError) return { ok: false, problems: [`line ${String(e.lines)}: ${e.message}`] };
+    throw e;
+  }
+  const [header, ...body] = records;
+  if (header === undefined) return { ok: false, problems: ['the file is empty; expected a header row with "serial"'] };
+
+  const names = header.record.map((n) => n.toLowerCase());
+  const serialAt = names.indexOf(serialColumn);
+  const hardwareIdAt = names.findIndex((n) => hardwareIdColumns.includes(n));
+  if (serialAt < 0) {
+    return { ok: false, problems: [`line ${header.info.lines}: the header has no "serial" column`] };
+  }
+  if (body.length === 0) return { ok: false, problems: ['the file has a header but no device rows'] };
+
+  const problems: string[] = [];
+  const rows: DeviceCsvRow[] = [];
+  const firstLineOf = new Map<string, number>();
+  for (const { record, info } of body) {
+    const line = info.lines;
+    const serial = record[serialAt] ?? '';
+    if (serial === '') {
+      problems.push(`line ${line}: empty serial`);
+      continue;
+    }
+    const earlier = firstLineOf.get(serial);
+    if (earlier !== undefined) {
+      problems.push(`line ${line}: duplicate serial "${serial}" (first on line ${earlier})`);
+      continue;
+    }
+    firstLineOf.set(serial, line);
+    const hardwareId = hardwareIdAt < 0 ? '' : (record[hardwareIdAt] ?? '');
+    rows.push(hardwareId === '' ? { line, serial } : { line, serial, hardwareId });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, rows };
+}

@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, exitCodes } from './cli-error.ts';
+import { registerCaCommands } from './commands/ca.ts';
+import { registerDeviceCommands } from './commands/device.ts';
+import { registerProductCommands } from './commands/product.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerTokenCommands } from './commands/token.ts';
+import { defaultServerUrl } from './connection.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('trustplane')
+    .description('trustplane device-trust control plane: server and command-line client')
+    .version('0.1.0')
+    // Set before subcommands are added: they inherit it, so a usage error throws instead of exiting.
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
+    .option('--url <url>', `server URL (env TRUSTPLANE_URL; default ${defaultServerUrl})`)
+    .option('--token <token>', 'API token (env TRUSTPLANE_TOKEN; default: <home>/admin-token)')
+    .option('--home <dir>', 'trustplane home directory (env TRUSTPLANE_HOME; default ./.trustplane)');
+  registerServeCommand(program);
+  registerProductCommands(program);
+  registerDeviceCommands(program);
+  registerCaCommands(program);
+  registerTokenCommands(program);
+  return program;
+}
+
+/**
+ * Runs one CLI invocation and returns its exit code (docs/reference/cli.md "Exit codes"):
+ * 0 done, 1 usage, 2 refused by the server, 3 server unreachable.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return exitCodes.ok;
+  } catch (e) {
+    // Commander has already printed its own message (or the help) on the right stream.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    if (e instanceof CliError) {
+      process.stderr.write([`error: ${e.message}`, ...e.notes].join('\n') + '\n');
+      return e.exitCode;
+    }
+    process.stderr.write(`error: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return exitCodes.usage;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The one catalog of error codes. Each code has its HTTP status and a safe, fixed title;
+ * adapters translate codes into their protocol's own form (problem+json, OCSP status, exit code).
+ * docs/reference/errors.md is checked against this table by a test.
+ */
+export const errorCatalog = {
+  // request shape
+  BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, title: 'A field of the request is invalid' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported' },
+  NOT_FOUND: { status: 404, title: 'No such resource' },
+  // authentication and authorisation
+  TOKEN_MISSING: { status: 401, title: 'A bearer token is required' },
+  TOKEN_INVALID: { status: 401, title: 'The bearer token is not valid' },
+  TOKEN_EXPIRED: { status: 401, title: 'The bearer token has expired' },
+  TOKEN_REVOKED: { status: 401, title: 'The bearer token has been revoked' },
+  TOKEN_TTL_TOO_LONG: { status: 422, title: 'The token lifetime exceeds the policy maximum' },
+  FORBIDDEN: { status: 403, title: 'The token does not grant this action' },
+  // products
+  PRODUCT_NOT_FOUND: { status: 404, title: 'No such product' },
+  PRODUCT_EXISTS: { status: 409, title: 'A product with this SKU already exists' },
+  PRODUCT_SUPPORT_ENDED: { status: 409, title: "The product's support period has ended" },
+  // devices and lifecycle
+  DEVICE_NOT_FOUND: { status: 404, title: 'No such device' },
+  DEVICE_EXISTS: { status: 409, title: 'A device with this serial already exists for the product' },
+  DEVICE_ALREADY_ENROLLED: { status: 409, title: 'The device is already enrolled; renew instead' },
+  DEVICE_NOT_ACTIVE: { status: 409, title: 'The device is not active' },
+  DEVICE_DECOMMISSIONED: { status: 409, title: 'The device is decommissioned' },
+  ILLEGAL_TRANSITION: { status: 409, title: 'The lifecycle does not allow this transition' },
+  // CSR and keys
+  CSR_MALFORMED: { status: 400, title: 'The CSR cannot be parsed' },
+  CSR_SIGNATURE_INVALID: { status: 400, title: 'The CSR signature does not verify (no proof of possession)' },
+  CSR_ALGORITHM_UNSUPPORTED: { status: 422, title: 'The CSR key or signature algorithm is not supported' },
+  KEY_ALGORITHM_MISMATCH: { status: 422, title: "The CSR key algorithm does not match the product's" },
+  KEY_BOUND_TO_OTHER_DEVICE: { status: 409, title: 'The public key is already bound to another device' },
+  KEY_REUSE_AFTER_REVOCATION: { status: 409, title: 'A revoked device must be re-provisioned with a new key' },
+  // revocation
+  REVOCATION_REASON_INVALID: { status: 400, title: 'Unknown RFC 5280 revocation reason' },
+  OCSP_MALFORMED_REQUEST: { status: 400, title: 'The OCSP request cannot be parsed' },
+  // service
+  SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;

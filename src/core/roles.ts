@@ -1,0 +1,27 @@
+/** Token roles and what each may do. Factory tokens are further limited to named products. */
+export const roles = ['admin', 'operator', 'factory', 'auditor'] as const;
+export type Role = (typeof roles)[number];
+
+export type Permission =
+  | 'product:write'
+  | 'product:read'
+  | 'device:write'
+  | 'device:enroll'
+  | 'device:read'
+  | 'token:write'
+  | 'token:read';
+
+const grants: Record<Role, readonly Permission[]> = {
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read'],
+  operator: ['product:read', 'device:write', 'device:enroll', 'device:read'],
+  factory: ['device:enroll'],
+  auditor: ['product:read', 'device:read', 'token:read'],
+};
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return grants[role].includes(permission);
+}
+
+export function isRole(s: unknown): s is Role {
+  return typeof s === 'string' && (roles as readonly string[]).includes(s);
+}

@@ -1,0 +1,20 @@
+import type { KeyAlgorithm, SignatureAlgorithm } from './key-algorithm.ts';
+
+/**
+ * The Signer port: whatever holds a private key (software key store, later PKCS#11) signs
+ * through this and never hands the key out.
+ */
+export interface Signer {
+  readonly keyId: string;
+  readonly algorithm: KeyAlgorithm;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  /** DER SubjectPublicKeyInfo of the key. */
+  readonly spki: Uint8Array;
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Where keys live. The software backend wraps them under a KEK; a PKCS#11 backend comes later. */
+export interface KeyStore {
+  generate(algorithm: KeyAlgorithm, purpose: string): Promise<Signer>;
+  signer(keyId: string): Promise<Signer>;
+}

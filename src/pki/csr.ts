@@ -1,0 +1,73 @@
+import { createHash, verify, type KeyObject } from 'node:crypto';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { TrustplaneError } from '../core/errors.ts';
+import { acceptedSignatureAlgorithms, keyAlgorithmOf, publicKeyFromSpki, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+
+/** Attacker-controlled input: a PKCS#10 request is refused beyond this size before parsing. */
+export const MAX_CSR_BYTES = 16 * 1024;
+
+/** What issuance takes from a CSR: the proven public key, nothing else (DESIGN rule 2). */
+export interface VerifiedCsr {
+  readonly spki: Uint8Array;
+  readonly spkiSha256: Uint8Array;
+  readonly publicKey: KeyObject;
+  readonly keyAlgorithm: KeyAlgorithm;
+}
+
+const PEM_CSR = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\s]+)-----END (NEW )?CERTIFICATE REQUEST-----/;
+
+/** Accepts PEM or base64 DER text (as EST sends it). */
+export function csrDerFromText(text: string): Uint8Array {
+  if (text.length > MAX_CSR_BYTES * 2) throw new TrustplaneError('CSR_MALFORMED', 'the CSR is too large');
+  const m = PEM_CSR.exec(text);
+  const b64 = (m ? (m[2] ?? '') : text).replace(/\s+/g, '');
+  if (b64.length === 0 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) throw new TrustplaneError('CSR_MALFORMED', 'the CSR is not PEM or base64');
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/**
+ * Parses a DER PKCS#10 request (RFC 2986) and checks its self-signature: the proof that the
+ * requester holds the private key. The signed bytes are the request's own encoding of
+ * certificationRequestInfo, sliced from the input, never a re-encoding.
+ */
+export function verifyCsr(der: Uint8Array): VerifiedCsr {
+  if (der.length > MAX_CSR_BYTES) throw new TrustplaneError('CSR_MALFORMED', 'the CSR is too large');
+  let req: CertificationRequest;
+  try {
+    req = AsnConvert.parse(der, CertificationRequest);
+  } catch (cause) {
+    throw new TrustplaneError('CSR_MALFORMED', 'the CSR is not a DER PKCS#10 request', { cause });
+  }
+  const info = req.certificationRequestInfoRaw;
+  if (!info || req.certificationRequestInfo.version !== 0) throw new TrustplaneError('CSR_MALFORMED', 'unsupported CSR version');
+  const spki = new Uint8Array(AsnConvert.serialize(req.certificationRequestInfo.subjectPKInfo));
+
+  let publicKey: KeyObject;
+  try {
+    publicKey = publicKeyFromSpki(spki);
+  } catch (cause) {
+    throw new TrustplaneError('CSR_ALGORITHM_UNSUPPORTED', 'the CSR public key cannot be read', { cause });
+  }
+  const keyAlgorithm = keyAlgorithmOf(publicKey);
+  if (!keyAlgorithm) throw new TrustplaneError('CSR_ALGORITHM_UNSUPPORTED', 'the CSR key algorithm or size is not supported');
+
+  const sigAlg = acceptedSignatureAlgorithms.get(req.signatureAlgorithm.algorithm);
+  if (!sigAlg) throw new TrustplaneError('CSR_ALGORITHM_UNSUPPORTED', 'the CSR signature algorithm is not supported');
+  let ok: boolean;
+  try {
+    const key = keyAlgorithm.startsWith('ecdsa') ? { key: publicKey, dsaEncoding: 'der' as const } : publicKey;
+    ok = verify(sigAlg.hash, new Uint8Array(info), key, new Uint8Array(req.signature));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new TrustplaneError('CSR_SIGNATURE_INVALID');
+  return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm };
+}
+
+export function sha256(b: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(b).digest());
+}
+
+export { SubjectPublicKeyInfo };

@@ -1,0 +1,121 @@
+import { TrustplaneError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { nextDeviceState, type DeviceTransition } from '../core/lifecycle.ts';
+import { revocationReasons, type RevocationReason } from '../core/revocation-reason.ts';
+import type { IdentityContext } from './identity-context.ts';
+import type { CertificateStatusUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
+import { actorName, type Actor, type DeviceRecord, type ProductRecord } from './records.types.ts';
+import { DEVICE_SERIAL_PATTERN, HARDWARE_ID_PATTERN, requireMatch } from './validation.ts';
+import type { RevocationPublisher } from './revocation.ts';
+
+export const MAX_IMPORT_ROWS = 1000;
+
+export interface DeviceRegistration {
+  serial: unknown;
+  hardwareId?: unknown;
+}
+
+/** Registers devices, all or none; a bad or duplicate row names its index. */
+export async function registerDevices(ctx: IdentityContext, product: ProductRecord, rows: DeviceRegistration[], actor: Actor): Promise<DeviceRecord[]> {
+  if (rows.length === 0 || rows.length > MAX_IMPORT_ROWS) {
+    throw new TrustplaneError('VALIDATION_FAILED', `an import holds 1 to ${MAX_IMPORT_ROWS} devices`);
+  }
+  const now = ctx.clock.now();
+  const seen = new Set<string>();
+  const devices = rows.map((row, i): DeviceRecord => {
+    try {
+      const serial = requireMatch('serial', row.serial, DEVICE_SERIAL_PATTERN, '1-64 characters of A-Z a-z 0-9 . _ -');
+      const hardwareId = row.hardwareId === undefined || row.hardwareId === null || row.hardwareId === '' ? null : requireMatch('hardwareId', row.hardwareId, HARDWARE_ID_PATTERN, '1-128 printable ASCII characters');
+      if (seen.has(serial)) throw new TrustplaneError('DEVICE_EXISTS', `serial ${serial} appears twice`);
+      seen.add(serial);
+      return { id: newId('dev', ctx.random), productId: product.id, serial, hardwareId, state: 'registered', currentCertificateSerial: null, createdAt: now, updatedAt: now };
+    } catch (e) {
+      if (e instanceof TrustplaneError && rows.length > 1) throw new TrustplaneError(e.code, `row ${i}: ${e.message}`, { details: { ...e.details, row: i } });
+      throw e;
+    }
+  });
+  return ctx.store.unitOfWork(async (uow) => {
+    const existing = await uow.lockDevices(devices.map((d) => ({ productId: product.id, serial: d.serial })));
+    if (existing.length > 0) {
+      const first = existing[0]!;
+      const row = devices.findIndex((d) => d.serial === first.serial);
+      throw new TrustplaneError('DEVICE_EXISTS', `serial ${first.serial} is already registered`, { details: { row, serial: first.serial } });
+    }
+    await uow.insertDevices(devices);
+    uow.recordEvents(
+      devices.map((d) => ({
+        actor: actorName(actor),
+        action: 'device.registered',
+        subjectType: 'device',
+        subjectId: d.id,
+        details: { product: product.sku, serial: d.serial, ...(d.hardwareId ? { hardwareId: d.hardwareId } : {}) },
+      })),
+    );
+    return devices;
+  }, { at: now });
+}
+
+/** A lifecycle change that touches certificates: suspend, reinstate, revoke, decommission. */
+export async function changeDeviceState(
+  ctx: IdentityContext,
+  publisher: RevocationPublisher,
+  product: ProductRecord,
+  serial: string,
+  change: { transition: Exclude<DeviceTransition, 'enroll' | 'renew'>; reason?: RevocationReason },
+  actor: Actor,
+): Promise<DeviceRecord> {
+  const now = ctx.clock.now();
+  const { device, revokedAny } = await ctx.store.unitOfWork(async (uow) => {
+    const [device] = await uow.lockDevices([{ productId: product.id, serial }]);
+    if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
+    const next = nextDeviceState(device.state, change.transition);
+    const updates = await certificateUpdates(uow, device, change, now);
+    if (change.transition === 'revoke' || change.transition === 'decommission') await uow.retireDeviceKeys(device.id, now);
+    await uow.updateCertificateStatuses(updates);
+    const updated: DeviceRecord = { ...device, state: next, updatedAt: now };
+    await uow.updateDevices([{ id: device.id, state: next, currentCertificateSerial: device.currentCertificateSerial, updatedAt: now }]);
+    uow.recordEvents([
+      {
+        actor: actorName(actor),
+        action: `device.${change.transition === 'decommission' ? 'decommissioned' : change.transition === 'reinstate' ? 'reinstated' : change.transition === 'suspend' ? 'suspended' : 'revoked'}`,
+        subjectType: 'device',
+        subjectId: device.id,
+        details: {
+          product: product.sku,
+          serial,
+          from: device.state,
+          to: next,
+          ...(change.reason ? { reason: change.reason } : {}),
+          certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
+        },
+      },
+    ]);
+    return { device: updated, revokedAny: updates.length > 0 };
+  }, { at: now });
+  // RFC 5280 §5: the CRL is re-issued on every change of revocation state, before we answer.
+  if (revokedAny) await publisher.publishCrl(product.issuingCaId);
+  return device;
+}
+
+async function certificateUpdates(
+  uow: IdentityUnitOfWork,
+  device: DeviceRecord,
+  change: { transition: Exclude<DeviceTransition, 'enroll' | 'renew'>; reason?: RevocationReason },
+  now: Date,
+): Promise<CertificateStatusUpdate[]> {
+  switch (change.transition) {
+    case 'suspend': // RFC 5280 §5.3.1 certificateHold
+      return (await uow.lockDeviceCertificates([device.id], ['good'])).map((c) => ({ serial: c.serial, status: 'hold', revocationReason: 'certificateHold', revokedAt: now }));
+    case 'reinstate': // removeFromCRL: the hold is lifted, the entry leaves the next CRL
+      return (await uow.lockDeviceCertificates([device.id], ['hold'])).map((c) => ({ serial: c.serial, status: 'good', revocationReason: null, revokedAt: null }));
+    case 'revoke': {
+      const reason = change.reason ?? 'unspecified';
+      return (await uow.lockDeviceCertificates([device.id], ['good', 'hold'])).map((c) => ({ serial: c.serial, status: 'revoked', revocationReason: reason, revokedAt: now }));
+    }
+    case 'decommission':
+      // DESIGN: decommissioning revokes every certificate with cessationOfOperation.
+      return (await uow.lockDeviceCertificates([device.id], ['good', 'hold'])).map((c) => ({ serial: c.serial, status: 'revoked', revocationReason: 'cessationOfOperation', revokedAt: now }));
+  }
+}
+
+export { revocationReasons };

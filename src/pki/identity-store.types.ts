@@ -1,0 +1,76 @@
+import type { DeviceState } from '../core/lifecycle.ts';
+import type {
+  CaRecord,
+  CertificateRecord,
+  CertificateStatus,
+  CrlRecord,
+  DeviceRecord,
+  EventInput,
+  EventRecord,
+  KeyBinding,
+  ProductRecord,
+} from './records.types.ts';
+import type { RevocationReason } from '../core/revocation-reason.ts';
+
+/** Reads the identity capability needs; store/ implements them for PGlite and PostgreSQL. */
+export interface IdentityReader {
+  findRootCa(): Promise<CaRecord | undefined>;
+  findCa(id: string): Promise<CaRecord | undefined>;
+  /** The newest delegated OCSP responder of an issuing CA (responders rotate). */
+  findCurrentOcspResponder(issuingCaId: string): Promise<CaRecord | undefined>;
+  findProductBySku(sku: string): Promise<ProductRecord | undefined>;
+  findProductById(id: string): Promise<ProductRecord | undefined>;
+  listProducts(): Promise<ProductRecord[]>;
+  findDevice(productId: string, serial: string): Promise<DeviceRecord | undefined>;
+  listDevices(productId: string, q: { state?: DeviceState; after?: string; limit: number }): Promise<DeviceRecord[]>;
+  listDeviceCertificates(deviceId: string): Promise<CertificateRecord[]>;
+  findCertificate(caId: string, serial: string): Promise<CertificateRecord | undefined>;
+  listRevokedCertificates(caId: string): Promise<CertificateRecord[]>;
+  findLatestCrl(caId: string): Promise<CrlRecord | undefined>;
+  listSubjectEvents(subjectType: string, subjectId: string): Promise<EventRecord[]>;
+}
+
+export interface DeviceUpdate {
+  id: string;
+  state: DeviceState;
+  currentCertificateSerial: string | null;
+  updatedAt: Date;
+}
+
+export interface CertificateStatusUpdate {
+  serial: string;
+  status: CertificateStatus;
+  revocationReason: RevocationReason | null;
+  revokedAt: Date | null;
+}
+
+/**
+ * One unit of work: every write and its events commit together or not at all (DESIGN rule 1).
+ * The store refuses to commit a unit of work that changed state without recording an event.
+ */
+export interface IdentityUnitOfWork {
+  insertCa(ca: CaRecord): Promise<void>;
+  insertProduct(p: ProductRecord): Promise<void>;
+  insertDevices(devices: DeviceRecord[]): Promise<void>;
+  /** Locks and returns the devices, in a stable order (no deadlocks between concurrent units). */
+  lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
+  updateDevices(updates: DeviceUpdate[]): Promise<void>;
+  findKeyBindings(spkiSha256: Uint8Array[]): Promise<KeyBinding[]>;
+  bindKeys(bindings: KeyBinding[]): Promise<void>;
+  retireDeviceKeys(deviceId: string, at: Date): Promise<void>;
+  insertCertificates(certs: CertificateRecord[]): Promise<void>;
+  /** Certificates of these devices whose status is one of `statuses`, locked. */
+  lockDeviceCertificates(deviceIds: string[], statuses: CertificateStatus[]): Promise<CertificateRecord[]>;
+  updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void>;
+  insertCrl(crl: CrlRecord): Promise<void>;
+  /** Queued; written with gap-free sequence numbers at the end of the unit of work. */
+  recordEvents(events: EventInput[]): void;
+}
+
+/**
+ * Inside a unit of work use only the `uow` handed in: on the embedded store a read through the
+ * store itself would wait for the connection the unit of work holds.
+ */
+export interface IdentityStore extends IdentityReader {
+  unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
+}

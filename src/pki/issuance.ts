@@ -1,0 +1,237 @@
+import { DAY_MS } from '../core/clock.ts';
+import { TrustplaneError } from '../core/errors.ts';
+import { randomCertificateSerial } from '../core/random.ts';
+import type { Signer } from '../crypto/signer.ts';
+import { keyIdentifierOf, signCertificate } from './certificate-builder.ts';
+import { subjectOf } from './ca-hierarchy.ts';
+import type { VerifiedCsr } from './csr.ts';
+import type { IdentityContext } from './identity-context.ts';
+import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
+import { decideIssuance, type IssuanceKind } from './issuance-plan.ts';
+import { buildName } from './names.ts';
+import { deviceExtensions, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
+import { deviceUrn } from './validation.ts';
+import type * as x509 from '@peculiar/asn1-x509';
+
+export interface IssuanceRequest {
+  kind: IssuanceKind;
+  product: ProductRecord;
+  serial: string;
+  csr: VerifiedCsr;
+  actor: Actor;
+}
+
+export interface IssuedCertificate {
+  certificate: CertificateRecord;
+  issuer: CaRecord;
+}
+
+interface Pending {
+  request: IssuanceRequest;
+  resolve: (r: IssuedCertificate) => void;
+  reject: (e: unknown) => void;
+}
+
+interface IssuerMaterial {
+  ca: CaRecord;
+  signer: Signer;
+  name: x509.Name;
+  keyId: Uint8Array;
+}
+
+const MAX_BATCH = 128;
+
+/**
+ * Issues device certificates. Concurrent requests are grouped into one unit of work (group
+ * commit): one lock query, one key-binding query and one insert per table for the whole batch.
+ * Each request is still decided on its own, and its state change and event commit together.
+ * If a batch fails as a whole, each request is retried alone so one fault cannot sink others.
+ */
+export class IssuancePipeline {
+  readonly #ctx: IdentityContext;
+  readonly #queue: Pending[] = [];
+  readonly #issuers = new Map<string, IssuerMaterial>();
+  #running = false;
+
+  constructor(ctx: IdentityContext) {
+    this.#ctx = ctx;
+  }
+
+  issue(request: IssuanceRequest): Promise<IssuedCertificate> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      if (!this.#running) {
+        this.#running = true;
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        try {
+          await this.#runBatch(batch);
+        } catch {
+          for (const p of batch) {
+            await this.#runBatch([p]).catch((e: unknown) => p.reject(e));
+          }
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #runBatch(batch: Pending[]): Promise<void> {
+    const now = this.#ctx.clock.now();
+    const settled: (() => void)[] = [];
+    const issuers = new Map<string, IssuerMaterial>();
+    for (const p of batch) issuers.set(p.request.product.issuingCaId, await this.#issuer(p.request.product.issuingCaId));
+    await this.#ctx.store.unitOfWork(async (uow) => {
+      const devices = await uow.lockDevices(batch.map((p) => ({ productId: p.request.product.id, serial: p.request.serial })));
+      const byKey = new Map(devices.map((d) => [`${d.productId}/${d.serial}`, d]));
+      const bindings = new Map((await uow.findKeyBindings(batch.map((p) => p.request.csr.spkiSha256))).map((b) => [hex(b.spkiSha256), b]));
+      const currentKeys = await this.#currentKeys(uow, devices.map((d) => d.id));
+
+      const certs: CertificateRecord[] = [];
+      const deviceUpdates = new Map<string, DeviceUpdate>();
+      const newBindings: KeyBinding[] = [];
+      const superseded: CertificateStatusUpdate[] = [];
+      const events: EventInput[] = [];
+      const signing: Promise<void>[] = [];
+
+      for (const p of batch) {
+        const { request } = p;
+        try {
+          const deviceKey = `${request.product.id}/${request.serial}`;
+          const decision = decideIssuance({
+            kind: request.kind,
+            product: request.product,
+            device: byKey.get(deviceKey),
+            csr: request.csr,
+            binding: bindings.get(hex(request.csr.spkiSha256)),
+            currentKeySha256: currentKeys.get(byKey.get(deviceKey)?.id ?? '')?.spkiSha256,
+            now,
+          });
+          const { device } = decision;
+          const issuer = issuers.get(request.product.issuingCaId)!;
+          const cert = this.#draft(request, issuer, device.id, now);
+          certs.push(cert);
+          signing.push(this.#sign(cert, request, issuer, now));
+          const previous = currentKeys.get(device.id);
+          if (previous && previous.status !== 'revoked' && previous.status !== 'superseded') {
+            superseded.push({ serial: previous.serial, status: 'superseded', revocationReason: 'superseded', revokedAt: now });
+          }
+          if (decision.bindKey) {
+            const binding = { spkiSha256: request.csr.spkiSha256, deviceId: device.id, retiredAt: null };
+            newBindings.push(binding);
+            bindings.set(hex(request.csr.spkiSha256), binding);
+          }
+          // Later requests in this batch for the same device see the new state.
+          const updated = { ...device, state: 'active' as const, currentCertificateSerial: cert.serial, updatedAt: now };
+          byKey.set(deviceKey, updated);
+          currentKeys.set(device.id, cert);
+          deviceUpdates.set(device.id, { id: device.id, state: 'active', currentCertificateSerial: cert.serial, updatedAt: now });
+          events.push({
+            actor: actorName(request.actor),
+            action: request.kind === 'enroll' ? (device.state === 'revoked' ? 'device.reprovisioned' : 'device.enrolled') : 'device.renewed',
+            subjectType: 'device',
+            subjectId: device.id,
+            details: {
+              product: request.product.sku,
+              serial: request.serial,
+              certificateSerial: cert.serial,
+              notAfter: cert.notAfter.toISOString(),
+              keyAlgorithm: request.csr.keyAlgorithm,
+              ...(request.kind === 'renew' ? { keyRotated: decision.keyRotated } : {}),
+              ...(previous && request.kind === 'renew' ? { supersedes: previous.serial } : {}),
+            },
+          });
+          settled.push(() => p.resolve({ certificate: cert, issuer: issuer.ca }));
+        } catch (e) {
+          if (!(e instanceof TrustplaneError)) throw e;
+          settled.push(() => p.reject(e));
+        }
+      }
+      await Promise.all(signing);
+      await uow.bindKeys(newBindings);
+      await uow.updateCertificateStatuses(superseded);
+      await uow.insertCertificates(certs);
+      await uow.updateDevices([...deviceUpdates.values()]);
+      uow.recordEvents(events);
+    }, { at: now });
+    for (const s of settled) s();
+  }
+
+  /** The newest certificate of each device (its current key, and what a renewal supersedes). */
+  async #currentKeys(uow: IdentityUnitOfWork, deviceIds: string[]): Promise<Map<string, CertificateRecord>> {
+    const out = new Map<string, CertificateRecord>();
+    for (const c of await uow.lockDeviceCertificates(deviceIds, ['good', 'hold'])) {
+      const seen = out.get(c.deviceId ?? '');
+      if (c.deviceId && (!seen || seen.issuedAt.getTime() < c.issuedAt.getTime())) out.set(c.deviceId, c);
+    }
+    return out;
+  }
+
+  #draft(request: IssuanceRequest, issuer: IssuerMaterial, deviceId: string, now: Date): CertificateRecord {
+    const serial = randomCertificateSerial(this.#ctx.random);
+    const { product } = request;
+    const notBefore = new Date(now.getTime() - this.#ctx.config.backdateSeconds * 1000);
+    // Never beyond the support period nor the issuing CA (RFC 5280 §6: a chain is only as valid as its shortest link).
+    const notAfter = new Date(Math.min(now.getTime() + product.certificateValidityDays * DAY_MS, product.supportUntil.getTime(), issuer.ca.notAfter.getTime()));
+    return {
+      serial: hex(serial),
+      caId: issuer.ca.id,
+      deviceId,
+      spkiSha256: request.csr.spkiSha256,
+      der: new Uint8Array(0),
+      notBefore,
+      notAfter,
+      status: 'good',
+      revocationReason: null,
+      revokedAt: null,
+      issuedAt: now,
+    };
+  }
+
+  async #sign(cert: CertificateRecord, request: IssuanceRequest, issuer: IssuerMaterial, now: Date): Promise<void> {
+    void now;
+    const { product, serial, csr } = request;
+    const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);
+    const keyUsage = csr.keyAlgorithm === 'rsa-3072' ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment : KeyUsageFlags.digitalSignature;
+    cert.der = await signCertificate(
+      {
+        serial: Buffer.from(cert.serial, 'hex'),
+        issuer: issuer.name,
+        // DESIGN rule 2: the subject comes from the registry, never from the CSR.
+        subject: buildName([
+          { type: 'organization', value: this.#ctx.config.organization },
+          { type: 'organizationalUnit', value: product.sku },
+          { type: 'serialNumber', value: serial, printable: true },
+          { type: 'commonName', value: serial },
+        ]),
+        notBefore: cert.notBefore,
+        notAfter: cert.notAfter,
+        spki: csr.spki,
+        extensions: deviceExtensions({ spki: csr.spki, issuerKeyId: issuer.keyId, deviceUrn: deviceUrn(product.sku, serial), keyUsageFlags: keyUsage, urls }),
+      },
+      issuer.signer,
+    );
+  }
+
+  async #issuer(caId: string): Promise<IssuerMaterial> {
+    const cached = this.#issuers.get(caId);
+    if (cached) return cached;
+    const ca = await this.#ctx.store.findCa(caId);
+    if (!ca) throw new Error(`issuing CA ${caId} is missing`);
+    const signer = await this.#ctx.keys.signer(ca.keyId);
+    const material = { ca, signer, name: subjectOf(ca.certificate), keyId: keyIdentifierOf(signer.spki) };
+    this.#issuers.set(caId, material);
+    return material;
+  }
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

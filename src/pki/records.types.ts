@@ -1,0 +1,99 @@
+import type { DeviceState } from '../core/lifecycle.ts';
+import type { RevocationReason } from '../core/revocation-reason.ts';
+import type { KeyAlgorithm } from '../crypto/key-algorithm.ts';
+
+export const craClasses = ['default', 'important-1', 'important-2', 'critical'] as const;
+export type CraClass = (typeof craClasses)[number];
+
+export interface ProductRecord {
+  id: string;
+  sku: string;
+  name: string;
+  craClass: CraClass;
+  /** The last instant of the support period (end of the given day, UTC). */
+  supportUntil: Date;
+  keyAlgorithm: KeyAlgorithm;
+  certificateValidityDays: number;
+  renewalWindowDays: number;
+  owner: string;
+  issuingCaId: string;
+  createdAt: Date;
+}
+
+export type CaKind = 'root' | 'issuing' | 'ocsp-responder';
+
+export interface CaRecord {
+  id: string;
+  kind: CaKind;
+  productId: string | null;
+  parentId: string | null;
+  keyId: string;
+  certificate: Uint8Array;
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  createdAt: Date;
+}
+
+export interface DeviceRecord {
+  id: string;
+  productId: string;
+  serial: string;
+  hardwareId: string | null;
+  state: DeviceState;
+  currentCertificateSerial: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type CertificateStatus = 'good' | 'hold' | 'revoked' | 'superseded';
+
+export interface CertificateRecord {
+  /** lower-case hex of the serial's 16 octets */
+  serial: string;
+  caId: string;
+  deviceId: string | null;
+  spkiSha256: Uint8Array;
+  der: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  status: CertificateStatus;
+  revocationReason: RevocationReason | null;
+  revokedAt: Date | null;
+  issuedAt: Date;
+}
+
+export interface KeyBinding {
+  spkiSha256: Uint8Array;
+  deviceId: string;
+  /** set when the device is revoked: the key may never be certified again */
+  retiredAt: Date | null;
+}
+
+export interface CrlRecord {
+  caId: string;
+  crlNumber: bigint;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  der: Uint8Array;
+}
+
+/** Who did it: a token's owner, or trustplane itself (start-up, schedules). */
+export type Actor = { kind: 'token'; tokenId: string; owner: string; role: string } | { kind: 'system'; name: string };
+
+export function actorName(a: Actor): string {
+  return a.kind === 'token' ? `${a.owner} (${a.role}, ${a.tokenId})` : `system:${a.name}`;
+}
+
+export interface EventInput {
+  actor: string;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  details: Record<string, unknown>;
+}
+
+export interface EventRecord extends EventInput {
+  seq: number;
+  at: Date;
+}

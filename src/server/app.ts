@@ -1,0 +1,51 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { errorHandler, sendProblem } from './problem.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { pkiRoutes } from './routes/pki.ts';
+import { productRoutes } from './routes/products.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import type { Trustplane } from './trustplane.ts';
+
+export interface AppOptions {
+  maxBodyBytes: number;
+  logLevel: string;
+  /** where logs go; stdout when absent */
+  logStream?: DestinationStream;
+}
+
+/** The HTTP surface: /v1 JSON API, plain-HTTP PKI publication, OpenAPI document. */
+export async function buildApp(tp: Trustplane, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: options.maxBodyBytes,
+    logger: {
+      level: options.logLevel,
+      // Bearer tokens never reach the logs.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  app.decorateRequest('principal', undefined);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'NOT_FOUND'));
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'trustplane', version: '0.1.0', description: 'Device identity lifecycle, CRL and OCSP. Errors are application/problem+json with a stable `code`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  productRoutes(app, tp);
+  deviceRoutes(app, tp);
+  tokenRoutes(app, tp);
+  pkiRoutes(app, tp);
+  return app;
+}

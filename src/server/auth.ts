@@ -1,0 +1,28 @@
+import type { FastifyRequest } from 'fastify';
+import type { ApiTokenRecord } from '../access/api-tokens.ts';
+import { TrustplaneError } from '../core/errors.ts';
+import { roleAllows, type Permission } from '../core/roles.ts';
+import type { Actor } from '../pki/records.types.ts';
+import type { Trustplane } from './trustplane.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: ApiTokenRecord | undefined;
+  }
+}
+
+/** Authenticates the bearer token and checks the permission; returns who is acting. */
+export async function authorise(tp: Trustplane, request: FastifyRequest, permission: Permission): Promise<{ token: ApiTokenRecord; actor: Actor }> {
+  const header = request.headers.authorization;
+  const m = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (header !== undefined && !m) throw new TrustplaneError('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+  const token = await tp.tokens.authenticate(m?.[1]);
+  request.principal = token;
+  if (!roleAllows(token.role, permission)) throw new TrustplaneError('FORBIDDEN', `the ${token.role} role may not do this`);
+  return { token, actor: { kind: 'token', tokenId: token.id, owner: token.owner, role: token.role } };
+}
+
+/** A factory token acts only for the products it names. */
+export function requireProductScope(token: ApiTokenRecord, sku: string): void {
+  if (token.role === 'factory' && !token.products.includes(sku)) throw new TrustplaneError('FORBIDDEN', `this token may not act for product ${sku}`);
+}

@@ -1,0 +1,66 @@
+import { isKeyAlgorithm, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+
+/** Server configuration: typed defaults merged once with the environment and flags, then frozen. */
+export interface ServerConfig {
+  home: string;
+  listenHost: string;
+  listenPort: number;
+  /** undefined: derived from the listening address */
+  publicUrl: string | undefined;
+  databaseUrl: string | undefined;
+  kekBase64: string | undefined;
+  organization: string;
+  rootKeyAlgorithm: KeyAlgorithm;
+  tokenMaxTtlSeconds: number;
+  crlValiditySeconds: number;
+  ocspValiditySeconds: number;
+  maxBodyBytes: number;
+  logLevel: string;
+}
+
+export const defaultConfig: ServerConfig = {
+  home: './.trustplane',
+  listenHost: '127.0.0.1',
+  listenPort: 8443,
+  publicUrl: undefined,
+  databaseUrl: undefined,
+  kekBase64: undefined,
+  organization: 'trustplane',
+  rootKeyAlgorithm: 'ecdsa-p384',
+  tokenMaxTtlSeconds: 12 * 3600,
+  crlValiditySeconds: 24 * 3600,
+  ocspValiditySeconds: 3600,
+  maxBodyBytes: 1024 * 1024,
+  logLevel: 'info',
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[2]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--listen must be HOST:PORT, got ${listen}`);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+export function loadConfig(flags: { home?: string | undefined; listen?: string | undefined; publicUrl?: string | undefined }, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
+  const listen = flags.listen ?? env.TRUSTPLANE_LISTEN;
+  const { host, port } = listen ? parseListen(listen) : { host: defaultConfig.listenHost, port: defaultConfig.listenPort };
+  const publicUrl = flags.publicUrl ?? env.TRUSTPLANE_PUBLIC_URL;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new ConfigError(`the public URL must be an http(s) URL, got ${publicUrl}`);
+  const rootKeyAlgorithm = env.TRUSTPLANE_ROOT_KEY_ALG ?? defaultConfig.rootKeyAlgorithm;
+  if (!isKeyAlgorithm(rootKeyAlgorithm)) throw new ConfigError(`TRUSTPLANE_ROOT_KEY_ALG: unknown algorithm ${rootKeyAlgorithm}`);
+  return Object.freeze({
+    ...defaultConfig,
+    home: flags.home ?? env.TRUSTPLANE_HOME ?? defaultConfig.home,
+    listenHost: host,
+    listenPort: port,
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL || undefined,
+    kekBase64: env.TRUSTPLANE_KEK || undefined,
+    rootKeyAlgorithm,
+    logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
+  });
+}

@@ -1,0 +1,29 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCatalog, TrustplaneError, type ErrorCode } from '../core/errors.ts';
+
+/** RFC 9457 problem details: a stable code, a safe message, never a cause or stack. */
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail?: string, extra?: Record<string, unknown>): FastifyReply {
+  const { status, title } = errorCatalog[code];
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `https://trustplane.dev/errors/${code}`, title, status, code, ...(detail && detail !== title ? { detail } : {}), ...extra });
+}
+
+/** Maps anything thrown in a route to a problem: client faults to 4xx, the rest to a 500 with no detail. */
+export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof TrustplaneError) {
+    if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
+    const row = error.details?.row;
+    return sendProblem(reply, error.code, error.message, row === undefined ? undefined : { details: { row } });
+  }
+  const fe = error as FastifyError;
+  if (fe.validation) return sendProblem(reply, 'VALIDATION_FAILED', `${fe.validationContext ?? 'body'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim());
+  const status = fe.statusCode ?? 500;
+  if (status === 413) return sendProblem(reply, 'BODY_TOO_LARGE');
+  if (status === 415) return sendProblem(reply, 'UNSUPPORTED_MEDIA_TYPE');
+  if (status === 404) return sendProblem(reply, 'NOT_FOUND');
+  if (status >= 400 && status < 500) return sendProblem(reply, 'BAD_REQUEST', fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? 'the body is not valid JSON' : undefined);
+  request.log.error({ err: error }, 'unexpected error');
+  return sendProblem(reply, 'INTERNAL');
+}

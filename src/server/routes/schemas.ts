@@ -1,0 +1,81 @@
+/** JSON Schemas of the /v1 API: validation on the way in, the OpenAPI document on the way out. */
+export const problem = {
+  type: 'object',
+  properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, code: { type: 'string' }, detail: { type: 'string' } },
+  required: ['title', 'status', 'code'],
+} as const;
+
+export const skuParams = { type: 'object', properties: { sku: { type: 'string', maxLength: 64 } }, required: ['sku'] } as const;
+export const deviceParams = {
+  type: 'object',
+  properties: { sku: { type: 'string', maxLength: 64 }, serial: { type: 'string', maxLength: 64 } },
+  required: ['sku', 'serial'],
+} as const;
+
+export const createProductBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sku', 'name', 'craClass', 'supportUntil'],
+  properties: {
+    sku: { type: 'string', maxLength: 64 },
+    name: { type: 'string', maxLength: 200 },
+    craClass: { type: 'string', enum: ['default', 'important-1', 'important-2', 'critical'] },
+    supportUntil: { type: 'string', format: 'date' },
+    keyAlgorithm: { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-3072', 'ml-dsa-65'] },
+    certificateValidityDays: { type: 'integer', minimum: 1, maximum: 3650 },
+    renewalWindowDays: { type: 'integer', minimum: 1 },
+    owner: { type: 'string', maxLength: 200 },
+  },
+} as const;
+
+export const registerDeviceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['serial'],
+  properties: { serial: { type: 'string', maxLength: 64 }, hardwareId: { type: 'string', maxLength: 128 } },
+} as const;
+
+export const importDevicesBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['devices'],
+  properties: { devices: { type: 'array', minItems: 1, maxItems: 1000, items: registerDeviceBody } },
+} as const;
+
+export const csrBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['csr'],
+  properties: { csr: { type: 'string', maxLength: 32768, description: 'PKCS#10 request, PEM' } },
+} as const;
+
+export const revokeBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string', description: 'RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn' } },
+} as const;
+
+export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export const createTokenBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['role', 'owner', 'ttlSeconds'],
+  properties: {
+    role: { type: 'string', enum: ['admin', 'operator', 'factory', 'auditor'] },
+    owner: { type: 'string', maxLength: 200 },
+    ttlSeconds: { type: 'integer', minimum: 60 },
+    products: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 100 },
+  },
+} as const;
+
+export const listDevicesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    state: { type: 'string', enum: ['registered', 'active', 'suspended', 'revoked', 'decommissioned'] },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    after: { type: 'string', maxLength: 64 },
+  },
+} as const;

@@ -1,0 +1,81 @@
+import { actorName } from '../pki/records.types.ts';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { loadKek, prepareHome, readTokenFile, writeTokenFile, type DataHome } from './home.ts';
+import { Trustplane } from './trustplane.ts';
+import { TrustplaneError } from '../core/errors.ts';
+
+const CRL_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
+
+/** `trustplane serve`: opens the store, creates the root of trust on first run, listens. */
+export async function runServe(flags: { home?: string | undefined; listen?: string | undefined; publicUrl?: string | undefined }): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(flags, process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const home = prepareHome(config.home);
+  const { kek, source } = loadKek(home, config.kekBase64);
+  const tp = await Trustplane.open({
+    database: config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: home.databaseDir },
+    kek,
+    identity: { organization: config.organization, rootKeyAlgorithm: config.rootKeyAlgorithm, crlValiditySeconds: config.crlValiditySeconds, ocspValiditySeconds: config.ocspValiditySeconds },
+    tokenPolicy: { maxTtlSeconds: config.tokenMaxTtlSeconds },
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+  });
+  const { rootCreated } = await tp.initialise();
+  const app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, logLevel: config.logLevel });
+  const address = await app.listen({ host: config.listenHost, port: config.listenPort });
+  if (!tp.publicUrl) tp.setPublicUrl(address);
+
+  const say = (s: string) => process.stderr.write(s + '\n');
+  say(`trustplane listening on ${address} (public URL ${tp.publicUrl})`);
+  say(`data home: ${home.dir} (${config.databaseUrl ? 'PostgreSQL via DATABASE_URL' : 'embedded PGlite'})`);
+  if (rootCreated) say(`created the root CA; CA keys are wrapped under the key-encryption key from ${source} — back it up`);
+  const bootstrap = await ensureBootstrapToken(tp, home);
+  if (bootstrap) say(`bootstrap admin token (expires ${bootstrap.toISOString()}) written to ${home.tokenFile}`);
+
+  const refresh = setInterval(() => {
+    void refreshCrls(tp).catch((err: unknown) => app.log.error({ err }, 'CRL refresh failed'));
+  }, CRL_REFRESH_INTERVAL_MS);
+  refresh.unref();
+
+  const stop = async () => {
+    clearInterval(refresh);
+    await app.close();
+    await tp.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+/** A short-lived admin token for the operator at the console; re-minted when the last one lapsed. */
+async function ensureBootstrapToken(tp: Trustplane, home: DataHome): Promise<Date | undefined> {
+  const existing = readTokenFile(home);
+  if (existing) {
+    try {
+      await tp.tokens.authenticate(existing);
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof TrustplaneError)) throw e;
+    }
+  }
+  const { record, secret } = await tp.tokens.create(
+    { role: 'admin', owner: 'bootstrap', ttlSeconds: 12 * 3600 },
+    actorName({ kind: 'system', name: 'serve' }),
+  );
+  writeTokenFile(home, secret);
+  return record.expiresAt;
+}
+
+async function refreshCrls(tp: Trustplane): Promise<void> {
+  const products = await tp.identity.store.listProducts();
+  const root = await tp.identity.store.findRootCa();
+  await tp.revocation.refreshDueCrls([...(root ? [root.id] : []), ...products.map((p) => p.issuingCaId)]);
+}

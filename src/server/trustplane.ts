@@ -1,0 +1,95 @@
+import { ApiTokens, defaultTokenPolicy, type TokenPolicy } from '../access/api-tokens.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { systemRandom, type Random } from '../core/random.ts';
+import { SoftwareKeyStore } from '../crypto/software-key-store.ts';
+import { ensureRootCa } from '../pki/ca-hierarchy.ts';
+import { defaultIdentityConfig, type IdentityConfig, type IdentityContext } from '../pki/identity-context.ts';
+import { IssuancePipeline } from '../pki/issuance.ts';
+import type { ProductRecord } from '../pki/records.types.ts';
+import { RevocationPublisher } from '../pki/revocation.ts';
+import { openDatabase, type DatabaseLocation, type OpenDatabase } from '../store/database.ts';
+import { IdentityRepository } from '../store/identity-repository.ts';
+import { KeyRepository } from '../store/key-repository.ts';
+import { TokenRepository } from '../store/token-repository.ts';
+import { TrustplaneError } from '../core/errors.ts';
+
+export interface TrustplaneOptions {
+  database: DatabaseLocation;
+  kek: Uint8Array;
+  clock?: Clock;
+  random?: Random;
+  identity?: Partial<Omit<IdentityConfig, 'publicUrl'>>;
+  tokenPolicy?: TokenPolicy;
+  /** Initial public URL; may be set once the server listens. */
+  publicUrl?: string;
+}
+
+/** The composition root: ports wired to their adapters, shared by the HTTP server, benches and tests. */
+export class Trustplane {
+  readonly database: OpenDatabase;
+  readonly identity: IdentityContext;
+  readonly issuance: IssuancePipeline;
+  readonly revocation: RevocationPublisher;
+  readonly tokens: ApiTokens;
+  readonly clock: Clock;
+  #publicUrl: string | undefined;
+  readonly #products = new Map<string, ProductRecord>();
+
+  private constructor(database: OpenDatabase, options: TrustplaneOptions) {
+    this.database = database;
+    this.clock = options.clock ?? systemClock;
+    const random = options.random ?? systemRandom;
+    this.#publicUrl = options.publicUrl;
+    const store = new IdentityRepository(database.db, this.clock);
+    this.identity = {
+      store,
+      keys: new SoftwareKeyStore(options.kek, new KeyRepository(database.db), random),
+      clock: this.clock,
+      random,
+      config: {
+        ...defaultIdentityConfig,
+        ...options.identity,
+        publicUrl: () => {
+          if (this.#publicUrl === undefined) throw new TrustplaneError('INTERNAL', 'the public URL is not known yet');
+          return this.#publicUrl;
+        },
+      },
+    };
+    this.issuance = new IssuancePipeline(this.identity);
+    this.revocation = new RevocationPublisher(this.identity);
+    this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
+  }
+
+  static async open(options: TrustplaneOptions): Promise<Trustplane> {
+    const database = await openDatabase(options.database);
+    return new Trustplane(database, options);
+  }
+
+  setPublicUrl(url: string): void {
+    this.#publicUrl = url.replace(/\/+$/, '');
+  }
+
+  get publicUrl(): string | undefined {
+    return this.#publicUrl;
+  }
+
+  /** First start: the root of trust. Later starts: nothing to do. */
+  async initialise(): Promise<{ rootCreated: boolean }> {
+    const { created } = await ensureRootCa(this.identity, { kind: 'system', name: 'init' });
+    return { rootCreated: created };
+  }
+
+  /** Products never change after creation, so each process may keep them. */
+  async product(sku: string): Promise<ProductRecord> {
+    const cached = this.#products.get(sku);
+    if (cached) return cached;
+    const p = await this.identity.store.findProductBySku(sku);
+    if (!p) throw new TrustplaneError('PRODUCT_NOT_FOUND');
+    this.#products.set(sku, p);
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await this.database.close();
+  }
+}

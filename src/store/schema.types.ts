@@ -1,0 +1,121 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date, Date>;
+/** int8 comes back as a string from `pg` and as a number or bigint from PGlite; repositories normalise. */
+type Int8 = ColumnType<string | number | bigint, number | bigint | string, number | bigint | string>;
+
+export interface KeysTable {
+  id: string;
+  algorithm: string;
+  purpose: string;
+  spki: Uint8Array;
+  wrapped: Uint8Array;
+  created_at: Generated<Date>;
+}
+
+export interface CasTable {
+  id: string;
+  kind: 'root' | 'issuing' | 'ocsp-responder';
+  product_id: string | null;
+  parent_id: string | null;
+  key_id: string;
+  certificate: Uint8Array;
+  subject: string;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface ProductsTable {
+  id: string;
+  sku: string;
+  name: string;
+  cra_class: string;
+  support_until: Timestamp;
+  key_algorithm: string;
+  certificate_validity_days: number;
+  renewal_window_days: number;
+  owner: string;
+  issuing_ca_id: string;
+  created_at: Timestamp;
+}
+
+export interface DevicesTable {
+  id: string;
+  product_id: string;
+  serial: string;
+  hardware_id: string | null;
+  state: string;
+  current_certificate_serial: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CertificatesTable {
+  serial: string;
+  ca_id: string;
+  device_id: string | null;
+  spki_sha256: Uint8Array;
+  der: Uint8Array;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  status: 'good' | 'hold' | 'revoked' | 'superseded';
+  revocation_reason: string | null;
+  revoked_at: Timestamp | null;
+  issued_at: Timestamp;
+}
+
+export interface DeviceKeysTable {
+  spki_sha256: Uint8Array;
+  device_id: string;
+  bound_at: Timestamp;
+  retired_at: Timestamp | null;
+}
+
+export interface CrlsTable {
+  ca_id: string;
+  crl_number: Int8;
+  this_update: Timestamp;
+  next_update: Timestamp;
+  der: Uint8Array;
+}
+
+export interface EventsTable {
+  seq: Int8;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  details: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface EventSequenceTable {
+  id: number;
+  next_seq: Int8;
+}
+
+export interface TokensTable {
+  id: string;
+  token_hash: Uint8Array;
+  role: string;
+  owner: string;
+  products: ColumnType<string[], string, string>;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface Database {
+  keys: KeysTable;
+  cas: CasTable;
+  products: ProductsTable;
+  devices: DevicesTable;
+  certificates: CertificatesTable;
+  device_keys: DeviceKeysTable;
+  crls: CrlsTable;
+  events: EventsTable;
+  event_sequence: EventSequenceTable;
+  tokens: TokensTable;
+}
