@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     files: ['src/core/**', 'src/crypto/**', 'src/pki/**', 'src/enrollment/**', 'src/ledger/**', 'src/updates/**', 'src/access/**', 'src/attestation/**', 'src/compliance/**'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', 'src/**/testing/**'],
     rules: layerRule,
   },
   {

@@ -5,6 +5,7 @@ import { newId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
 import { isRole, type Role } from '../core/roles.ts';
 import type { EventInput } from '../pki/records.types.ts';
+import { SKU_PATTERN } from '../pki/validation.ts';
 
 /** An API bearer token as stored: only its SHA-256, with owner, role, expiry (DESIGN rule 3). */
 export interface ApiTokenRecord {
@@ -55,7 +56,8 @@ export class ApiTokens {
 
   async create(args: { role: unknown; owner: unknown; ttlSeconds: unknown; products?: unknown }, createdBy: string): Promise<{ record: ApiTokenRecord; secret: string }> {
     if (!isRole(args.role)) throw new TrustplaneError('VALIDATION_FAILED', 'role must be admin, operator, factory or auditor', { details: { field: 'role' } });
-    if (typeof args.owner !== 'string' || args.owner.trim() === '' || args.owner.length > 200) {
+    // No control characters: PostgreSQL text cannot hold NUL, and owners are shown in logs and the ledger.
+    if (typeof args.owner !== 'string' || args.owner.trim() === '' || args.owner.length > 200 || /[\x00-\x1f\x7f]/.test(args.owner)) {
       throw new TrustplaneError('VALIDATION_FAILED', 'owner must name a person or system (1-200 characters)', { details: { field: 'owner' } });
     }
     if (typeof args.ttlSeconds !== 'number' || !Number.isInteger(args.ttlSeconds) || args.ttlSeconds < 60) {
@@ -65,7 +67,7 @@ export class ApiTokens {
       throw new TrustplaneError('TOKEN_TTL_TOO_LONG', `tokens live at most ${this.#policy.maxTtlSeconds} s`);
     }
     const products = args.products === undefined ? [] : args.products;
-    if (!Array.isArray(products) || products.some((p) => typeof p !== 'string')) {
+    if (!Array.isArray(products) || products.some((p) => typeof p !== 'string' || !SKU_PATTERN.test(p))) {
       throw new TrustplaneError('VALIDATION_FAILED', 'products must be a list of SKUs', { details: { field: 'products' } });
     }
     if (args.role === 'factory' && products.length === 0) {

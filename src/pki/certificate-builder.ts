@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
 import type { Signer } from '../crypto/signer.ts';
 
 /** Everything that varies between certificates; the profile decides the values (DESIGN rule 2). */
@@ -14,6 +15,24 @@ export interface CertificateTemplate {
   extensions: x509.Extension[];
 }
 
+/**
+ * The same template with its parts already DER-encoded, for the issuance hot path: what does not
+ * vary per issuer (issuer name, most extensions) is encoded once and reused.
+ */
+export interface EncodedCertificateTemplate {
+  serial: Uint8Array;
+  /** DER Name */
+  issuer: Uint8Array;
+  /** DER Name */
+  subject: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  /** DER SubjectPublicKeyInfo */
+  spki: Uint8Array;
+  /** DER of each Extension, in order */
+  extensions: readonly Uint8Array[];
+}
+
 export function algorithmIdentifier(signer: Signer): x509.AlgorithmIdentifier {
   const { oid, nullParameters } = signer.signatureAlgorithm;
   // RFC 4055 §5: sha*WithRSAEncryption carries NULL parameters; RFC 5758 / 8410 / 9881: others none.
@@ -22,21 +41,87 @@ export function algorithmIdentifier(signer: Signer): x509.AlgorithmIdentifier {
 
 /** Signs a v3 certificate (RFC 5280 §4.1) with the issuer's Signer; returns DER. */
 export async function signCertificate(template: CertificateTemplate, signer: Signer): Promise<Uint8Array> {
-  const signature = algorithmIdentifier(signer);
   const tbs = new x509.TBSCertificate({
     version: x509.Version.v3,
     serialNumber: positiveInteger(template.serial),
-    signature,
+    signature: algorithmIdentifier(signer),
     issuer: template.issuer,
     validity: new x509.Validity({ notBefore: template.notBefore, notAfter: template.notAfter }),
     subject: template.subject,
     subjectPublicKeyInfo: AsnConvert.parse(template.spki, x509.SubjectPublicKeyInfo),
     extensions: new x509.Extensions(template.extensions),
   });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+  return signTbsCertificate(new Uint8Array(AsnConvert.serialize(tbs)), signer);
+}
+
+/** signCertificate over pre-encoded parts; the same DER for the same values. */
+export async function signEncodedCertificate(template: EncodedCertificateTemplate, signer: Signer): Promise<Uint8Array> {
+  // RFC 5280 §4.1: TBSCertificate, in field order. Time per §4.1.2.5 (UTCTime through 2049), as x509.Time picks it.
+  const tbs = new asn1js.Sequence({
+    value: [
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: x509.Version.v3 })] }),
+      new asn1js.Integer({ valueHex: positiveInteger(template.serial) }),
+      new EncodedValue(algorithmIdentifierDer(signer)),
+      new EncodedValue(template.issuer),
+      new asn1js.Sequence({ value: [time(template.notBefore), time(template.notAfter)] }),
+      new EncodedValue(template.subject),
+      new EncodedValue(template.spki),
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 3 }, value: [new asn1js.Sequence({ value: template.extensions.map((e) => new EncodedValue(e)) })] }),
+    ],
+  });
+  return signTbsCertificate(new Uint8Array(tbs.toBER()), signer);
+}
+
+/**
+ * RFC 5280 §4.1.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
+ * The TBS goes in as the bytes that were signed, not encoded a second time.
+ */
+async function signTbsCertificate(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
   const signatureValue = await signer.sign(tbsDer);
-  const cert = new x509.Certificate({ tbsCertificate: tbs, signatureAlgorithm: signature, signatureValue: toArrayBuffer(signatureValue) });
-  return new Uint8Array(AsnConvert.serialize(cert));
+  const cert = new asn1js.Sequence({
+    value: [new EncodedValue(tbsDer), new EncodedValue(algorithmIdentifierDer(signer)), new asn1js.BitString({ valueHex: signatureValue })],
+  });
+  return new Uint8Array(cert.toBER());
+}
+
+/** A Name's DER from its RDNs' DER, in order (each encoded by the ASN.1 libraries). */
+export function encodedName(rdns: readonly Uint8Array[]): Uint8Array {
+  return new Uint8Array(new asn1js.Sequence({ value: rdns.map((r) => new EncodedValue(r)) }).toBER());
+}
+
+export function der(value: unknown): Uint8Array {
+  return new Uint8Array(AsnConvert.serialize(value));
+}
+
+/**
+ * A value the ASN.1 libraries already encoded, placed as it is inside a structure asn1js encodes
+ * (asn1js writes the enclosing tags and lengths; these bytes are never written by hand).
+ */
+class EncodedValue extends asn1js.BaseBlock {
+  readonly #der: Uint8Array;
+  constructor(encoded: Uint8Array) {
+    super();
+    this.#der = encoded;
+  }
+  override toBER(_sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
+    if (writer) {
+      writer.write(this.#der);
+      return new ArrayBuffer(0);
+    }
+    return toArrayBuffer(this.#der);
+  }
+}
+
+const algorithmIdentifiers = new WeakMap<Signer, Uint8Array>();
+function algorithmIdentifierDer(signer: Signer): Uint8Array {
+  let encoded = algorithmIdentifiers.get(signer);
+  if (!encoded) algorithmIdentifiers.set(signer, (encoded = der(algorithmIdentifier(signer))));
+  return encoded;
+}
+
+function time(date: Date): asn1js.BaseBlock {
+  const t = new x509.Time(date);
+  return t.utcTime ? new asn1js.UTCTime({ valueDate: t.utcTime }) : new asn1js.GeneralizedTime({ valueDate: t.getTime() });
 }
 
 /** RFC 5280 §4.1.2.2: serials are positive INTEGERs; a set top bit needs a leading zero octet. */

@@ -2,17 +2,16 @@ import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { randomCertificateSerial } from '../core/random.ts';
 import type { Signer } from '../crypto/signer.ts';
-import { keyIdentifierOf, signCertificate } from './certificate-builder.ts';
+import { der, encodedName, keyIdentifierOf, signEncodedCertificate } from './certificate-builder.ts';
 import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
 import { decideIssuance, type IssuanceKind } from './issuance-plan.ts';
 import { buildName } from './names.ts';
-import { deviceExtensions, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { DeviceExtensionEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
 import { deviceUrn } from './validation.ts';
-import type * as x509 from '@peculiar/asn1-x509';
 
 export interface IssuanceRequest {
   kind: IssuanceKind;
@@ -36,8 +35,9 @@ interface Pending {
 interface IssuerMaterial {
   ca: CaRecord;
   signer: Signer;
-  name: x509.Name;
-  keyId: Uint8Array;
+  /** DER of the issuer's subject: the issuer field of every certificate it signs */
+  name: Uint8Array;
+  extensions: DeviceExtensionEncoder;
 }
 
 const MAX_BATCH = 128;
@@ -52,6 +52,8 @@ export class IssuancePipeline {
   readonly #ctx: IdentityContext;
   readonly #queue: Pending[] = [];
   readonly #issuers = new Map<string, IssuerMaterial>();
+  /** DER of the RDNs every device of a product shares (O, OU), by product id */
+  readonly #subjectPrefixes = new Map<string, Uint8Array[]>();
   #running = false;
 
   constructor(ctx: IdentityContext) {
@@ -202,24 +204,32 @@ export class IssuancePipeline {
     const { product, serial, csr } = request;
     const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);
     const keyUsage = csr.keyAlgorithm === 'rsa-3072' ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment : KeyUsageFlags.digitalSignature;
-    cert.der = await signCertificate(
+    cert.der = await signEncodedCertificate(
       {
         serial: Buffer.from(cert.serial, 'hex'),
         issuer: issuer.name,
         // DESIGN rule 2: the subject comes from the registry, never from the CSR.
-        subject: buildName([
-          { type: 'organization', value: this.#ctx.config.organization },
-          { type: 'organizationalUnit', value: product.sku },
-          { type: 'serialNumber', value: serial, printable: true },
-          { type: 'commonName', value: serial },
+        subject: encodedName([
+          ...this.#subjectPrefix(product),
+          rdn({ type: 'serialNumber', value: serial, printable: true }),
+          rdn({ type: 'commonName', value: serial }),
         ]),
         notBefore: cert.notBefore,
         notAfter: cert.notAfter,
         spki: csr.spki,
-        extensions: deviceExtensions({ spki: csr.spki, issuerKeyId: issuer.keyId, deviceUrn: deviceUrn(product.sku, serial), keyUsageFlags: keyUsage, urls }),
+        extensions: issuer.extensions.encode({ spki: csr.spki, deviceUrn: deviceUrn(product.sku, serial), keyUsageFlags: keyUsage, urls }),
       },
       issuer.signer,
     );
+  }
+
+  #subjectPrefix(product: ProductRecord): Uint8Array[] {
+    let prefix = this.#subjectPrefixes.get(product.id);
+    if (!prefix) {
+      prefix = [rdn({ type: 'organization', value: this.#ctx.config.organization }), rdn({ type: 'organizationalUnit', value: product.sku })];
+      this.#subjectPrefixes.set(product.id, prefix);
+    }
+    return prefix;
   }
 
   async #issuer(caId: string): Promise<IssuerMaterial> {
@@ -228,10 +238,13 @@ export class IssuancePipeline {
     const ca = await this.#ctx.store.findCa(caId);
     if (!ca) throw new Error(`issuing CA ${caId} is missing`);
     const signer = await this.#ctx.keys.signer(ca.keyId);
-    const material = { ca, signer, name: subjectOf(ca.certificate), keyId: keyIdentifierOf(signer.spki) };
+    const material = { ca, signer, name: der(subjectOf(ca.certificate)), extensions: new DeviceExtensionEncoder(keyIdentifierOf(signer.spki)) };
     this.#issuers.set(caId, material);
     return material;
   }
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** One attribute as one RDN, as buildName encodes it. */
+const rdn = (attribute: Parameters<typeof buildName>[0][number]): Uint8Array => der(buildName([attribute])[0]);

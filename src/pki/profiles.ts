@@ -1,7 +1,7 @@
 import { OctetString } from '@peculiar/asn1-schema';
-import { Null } from 'asn1js';
+import * as asn1js from 'asn1js';
 import * as x509 from '@peculiar/asn1-x509';
-import { extension, keyIdentifierOf } from './certificate-builder.ts';
+import { der, extension, keyIdentifierOf } from './certificate-builder.ts';
 
 /** Where a CA's revocation and issuer data are published (the URLs written into certificates). */
 export interface PublicationUrls {
@@ -71,7 +71,7 @@ export function ocspResponderExtensions(spki: Uint8Array, issuerKeyId: Uint8Arra
     basicConstraints(false),
     keyUsage(F.digitalSignature),
     extension(x509.id_ce_extKeyUsage, false, new x509.ExtendedKeyUsage([x509.id_kp_OCSPSigning])),
-    new x509.Extension({ extnID: idPkixOcspNocheck, critical: false, extnValue: new OctetString(new Null().toBER()) }),
+    new x509.Extension({ extnID: idPkixOcspNocheck, critical: false, extnValue: new OctetString(new asn1js.Null().toBER()) }),
     subjectKeyIdentifier(spki),
     authorityKeyIdentifier(issuerKeyId),
   ];
@@ -95,6 +95,56 @@ export function deviceExtensions(args: {
     crlDistributionPoint(args.urls.crl),
     authorityInfoAccess({ ocsp: args.urls.ocsp, caIssuers: args.urls.caIssuers }),
   ];
+}
+
+/**
+ * deviceExtensions as DER, for the issuance hot path: the extensions every device of an issuer
+ * shares (basicConstraints, keyUsage, extKeyUsage, AKI, CDP, AIA) are encoded once per issuer and
+ * URL; only SKI and SAN are encoded per certificate. Same bytes, same order as deviceExtensions.
+ */
+export class DeviceExtensionEncoder {
+  readonly #issuerKeyId: Uint8Array;
+  readonly #shared = new Map<string, Uint8Array>();
+
+  constructor(issuerKeyId: Uint8Array) {
+    this.#issuerKeyId = issuerKeyId;
+  }
+
+  encode(args: { spki: Uint8Array; deviceUrn: string; keyUsageFlags: number; urls: PublicationUrls }): Uint8Array[] {
+    const { urls } = args;
+    return [
+      this.#once('basicConstraints', () => basicConstraints(false)),
+      this.#once(`keyUsage ${args.keyUsageFlags}`, () => keyUsage(args.keyUsageFlags)),
+      this.#once('extKeyUsage', () => extension(x509.id_ce_extKeyUsage, false, new x509.ExtendedKeyUsage([x509.id_kp_clientAuth]))),
+      perDeviceExtension(x509.id_ce_subjectKeyIdentifier, new asn1js.OctetString({ valueHex: keyIdentifierOf(args.spki) })),
+      this.#once('authorityKeyIdentifier', () => authorityKeyIdentifier(this.#issuerKeyId)),
+      perDeviceExtension(x509.id_ce_subjectAltName, new asn1js.Sequence({ value: [uriGeneralName(args.deviceUrn)] })),
+      this.#once(`crl ${urls.crl}`, () => crlDistributionPoint(urls.crl)),
+      this.#once(`aia ${urls.ocsp} ${urls.caIssuers}`, () => authorityInfoAccess({ ocsp: urls.ocsp, caIssuers: urls.caIssuers })),
+    ];
+  }
+
+  #once(key: string, make: () => x509.Extension): Uint8Array {
+    let encoded = this.#shared.get(key);
+    if (!encoded) {
+      if (this.#shared.size >= 64) this.#shared.clear(); // the public URL changed more often than it ever should
+      this.#shared.set(key, (encoded = der(make())));
+    }
+    return encoded;
+  }
+}
+
+/**
+ * A non-critical extension encoded straight with asn1js, as asn1-schema would encode it
+ * (RFC 5280 §4.1: critical DEFAULT FALSE is omitted; extnValue wraps the value's DER).
+ */
+function perDeviceExtension(extnID: string, value: asn1js.BaseBlock): Uint8Array {
+  return new Uint8Array(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: extnID }), new asn1js.OctetString({ valueHex: value.toBER() })] }).toBER());
+}
+
+/** GeneralName uniformResourceIdentifier: [6] IMPLICIT IA5String (RFC 5280 §4.2.1.6). */
+function uriGeneralName(u: string): asn1js.BaseBlock {
+  return new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 6 }, valueHex: new asn1js.IA5String({ value: u }).valueBlock.toBER() });
 }
 
 export { F as KeyUsageFlags };

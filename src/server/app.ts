@@ -25,7 +25,6 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
-    disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   app.decorateRequest('principal', undefined);

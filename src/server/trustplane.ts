@@ -75,7 +75,9 @@ export class Trustplane {
 
   /** First start: the root of trust. Later starts: nothing to do. */
   async initialise(): Promise<{ rootCreated: boolean }> {
-    const { created } = await ensureRootCa(this.identity, { kind: 'system', name: 'init' });
+    const { root, created } = await ensureRootCa(this.identity, { kind: 'system', name: 'init' });
+    // Unwrap the root key now: a wrong KEK stops the start, not the first issuance.
+    await this.identity.keys.signer(root.keyId);
     return { rootCreated: created };
   }
 

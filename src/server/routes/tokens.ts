@@ -5,6 +5,13 @@ import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { createTokenBody } from './schemas.ts';
 
+/** Token ids are `tok_` and hex (core/ids.ts); anything else (a NUL byte, say) never reaches the database. */
+const tokenParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+  required: ['id'],
+} as const;
+
 const tokenView = (t: ApiTokenRecord) => ({
   id: t.id,
   role: t.role,
@@ -33,9 +40,13 @@ export function tokenRoutes(app: FastifyInstance, tp: Trustplane): void {
     return { items: (await tp.tokens.list()).map(tokenView) };
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/tokens/:id', { schema: { tags: ['tokens'] } }, async (request, reply) => {
-    const { actor } = await authorise(tp, request, 'token:write');
-    await tp.tokens.revoke(request.params.id, actorName(actor));
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/v1/tokens/:id',
+    { schema: { tags: ['tokens'], params: tokenParams } },
+    async (request, reply) => {
+      const { actor } = await authorise(tp, request, 'token:write');
+      await tp.tokens.revoke(request.params.id, actorName(actor));
+      return reply.code(204).send();
+    },
+  );
 }

@@ -1,0 +1,29 @@
+// The peer: CloudFlare's `cfssl serve` signing the same CSRs over HTTP with the same load.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runHttpLoad } from './load/http-load.ts';
+import { cfsslSignRequest, checkCfsslSignAnswer, startCfssl } from './peers/cfssl.ts';
+import type { BenchCsr } from './fixtures.ts';
+import type { Throughput } from './stats.ts';
+
+/** undefined when cfssl is not installed. */
+export async function runCfsslIssuance(csrs: readonly BenchCsr[], concurrency: number): Promise<Throughput | undefined> {
+  const workDir = await mkdtemp(join(tmpdir(), 'tp-bench-cfssl-'));
+  try {
+    // -loglevel 2 (warning): no per-request line, as trustplane at 'warn'.
+    const peer = await startCfssl(workDir, { logLevel: 2 });
+    if (peer === undefined) return undefined;
+    try {
+      const bodies = csrs.map((c) => cfsslSignRequest(c.pem));
+      const request = (i: number) => ({ method: 'POST', url: peer.url + bodies[i]!.path, headers: { 'content-type': 'application/json' }, body: bodies[i]!.body });
+      const warm = await runHttpLoad({ concurrency: 1, total: 1, makeRequest: request, check: (s, b) => void checkCfsslSignAnswer(s, b) });
+      if (warm.errors > 0) throw new Error(`cfssl warm-up failed: ${warm.firstError ?? '?'}`);
+      return await runHttpLoad({ concurrency, total: csrs.length, makeRequest: request, check: (s, b) => void checkCfsslSignAnswer(s, b) });
+    } finally {
+      await peer.stop();
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,134 @@
+// `npm run bench [-- --n 2000] [--in-flight 128] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl]`
+//
+// Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
+// when a URL is given) and over HTTP, next to two figures measured in the same run: the limit
+// (Node's raw P-256 sign + verify pairs per second on one core) and the peer, `cfssl serve`.
+// Performance is printed, never asserted: see docs/benchmarks.md.
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runCfsslIssuance } from './cfssl-issuance.ts';
+import { freshPglite, freshPostgres, makeCsrs, openPrepared, type BenchCsr, type BenchDatabase } from './fixtures.ts';
+import { runHttpIssuance } from './http-issuance.ts';
+import { runServiceIssuance } from './issuance.ts';
+import { measureSignVerifyLimit } from './limit.ts';
+import type { Throughput } from './stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '20000' },
+    'in-flight': { type: 'string', default: '128' },
+    clients: { type: 'string', default: '16' },
+    'database-url': { type: 'string' },
+    only: { type: 'string', default: 'service,http,cfssl' },
+  },
+});
+const n = positive('n', values.n);
+const inFlight = positive('in-flight', values['in-flight']);
+const clients = positive('clients', values.clients);
+const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
+const only = new Set(values.only.split(','));
+
+function positive(name: string, v: string): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 1) throw new Error(`--${name} must be a positive integer`);
+  return x;
+}
+
+const say = (s: string): void => void process.stderr.write(s + '\n');
+
+interface Row {
+  scenario: string;
+  result: Throughput | 'not installed';
+}
+
+async function withDatabase<T>(make: () => BenchDatabase | Promise<BenchDatabase>, run: (db: BenchDatabase) => Promise<T>): Promise<T> {
+  const db = await make();
+  try {
+    return await run(db);
+  } finally {
+    await db.dispose();
+  }
+}
+
+async function service(db: BenchDatabase, csrs: readonly BenchCsr[]): Promise<Row> {
+  say(`  service layer on ${db.label}: registering ${csrs.length} devices…`);
+  const { tp, product } = await openPrepared(db.location, csrs.length);
+  try {
+    say(`  service layer on ${db.label}: issuing (${inFlight} in flight)…`);
+    return { scenario: `service layer, ${db.label}, ${inFlight} in flight`, result: await runServiceIssuance(tp, product, csrs, inFlight) };
+  } finally {
+    await tp.close();
+  }
+}
+
+async function http(db: BenchDatabase, csrs: readonly BenchCsr[]): Promise<Row> {
+  say(`  HTTP on ${db.label}: registering ${csrs.length} devices…`);
+  const { tp } = await openPrepared(db.location, csrs.length);
+  try {
+    say(`  HTTP on ${db.label}: ${clients} clients…`);
+    return { scenario: `HTTP, ${db.label}, ${clients} clients`, result: await runHttpIssuance(tp, csrs, clients) };
+  } finally {
+    await tp.close();
+  }
+}
+
+say(`trustplane issuance bench: n=${n}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+say('limit: raw ECDSA P-256 sign + verify on one core…');
+const limitBefore = measureSignVerifyLimit();
+
+say(`making ${n} distinct P-256 CSRs…`);
+const t0 = performance.now();
+const csrs = makeCsrs(n);
+say(`  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const rows: Row[] = [];
+if (only.has('service')) {
+  rows.push(await withDatabase(freshPglite, (db) => service(db, csrs)));
+  if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => service(db, csrs)));
+}
+if (only.has('http')) {
+  rows.push(await withDatabase(freshPglite, (db) => http(db, csrs)));
+  if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => http(db, csrs)));
+}
+let cfssl: Throughput | undefined;
+if (only.has('cfssl')) {
+  say(`  cfssl serve: ${clients} clients…`);
+  cfssl = await runCfsslIssuance(csrs, clients);
+  rows.push({ scenario: `cfssl serve (HTTP), ${clients} clients`, result: cfssl ?? 'not installed' });
+}
+
+say('limit again, after the scenarios…');
+const limitAfter = measureSignVerifyLimit();
+// The higher of the two: the ratios then err on the modest side.
+const limit = Math.max(limitBefore, limitAfter);
+
+const table: string[][] = [['scenario', 'certs/s', 'p50 ms', 'p99 ms', '× limit', '× cfssl', 'errors']];
+table.push([`limit: Node P-256 sign+verify, 1 core (${limitBefore.toFixed(0)} / ${limitAfter.toFixed(0)})`, limit.toFixed(0), '', '', '1.00', cfssl ? (limit / cfssl.perSecond).toFixed(2) : '', '']);
+for (const { scenario, result } of rows) {
+  if (result === 'not installed') {
+    table.push([scenario, 'not installed', '', '', '', '', '']);
+    continue;
+  }
+  table.push([
+    scenario,
+    result.perSecond.toFixed(0),
+    result.p50Ms.toFixed(1),
+    result.p99Ms.toFixed(1),
+    (result.perSecond / limit).toFixed(2),
+    cfssl ? (result.perSecond / cfssl.perSecond).toFixed(2) : '',
+    String(result.errors),
+  ]);
+}
+const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+console.log(`\n${n} ECDSA P-256 certificates per scenario, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(line(table[0]!));
+console.log(`|${widths.map((w, c) => (c === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`);
+for (const r of table.slice(1)) console.log(line(r));
+
+for (const { scenario, result } of rows) {
+  if (result !== 'not installed' && result.errors > 0) {
+    console.log(`\n${scenario}: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * "Nothing is written" checked for real: a snapshot of the trust state read straight from the
+ * server's database (row counts of every table, plus the devices' and certificates' states),
+ * taken before and after a refused call and compared.
+ */
+import assert from 'node:assert/strict';
+import type { TestServer } from './test-server.ts';
+
+export const snapshotTables = [
+  'devices',
+  'certificates',
+  'device_keys',
+  'events',
+  'tokens',
+  'products',
+  'cas',
+  'keys',
+  'crls',
+] as const;
+export type SnapshotTable = (typeof snapshotTables)[number];
+
+export interface StateSnapshot {
+  counts: Record<SnapshotTable, number>;
+  devices: { serial: string; state: string; current_certificate_serial: string | null }[];
+  certificates: { serial: string; status: string }[];
+}
+
+export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
+  const db = server.tp.database.db;
+  const counts = {} as Record<SnapshotTable, number>;
+  for (const table of snapshotTables) {
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    // count(*) is int8: a string from `pg`, a number or bigint from PGlite
+    counts[table] = Number(row.n);
+  }
+  const devices = await db
+    .selectFrom('devices')
+    .select(['serial', 'state', 'current_certificate_serial'])
+    .orderBy('product_id')
+    .orderBy('serial')
+    .execute();
+  const certificates = await db.selectFrom('certificates').select(['serial', 'status']).orderBy('serial').execute();
+  return { counts, devices, certificates };
+}
+
+/** Runs `call` and asserts the database holds exactly what it held before. */
+export async function assertNothingWritten<T>(
+  server: Pick<TestServer, 'tp'>,
+  call: () => Promise<T>,
+  what = 'the refused call',
+): Promise<T> {
+  const before = await takeSnapshot(server);
+  const result = await call();
+  const after = await takeSnapshot(server);
+  assert.deepEqual(after, before, `${what} changed the database`);
+  return result;
+}
+
+export interface ApiAnswer {
+  status: number;
+  type: string;
+  body: unknown;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  details?: Record<string, unknown>;
+}
+
+/** No stack frame (`at f (file:1:2)`), no `Error:` text, anywhere in an answer. */
+export function assertNoLeak(answer: ApiAnswer, what = 'the answer'): void {
+  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+  assert.doesNotMatch(text, /Error:/, `${what} leaks an error text: ${text}`);
+  assert.doesNotMatch(
+    text,
+    /\bat\s+\S*\s*\(?(?:file:|node:|\/)[^)\s]*:\d+:\d+/,
+    `${what} leaks a stack trace: ${text}`,
+  );
+}
+
+/** A refusal: the status, `application/problem+json` with the code, and no leak. */
+export function assertProblem(answer: ApiAnswer, status: number, code: string, what = 'the answer'): void {
+  const shown = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+  assert.equal(answer.status, status, `${what}: expected ${status} ${code}, got ${answer.status} ${shown}`);
+  assert.match(answer.type, /^application\/problem\+json/, `${what}: content type ${answer.type}`);
+  assert.ok(typeof answer.body === 'object' && answer.body !== null, `${what}: body is not JSON: ${shown}`);
+  const problem = answer.body as Problem;
+  assert.equal(problem.code, code, `${what}: code ${problem.code}, expected ${code}: ${shown}`);
+  assert.equal(problem.status, status, `${what}: body status`);
+  assert.equal(typeof problem.title, 'string', `${what}: title`);
+  assertNoLeak(answer, what);
+}
+
+/** Makes the call, asserts it is refused with `status`/`code`, and that nothing was written. */
+export async function expectRefusal(
+  server: Pick<TestServer, 'tp'>,
+  call: () => Promise<ApiAnswer>,
+  status: number,
+  code: string,
+  what?: string,
+): Promise<Problem> {
+  const answer = await assertNothingWritten(server, call, what ?? code);
+  assertProblem(answer, status, code, what ?? code);
+  return answer.body as Problem;
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { FakeClock } from '../../src/core/clock.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { Trustplane } from '../../src/server/trustplane.ts';
+import type { DatabaseLocation } from '../../src/store/database.ts';
+import type { DatabaseTarget } from './databases.ts';
+
+export interface TestServer {
+  url: string;
+  tp: Trustplane;
+  app: FastifyInstance;
+  clock: FakeClock;
+  adminToken: string;
+  location: DatabaseLocation;
+  kek: Uint8Array;
+  home: string;
+  /** JSON call to the API; the answer's status, content type and parsed body. */
+  api(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; type: string; body: any }>;
+  /** Stops the server; keeps the database unless `destroy` */
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A real trustplane server on a loopback port, with a fake clock, on the given storage target.
+ * Pass `reuse` to start again on the same database and KEK (restart tests).
+ */
+export async function startTestServer(args: {
+  target: DatabaseTarget;
+  clock?: FakeClock;
+  reuse?: { location: DatabaseLocation; kek: Uint8Array; home: string };
+  logStream?: DestinationStream;
+}): Promise<TestServer> {
+  const clock = args.clock ?? new FakeClock(new Date());
+  const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
+  const location = args.reuse?.location ?? (await args.target.fresh(join(home, 'db')));
+  const kek = args.reuse?.kek ?? new Uint8Array(Buffer.alloc(32, 7));
+  const tp = await Trustplane.open({ database: location, kek, clock });
+  await tp.initialise();
+  const app = await buildApp(tp, { maxBodyBytes: 1024 * 1024, logLevel: args.logStream ? 'info' : 'silent', ...(args.logStream ? { logStream: args.logStream } : {}) });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  tp.setPublicUrl(url);
+  const { secret: adminToken } = await tp.tokens.create({ role: 'admin', owner: 'test-admin', ttlSeconds: 12 * 3600 }, 'test');
+
+  const api: TestServer['api'] = async (method, path, body, token) => {
+    const headers: Record<string, string> = {};
+    if (token !== null) headers.authorization = `Bearer ${token ?? adminToken}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url + path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+    const type = res.headers.get('content-type') ?? '';
+    const text = await res.text();
+    return { status: res.status, type, body: type.includes('json') && text ? JSON.parse(text) : text };
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+    await tp.close();
+  };
+  return {
+    url,
+    tp,
+    app,
+    clock,
+    adminToken,
+    location,
+    kek,
+    home,
+    api,
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
