@@ -25,6 +25,10 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
+    // Router-level faults (bad percent-encoding, over-long parameters) answer as problems too.
+    frameworkErrors: (_error, _request, reply) => {
+      void sendProblem(reply, 'BAD_REQUEST', 'the request URL is malformed');
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   app.decorateRequest('principal', undefined);

@@ -84,10 +84,11 @@ export const toEvent = (r: Selectable<EventsTable>): EventRecord => ({
 type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
- * A bytea parameter sent as hex text and decoded by the server: the same stored bytes, without
- * PGlite's per-byte JavaScript bytea serialiser (tens of µs for a certificate).
+ * Batched writes send each column as one array parameter (`unnest`), bytea as hex text decoded by
+ * the server: one statement and a few parameters per batch, the same stored bytes, and no per-byte
+ * JavaScript bytea serialiser (PGlite's costs tens of µs for a certificate).
  */
-const byteaFromHex = (b: Uint8Array) => sql<Uint8Array>`decode(${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}, 'hex')`;
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** The identity capability's storage port, one implementation for PGlite and PostgreSQL. */
 export class IdentityRepository implements IdentityStore {
@@ -281,12 +282,11 @@ class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
         .execute();
       return;
     }
-    // One statement for a batch: UPDATE … FROM (VALUES …)
-    const values = sql.join(
-      updates.map((u) => sql`(${u.id}, ${u.state}, ${u.currentCertificateSerial}, ${u.updatedAt}::timestamptz)`),
-    );
+    // One statement for a batch, its columns as arrays: UPDATE … FROM unnest(…)
     await sql`update devices as d set state = v.state, current_certificate_serial = v.cert, updated_at = v.at
-      from (values ${values}) as v(id, state, cert, at) where d.id = v.id`.execute(this.#tx);
+      from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => u.state)}::text[], ${updates.map((u) => u.currentCertificateSerial)}::text[],
+        ${updates.map((u) => u.updatedAt.toISOString())}::timestamptz[]) as v(id, state, cert, at)
+      where d.id = v.id`.execute(this.#tx);
   }
 
   async findKeyBindings(spkiSha256: Uint8Array[]) {
@@ -299,10 +299,10 @@ class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     if (bindings.length === 0) return;
     this.wrote = true;
     const now = new Date();
-    await this.#tx
-      .insertInto('device_keys')
-      .values(bindings.map((b) => ({ spki_sha256: b.spkiSha256, device_id: b.deviceId, bound_at: now, retired_at: b.retiredAt })))
-      .execute();
+    await sql`insert into device_keys (spki_sha256, device_id, bound_at, retired_at)
+      select decode(k.spki, 'hex'), k.device_id, ${now}::timestamptz, k.retired_at
+      from unnest(${bindings.map((b) => hex(b.spkiSha256))}::text[], ${bindings.map((b) => b.deviceId)}::text[],
+        ${bindings.map((b) => b.retiredAt?.toISOString() ?? null)}::timestamptz[]) as k(spki, device_id, retired_at)`.execute(this.#tx);
   }
 
   async retireDeviceKeys(deviceId: string, at: Date): Promise<void> {
@@ -313,24 +313,15 @@ class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   async insertCertificates(certs: CertificateRecord[]): Promise<void> {
     if (certs.length === 0) return;
     this.wrote = true;
-    await this.#tx
-      .insertInto('certificates')
-      .values(
-        certs.map((c) => ({
-          serial: c.serial,
-          ca_id: c.caId,
-          device_id: c.deviceId,
-          spki_sha256: c.spkiSha256,
-          der: byteaFromHex(c.der),
-          not_before: c.notBefore,
-          not_after: c.notAfter,
-          status: c.status,
-          revocation_reason: c.revocationReason,
-          revoked_at: c.revokedAt,
-          issued_at: c.issuedAt,
-        })),
-      )
-      .execute();
+    const column = <T>(f: (c: CertificateRecord) => T): T[] => certs.map(f);
+    const time = (d: Date | null): string | null => d?.toISOString() ?? null;
+    await sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)
+      select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at
+      from unnest(${column((c) => c.serial)}::text[], ${column((c) => c.caId)}::text[], ${column((c) => c.deviceId)}::text[],
+        ${column((c) => hex(c.spkiSha256))}::text[], ${column((c) => hex(c.der))}::text[],
+        ${column((c) => time(c.notBefore))}::timestamptz[], ${column((c) => time(c.notAfter))}::timestamptz[], ${column((c) => c.status)}::text[],
+        ${column((c) => c.revocationReason)}::text[], ${column((c) => time(c.revokedAt))}::timestamptz[], ${column((c) => time(c.issuedAt))}::timestamptz[])
+        as c(serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)`.execute(this.#tx);
   }
 
   async lockDeviceCertificates(deviceIds: string[], statuses: CertificateRecord['status'][]): Promise<CertificateRecord[]> {

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 // Test helper only: it drives the openssl CLI in a throw-away directory, so it needs the file system.
-// eslint-disable-next-line no-restricted-imports
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

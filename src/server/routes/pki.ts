@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { buildOcspErrorResponse } from '../../pki/ocsp/ocsp-response.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { TrustplaneError } from '../../core/errors.ts';
+import { caParams } from './schemas.ts';
 
 /** Attacker-controlled: OCSP requests are small; anything larger is refused before parsing. */
 const MAX_OCSP_REQUEST_BYTES = 64 * 1024;
@@ -10,14 +11,14 @@ const MAX_OCSP_REQUEST_BYTES = 64 * 1024;
 export function pkiRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.addContentTypeParser('application/ocsp-request', { parseAs: 'buffer', bodyLimit: MAX_OCSP_REQUEST_BYTES }, (_req, body, done) => done(null, body));
 
-  app.get<{ Params: { caId: string } }>('/pki/:caId/ca.crt', { schema: { hide: true } }, async (request, reply) => {
+  app.get<{ Params: { caId: string } }>('/pki/:caId/ca.crt', { schema: { hide: true, params: caParams } }, async (request, reply) => {
     const ca = await tp.identity.store.findCa(request.params.caId);
     if (!ca || ca.kind === 'ocsp-responder') throw new TrustplaneError('NOT_FOUND', 'no such CA');
     return reply.type('application/pkix-cert').send(Buffer.from(ca.certificate));
   });
 
   // RFC 5280 §4.2.1.13 / RFC 2585 §3: a DER CRL as application/pkix-crl.
-  app.get<{ Params: { caId: string } }>('/pki/:caId/crl', { schema: { hide: true } }, async (request, reply) => {
+  app.get<{ Params: { caId: string } }>('/pki/:caId/crl', { schema: { hide: true, params: caParams } }, async (request, reply) => {
     const crl = await tp.revocation.currentCrl(request.params.caId);
     return reply
       .type('application/pkix-crl')
@@ -26,13 +27,13 @@ export function pkiRoutes(app: FastifyInstance, tp: Trustplane): void {
   });
 
   // RFC 6960 Appendix A.1: POST with the DER request as body.
-  app.post<{ Params: { caId: string }; Body: Buffer }>('/pki/:caId/ocsp', { schema: { hide: true } }, async (request, reply) => {
+  app.post<{ Params: { caId: string }; Body: Buffer }>('/pki/:caId/ocsp', { schema: { hide: true, params: caParams } }, async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) return ocspReply(reply, buildOcspErrorResponse('malformedRequest'));
     return ocspReply(reply, await answerOcsp(tp, request.params.caId, new Uint8Array(request.body)));
   });
 
   // RFC 6960 Appendix A.1: GET with the base64 (then URL-encoded) DER request as the last path segment.
-  app.get<{ Params: { caId: string; '*': string } }>('/pki/:caId/ocsp/*', { schema: { hide: true } }, async (request, reply) => {
+  app.get<{ Params: { caId: string; '*': string } }>('/pki/:caId/ocsp/*', { schema: { hide: true, params: caParams } }, async (request, reply) => {
     const encoded = request.params['*'];
     if (encoded.length > (MAX_OCSP_REQUEST_BYTES * 4) / 3 + 16) return ocspReply(reply, buildOcspErrorResponse('malformedRequest'));
     let der: Buffer;

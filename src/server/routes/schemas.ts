@@ -5,12 +5,13 @@ export const problem = {
   required: ['title', 'status', 'code'],
 } as const;
 
-export const skuParams = { type: 'object', properties: { sku: { type: 'string', maxLength: 64 } }, required: ['sku'] } as const;
-export const deviceParams = {
-  type: 'object',
-  properties: { sku: { type: 'string', maxLength: 64 }, serial: { type: 'string', maxLength: 64 } },
-  required: ['sku', 'serial'],
-} as const;
+// Path segments are attacker-controlled: the same alphabets as SKU_PATTERN / DEVICE_SERIAL_PATTERN,
+// so a NUL byte or other control character never reaches a query.
+const sku = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } as const;
+const serial = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } as const;
+export const skuParams = { type: 'object', properties: { sku }, required: ['sku'] } as const;
+export const deviceParams = { type: 'object', properties: { sku, serial }, required: ['sku', 'serial'] } as const;
+export const caParams = { type: 'object', properties: { caId: { type: 'string', pattern: '^ca_[0-9a-f]{20}$' } }, required: ['caId'] } as const;
 
 export const createProductBody = {
   type: 'object',
@@ -76,6 +77,6 @@ export const listDevicesQuery = {
   properties: {
     state: { type: 'string', enum: ['registered', 'active', 'suspended', 'revoked', 'decommissioned'] },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    after: { type: 'string', maxLength: 64 },
+    after: serial,
   },
 } as const;
