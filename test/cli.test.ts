@@ -48,7 +48,11 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
 
 async function ok(args: readonly string[], env?: Record<string, string>): Promise<Run> {
   const r = await cli(args, env);
-  assert.equal(r.code, 0, `trustplane ${args.join(' ')} → ${r.code}\n${r.stderr}`);
+  const died = server?.exitCode !== null || server.signalCode !== null;
+  const log = died
+    ? `\nthe server has exited (${server?.exitCode ?? server?.signalCode}):\n${serverLog.slice(-4000)}`
+    : '';
+  assert.equal(r.code, 0, `trustplane ${args.join(' ')} → ${r.code}\n${r.stderr}${log}`);
   return r;
 }
 
@@ -131,7 +135,7 @@ describe('trustplane CLI against the real server', { timeout: 180_000 }, () => {
   });
 
   after(async () => {
-    if (server !== undefined && server.exitCode === null) {
+    if (server !== undefined && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server?.once('exit', resolve));
       server.kill('SIGTERM');
       await exited;

@@ -32,7 +32,8 @@ export interface Device {
   readonly updatedAt: string;
   readonly currentCertificate?: CertificateSummary;
   readonly certificates?: readonly CertificateSummary[];
-  readonly renewalDue: boolean;
+  /** Required by the contract; read defensively all the same. */
+  readonly renewalDue?: boolean;
 }
 
 export interface LifecycleEvent {

@@ -56,17 +56,17 @@ export async function signCertificate(template: CertificateTemplate, signer: Sig
 
 /** signCertificate over pre-encoded parts; the same DER for the same values. */
 export async function signEncodedCertificate(template: EncodedCertificateTemplate, signer: Signer): Promise<Uint8Array> {
-  // RFC 5280 §4.1: TBSCertificate, in field order. Time per §4.1.2.5 (UTCTime through 2049), as x509.Time picks it.
+  // RFC 5280 §4.1: TBSCertificate, in field order.
   const tbs = new asn1js.Sequence({
     value: [
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: x509.Version.v3 })] }),
+      encoded(VERSION_V3),
       new asn1js.Integer({ valueHex: positiveInteger(template.serial) }),
-      new EncodedValue(algorithmIdentifierDer(signer)),
-      new EncodedValue(template.issuer),
+      encoded(algorithmIdentifierDer(signer)),
+      encoded(template.issuer),
       new asn1js.Sequence({ value: [time(template.notBefore), time(template.notAfter)] }),
-      new EncodedValue(template.subject),
-      new EncodedValue(template.spki),
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 3 }, value: [new asn1js.Sequence({ value: template.extensions.map((e) => new EncodedValue(e)) })] }),
+      encoded(template.subject),
+      encoded(template.spki),
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 3 }, value: [new asn1js.Sequence({ value: template.extensions.map(encoded) })] }),
     ],
   });
   return signTbsCertificate(new Uint8Array(tbs.toBER()), signer);
@@ -78,15 +78,13 @@ export async function signEncodedCertificate(template: EncodedCertificateTemplat
  */
 async function signTbsCertificate(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
   const signatureValue = await signer.sign(tbsDer);
-  const cert = new asn1js.Sequence({
-    value: [new EncodedValue(tbsDer), new EncodedValue(algorithmIdentifierDer(signer)), new asn1js.BitString({ valueHex: signatureValue })],
-  });
+  const cert = new asn1js.Sequence({ value: [encoded(tbsDer), encoded(algorithmIdentifierDer(signer)), new asn1js.BitString({ valueHex: signatureValue })] });
   return new Uint8Array(cert.toBER());
 }
 
 /** A Name's DER from its RDNs' DER, in order (each encoded by the ASN.1 libraries). */
 export function encodedName(rdns: readonly Uint8Array[]): Uint8Array {
-  return new Uint8Array(new asn1js.Sequence({ value: rdns.map((r) => new EncodedValue(r)) }).toBER());
+  return new Uint8Array(new asn1js.Sequence({ value: rdns.map(encoded) }).toBER());
 }
 
 export function der(value: unknown): Uint8Array {
@@ -94,31 +92,34 @@ export function der(value: unknown): Uint8Array {
 }
 
 /**
- * A value the ASN.1 libraries already encoded, placed as it is inside a structure asn1js encodes
- * (asn1js writes the enclosing tags and lengths; these bytes are never written by hand).
+ * A value the ASN.1 libraries already encoded, placed as it is inside a structure asn1js encodes:
+ * asn1js writes the enclosing tags and lengths, these bytes are never written by hand. asn1js asks
+ * the children of a constructed value only to write themselves (`toBER(sizeOnly, writer)`), so this
+ * is not a full BaseBlock, which costs more to construct than the bytes it carries. The encoding
+ * tests compare the result with asn1-schema's, byte for byte.
  */
-class EncodedValue extends asn1js.BaseBlock {
-  readonly #der: Uint8Array;
-  constructor(encoded: Uint8Array) {
-    super();
-    this.#der = encoded;
-  }
-  override toBER(_sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
-    if (writer) {
-      writer.write(this.#der);
+export function encoded(value: Uint8Array): asn1js.BaseBlock {
+  const splice = {
+    toBER(_sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
+      if (!writer) return toArrayBuffer(value);
+      writer.write(value);
       return new ArrayBuffer(0);
-    }
-    return toArrayBuffer(this.#der);
-  }
+    },
+  };
+  return splice as unknown as asn1js.BaseBlock;
 }
+
+/** [0] EXPLICIT Version v3, as asn1-schema encodes TBSCertificate.version. */
+const VERSION_V3 = new Uint8Array(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: x509.Version.v3 })] }).toBER());
 
 const algorithmIdentifiers = new WeakMap<Signer, Uint8Array>();
 function algorithmIdentifierDer(signer: Signer): Uint8Array {
-  let encoded = algorithmIdentifiers.get(signer);
-  if (!encoded) algorithmIdentifiers.set(signer, (encoded = der(algorithmIdentifier(signer))));
-  return encoded;
+  let encodedId = algorithmIdentifiers.get(signer);
+  if (!encodedId) algorithmIdentifiers.set(signer, (encodedId = der(algorithmIdentifier(signer))));
+  return encodedId;
 }
 
+/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, whole seconds: as x509.Time picks it. */
 function time(date: Date): asn1js.BaseBlock {
   const t = new x509.Time(date);
   return t.utcTime ? new asn1js.UTCTime({ valueDate: t.utcTime }) : new asn1js.GeneralizedTime({ valueDate: t.getTime() });
@@ -138,7 +139,22 @@ export function extension(extnID: string, critical: boolean, value: unknown): x5
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifierOf(spki: Uint8Array): Uint8Array {
-  const info = AsnConvert.parse(spki, x509.SubjectPublicKeyInfo);
+  const known = knownKeyIdentifiers.get(spki);
+  if (known) return known;
+  return keyIdentifierOfKey(AsnConvert.parse(spki, x509.SubjectPublicKeyInfo));
+}
+
+/**
+ * keyIdentifierOf for an SPKI just encoded from `info`: computed now from the parsed key (a SHA-1),
+ * and remembered for that very array, so issuance need not parse the SPKI a second time.
+ */
+export function rememberKeyIdentifier(spki: Uint8Array, info: x509.SubjectPublicKeyInfo): void {
+  knownKeyIdentifiers.set(spki, keyIdentifierOfKey(info));
+}
+
+const knownKeyIdentifiers = new WeakMap<Uint8Array, Uint8Array>();
+
+function keyIdentifierOfKey(info: x509.SubjectPublicKeyInfo): Uint8Array {
   return new Uint8Array(createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest());
 }
 

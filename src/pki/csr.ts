@@ -4,6 +4,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { TrustplaneError } from '../core/errors.ts';
 import { acceptedSignatureAlgorithms, keyAlgorithmOf, publicKeyFromSpki, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+import { rememberKeyIdentifier } from './certificate-builder.ts';
 
 /** Attacker-controlled input: a PKCS#10 request is refused beyond this size before parsing. */
 export const MAX_CSR_BYTES = 16 * 1024;
@@ -80,6 +81,7 @@ function parseCsr(der: Uint8Array): ParsedCsr {
   const info = req.certificationRequestInfoRaw;
   if (!info || req.certificationRequestInfo.version !== 0) throw new TrustplaneError('CSR_MALFORMED', 'unsupported CSR version');
   const spki = new Uint8Array(AsnConvert.serialize(req.certificationRequestInfo.subjectPKInfo));
+  rememberKeyIdentifier(spki, req.certificationRequestInfo.subjectPKInfo);
 
   let publicKey: KeyObject;
   try {

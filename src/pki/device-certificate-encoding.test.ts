@@ -1,16 +1,17 @@
 // The issuance hot path encodes device certificates from pre-encoded parts
-// (signEncodedCertificate + DeviceExtensionEncoder). It must give the very bytes
-// the plain asn1-schema path (signCertificate + deviceExtensions) gives.
+// (signEncodedCertificate, DeviceSubjectEncoder, DeviceExtensionEncoder). It must
+// give the very bytes the plain asn1-schema path (signCertificate, buildName,
+// deviceExtensions) gives.
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import type { Signer } from '../crypto/signer.ts';
 import { makeCsr } from '../testkit/csr.ts';
-import { der, encodedName, keyIdentifierOf, signCertificate, signEncodedCertificate } from './certificate-builder.ts';
+import { der, keyIdentifierOf, signCertificate, signEncodedCertificate } from './certificate-builder.ts';
 import { verifyCsr } from './csr.ts';
 import { buildName } from './names.ts';
-import { DeviceExtensionEncoder, deviceExtensions, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { DeviceExtensionEncoder, deviceExtensions, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
 
 /** Signs with a fixed value, so two encodings of one certificate compare byte for byte. */
 function fixedSigner(algorithm: KeyAlgorithm): Signer {
@@ -35,9 +36,10 @@ test('device certificates: the pre-encoded path gives the bytes of the asn1-sche
   const issuer = buildName([{ type: 'organization', value: 'trustplane' }, { type: 'organizationalUnit', value: 'sku-1' }, { type: 'commonName', value: 'issuing CA ü' }]);
   const issuerKeyId = keyIdentifierOf(signer.spki);
   const encoder = new DeviceExtensionEncoder(issuerKeyId);
+  const subjects = new DeviceSubjectEncoder('trustplane', 'sku-1');
   for (const [i, c] of cases.entries()) {
     const csr = verifyCsr(makeCsr(c.algorithm === 'rsa-3072' ? 'ecdsa-p256' : c.algorithm).der);
-    const serial = `device-${i}`;
+    const serial = [`device-${i}`, 'A.b_c-9', 'x'.repeat(64)][i]!;
     const urls = publicationUrls(i === 0 ? 'http://127.0.0.1:8080/' : 'https://pki.example.com', 'ca_123');
     const deviceUrn = `urn:trustplane:device:sku-1:${serial}`;
     const subjectAttrs = [
@@ -57,7 +59,7 @@ test('device certificates: the pre-encoded path gives the bytes of the asn1-sche
         {
           ...common,
           issuer: der(issuer),
-          subject: encodedName(subjectAttrs.map((a) => der(buildName([a])[0]))),
+          subject: subjects.encode(serial),
           extensions: encoder.encode({ spki: csr.spki, deviceUrn, keyUsageFlags: c.flags, urls }),
         },
         signer,
@@ -65,4 +67,9 @@ test('device certificates: the pre-encoded path gives the bytes of the asn1-sche
       assert.equal(Buffer.from(encoded).toString('hex'), Buffer.from(plain).toString('hex'), `case ${i}, round ${round}`);
     }
   }
+});
+
+test('keyIdentifierOf: what a verified CSR remembers equals what parsing its SPKI gives', () => {
+  const csr = verifyCsr(makeCsr('ecdsa-p256').der);
+  assert.deepEqual(keyIdentifierOf(csr.spki), keyIdentifierOf(csr.spki.slice()));
 });

@@ -2,14 +2,13 @@ import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { randomCertificateSerial } from '../core/random.ts';
 import type { Signer } from '../crypto/signer.ts';
-import { der, encodedName, keyIdentifierOf, signEncodedCertificate } from './certificate-builder.ts';
+import { der, keyIdentifierOf, signEncodedCertificate } from './certificate-builder.ts';
 import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
 import { decideIssuance, type IssuanceKind } from './issuance-plan.ts';
-import { buildName } from './names.ts';
-import { DeviceExtensionEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
 import { deviceUrn } from './validation.ts';
 
@@ -52,8 +51,7 @@ export class IssuancePipeline {
   readonly #ctx: IdentityContext;
   readonly #queue: Pending[] = [];
   readonly #issuers = new Map<string, IssuerMaterial>();
-  /** DER of the RDNs every device of a product shares (O, OU), by product id */
-  readonly #subjectPrefixes = new Map<string, Uint8Array[]>();
+  readonly #subjects = new Map<string, DeviceSubjectEncoder>();
   #running = false;
 
   constructor(ctx: IdentityContext) {
@@ -209,11 +207,7 @@ export class IssuancePipeline {
         serial: Buffer.from(cert.serial, 'hex'),
         issuer: issuer.name,
         // DESIGN rule 2: the subject comes from the registry, never from the CSR.
-        subject: encodedName([
-          ...this.#subjectPrefix(product),
-          rdn({ type: 'serialNumber', value: serial, printable: true }),
-          rdn({ type: 'commonName', value: serial }),
-        ]),
+        subject: this.#subject(product).encode(serial),
         notBefore: cert.notBefore,
         notAfter: cert.notAfter,
         spki: csr.spki,
@@ -223,13 +217,11 @@ export class IssuancePipeline {
     );
   }
 
-  #subjectPrefix(product: ProductRecord): Uint8Array[] {
-    let prefix = this.#subjectPrefixes.get(product.id);
-    if (!prefix) {
-      prefix = [rdn({ type: 'organization', value: this.#ctx.config.organization }), rdn({ type: 'organizationalUnit', value: product.sku })];
-      this.#subjectPrefixes.set(product.id, prefix);
-    }
-    return prefix;
+  /** Products never change after creation, so each keeps its subject encoder. */
+  #subject(product: ProductRecord): DeviceSubjectEncoder {
+    let subject = this.#subjects.get(product.id);
+    if (!subject) this.#subjects.set(product.id, (subject = new DeviceSubjectEncoder(this.#ctx.config.organization, product.sku)));
+    return subject;
   }
 
   async #issuer(caId: string): Promise<IssuerMaterial> {
@@ -245,6 +237,3 @@ export class IssuancePipeline {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** One attribute as one RDN, as buildName encodes it. */
-const rdn = (attribute: Parameters<typeof buildName>[0][number]): Uint8Array => der(buildName([attribute])[0]);

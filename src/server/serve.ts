@@ -29,6 +29,8 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   const { rootCreated } = await tp.initialise();
+  // The token file exists before the port answers: a client polling /healthz can use it at once.
+  const bootstrap = await ensureBootstrapToken(tp, home);
   const app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, logLevel: config.logLevel });
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   if (!tp.publicUrl) tp.setPublicUrl(address);
@@ -37,7 +39,6 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   say(`trustplane listening on ${address} (public URL ${tp.publicUrl})`);
   say(`data home: ${home.dir} (${config.databaseUrl ? 'PostgreSQL via DATABASE_URL' : 'embedded PGlite'})`);
   if (rootCreated) say(`created the root CA; CA keys are wrapped under the key-encryption key from ${source} — back it up`);
-  const bootstrap = await ensureBootstrapToken(tp, home);
   if (bootstrap) say(`bootstrap admin token (expires ${bootstrap.toISOString()}) written to ${home.tokenFile}`);
 
   const refresh = setInterval(() => {

@@ -251,22 +251,15 @@ class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
 
   async lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]> {
     if (keys.length === 0) return [];
-    // One `serial = any(array)` per product: one index scan and one parameter, not an OR per device.
-    const serialsByProduct = new Map<string, string[]>();
-    for (const k of keys) {
-      const serials = serialsByProduct.get(k.productId);
-      if (serials) serials.push(k.serial);
-      else serialsByProduct.set(k.productId, [k.serial]);
-    }
-    const rows = await this.#tx
-      .selectFrom('devices')
-      .selectAll()
-      .where((eb) =>
-        eb.or([...serialsByProduct].map(([productId, serials]) => eb.and([eb('product_id', '=', productId), eb('serial', '=', eb.fn.any(eb.val(serials)))]))),
-      )
-      .orderBy('id')
-      .forUpdate()
-      .execute();
+    // One index lookup per device, locked in (product, serial) order: a stable order (no deadlocks
+    // between concurrent units) and a plan that does not hang on the table's statistics, which an
+    // embedded PGlite never gathers (no autovacuum); without them PostgreSQL scans the product's
+    // devices through the wrong index. `offset 0` keeps the lookup a nested loop.
+    const unique = new Map(keys.map((k) => [`${k.productId}\u0000${k.serial}`, k]));
+    const sorted = [...unique.keys()].sort().map((k) => unique.get(k)!);
+    const { rows } = await sql<Selectable<DevicesTable>>`select d.* from unnest(${sorted.map((k) => k.productId)}::text[], ${sorted.map((k) => k.serial)}::text[]) as k(product_id, serial)
+      cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as d
+      order by d.id`.execute(this.#tx);
     return rows.map(toDevice);
   }
 

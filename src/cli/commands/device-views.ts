@@ -6,7 +6,7 @@ export const deviceColumns: readonly Column<Device>[] = [
   { header: 'state', value: (d) => d.state },
   { header: 'hardware id', value: (d) => d.hardwareId },
   { header: 'cert not after', value: (d) => d.currentCertificate?.notAfter },
-  { header: 'renewal due', value: (d) => (d.renewalDue ? 'yes' : 'no') },
+  { header: 'renewal due', value: (d) => yesNo(d.renewalDue) },
 ];
 
 const certificateColumns: readonly Column<CertificateSummary>[] = [
@@ -38,7 +38,7 @@ export function formatDevice(d: Device): string {
     ['certificate', current?.serialNumber],
     ['certificate status', current?.status],
     ['not after', current?.notAfter],
-    ['renewal due', d.renewalDue ? 'yes' : 'no'],
+    ['renewal due', yesNo(d.renewalDue)],
     ['created', d.createdAt],
     ['updated', d.updatedAt],
   ]);
@@ -51,4 +51,9 @@ function compactDetails(details: unknown): string {
   if (details === undefined || details === null) return '';
   if (typeof details === 'object' && Object.keys(details).length === 0) return '';
   return JSON.stringify(details);
+}
+
+/** Unknown stays `-`: a missing field must not read as "no". */
+function yesNo(v: boolean | undefined): string | undefined {
+  return v === undefined ? undefined : v ? 'yes' : 'no';
 }
