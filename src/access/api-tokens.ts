@@ -31,9 +31,17 @@ export interface ApiTokenStore {
 
 export interface TokenPolicy {
   maxTtlSeconds: number;
+  /**
+   * How long a process may reuse a token record it read, instead of a query per request.
+   * Expiry is still checked on every request, and a revocation through this process takes
+   * effect at once; one through another server process takes effect within this time.
+   */
+  recordCacheSeconds: number;
 }
 
-export const defaultTokenPolicy: TokenPolicy = { maxTtlSeconds: 12 * 3600 };
+export const defaultTokenPolicy: TokenPolicy = { maxTtlSeconds: 12 * 3600, recordCacheSeconds: 2 };
+
+const MAX_CACHED_TOKENS = 10_000;
 
 const PREFIX = 'tp_';
 
@@ -46,6 +54,8 @@ export class ApiTokens {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #policy: TokenPolicy;
+  /** token hash (hex) → the record read, or the read under way (concurrent requests share it) */
+  readonly #recent = new Map<string, { readAtMs: number; record: Promise<ApiTokenRecord | undefined> }>();
 
   constructor(store: ApiTokenStore, clock: Clock, random: Random, policy: TokenPolicy) {
     this.#store = store;
@@ -101,10 +111,25 @@ export class ApiTokens {
     if (!secret) throw new TrustplaneError('TOKEN_MISSING');
     if (!secret.startsWith(PREFIX) || secret.length > 200) throw new TrustplaneError('TOKEN_INVALID');
     const hash = hashToken(secret);
-    const record = await this.#store.findTokenByHash(hash);
+    const record = await this.#lookup(hash);
     if (!record || !timingSafeEqual(Buffer.from(record.tokenHash), Buffer.from(hash))) throw new TrustplaneError('TOKEN_INVALID');
     if (record.revokedAt) throw new TrustplaneError('TOKEN_REVOKED');
     if (this.#clock.now().getTime() >= record.expiresAt.getTime()) throw new TrustplaneError('TOKEN_EXPIRED');
+    return record;
+  }
+
+  #lookup(hash: Uint8Array): Promise<ApiTokenRecord | undefined> {
+    const key = Buffer.from(hash).toString('hex');
+    const nowMs = performance.now(); // cache freshness is process time, not the domain clock
+    const hit = this.#recent.get(key);
+    if (hit && nowMs - hit.readAtMs < this.#policy.recordCacheSeconds * 1000) return hit.record;
+    const record = this.#store.findTokenByHash(hash);
+    if (this.#policy.recordCacheSeconds > 0) {
+      if (this.#recent.size >= MAX_CACHED_TOKENS) this.#recent.delete(this.#recent.keys().next().value!);
+      this.#recent.set(key, { readAtMs: nowMs, record });
+      // Unknown tokens and failed reads are not remembered.
+      void record.then((r) => r === undefined && this.#recent.delete(key), () => this.#recent.delete(key));
+    }
     return record;
   }
 
@@ -115,5 +140,6 @@ export class ApiTokens {
   async revoke(id: string, actor: string): Promise<void> {
     const ok = await this.#store.revokeToken(id, this.#clock.now(), { actor, action: 'token.revoked', subjectType: 'token', subjectId: id, details: {} });
     if (!ok) throw new TrustplaneError('NOT_FOUND', 'no such live token');
+    for (const [key, entry] of this.#recent) if ((await entry.record.catch(() => undefined))?.id === id) this.#recent.delete(key);
   }
 }

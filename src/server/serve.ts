@@ -25,7 +25,7 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
     database: config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: home.databaseDir },
     kek,
     identity: { organization: config.organization, rootKeyAlgorithm: config.rootKeyAlgorithm, crlValiditySeconds: config.crlValiditySeconds, ocspValiditySeconds: config.ocspValiditySeconds },
-    tokenPolicy: { maxTtlSeconds: config.tokenMaxTtlSeconds },
+    tokenPolicy: { maxTtlSeconds: config.tokenMaxTtlSeconds, recordCacheSeconds: 2 },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   const { rootCreated } = await tp.initialise();
