@@ -1,6 +1,7 @@
-// Service layer: verifyCsr + IssuancePipeline.issue, no HTTP, with a bounded
-// number of requests in flight (the pipeline batches what is queued into one
-// unit of work per batch, committed to the database).
+// Service layer: verifyCsrAsync + IssuancePipeline.issue, as the enroll route
+// calls them, without HTTP, with a bounded number of requests in flight (the
+// pipeline batches what is queued into one unit of work, committed to the database).
+// A request's latency runs from the CSR check to the committed certificate.
 import { verifyCsrAsync } from '../src/pki/csr.ts';
 import type { ProductRecord } from '../src/pki/records.types.ts';
 import type { Trustplane } from '../src/server/trustplane.ts';
