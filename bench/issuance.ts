@@ -1,8 +1,7 @@
-// Service layer: verifyCsrAsync + IssuancePipeline.issue, as the enroll route
+// Service layer: Trustplane.verifyCsr (worker threads) + IssuancePipeline.issue, as the enroll route
 // calls them, without HTTP, with a bounded number of requests in flight (the
 // pipeline batches what is queued into one unit of work, committed to the database).
 // A request's latency runs from the CSR check to the committed certificate.
-import { verifyCsrAsync } from '../src/pki/csr.ts';
 import type { ProductRecord } from '../src/pki/records.types.ts';
 import type { Trustplane } from '../src/server/trustplane.ts';
 import { benchActor, deviceSerial, type BenchCsr } from './fixtures.ts';
@@ -17,7 +16,7 @@ export async function runServiceIssuance(tp: Trustplane, product: ProductRecord,
     for (let i = next++; i < csrs.length; i = next++) {
       const started = process.hrtime.bigint();
       try {
-        const csr = await verifyCsrAsync(csrs[i]!.der);
+        const csr = await tp.verifyCsr(csrs[i]!.der);
         const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, serial: deviceSerial(i), csr, actor: benchActor });
         if (certificate.der.length === 0) throw new Error('no certificate');
         latencies.push(elapsedMs(started));

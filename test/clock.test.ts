@@ -31,6 +31,7 @@ interface CertificateSummary {
   expired: boolean;
 }
 interface DeviceView {
+  serial: string;
   state: string;
   renewalDue: boolean;
   createdAt: string;
@@ -159,9 +160,6 @@ for (const target of databaseTargets()) {
 
     test(
       'every timestamp the store writes follows the fake clock',
-      {
-        todo: 'src/store/identity-repository.ts bindKeys() stamps device_keys.bound_at with new Date(); keys.created_at takes the database now()',
-      },
       async () => {
         await createProduct('CLK-STAMPS');
         const t0 = clock.now();
@@ -207,6 +205,12 @@ for (const target of databaseTargets()) {
       d = await device('CLK-RENEW', 'd-1');
       assert.equal(d.renewalDue, true, 'inside the window');
       assert.equal(d.currentCertificate?.expired, false);
+      // the list says the same as the device view (the fleet view an operator acts on)
+      const listed = (await ok<{ items: DeviceView[] }>('GET', '/v1/products/CLK-RENEW/devices?state=active')).items;
+      assert.deepEqual(
+        listed.map((x) => [x.serial, x.renewalDue, x.currentCertificate?.serialNumber]),
+        [['d-1', true, d.currentCertificate?.serialNumber]],
+      );
 
       clock.advanceDays(window); // now past notAfter
       d = await device('CLK-RENEW', 'd-1');

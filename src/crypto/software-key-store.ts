@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { TrustplaneError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
+import type { Clock } from '../core/clock.ts';
 import { signatureAlgorithmFor, type KeyAlgorithm } from './key-algorithm.ts';
 import type { KeyStore, Signer } from './signer.ts';
 
@@ -14,6 +15,7 @@ export interface WrappedKeyRecord {
   spki: Uint8Array;
   /** version(1) ‖ iv(12) ‖ tag(16) ‖ ciphertext of the PKCS#8 DER */
   wrapped: Uint8Array;
+  createdAt: Date;
 }
 
 /** The storage port this backend needs; store/ fulfils it. */
@@ -39,13 +41,15 @@ export class SoftwareKeyStore implements KeyStore {
   readonly #kek: Buffer;
   readonly #repo: WrappedKeyRepository;
   readonly #random: Random;
+  readonly #clock: Clock;
   readonly #cache = new Map<string, Signer>();
 
-  constructor(kek: Uint8Array, repo: WrappedKeyRepository, random: Random) {
+  constructor(kek: Uint8Array, repo: WrappedKeyRepository, random: Random, clock: Clock) {
     if (kek.length !== 32) throw new Error('the key-encryption key must be 32 bytes (AES-256)');
     this.#kek = Buffer.from(kek);
     this.#repo = repo;
     this.#random = random;
+    this.#clock = clock;
   }
 
   async generate(algorithm: KeyAlgorithm, purpose: string): Promise<Signer> {
@@ -56,7 +60,7 @@ export class SoftwareKeyStore implements KeyStore {
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
     const wrapped = this.#wrap(id, algorithm, pkcs8);
     pkcs8.fill(0);
-    await this.#repo.insertWrappedKey({ id, algorithm, purpose, spki, wrapped });
+    await this.#repo.insertWrappedKey({ id, algorithm, purpose, spki, wrapped, createdAt: this.#clock.now() });
     const signer = softwareSigner(id, algorithm, privateKey, spki);
     this.#cache.set(id, signer);
     return signer;

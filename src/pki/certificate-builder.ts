@@ -152,6 +152,11 @@ export function rememberKeyIdentifier(spki: Uint8Array, info: x509.SubjectPublic
   knownKeyIdentifiers.set(spki, keyIdentifierOfKey(info));
 }
 
+/** The same, for a key identifier computed elsewhere (a CSR-checking worker) from this SPKI. */
+export function rememberKeyIdentifierValue(spki: Uint8Array, keyIdentifier: Uint8Array): void {
+  knownKeyIdentifiers.set(spki, keyIdentifier);
+}
+
 const knownKeyIdentifiers = new WeakMap<Uint8Array, Uint8Array>();
 
 function keyIdentifierOfKey(info: x509.SubjectPublicKeyInfo): Uint8Array {

@@ -25,6 +25,7 @@ export interface IdentityReader {
   listDevices(productId: string, q: { state?: DeviceState; after?: string; limit: number }): Promise<DeviceRecord[]>;
   listDeviceCertificates(deviceId: string): Promise<CertificateRecord[]>;
   findCertificate(caId: string, serial: string): Promise<CertificateRecord | undefined>;
+  findCertificates(serials: string[]): Promise<CertificateRecord[]>;
   listRevokedCertificates(caId: string): Promise<CertificateRecord[]>;
   findLatestCrl(caId: string): Promise<CrlRecord | undefined>;
   listSubjectEvents(subjectType: string, subjectId: string): Promise<EventRecord[]>;
@@ -56,7 +57,7 @@ export interface IdentityUnitOfWork {
   lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
   updateDevices(updates: DeviceUpdate[]): Promise<void>;
   findKeyBindings(spkiSha256: Uint8Array[]): Promise<KeyBinding[]>;
-  bindKeys(bindings: KeyBinding[]): Promise<void>;
+  bindKeys(bindings: KeyBinding[], at: Date): Promise<void>;
   retireDeviceKeys(deviceId: string, at: Date): Promise<void>;
   insertCertificates(certs: CertificateRecord[]): Promise<void>;
   /** Certificates of these devices whose status is one of `statuses`, locked. */

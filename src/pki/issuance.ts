@@ -157,7 +157,7 @@ export class IssuancePipeline {
         }
       }
       await Promise.all(signing);
-      await uow.bindKeys(newBindings);
+      await uow.bindKeys(newBindings, now);
       await uow.updateCertificateStatuses(superseded);
       await uow.insertCertificates(certs);
       await uow.updateDevices([...deviceUpdates.values()]);

@@ -30,8 +30,12 @@ export function certificateView(c: CertificateRecord, now: Date) {
   };
 }
 
-export function deviceView(d: DeviceRecord, product: ProductRecord, now: Date, certificates?: CertificateRecord[]) {
-  const current = certificates?.find((c) => c.serial === d.currentCertificateSerial);
+/**
+ * A device as the API shows it. `certificates`: its whole certificate history (device show);
+ * in a list, only its current certificate is passed and no history is shown.
+ */
+export function deviceView(d: DeviceRecord, product: ProductRecord, now: Date, certificates: CertificateRecord[], options: { history: boolean } = { history: true }) {
+  const current = certificates.find((c) => c.serial === d.currentCertificateSerial);
   const renewalDue = current !== undefined && d.state === 'active' && now.getTime() >= current.notAfter.getTime() - product.renewalWindowDays * DAY_MS;
   return {
     id: d.id,
@@ -42,7 +46,8 @@ export function deviceView(d: DeviceRecord, product: ProductRecord, now: Date, c
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
     ...(current ? { currentCertificate: certificateView(current, now) } : {}),
-    ...(certificates ? { renewalDue, certificates: certificates.map((c) => certificateView(c, now)) } : {}),
+    renewalDue,
+    ...(options.history ? { certificates: certificates.map((c) => certificateView(c, now)) } : {}),
   };
 }
 

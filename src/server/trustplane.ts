@@ -12,6 +12,8 @@ import { IdentityRepository } from '../store/identity-repository.ts';
 import { KeyRepository } from '../store/key-repository.ts';
 import { TokenRepository } from '../store/token-repository.ts';
 import { TrustplaneError } from '../core/errors.ts';
+import type { VerifiedCsr } from '../pki/csr.ts';
+import { CsrVerifierPool } from './csr-verifier-pool.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -20,6 +22,8 @@ export interface TrustplaneOptions {
   random?: Random;
   identity?: Partial<Omit<IdentityConfig, 'publicUrl'>>;
   tokenPolicy?: TokenPolicy;
+  /** Threads that check CSRs; default: one per core but one. 0: on the main thread. */
+  csrWorkers?: number;
   /** Initial public URL; may be set once the server listens. */
   publicUrl?: string;
 }
@@ -32,6 +36,7 @@ export class Trustplane {
   readonly revocation: RevocationPublisher;
   readonly tokens: ApiTokens;
   readonly clock: Clock;
+  readonly csrVerifier: CsrVerifierPool;
   #publicUrl: string | undefined;
   readonly #products = new Map<string, ProductRecord>();
 
@@ -43,7 +48,7 @@ export class Trustplane {
     const store = new IdentityRepository(database.db, this.clock);
     this.identity = {
       store,
-      keys: new SoftwareKeyStore(options.kek, new KeyRepository(database.db), random),
+      keys: new SoftwareKeyStore(options.kek, new KeyRepository(database.db), random, this.clock),
       clock: this.clock,
       random,
       config: {
@@ -56,6 +61,7 @@ export class Trustplane {
       },
     };
     this.issuance = new IssuancePipeline(this.identity);
+    this.csrVerifier = new CsrVerifierPool(options.csrWorkers);
     this.revocation = new RevocationPublisher(this.identity);
     this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
   }
@@ -91,7 +97,13 @@ export class Trustplane {
     return p;
   }
 
+  /** Parses a CSR and checks its proof of possession, off the main thread. */
+  verifyCsr(der: Uint8Array): Promise<VerifiedCsr> {
+    return this.csrVerifier.verify(der);
+  }
+
   async close(): Promise<void> {
+    await this.csrVerifier.close();
     await this.database.close();
   }
 }

@@ -147,6 +147,10 @@ export class IdentityRepository implements IdentityStore {
     const r = await this.#db.selectFrom('certificates').selectAll().where('serial', '=', serial).where('ca_id', '=', caId).executeTakeFirst();
     return r && toCertificate(r);
   }
+  async findCertificates(serials: string[]): Promise<CertificateRecord[]> {
+    if (serials.length === 0) return [];
+    return (await this.#db.selectFrom('certificates').selectAll().where('serial', 'in', serials).execute()).map(toCertificate);
+  }
   async listRevokedCertificates(caId: string): Promise<CertificateRecord[]> {
     const rows = await this.#db
       .selectFrom('certificates')
@@ -288,12 +292,11 @@ class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     return rows.map((r) => ({ spkiSha256: bytes(r.spki_sha256), deviceId: r.device_id, retiredAt: r.retired_at }));
   }
 
-  async bindKeys(bindings: { spkiSha256: Uint8Array; deviceId: string; retiredAt: Date | null }[]): Promise<void> {
+  async bindKeys(bindings: { spkiSha256: Uint8Array; deviceId: string; retiredAt: Date | null }[], at: Date): Promise<void> {
     if (bindings.length === 0) return;
     this.wrote = true;
-    const now = new Date();
     await sql`insert into device_keys (spki_sha256, device_id, bound_at, retired_at)
-      select decode(k.spki, 'hex'), k.device_id, ${now}::timestamptz, k.retired_at
+      select decode(k.spki, 'hex'), k.device_id, ${at}::timestamptz, k.retired_at
       from unnest(${bindings.map((b) => hex(b.spkiSha256))}::text[], ${bindings.map((b) => b.deviceId)}::text[],
         ${bindings.map((b) => b.retiredAt?.toISOString() ?? null)}::timestamptz[]) as k(spki, device_id, retired_at)`.execute(this.#tx);
   }

@@ -11,11 +11,11 @@ export class KeyRepository implements WrappedKeyRepository {
   }
 
   async insertWrappedKey(r: WrappedKeyRecord): Promise<void> {
-    await this.#db.insertInto('keys').values({ id: r.id, algorithm: r.algorithm, purpose: r.purpose, spki: r.spki, wrapped: r.wrapped }).execute();
+    await this.#db.insertInto('keys').values({ id: r.id, algorithm: r.algorithm, purpose: r.purpose, spki: r.spki, wrapped: r.wrapped, created_at: r.createdAt }).execute();
   }
 
   async findWrappedKey(id: string): Promise<WrappedKeyRecord | undefined> {
     const r = await this.#db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
-    return r && { id: r.id, algorithm: r.algorithm as KeyAlgorithm, purpose: r.purpose, spki: new Uint8Array(r.spki), wrapped: new Uint8Array(r.wrapped) };
+    return r && { id: r.id, algorithm: r.algorithm as KeyAlgorithm, purpose: r.purpose, spki: new Uint8Array(r.spki), wrapped: new Uint8Array(r.wrapped), createdAt: r.created_at };
   }
 }

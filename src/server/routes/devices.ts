@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DeviceState } from '../../core/lifecycle.ts';
 import { parseOperatorRevocationReason } from '../../core/revocation-reason.ts';
 import { TrustplaneError } from '../../core/errors.ts';
-import { csrDerFromText, verifyCsrAsync } from '../../pki/csr.ts';
+import { csrDerFromText } from '../../pki/csr.ts';
 import { changeDeviceState, registerDevices, type DeviceRegistration } from '../../pki/devices.ts';
 import type { IssuanceKind } from '../../pki/issuance-plan.ts';
 import { toPem } from '../../pki/pem.ts';
@@ -53,7 +53,11 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
       const { state, after, limit } = request.query;
       const items = await tp.identity.store.listDevices(product.id, { limit, ...(state ? { state } : {}), ...(after !== undefined ? { after } : {}) });
       const now = tp.clock.now();
-      return { items: items.map((d) => deviceView(d, product, now)), ...(items.length === limit ? { next: items.at(-1)!.serial } : {}) };
+      const current = await tp.identity.store.findCertificates(items.flatMap((d) => (d.currentCertificateSerial ? [d.currentCertificateSerial] : [])));
+      return {
+        items: items.map((d) => deviceView(d, product, now, current, { history: false })),
+        ...(items.length === limit ? { next: items.at(-1)!.serial } : {}),
+      };
     },
   );
 
@@ -77,7 +81,7 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
         const { token, actor } = await authorise(tp, request, kind === 'enroll' ? 'device:enroll' : 'device:write');
         requireProductScope(token, request.params.sku);
         const product = await tp.product(request.params.sku);
-        const csr = await verifyCsrAsync(csrDerFromText(request.body.csr)); // attacker-controlled: size-limited, POP checked (on the thread pool)
+        const csr = await tp.verifyCsr(csrDerFromText(request.body.csr)); // attacker-controlled: size-limited, POP checked (on the thread pool)
         const { certificate, issuer } = await tp.issuance.issue({ kind, product, serial: request.params.serial, csr, actor });
         return reply.code(201).send({
           certificate: toPem(certificate.der, 'CERTIFICATE'),
