@@ -43,6 +43,7 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
 
   const refresh = setInterval(() => {
     void refreshCrls(tp).catch((err: unknown) => app.log.error({ err }, 'CRL refresh failed'));
+    void tp.database.maintain().catch((err: unknown) => app.log.error({ err }, 'database maintenance failed'));
   }, CRL_REFRESH_INTERVAL_MS);
   refresh.unref();
 

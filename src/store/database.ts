@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.ts';
@@ -10,6 +10,11 @@ export type DatabaseLocation = { kind: 'pglite'; dataDir: string | undefined } |
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
   readonly kind: DatabaseLocation['kind'];
+  /**
+   * Housekeeping PostgreSQL's autovacuum does on a server: the embedded PGlite has none, so
+   * without this its planner never learns table sizes and picks poor plans as tables grow.
+   */
+  maintain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,5 +30,9 @@ export async function openDatabase(location: DatabaseLocation): Promise<OpenData
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   await migrateToLatest(db);
-  return { db, kind: location.kind, close: () => db.destroy() };
+  const maintain = async (): Promise<void> => {
+    if (location.kind === 'pglite') await sql`analyze`.execute(db);
+  };
+  await maintain();
+  return { db, kind: location.kind, maintain, close: () => db.destroy() };
 }
