@@ -56,7 +56,11 @@ export async function signCertificate(template: CertificateTemplate, signer: Sig
 
 /** signCertificate over pre-encoded parts; the same DER for the same values. */
 export async function signEncodedCertificate(template: EncodedCertificateTemplate, signer: Signer): Promise<Uint8Array> {
-  // RFC 5280 §4.1: TBSCertificate, in field order.
+  return signTbsCertificate(encodeTbsCertificate(template, signer), signer);
+}
+
+/** RFC 5280 §4.1: the TBSCertificate's DER, in field order; nothing is signed yet. */
+export function encodeTbsCertificate(template: EncodedCertificateTemplate, signer: Signer): Uint8Array {
   const tbs = new asn1js.Sequence({
     value: [
       encoded(VERSION_V3),
@@ -69,14 +73,14 @@ export async function signEncodedCertificate(template: EncodedCertificateTemplat
       new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 3 }, value: [new asn1js.Sequence({ value: template.extensions.map(encoded) })] }),
     ],
   });
-  return signTbsCertificate(new Uint8Array(tbs.toBER()), signer);
+  return new Uint8Array(tbs.toBER());
 }
 
 /**
  * RFC 5280 §4.1.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
  * The TBS goes in as the bytes that were signed, not encoded a second time.
  */
-async function signTbsCertificate(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
+export async function signTbsCertificate(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
   const signatureValue = await signer.sign(tbsDer);
   const cert = new asn1js.Sequence({ value: [encoded(tbsDer), encoded(algorithmIdentifierDer(signer)), new asn1js.BitString({ valueHex: signatureValue })] });
   return new Uint8Array(cert.toBER());

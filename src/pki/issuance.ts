@@ -2,7 +2,7 @@ import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { randomCertificateSerial } from '../core/random.ts';
 import type { Signer } from '../crypto/signer.ts';
-import { der, keyIdentifierOf, signEncodedCertificate } from './certificate-builder.ts';
+import { der, encodeTbsCertificate, keyIdentifierOf, signTbsCertificate } from './certificate-builder.ts';
 import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
@@ -40,6 +40,12 @@ interface IssuerMaterial {
 }
 
 const MAX_BATCH = 128;
+/**
+ * Batches under way at once. While one holds its transaction (on the embedded store, the one
+ * connection) the next encodes its certificates; on PostgreSQL both may hold one. Device rows
+ * are locked in a stable order and the event counter last, so concurrent batches cannot deadlock.
+ */
+const MAX_CONCURRENT_BATCHES = 2;
 
 /**
  * Issues device certificates. Concurrent requests are grouped into one unit of work (group
@@ -52,7 +58,7 @@ export class IssuancePipeline {
   readonly #queue: Pending[] = [];
   readonly #issuers = new Map<string, IssuerMaterial>();
   readonly #subjects = new Map<string, DeviceSubjectEncoder>();
-  #running = false;
+  #active = 0;
 
   constructor(ctx: IdentityContext) {
     this.#ctx = ctx;
@@ -61,8 +67,8 @@ export class IssuancePipeline {
   issue(request: IssuanceRequest): Promise<IssuedCertificate> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
-      if (!this.#running) {
-        this.#running = true;
+      if (this.#active < MAX_CONCURRENT_BATCHES) {
+        this.#active++;
         setImmediate(() => void this.#drain());
       }
     });
@@ -81,7 +87,7 @@ export class IssuancePipeline {
         }
       }
     } finally {
-      this.#running = false;
+      this.#active--;
     }
   }
 
@@ -90,6 +96,9 @@ export class IssuancePipeline {
     const settled: (() => void)[] = [];
     const issuers = new Map<string, IssuerMaterial>();
     for (const p of batch) issuers.set(p.request.product.issuingCaId, await this.#issuer(p.request.product.issuingCaId));
+    // What a certificate says depends on the request, the product and the issuer, never on the
+    // database: it is encoded before the transaction. It is signed only once decided, inside it.
+    const drafts = batch.map((p) => this.#draft(p.request, issuers.get(p.request.product.issuingCaId)!, now));
     await this.#ctx.store.unitOfWork(async (uow) => {
       const devices = await uow.lockDevices(batch.map((p) => ({ productId: p.request.product.id, serial: p.request.serial })));
       const byKey = new Map(devices.map((d) => [`${d.productId}/${d.serial}`, d]));
@@ -103,7 +112,7 @@ export class IssuancePipeline {
       const events: EventInput[] = [];
       const signing: Promise<void>[] = [];
 
-      for (const p of batch) {
+      for (const [i, p] of batch.entries()) {
         const { request } = p;
         try {
           const deviceKey = `${request.product.id}/${request.serial}`;
@@ -118,9 +127,10 @@ export class IssuancePipeline {
           });
           const { device } = decision;
           const issuer = issuers.get(request.product.issuingCaId)!;
-          const cert = this.#draft(request, issuer, device.id, now);
+          const { cert, tbs } = drafts[i]!;
+          cert.deviceId = device.id;
           certs.push(cert);
-          signing.push(this.#sign(cert, request, issuer, now));
+          signing.push(signTbsCertificate(tbs, issuer.signer).then((der) => void (cert.der = der)));
           const previous = currentKeys.get(device.id);
           if (previous && previous.status !== 'revoked' && previous.status !== 'superseded') {
             superseded.push({ serial: previous.serial, status: 'superseded', revocationReason: 'superseded', revokedAt: now });
@@ -176,16 +186,17 @@ export class IssuancePipeline {
     return out;
   }
 
-  #draft(request: IssuanceRequest, issuer: IssuerMaterial, deviceId: string, now: Date): CertificateRecord {
+  /** The certificate record to be, and its TBSCertificate's DER (unsigned). */
+  #draft(request: IssuanceRequest, issuer: IssuerMaterial, now: Date): { cert: CertificateRecord; tbs: Uint8Array } {
     const serial = randomCertificateSerial(this.#ctx.random);
     const { product } = request;
     const notBefore = new Date(now.getTime() - this.#ctx.config.backdateSeconds * 1000);
     // Never beyond the support period nor the issuing CA (RFC 5280 §6: a chain is only as valid as its shortest link).
     const notAfter = new Date(Math.min(now.getTime() + product.certificateValidityDays * DAY_MS, product.supportUntil.getTime(), issuer.ca.notAfter.getTime()));
-    return {
+    const cert: CertificateRecord = {
       serial: hex(serial),
       caId: issuer.ca.id,
-      deviceId,
+      deviceId: null,
       spkiSha256: request.csr.spkiSha256,
       der: new Uint8Array(0),
       notBefore,
@@ -195,26 +206,23 @@ export class IssuancePipeline {
       revokedAt: null,
       issuedAt: now,
     };
-  }
-
-  async #sign(cert: CertificateRecord, request: IssuanceRequest, issuer: IssuerMaterial, now: Date): Promise<void> {
-    void now;
-    const { product, serial, csr } = request;
+    const { serial: deviceSerial, csr } = request;
     const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);
     const keyUsage = csr.keyAlgorithm === 'rsa-3072' ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment : KeyUsageFlags.digitalSignature;
-    cert.der = await signEncodedCertificate(
+    const tbs = encodeTbsCertificate(
       {
         serial: Buffer.from(cert.serial, 'hex'),
         issuer: issuer.name,
         // DESIGN rule 2: the subject comes from the registry, never from the CSR.
-        subject: this.#subject(product).encode(serial),
+        subject: this.#subject(product).encode(deviceSerial),
         notBefore: cert.notBefore,
         notAfter: cert.notAfter,
         spki: csr.spki,
-        extensions: issuer.extensions.encode({ spki: csr.spki, deviceUrn: deviceUrn(product.sku, serial), keyUsageFlags: keyUsage, urls }),
+        extensions: issuer.extensions.encode({ spki: csr.spki, deviceUrn: deviceUrn(product.sku, deviceSerial), keyUsageFlags: keyUsage, urls }),
       },
       issuer.signer,
     );
+    return { cert, tbs };
   }
 
   /** Products never change after creation, so each keeps its subject encoder. */
