@@ -38,6 +38,14 @@ export const errorCatalog = {
   // revocation
   REVOCATION_REASON_INVALID: { status: 400, title: 'Unknown RFC 5280 revocation reason' },
   OCSP_MALFORMED_REQUEST: { status: 400, title: 'The OCSP request cannot be parsed' },
+  // trust ledger (RFC 9162, C2SP tlog-checkpoint, signed-note)
+  LEDGER_RANGE_INVALID: { status: 400, title: 'The index or tree size is outside the log' },
+  CHECKPOINT_MALFORMED: { status: 400, title: 'The checkpoint cannot be parsed' },
+  CHECKPOINT_ORIGIN_MISMATCH: { status: 422, title: 'The checkpoint is not from the expected log' },
+  NOTE_MALFORMED: { status: 400, title: 'The signed note cannot be parsed' },
+  NOTE_KEY_MALFORMED: { status: 400, title: 'The note verifier key cannot be parsed' },
+  NOTE_SIGNATURE_INVALID: { status: 422, title: 'The note carries no valid signature by the expected key' },
+  PROOF_INVALID: { status: 422, title: 'The Merkle proof does not verify' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },
