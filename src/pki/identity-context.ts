@@ -13,6 +13,8 @@ export interface IdentityConfig {
   crlValiditySeconds: number;
   ocspValiditySeconds: number;
   ocspResponderValidityDays: number;
+  /** A responder certificate is replaced this long before it expires. */
+  ocspResponderRenewBeforeDays: number;
   /** Certificates are back-dated this much against clock skew on devices. */
   backdateSeconds: number;
 }
@@ -33,5 +35,6 @@ export const defaultIdentityConfig: Omit<IdentityConfig, 'publicUrl'> = {
   crlValiditySeconds: 24 * 3600,
   ocspValiditySeconds: 3600,
   ocspResponderValidityDays: 90,
+  ocspResponderRenewBeforeDays: 30,
   backdateSeconds: 60,
 };

@@ -5,7 +5,7 @@ import { loadKek, prepareHome, readTokenFile, writeTokenFile, type DataHome } fr
 import { Trustplane } from './trustplane.ts';
 import { TrustplaneError } from '../core/errors.ts';
 
-const CRL_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
+const MAINTENANCE_INTERVAL_MS = 5 * 60 * 1000;
 
 /** `trustplane serve`: opens the store, creates the root of trust on first run, listens. */
 export async function runServe(flags: { home?: string | undefined; listen?: string | undefined; publicUrl?: string | undefined }): Promise<void> {
@@ -29,6 +29,7 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   const { rootCreated } = await tp.initialise();
+  await tp.maintain(); // a server that was down may find CRLs and responders due
   // The token file exists before the port answers: a client polling /healthz can use it at once.
   const bootstrap = await ensureBootstrapToken(tp, home);
   const app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, logLevel: config.logLevel });
@@ -42,9 +43,11 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   if (bootstrap) say(`bootstrap admin token (expires ${bootstrap.toISOString()}) written to ${home.tokenFile}`);
 
   const refresh = setInterval(() => {
-    void refreshCrls(tp).catch((err: unknown) => app.log.error({ err }, 'CRL refresh failed'));
-    void tp.database.maintain().catch((err: unknown) => app.log.error({ err }, 'database maintenance failed'));
-  }, CRL_REFRESH_INTERVAL_MS);
+    void tp.maintain().then(
+      (done) => done.respondersRotated.length > 0 && app.log.info(done, 'maintenance'),
+      (err: unknown) => app.log.error({ err }, 'maintenance failed'),
+    );
+  }, MAINTENANCE_INTERVAL_MS);
   refresh.unref();
 
   const stop = async () => {
@@ -74,10 +77,4 @@ async function ensureBootstrapToken(tp: Trustplane, home: DataHome): Promise<Dat
   );
   writeTokenFile(home, secret);
   return record.expiresAt;
-}
-
-async function refreshCrls(tp: Trustplane): Promise<void> {
-  const products = await tp.identity.store.listProducts();
-  const root = await tp.identity.store.findRootCa();
-  await tp.revocation.refreshDueCrls([...(root ? [root.id] : []), ...products.map((p) => p.issuingCaId)]);
 }

@@ -7,6 +7,7 @@ import { defaultIdentityConfig, type IdentityConfig, type IdentityContext } from
 import { IssuancePipeline } from '../pki/issuance.ts';
 import type { ProductRecord } from '../pki/records.types.ts';
 import { RevocationPublisher } from '../pki/revocation.ts';
+import { rotateOcspResponders } from '../pki/ocsp-responder-rotation.ts';
 import { openDatabase, type DatabaseLocation, type OpenDatabase } from '../store/database.ts';
 import { IdentityRepository } from '../store/identity-repository.ts';
 import { KeyRepository } from '../store/key-repository.ts';
@@ -100,6 +101,20 @@ export class Trustplane {
   /** Parses a CSR and checks its proof of possession, off the main thread. */
   verifyCsr(der: Uint8Array): Promise<VerifiedCsr> {
     return this.csrVerifier.verify(der);
+  }
+
+  /**
+   * Periodic upkeep (the server runs it every few minutes; tests after moving the clock):
+   * re-issue CRLs that are due, replace OCSP responders before they expire, database housekeeping.
+   */
+  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[] }> {
+    const products = await this.identity.store.listProducts();
+    const root = await this.identity.store.findRootCa();
+    const system = { kind: 'system', name: 'maintenance' } as const;
+    const respondersRotated = await rotateOcspResponders(this.identity, products, system);
+    const crlsIssued = await this.revocation.refreshDueCrls([...(root ? [root.id] : []), ...products.map((p) => p.issuingCaId)]);
+    await this.database.maintain();
+    return { crlsIssued, respondersRotated };
   }
 
   async close(): Promise<void> {
