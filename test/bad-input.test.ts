@@ -3,18 +3,16 @@
  * stack trace — and writes nothing. The real server on loopback with a fake clock.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { FakeClock } from '../src/core/clock.ts';
 import { databaseTargets } from './support/databases.ts';
 import { assertNoLeak, assertNothingWritten, expectRefusal, type ApiAnswer } from './support/state-snapshot.ts';
+import { newEcCsr } from './support/openssl.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
-const run = promisify(execFile);
 
 const SKU_A = 'BAD-A';
 const SKU_B = 'BAD-B';
@@ -121,27 +119,7 @@ for (const target of databaseTargets()) {
       expectRefusal(server, request, status, code, what);
     const enrollPath = (serial: string, sku = SKU_A): string => `/v1/products/${sku}/devices/${serial}/enroll`;
 
-    async function openssl(args: string[]): Promise<void> {
-      await run('openssl', args, { cwd: work });
-    }
-    async function newCsr(name: string, curve = 'P-256'): Promise<string> {
-      await openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        `ec_paramgen_curve:${curve}`,
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-subj',
-        '/CN=x',
-        '-out',
-        `${name}.csr`,
-      ]);
-      return readFile(join(work, `${name}.csr`), 'utf8');
-    }
+    const newCsr = (name: string, curve = 'P-256'): Promise<string> => newEcCsr(work, name, curve);
     const newToken = (body: Record<string, unknown>) =>
       ok<TokenAnswer>('POST', '/v1/tokens', { owner: 'bad-input test', ttlSeconds: 3600, ...body }, 201);
 

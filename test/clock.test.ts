@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { DAY_MS, FakeClock } from '../src/core/clock.ts';
 import { databaseTargets } from './support/databases.ts';
 import { expectRefusal, type ApiAnswer } from './support/state-snapshot.ts';
+import { newEcCsr } from './support/openssl.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const run = promisify(execFile);
@@ -90,24 +91,7 @@ for (const target of databaseTargets()) {
     async function openssl(args: string[]): Promise<string> {
       return (await run('openssl', args, { cwd: work })).stdout;
     }
-    async function newCsr(name: string): Promise<string> {
-      await openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-subj',
-        '/CN=x',
-        '-out',
-        `${name}.csr`,
-      ]);
-      return readFile(join(work, `${name}.csr`), 'utf8');
-    }
+    const newCsr = (name: string): Promise<string> => newEcCsr(work, name);
 
     const createProduct = (sku: string, fields: Record<string, unknown> = {}) =>
       ok<Product>(

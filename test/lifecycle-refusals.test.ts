@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { databaseTargets } from './support/databases.ts';
 import { expectRefusal, takeSnapshot, type ApiAnswer } from './support/state-snapshot.ts';
+import { newEcCsr } from './support/openssl.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const run = promisify(execFile);
@@ -56,25 +57,7 @@ for (const target of databaseTargets()) {
     async function openssl(args: string[]): Promise<void> {
       await run('openssl', args, { cwd: work });
     }
-    /** A CSR with a fresh EC key kept in `<name>.key`. */
-    async function newCsr(name: string, curve = 'P-256'): Promise<string> {
-      await openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        `ec_paramgen_curve:${curve}`,
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-subj',
-        '/CN=x',
-        '-out',
-        `${name}.csr`,
-      ]);
-      return readFile(join(work, `${name}.csr`), 'utf8');
-    }
+    const newCsr = (name: string, curve = 'P-256'): Promise<string> => newEcCsr(work, name, curve);
     /** Another CSR from the key of an earlier `newCsr(name)`. */
     async function csrFromKey(name: string, out: string): Promise<string> {
       await openssl(['req', '-new', '-key', `${name}.key`, '-subj', '/CN=y', '-out', `${out}.csr`]);

@@ -34,6 +34,11 @@ export class Workdir {
     this.dir = dir;
   }
 
+  /** A directory that already exists (the caller removes it). */
+  static at(dir: string): Workdir {
+    return new Workdir(dir);
+  }
+
   static async create(prefix = 'tp-interop-'): Promise<Workdir> {
     return new Workdir(await mkdtemp(join(tmpdir(), prefix)));
   }
@@ -114,6 +119,16 @@ export class Workdir {
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `openssl req` in `dir`: a fresh EC key kept in `<name>.key` and its CSR; the PEM. Any curve
+ * openssl knows, including ones trustplane refuses (P-521), for refusal tests.
+ */
+export async function newEcCsr(dir: string, name: string, curve = 'P-256'): Promise<string> {
+  const work = Workdir.at(dir);
+  await work.opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-nodes', '-keyout', `${name}.key`, '-subj', '/CN=x', '-out', `${name}.csr`]);
+  return (await work.read(`${name}.csr`)).toString('utf8');
 }
 
 /** The PEM blocks of a bundle, in order, each ending in a newline. */
