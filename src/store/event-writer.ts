@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { EventInput } from '../pki/records.types.ts';
 import type { Database } from './schema.types.ts';
 
@@ -9,27 +9,16 @@ import type { Database } from './schema.types.ts';
  */
 export async function appendEvents(tx: Transaction<Database>, events: EventInput[], at: Date): Promise<number[]> {
   const n = events.length;
-  const { next_seq } = await tx
-    .updateTable('event_sequence')
-    .set((eb) => ({ next_seq: eb('next_seq', '+', n) }))
-    .where('id', '=', 1)
-    .returning('next_seq')
-    .executeTakeFirstOrThrow();
-  const first = Number(next_seq) - n;
-  const seqs = events.map((_, i) => first + i);
-  await tx
-    .insertInto('events')
-    .values(
-      events.map((e, i) => ({
-        seq: seqs[i]!,
-        at,
-        actor: e.actor,
-        action: e.action,
-        subject_type: e.subjectType,
-        subject_id: e.subjectId,
-        details: JSON.stringify(e.details),
-      })),
-    )
-    .execute();
-  return seqs;
+  const column = <T>(f: (e: EventInput) => T): T[] => events.map(f);
+  // One statement: take n numbers from the counter (its row lock is held until commit) and insert.
+  const { rows } = await sql<{ seq: string | number | bigint }>`with taken as (
+      update event_sequence set next_seq = next_seq + ${n}::bigint where id = 1 returning next_seq - ${n}::bigint as first)
+    insert into events (seq, at, actor, action, subject_type, subject_id, details)
+    select taken.first + e.ord - 1, ${at.toISOString()}::timestamptz, e.actor, e.action, e.subject_type, e.subject_id, e.details
+    from taken, unnest(${column((e) => e.actor)}::text[], ${column((e) => e.action)}::text[], ${column((e) => e.subjectType)}::text[],
+      ${column((e) => e.subjectId)}::text[], ${column((e) => JSON.stringify(e.details))}::jsonb[]) with ordinality as e(actor, action, subject_type, subject_id, details, ord)
+    order by e.ord
+    returning seq`.execute(tx);
+  if (rows.length !== n) throw new Error('the event sequence row is missing');
+  return rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
 }

@@ -338,13 +338,12 @@ class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   ): Promise<void> {
     if (updates.length === 0) return;
     this.wrote = true;
-    for (const u of updates) {
-      await this.#tx
-        .updateTable('certificates')
-        .set({ status: u.status, revocation_reason: u.revocationReason, revoked_at: u.revokedAt })
-        .where('serial', '=', u.serial)
-        .execute();
-    }
+    // One statement for a batch (a batch of renewals supersedes one certificate each).
+    await sql`update certificates as c set status = u.status, revocation_reason = u.reason, revoked_at = u.at
+      from unnest(${updates.map((u) => u.serial)}::text[], ${updates.map((u) => u.status)}::text[],
+        ${updates.map((u) => u.revocationReason)}::text[], ${updates.map((u) => u.revokedAt?.toISOString() ?? null)}::timestamptz[])
+        as u(serial, status, reason, at)
+      where c.serial = u.serial`.execute(this.#tx);
   }
 
   async insertCrl(crl: CrlRecord): Promise<void> {
