@@ -46,6 +46,7 @@ export const errorCatalog = {
   NOTE_KEY_MALFORMED: { status: 400, title: 'The note verifier key cannot be parsed' },
   NOTE_SIGNATURE_INVALID: { status: 422, title: 'The note carries no valid signature by the expected key' },
   PROOF_INVALID: { status: 422, title: 'The Merkle proof does not verify' },
+  LEDGER_INCONSISTENT: { status: 500, title: 'The ledger store is inconsistent; run ledger verify' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -50,8 +50,13 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   }, MAINTENANCE_INTERVAL_MS);
   refresh.unref();
 
+  // Integration is apart from sequencing (tessera): events are sequenced in their transactions,
+  // and folded into the Merkle tree, with a signed checkpoint, every second.
+  const stopLedger = tp.ledger.startIntegrationLoop(1000, (err: unknown) => app.log.error({ err }, 'ledger integration failed'));
+
   const stop = async () => {
     clearInterval(refresh);
+    await stopLedger();
     await app.close();
     await tp.close();
     process.exit(0);

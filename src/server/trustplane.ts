@@ -15,6 +15,9 @@ import { TokenRepository } from '../store/token-repository.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import type { VerifiedCsr } from '../pki/csr.ts';
 import { CsrVerifierPool } from './csr-verifier-pool.ts';
+import { ledgerConfig, type IntegrationResult, type LedgerConfig } from '../ledger/integrator.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import { LedgerRepository } from '../store/ledger-repository.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -27,6 +30,8 @@ export interface TrustplaneOptions {
   csrWorkers?: number;
   /** Initial public URL; may be set once the server listens. */
   publicUrl?: string;
+  /** The trust ledger's origin (its name in checkpoints) and integration batch size. */
+  ledger?: Partial<LedgerConfig>;
 }
 
 /** The composition root: ports wired to their adapters, shared by the HTTP server, benches and tests. */
@@ -38,6 +43,7 @@ export class Trustplane {
   readonly tokens: ApiTokens;
   readonly clock: Clock;
   readonly csrVerifier: CsrVerifierPool;
+  readonly ledger: Ledger;
   #publicUrl: string | undefined;
   readonly #products = new Map<string, ProductRecord>();
 
@@ -64,10 +70,12 @@ export class Trustplane {
     this.issuance = new IssuancePipeline(this.identity);
     this.csrVerifier = new CsrVerifierPool(options.csrWorkers);
     this.revocation = new RevocationPublisher(this.identity);
+    this.ledger = new Ledger(new LedgerRepository(database.db), this.identity.keys, this.clock, ledgerConfig(options.ledger));
     this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
+    ledgerConfig(options.ledger); // a bad ledger origin stops the start before the database opens
     const database = await openDatabase(options.database);
     return new Trustplane(database, options);
   }
@@ -105,19 +113,22 @@ export class Trustplane {
 
   /**
    * Periodic upkeep (the server runs it every few minutes; tests after moving the clock):
-   * re-issue CRLs that are due, replace OCSP responders before they expire, database housekeeping.
+   * re-issue CRLs that are due, replace OCSP responders before they expire, database housekeeping,
+   * and integrate the ledger (so a checkpoint is at most one maintenance interval behind).
    */
-  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[] }> {
+  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[]; ledger: IntegrationResult }> {
     const products = await this.identity.store.listProducts();
     const root = await this.identity.store.findRootCa();
     const system = { kind: 'system', name: 'maintenance' } as const;
     const respondersRotated = await rotateOcspResponders(this.identity, products, system);
     const crlsIssued = await this.revocation.refreshDueCrls([...(root ? [root.id] : []), ...products.map((p) => p.issuingCaId)]);
     await this.database.maintain();
-    return { crlsIssued, respondersRotated };
+    const ledger = await this.ledger.integrate();
+    return { crlsIssued, respondersRotated, ledger };
   }
 
   async close(): Promise<void> {
+    await this.ledger.close();
     await this.csrVerifier.close();
     await this.database.close();
   }

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { foundation } from './migrations/0001-foundation.ts';
+import { ledger } from './migrations/0002-ledger.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-ledger': ledger,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

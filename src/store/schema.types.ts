@@ -107,6 +107,27 @@ export interface TokensTable {
   revoked_at: Timestamp | null;
 }
 
+export interface LedgerStateTable {
+  id: number;
+  tree_size: Int8;
+  root: Uint8Array;
+  origin: string | null;
+  key_id: string | null;
+}
+
+export interface LedgerNodesTable {
+  level: number;
+  idx: Int8;
+  hash: Uint8Array;
+}
+
+export interface LedgerCheckpointsTable {
+  tree_size: Int8;
+  root: Uint8Array;
+  note: string;
+  signed_at: Timestamp;
+}
+
 export interface Database {
   keys: KeysTable;
   cas: CasTable;
@@ -118,4 +139,7 @@ export interface Database {
   events: EventsTable;
   event_sequence: EventSequenceTable;
   tokens: TokensTable;
+  ledger_state: LedgerStateTable;
+  ledger_nodes: LedgerNodesTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
 }
