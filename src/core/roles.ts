@@ -9,13 +9,14 @@ export type Permission =
   | 'device:enroll'
   | 'device:read'
   | 'token:write'
-  | 'token:read';
+  | 'token:read'
+  | 'ledger:read';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read'],
-  operator: ['product:read', 'device:write', 'device:enroll', 'device:read'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read'],
+  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read'],
   factory: ['device:enroll'],
-  auditor: ['product:read', 'device:read', 'token:read'],
+  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read'],
 };
 
 export function roleAllows(role: Role, permission: Permission): boolean {

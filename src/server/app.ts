@@ -3,8 +3,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { errorHandler, sendProblem } from './problem.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
 import { pkiRoutes } from './routes/pki.ts';
 import { productRoutes } from './routes/products.ts';
+import { tlogTileRoutes } from './routes/tlog-tiles.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import type { Trustplane } from './trustplane.ts';
 
@@ -50,5 +52,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);
   pkiRoutes(app, tp);
+  ledgerRoutes(app, tp);
+  tlogTileRoutes(app, tp);
   return app;
 }
