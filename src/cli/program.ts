@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, exitCodes } from './cli-error.ts';
 import { registerCaCommands } from './commands/ca.ts';
 import { registerDeviceCommands } from './commands/device.ts';
+import { registerLedgerCommands } from './commands/ledger.ts';
 import { registerProductCommands } from './commands/product.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDeviceCommands(program);
   registerCaCommands(program);
   registerTokenCommands(program);
+  registerLedgerCommands(program);
   return program;
 }
 

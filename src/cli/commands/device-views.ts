@@ -28,6 +28,23 @@ export const eventColumns: readonly Column<LifecycleEvent>[] = [
   { header: 'details', value: (e) => compactDetails(e.details) },
 ];
 
+/** A history event and whether the log's newest signed checkpoint covers it (undefined: unknown). */
+export type HistoryEvent = LifecycleEvent & { readonly coveredByCheckpoint?: boolean };
+
+/** An event is covered once a signed checkpoint's tree size is past its seq (leaf index = seq). */
+export function withCoverage(events: readonly LifecycleEvent[], signedTreeSize: number | undefined): HistoryEvent[] {
+  if (signedTreeSize === undefined) return [...events];
+  return events.map((e) => ({ ...e, coveredByCheckpoint: e.seq < signedTreeSize }));
+}
+
+export const historyColumns: readonly Column<HistoryEvent>[] = [
+  ...eventColumns,
+  {
+    header: 'ledger',
+    value: (e) => (e.coveredByCheckpoint === undefined ? undefined : e.coveredByCheckpoint ? 'signed' : 'pending'),
+  },
+];
+
 export function formatDevice(d: Device): string {
   const current = d.currentCertificate;
   const text = formatKeyValues([

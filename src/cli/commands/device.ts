@@ -7,7 +7,8 @@ import { clientFor } from '../connection.ts';
 import { formatTable, print, printJson } from '../output.ts';
 import { registerCertificateCommands } from './device-certificate.ts';
 import { registerImportCommand } from './device-import.ts';
-import { deviceColumns, eventColumns, formatDevice } from './device-views.ts';
+import { deviceColumns, formatDevice, historyColumns, withCoverage } from './device-views.ts';
+import { signedTreeSize } from './ledger.ts';
 
 interface DeviceOptions {
   product: string;
@@ -64,9 +65,12 @@ export function registerDeviceCommands(program: Command): void {
   withDevice(device.command('history').description("a device's lifecycle events")).action(
     async (o: DeviceOptions, cmd: Command) => {
       const path = apiPath`/v1/products/${o.product}/devices/${o.serial}/history`;
-      const page = await (await clientFor(cmd)).getJson<Page<LifecycleEvent>>(path);
-      if (o.json === true) printJson(page);
-      else print(formatTable(page.items, eventColumns));
+      const client = await clientFor(cmd);
+      const page = await client.getJson<Page<LifecycleEvent>>(path);
+      // One checkpoint for the whole page: covered = seq below its tree size.
+      const items = withCoverage(page.items, await signedTreeSize(client));
+      if (o.json === true) printJson({ ...page, items });
+      else print(formatTable(items, historyColumns));
     },
   );
 
