@@ -204,7 +204,10 @@ describe('trustplane ledger against the real server', { timeout: 180_000 }, () =
 
   test('verify: OK, also from a checkpoint saved earlier', async () => {
     const r = await expectExit(0, ['ledger', 'verify']);
-    assert.match(r.stdout, /^OK: \d+ entries of \S+ give its signed checkpoint at size \d+\n$/);
+    assert.match(r.stdout, /^OK: \d+ entries of \S+ give every one of its \d+ signed checkpoints, the newest at size \d+\n$/);
+    const kept = await api<{ items: unknown[] }>('/v1/ledger/checkpoints?limit=1000');
+    assert.ok(kept.items.length > 1, 'the log keeps its older checkpoints');
+    assert.match(r.stdout, new RegExp(`its ${kept.items.length} signed checkpoints`));
     assert.match(r.stderr, /verifier key comes from the server/);
     const cp = await api<{ checkpoint: string; verifierKey: string }>('/v1/ledger/checkpoint');
     await writeFile(join(work, 'old-checkpoint.txt'), cp.checkpoint);

@@ -24,9 +24,11 @@ function source(served: readonly string[]): LedgerSource {
 }
 
 test('the genuine log verifies, alone and from an older checkpoint', async () => {
-  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(40) }), { entriesChecked: 40 });
-  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(40), trusted: cp(13) }), { entriesChecked: 40 });
-  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(0) }), { entriesChecked: 0 });
+  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(40) }), { entriesChecked: 40, checkpointsChecked: 1 });
+  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(40), trusted: cp(13) }), { entriesChecked: 40, checkpointsChecked: 2 });
+  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(0) }), { entriesChecked: 0, checkpointsChecked: 1 });
+  const kept = [0, 1, 8, 13, 21, 33].map(cp);
+  assert.deepEqual(await auditLedger(source(leaves), { latest: cp(40), stored: kept }), { entriesChecked: 40, checkpointsChecked: 7 });
 });
 
 test('a changed entry is named, whichever it is', async () => {
@@ -66,4 +68,20 @@ test('a missing entry, a truncated log, a bad consistency proof', async () => {
     (await auditLedger(lying, { latest: cp(40), trusted: cp(13) })).failure?.message ?? '',
     /consistency proof from size 13 to 40 does not verify/,
   );
+});
+
+test('every checkpoint the log kept must come out of the entries: a rewritten past is named', async () => {
+  // The log re-signed its history from entry 5 on (another tree), keeping the newest head honest
+  // to the served entries: only the kept checkpoint at size 8 still remembers the genuine past.
+  const rewritten = leaves.map((l, i) => (i >= 5 ? l.replace('"x"', '"y"') : l));
+  const rewrittenHashes = hashesOf(rewritten);
+  const honestNow: Checkpoint = { origin: 'o', size: 40, rootHash: refRoot(rewrittenHashes), extensions: [] };
+  const liar: LedgerSource = {
+    entries: (start, end) => source(rewritten).entries(start, end),
+    consistencyProof: (from, to) => Promise.resolve(refConsistency(from, (to === 8 ? genuine : rewrittenHashes).slice(0, to))),
+  };
+  assert.equal((await auditLedger(liar, { latest: honestNow })).failure, undefined, 'the newest head alone is fooled');
+  const r = await auditLedger(liar, { latest: honestNow, stored: [cp(8)] });
+  assert.equal(r.failure?.seq, 5);
+  assert.match(r.failure?.message ?? '', /entry 5 does not match the log's signed checkpoint at size 8/);
 });

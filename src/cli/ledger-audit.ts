@@ -31,6 +31,8 @@ export interface AuditFailure {
 
 export interface AuditResult {
   readonly entriesChecked: number;
+  /** Signed checkpoints whose root the entries reproduce (the log's kept ones, yours, the newest). */
+  readonly checkpointsChecked?: number;
   readonly failure?: AuditFailure;
 }
 
@@ -39,6 +41,8 @@ export interface AuditOptions {
   readonly latest: Checkpoint;
   /** An older checkpoint the auditor kept (`--from-checkpoint`), its signature already checked. */
   readonly trusted?: Checkpoint;
+  /** Every other checkpoint the log kept, signatures already checked: the entries must give each. */
+  readonly stored?: readonly Checkpoint[];
   readonly onProgress?: (entries: number, of: number) => void;
 }
 
@@ -46,6 +50,17 @@ const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(b)
 
 function prefixRoot(hashes: readonly Uint8Array[], size: number): Uint8Array {
   return frontierRoot(appendLeafHashes(emptyFrontier, hashes.slice(0, size)).frontier);
+}
+
+/** The roots of the trees of every size in `sizes`, in one pass over the leaf hashes. */
+function prefixRoots(hashes: readonly Uint8Array[], sizes: readonly number[]): Map<number, Uint8Array> {
+  const roots = new Map<number, Uint8Array>();
+  let frontier = emptyFrontier;
+  for (const size of [...new Set(sizes)].sort((a, b) => a - b)) {
+    frontier = appendLeafHashes(frontier, hashes.slice(frontier.size, size)).frontier;
+    roots.set(size, frontierRoot(frontier));
+  }
+  return roots;
 }
 
 export async function auditLedger(source: LedgerSource, options: AuditOptions): Promise<AuditResult> {
@@ -77,11 +92,14 @@ export async function auditLedger(source: LedgerSource, options: AuditOptions): 
     options.onProgress?.(hashes.length, latest.size);
   }
   const checked = hashes.length;
-  // 2. The recomputed roots against the signed ones — the auditor's own checkpoint first (it is older).
-  const targets = trusted === undefined ? [latest] : [trusted, latest];
+  // 2. The recomputed roots against the signed ones — the auditor's own checkpoint first (it is
+  // older), then every checkpoint the log kept, smallest first, then the newest.
+  const kept = (options.stored ?? []).filter((c) => c.size <= latest.size).sort((a, b) => a.size - b.size);
+  const targets = [...(trusted === undefined ? [] : [trusted]), ...kept, latest];
+  const roots = prefixRoots(hashes, targets.map((t) => t.size));
   for (const target of targets) {
     const which = target === trusted ? 'your checkpoint' : "the log's signed checkpoint";
-    if (same(prefixRoot(hashes, target.size), target.rootHash)) continue;
+    if (same(roots.get(target.size)!, target.rootHash)) continue;
     const seq = await firstMismatch(source, hashes, target);
     return {
       entriesChecked: checked,
@@ -106,7 +124,7 @@ export async function auditLedger(source: LedgerSource, options: AuditOptions): 
       };
     }
   }
-  return { entriesChecked: checked };
+  return { entriesChecked: checked, checkpointsChecked: targets.length };
 }
 
 /**

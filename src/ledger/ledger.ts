@@ -82,6 +82,13 @@ export class Ledger {
     return this.#store.checkpoint(which);
   }
 
+  /** Every signed checkpoint kept (of size > `after`, if given), smallest first, at most `limit` (≤ 1000). */
+  async checkpoints(after: number | undefined, limit: number): Promise<StoredCheckpoint[]> {
+    if (after !== undefined) checkInteger('after', after);
+    checkInteger('limit', limit);
+    return this.#store.checkpoints(after ?? -1, Math.min(limit, maxEntriesPerRead));
+  }
+
   /** Entries [start, end) of the integrated log, at most maxEntriesPerRead. */
   async entries(start: number, end: number): Promise<LedgerEntry[]> {
     checkInteger('start', start);

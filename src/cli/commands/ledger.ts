@@ -89,6 +89,28 @@ async function entriesPage(client: ApiClient, start: number, end: number): Promi
   });
 }
 
+/** Every checkpoint the log kept (paged), each signature checked with the key: a bad one is a refusal. */
+async function keptCheckpoints(client: ApiClient, key: NoteVerifierKey, upTo: number): Promise<Checkpoint[]> {
+  const out: Checkpoint[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await client.getJson<{ items?: unknown; next?: unknown }>(`/v1/ledger/checkpoints?limit=1000${after === undefined ? '' : `&after=${after}`}`);
+    if (!isRecord(page) || !Array.isArray(page.items)) throw refused('the server answered no checkpoint list');
+    for (const item of page.items as unknown[]) {
+      const note = isRecord(item) ? item.checkpoint : undefined;
+      if (typeof note !== 'string') throw refused('the server answered a malformed checkpoint list');
+      try {
+        const cp = verifyCheckpoint(note, key, key.name);
+        if (cp.size <= upTo) out.push(cp);
+      } catch (e) {
+        asRefusal(e, `a checkpoint the log kept (${JSON.stringify(isRecord(item) ? item.treeSize : '?')})`);
+      }
+    }
+    if (typeof page.next !== 'string') return out;
+    after = page.next;
+  }
+}
+
 function httpSource(client: ApiClient): LedgerSource {
   return {
     entries: (start, end) => entriesPage(client, start, end),
@@ -139,12 +161,14 @@ export function registerLedgerCommands(program: Command): void {
           asRefusal(e, `${o.fromCheckpoint} is not a checkpoint signed by ${key.name}`);
         }
       }
-      const result = await auditLedger(httpSource(client), trusted === undefined ? { latest } : { latest, trusted });
+      const stored = await keptCheckpoints(client, key, latest.size);
+      const result = await auditLedger(httpSource(client), trusted === undefined ? { latest, stored } : { latest, trusted, stored });
       const summary = {
         ok: result.failure === undefined,
         origin: key.name,
         treeSize: latest.size,
         entriesChecked: result.entriesChecked,
+        checkpointsChecked: result.checkpointsChecked ?? 0,
         verifierKeySource: o.verifierKey === undefined ? 'server' : 'option',
         ...(trusted === undefined ? {} : { fromCheckpointSize: trusted.size }),
         ...(result.failure === undefined ? {} : { failure: result.failure }),
@@ -154,7 +178,7 @@ export function registerLedgerCommands(program: Command): void {
       if (o.json !== true) {
         const prefix = trusted === undefined ? '' : `; it extends your checkpoint at size ${trusted.size}`;
         print(
-          `OK: ${result.entriesChecked} entries of ${key.name} give its signed checkpoint at size ${latest.size}${prefix}`,
+          `OK: ${result.entriesChecked} entries of ${key.name} give every one of its ${stored.length} signed checkpoints, the newest at size ${latest.size}${prefix}`,
         );
       }
     });

@@ -29,6 +29,15 @@ const inclusionQuery = rangeQuery('index', 'size', {
 const consistencyQuery = rangeQuery('from', 'to', { from: 'older tree size', to: 'newer tree size' });
 const entriesQuery = rangeQuery('start', 'end', { start: 'first index', end: 'index after the last (≤ start + 1000)' });
 
+const checkpointsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { ...decimal, description: 'only checkpoints of a larger tree size (paging)' },
+    limit: { ...decimal, description: 'at most this many (≤ 1000; default 100)' },
+  },
+} as const;
+
 const hashes = (h: readonly Uint8Array[]): string[] => h.map(encodeBase64);
 
 export async function latestCheckpoint(tp: Trustplane): Promise<StoredCheckpoint> {
@@ -44,6 +53,22 @@ export function ledgerRoutes(app: FastifyInstance, tp: Trustplane): void {
     const cp = await latestCheckpoint(tp);
     return { treeSize: cp.treeSize, rootHash: encodeBase64(cp.rootHash), checkpoint: cp.note, verifierKey: await tp.ledger.verifierKey() };
   });
+
+  // Every signed checkpoint is kept: an auditor checks the log against all of them, not only the newest.
+  app.get<{ Querystring: { after?: string; limit?: string } }>(
+    '/v1/ledger/checkpoints',
+    { schema: { tags: ['ledger'], querystring: checkpointsQuery } },
+    async (request) => {
+      await authorise(tp, request, 'ledger:read');
+      const limit = Math.max(1, Number(request.query.limit ?? 100));
+      const after = request.query.after === undefined ? undefined : Number(request.query.after);
+      const items = await tp.ledger.checkpoints(after, limit);
+      return {
+        items: items.map((cp) => ({ treeSize: cp.treeSize, checkpoint: cp.note })),
+        ...(items.length === Math.min(limit, 1000) ? { next: String(items.at(-1)!.treeSize) } : {}),
+      };
+    },
+  );
 
   app.get<{ Querystring: { index: string; size: string } }>(
     '/v1/ledger/proof/inclusion',
