@@ -1,4 +1,6 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,ledger]`
+//   ledger: [--ledger-sizes 100000,1000000,10000000] [--ledger-n 100000] [--ledger-single 1000] [--ledger-batch 1000] [--ledger-proofs 1000] [--ledger-proof-stores pglite,postgres]
+//   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
 // when a URL is given) and over HTTP, next to two figures measured in the same run: the limit
@@ -9,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { runCfsslIssuance } from './cfssl-issuance.ts';
 import { freshPglite, freshPostgres, makeCsrs, openPrepared, type BenchCsr, type BenchDatabase } from './fixtures.ts';
 import { runHttpIssuance } from './http-issuance.ts';
+import { measureHashLimit, printLedgerTables, runLedgerAppends, runLedgerProofs, type AppendRow, type ProofRow } from './ledger.ts';
 import { runServiceIssuance } from './issuance.ts';
 import { measureSignVerifyLimit } from './limit.ts';
 import type { Throughput } from './stats.ts';
@@ -19,7 +22,13 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl' },
+    only: { type: 'string', default: 'service,http,cfssl,ledger' },
+    'ledger-sizes': { type: 'string', default: '100000,1000000' },
+    'ledger-n': { type: 'string', default: '100000' },
+    'ledger-single': { type: 'string', default: '1000' },
+    'ledger-batch': { type: 'string', default: '1000' },
+    'ledger-proofs': { type: 'string', default: '1000' },
+    'ledger-proof-stores': { type: 'string', default: 'pglite,postgres' },
   },
 });
 const n = positive('n', values.n);
@@ -27,6 +36,15 @@ const inFlight = positive('in-flight', values['in-flight']);
 const clients = positive('clients', values.clients);
 const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
 const only = new Set(values.only.split(','));
+const issuance = ['service', 'http', 'cfssl'].some((s) => only.has(s));
+const ledgerSizes = values['ledger-sizes'].split(',').map((v) => positive('ledger-sizes', v));
+const ledgerOptions = {
+  batched: positive('ledger-n', values['ledger-n']),
+  single: positive('ledger-single', values['ledger-single']),
+  batch: positive('ledger-batch', values['ledger-batch']),
+};
+const ledgerProofs = positive('ledger-proofs', values['ledger-proofs']);
+const proofStores = new Set(values['ledger-proof-stores'].split(','));
 
 function positive(name: string, v: string): number {
   const x = Number(v);
@@ -66,63 +84,89 @@ async function http(db: BenchDatabase, csrs: readonly BenchCsr[]): Promise<Row> 
   return { scenario: `HTTP, ${db.label}, ${clients} clients`, result: await runHttpIssuance(db.location, csrs, clients) };
 }
 
-say(`trustplane issuance bench: n=${n}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
-say('limit: raw ECDSA P-256 sign + verify on one core…');
-const limitBefore = measureSignVerifyLimit();
+say(`trustplane bench: n=${n}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+if (issuance) await issuanceBench();
 
-say(`making ${n} distinct P-256 CSRs…`);
-const t0 = performance.now();
-const csrs = makeCsrs(n);
-say(`  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+async function issuanceBench(): Promise<void> {
+  say('limit: raw ECDSA P-256 sign + verify on one core…');
+  const limitBefore = measureSignVerifyLimit();
 
-const rows: Row[] = [];
-if (only.has('service')) {
-  rows.push(await withDatabase(freshPglite, (db) => service(db, csrs)));
-  if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => service(db, csrs)));
-}
-if (only.has('http')) {
-  rows.push(await withDatabase(freshPglite, (db) => http(db, csrs)));
-  if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => http(db, csrs)));
-}
-let cfssl: Throughput | undefined;
-if (only.has('cfssl')) {
-  say(`  cfssl serve: ${clients} clients…`);
-  cfssl = await runCfsslIssuance(csrs, clients);
-  rows.push({ scenario: `cfssl serve (HTTP), ${clients} clients`, result: cfssl ?? 'not installed' });
-}
+  say(`making ${n} distinct P-256 CSRs…`);
+  const t0 = performance.now();
+  const csrs = makeCsrs(n);
+  say(`  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-say('limit again, after the scenarios…');
-const limitAfter = measureSignVerifyLimit();
-// The higher of the two: the ratios then err on the modest side.
-const limit = Math.max(limitBefore, limitAfter);
-
-const table: string[][] = [['scenario', 'certs/s', 'p50 ms', 'p99 ms', '× limit', '× cfssl', 'errors']];
-table.push([`limit: Node P-256 sign+verify, 1 core (${limitBefore.toFixed(0)} / ${limitAfter.toFixed(0)})`, limit.toFixed(0), '', '', '1.00', cfssl ? (limit / cfssl.perSecond).toFixed(2) : '', '']);
-for (const { scenario, result } of rows) {
-  if (result === 'not installed') {
-    table.push([scenario, 'not installed', '', '', '', '', '']);
-    continue;
+  const rows: Row[] = [];
+  if (only.has('service')) {
+    rows.push(await withDatabase(freshPglite, (db) => service(db, csrs)));
+    if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => service(db, csrs)));
   }
-  table.push([
-    scenario,
-    result.perSecond.toFixed(0),
-    result.p50Ms.toFixed(1),
-    result.p99Ms.toFixed(1),
-    (result.perSecond / limit).toFixed(2),
-    cfssl ? (result.perSecond / cfssl.perSecond).toFixed(2) : '',
-    String(result.errors),
-  ]);
-}
-const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
-console.log(`\n${n} ECDSA P-256 certificates per scenario, ${new Date().toISOString().slice(0, 10)}\n`);
-console.log(line(table[0]!));
-console.log(`|${widths.map((w, c) => (c === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`);
-for (const r of table.slice(1)) console.log(line(r));
-
-for (const { scenario, result } of rows) {
-  if (result !== 'not installed' && result.errors > 0) {
-    console.log(`\n${scenario}: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
-    process.exitCode = 1;
+  if (only.has('http')) {
+    rows.push(await withDatabase(freshPglite, (db) => http(db, csrs)));
+    if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => http(db, csrs)));
   }
+  let cfssl: Throughput | undefined;
+  if (only.has('cfssl')) {
+    say(`  cfssl serve: ${clients} clients…`);
+    cfssl = await runCfsslIssuance(csrs, clients);
+    rows.push({ scenario: `cfssl serve (HTTP), ${clients} clients`, result: cfssl ?? 'not installed' });
+  }
+
+  say('limit again, after the scenarios…');
+  const limitAfter = measureSignVerifyLimit();
+  // The higher of the two: the ratios then err on the modest side.
+  const limit = Math.max(limitBefore, limitAfter);
+
+  const table: string[][] = [['scenario', 'certs/s', 'p50 ms', 'p99 ms', '× limit', '× cfssl', 'errors']];
+  table.push([`limit: Node P-256 sign+verify, 1 core (${limitBefore.toFixed(0)} / ${limitAfter.toFixed(0)})`, limit.toFixed(0), '', '', '1.00', cfssl ? (limit / cfssl.perSecond).toFixed(2) : '', '']);
+  for (const { scenario, result } of rows) {
+    if (result === 'not installed') {
+      table.push([scenario, 'not installed', '', '', '', '', '']);
+      continue;
+    }
+    table.push([
+      scenario,
+      result.perSecond.toFixed(0),
+      result.p50Ms.toFixed(1),
+      result.p99Ms.toFixed(1),
+      (result.perSecond / limit).toFixed(2),
+      cfssl ? (result.perSecond / cfssl.perSecond).toFixed(2) : '',
+      String(result.errors),
+    ]);
+  }
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+  console.log(`\n${n} ECDSA P-256 certificates per scenario, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(line(table[0]!));
+  console.log(`|${widths.map((w, c) => (c === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`);
+  for (const r of table.slice(1)) console.log(line(r));
+
+  for (const { scenario, result } of rows) {
+    if (result !== 'not installed' && result.errors > 0) {
+      console.log(`\n${scenario}: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+if (only.has('ledger')) {
+  say('ledger: limit, SHA-256 leaf + node hashing on one core…');
+  const hashBefore = measureHashLimit();
+  const appends: AppendRow[] = [];
+  const signing: { label: string; result: Throughput }[] = [];
+  const proofs: ProofRow[] = [];
+  const appendRun = async (db: BenchDatabase): Promise<void> => {
+    const r = await runLedgerAppends(db, ledgerOptions);
+    appends.push(...r.rows);
+    signing.push({ label: db.label, result: r.signing });
+  };
+  await withDatabase(freshPglite, appendRun);
+  if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), appendRun);
+  for (const size of ledgerSizes) {
+    if (proofStores.has('pglite')) proofs.push(await withDatabase(freshPglite, (db) => runLedgerProofs(db, size, ledgerProofs)));
+    if (proofStores.has('postgres') && databaseUrl)
+      proofs.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => runLedgerProofs(db, size, ledgerProofs)));
+  }
+  const hashLimit = Math.max(hashBefore, measureHashLimit());
+  printLedgerTables(hashLimit, appends, signing, proofs);
 }
