@@ -97,8 +97,12 @@ export class Ledger {
     if (end - start > maxEntriesPerRead) outside(`at most ${maxEntriesPerRead} entries at a time`);
     await this.#within('end', end);
     const entries = await this.#store.entries(start, end);
-    if (entries.length !== end - start)
-      throw new TrustplaneError('LEDGER_INCONSISTENT', `entries of [${start}, ${end}) are missing`);
+    if (entries.length !== end - start) {
+      // Name the first entry that is not there (a deleted event row), as an auditor needs it.
+      const missing = entries.findIndex((e, i) => e.seq !== start + i);
+      const seq = missing === -1 ? start + entries.length : start + missing;
+      throw new TrustplaneError('LEDGER_INCONSISTENT', `entry ${seq} is missing from the log's events`, { details: { seq } });
+    }
     return entries;
   }
 
