@@ -3,101 +3,40 @@
  * the real server (child process, loopback), then a row tampered in the database with the server stopped.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../src/store/database.ts';
+import { freePort, runCli, ServeProcess, type CliRun } from './support/serve-process.ts';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(repo, 'bin', 'trustplane.js');
 const sku = 'LEDGER-E2E-1';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let home = '';
 let work = '';
 let baseUrl = '';
 let port = 0;
 let token = '';
-let server: ChildProcess | undefined;
-let serverLog = '';
+let serve: ServeProcess | undefined;
 
-function cli(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: { ...process.env, TRUSTPLANE_URL: baseUrl, TRUSTPLANE_TOKEN: token, TRUSTPLANE_HOME: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: readonly string[]): Promise<CliRun> =>
+  runCli(args, { cwd: work, env: { TRUSTPLANE_URL: baseUrl, TRUSTPLANE_TOKEN: token, TRUSTPLANE_HOME: '' } });
 
-async function expectExit(code: number, args: readonly string[]): Promise<Run> {
+async function expectExit(code: number, args: readonly string[]): Promise<CliRun> {
   const r = await cli(args);
-  assert.equal(
-    r.code,
-    code,
-    `trustplane ${args.join(' ')} → ${r.code}\n${r.stdout}${r.stderr}\n${serverLog.slice(-2000)}`,
-  );
+  assert.equal(r.code, code, `trustplane ${args.join(' ')} → ${r.code}\n${r.stdout}${r.stderr}\n${serve?.log.slice(-2000) ?? ''}`);
   return r;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
-
+/** Starts (or restarts, on the same home and port) the server. */
 async function startServer(): Promise<void> {
-  server = spawn(
-    process.execPath,
-    [bin, 'serve', '--home', home, '--listen', `127.0.0.1:${port}`, '--public-url', baseUrl],
-    {
-      cwd: work,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  server.stdout?.on('data', (b: Buffer) => (serverLog += b.toString()));
-  server.stderr?.on('data', (b: Buffer) => (serverLog += b.toString()));
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`server exited (${server.exitCode})\n${serverLog}`);
-    try {
-      const res = await fetch(`${baseUrl}/healthz`);
-      if (res.ok) token = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
-      if (token !== '') return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`server did not answer /healthz within 30s\n${serverLog}`);
+  serve = await ServeProcess.start({ home, port, cwd: work });
+  token = serve.token;
 }
 
 async function stopServer(): Promise<void> {
-  if (server !== undefined && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server?.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  server = undefined;
+  await serve?.stop();
+  serve = undefined;
 }
 
 async function api<T>(path: string): Promise<T> {

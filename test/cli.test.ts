@@ -3,55 +3,31 @@
  * talking HTTP on loopback; certificates checked with openssl.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freePort, runCli, ServeProcess, trustplaneBin, type CliRun } from './support/serve-process.ts';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(repo, 'bin', 'trustplane.js');
 const sku = 'E2E-GW-1';
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let home = '';
 let work = '';
 let baseUrl = '';
 let token = '';
-let server: ChildProcess | undefined;
-let serverLog = '';
+let serve: ServeProcess | undefined;
 
 /** Runs the CLI; the connection comes from the environment unless a test overrides it. */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: { ...process.env, TRUSTPLANE_URL: baseUrl, TRUSTPLANE_TOKEN: token, TRUSTPLANE_HOME: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<Run> =>
+  runCli(args, { cwd: work, env: { TRUSTPLANE_URL: baseUrl, TRUSTPLANE_TOKEN: token, TRUSTPLANE_HOME: '', ...env } });
 
 async function ok(args: readonly string[], env?: Record<string, string>): Promise<Run> {
   const r = await cli(args, env);
-  const died = server?.exitCode !== null || server.signalCode !== null;
-  const log = died
-    ? `\nthe server has exited (${server?.exitCode ?? server?.signalCode}):\n${serverLog.slice(-4000)}`
-    : '';
+  const log = serve === undefined || serve.exited ? `\nthe server has exited:\n${serve?.log.slice(-4000) ?? ''}` : '';
   assert.equal(r.code, 0, `trustplane ${args.join(' ')} → ${r.code}\n${r.stderr}${log}`);
   return r;
 }
@@ -85,32 +61,6 @@ function newCsr(name: string): string {
   return join(work, `${name}.csr`);
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
-
-async function waitForServer(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`server exited (${server?.exitCode})\n${serverLog}`);
-    try {
-      const res = await fetch(`${baseUrl}/healthz`);
-      // serve writes the admin token just after it starts listening: wait for both.
-      if (res.ok) token = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
-      if (token !== '') return;
-    } catch {
-      // not listening, or no token file, yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`server did not answer /healthz within 30s\n${serverLog}`);
-}
-
 function csv(serials: readonly string[]): string {
   return ['serial,hardware_id', ...serials.map((s, i) => `${s},hw-${i}`)].join('\n') + '\n';
 }
@@ -119,27 +69,13 @@ describe('trustplane CLI against the real server', { timeout: 180_000 }, () => {
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'tp-e2e-home-'));
     work = await mkdtemp(join(tmpdir(), 'tp-e2e-work-'));
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    server = spawn(
-      process.execPath,
-      [bin, 'serve', '--home', home, '--listen', `127.0.0.1:${port}`, '--public-url', baseUrl],
-      {
-        cwd: work,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    server.stdout?.on('data', (b: Buffer) => (serverLog += b.toString()));
-    server.stderr?.on('data', (b: Buffer) => (serverLog += b.toString()));
-    await waitForServer();
+    serve = await ServeProcess.start({ home, cwd: work });
+    baseUrl = serve.url;
+    token = serve.token;
   });
 
   after(async () => {
-    if (server !== undefined && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((resolve) => server?.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await serve?.stop();
     await rm(home, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
@@ -191,7 +127,7 @@ describe('trustplane CLI against the real server', { timeout: 180_000 }, () => {
     await writeFile(join(work, 'fleet.csv'), csv(Array.from({ length: 1200 }, (_, i) => `FLEET-${i}`)));
     if (hasScript) {
       // `script` gives the CLI a terminal, so the progress bar shows on stderr.
-      const line = [process.execPath, bin, 'device', 'import', '--product', sku, '--csv', 'fleet.csv'].join(' ');
+      const line = [process.execPath, trustplaneBin, 'device', 'import', '--product', sku, '--csv', 'fleet.csv'].join(' ');
       const r = spawnSync('script', ['-qec', line, '/dev/null'], {
         cwd: work,
         encoding: 'utf8',

@@ -2,26 +2,13 @@
 // truncated and re-grown differently, directly in the database of a running server —
 // `trustplane ledger verify` (a separate process, over HTTP) exits 2 and names the first entry.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { databaseTargets } from './support/databases.ts';
+import { runCli, type CliRun } from './support/serve-process.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
-const bin = fileURLToPath(new URL('../bin/trustplane.js', import.meta.url));
-
-function verify(server: TestServer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'ledger', 'verify', '--url', server.url, '--token', server.adminToken], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const verify = (server: TestServer): Promise<CliRun> => runCli(['ledger', 'verify', '--url', server.url, '--token', server.adminToken]);
 
 /** A server with a product, 12 registered devices, all integrated and signed. */
 async function logWithEvents(target: ReturnType<typeof databaseTargets>[number]): Promise<TestServer> {

@@ -2,62 +2,23 @@
 // database take mutations concurrently over HTTP; the result is one log — every event index
 // once, no gap — whose checkpoints (signed by either process) are consistent with each other.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { verifyCheckpoint } from '../src/ledger/checkpoint.ts';
 import { parseVerifierKey } from '../src/ledger/note-key.ts';
 import { verifyConsistency } from '../src/ledger/merkle-verify.ts';
 import { freshPostgresDatabase } from './support/databases.ts';
 import { startPostgresCluster, type PostgresCluster } from './support/postgres-cluster.ts';
+import { ServeProcess } from './support/serve-process.ts';
 
-const bin = fileURLToPath(new URL('../bin/trustplane.js', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-interface Server {
-  url: string;
-  home: string;
-  child: ChildProcess;
-  token: string;
-}
-
-async function startServe(databaseUrl: string, kek: string): Promise<Server> {
-  const port = await freePort();
+async function startServe(databaseUrl: string, kek: string): Promise<ServeProcess> {
   const home = await mkdtemp(join(tmpdir(), 'tp-two-'));
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [bin, 'serve', '--home', home, '--listen', `127.0.0.1:${port}`, '--public-url', url], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, TRUSTPLANE_KEK: kek, TRUSTPLANE_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`serve exited: ${stderr}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, home, child, token: (await readFile(join(home, 'admin-token'), 'utf8')).trim() };
+  return ServeProcess.start({ home, env: { DATABASE_URL: databaseUrl, TRUSTPLANE_KEK: kek, TRUSTPLANE_LOG_LEVEL: 'warn' } });
 }
 
-async function call(s: Server, method: string, path: string, body?: unknown): Promise<any> {
+async function call(s: ServeProcess, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(s.url + path, {
     method,
     headers: { authorization: `Bearer ${s.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -71,7 +32,7 @@ async function call(s: Server, method: string, path: string, body?: unknown): Pr
 describe('two trustplane serve processes on one PostgreSQL database', () => {
   let cluster: PostgresCluster | undefined;
   let databaseUrl: string | undefined;
-  const servers: Server[] = [];
+  const servers: ServeProcess[] = [];
   before(async () => {
     let serverUrl = process.env.TRUSTPLANE_TEST_DATABASE_URL;
     if (!serverUrl) {
@@ -87,8 +48,7 @@ describe('two trustplane serve processes on one PostgreSQL database', () => {
   });
   after(async () => {
     for (const s of servers) {
-      s.child.kill('SIGTERM');
-      await new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)));
+      await s.stop();
       await rm(s.home, { recursive: true, force: true });
     }
     await cluster?.stop();
@@ -100,7 +60,7 @@ describe('two trustplane serve processes on one PostgreSQL database', () => {
     // One after the other: the first creates the schema and the root of trust; the second finds them.
     servers.push(await startServe(databaseUrl, kek));
     servers.push(await startServe(databaseUrl, kek));
-    const [a, b] = servers as [Server, Server];
+    const [a, b] = servers as [ServeProcess, ServeProcess];
     await call(a, 'POST', '/v1/products', { sku: 'two-1', name: 'Two', craClass: 'default', supportUntil: '2036-01-01' });
 
     // 2 × 60 registrations and a few state changes, interleaved across both processes.
