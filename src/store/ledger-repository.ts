@@ -8,7 +8,7 @@ import type {
   NodeAddress,
   StoredCheckpoint,
 } from '../ledger/ledger-store.types.ts';
-import { toEvent } from './identity-repository.ts';
+import { toEvent } from './identity-rows.ts';
 import type { Database, LedgerCheckpointsTable, LedgerStateTable } from './schema.types.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
