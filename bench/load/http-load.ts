@@ -2,6 +2,7 @@
 // request, wait for the whole answer, check it, and send the next, until
 // `total` requests have been sent. Keep-alive sockets, one per client.
 import http from 'node:http';
+import { summarise, type Throughput } from '../stats.ts';
 
 export interface HttpLoadRequest {
   method: string;
@@ -22,21 +23,12 @@ export interface HttpLoadOptions {
   timeoutMs?: number;
 }
 
-export interface HttpLoadResult {
-  /** Requests answered and accepted by `check`. */
-  count: number;
-  /** Wall-clock seconds from the first request to the last answer. */
-  seconds: number;
-  /** count / seconds. */
-  perSecond: number;
-  /** Latency percentiles of the accepted requests, milliseconds. */
-  p50Ms: number;
-  p99Ms: number;
-  /** Requests that failed: transport error, timeout, or rejected by `check`. */
-  errors: number;
-  /** The first error seen, for diagnostics. */
-  firstError?: string;
-}
+/**
+ * count: requests answered and accepted by `check`; seconds: from the first request to the last
+ * answer; percentiles over the accepted requests; errors: transport errors, timeouts, refusals by
+ * `check` (the first one kept for diagnostics).
+ */
+export type HttpLoadResult = Throughput;
 
 interface Answer {
   status: number;
@@ -74,12 +66,6 @@ function send(agent: http.Agent, request: HttpLoadRequest, timeoutMs: number): P
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
-}
-
 export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const { concurrency, total, makeRequest, check } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -114,15 +100,5 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
-  latencies.sort((a, b) => a - b);
-  const result: HttpLoadResult = {
-    count: latencies.length,
-    seconds,
-    perSecond: seconds > 0 ? latencies.length / seconds : 0,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    errors,
-  };
-  if (firstError !== undefined) result.firstError = firstError;
-  return result;
+  return summarise(latencies, seconds, errors, firstError);
 }
