@@ -621,6 +621,7 @@ for (const target of databaseTargets()) {
           await refuse(what, () => call(method, path, body, token), 403, 'FORBIDDEN');
         // the factory token does work for its own product
         await ok('POST', enrollPath('dev-1'), { csr }, 201, factoryA);
+        assert.match(await ok<string>('GET', `/v1/products/${SKU_A}/ca-chain`, undefined, 200, factoryA), /BEGIN CERTIFICATE/);
       });
 
       test('a factory token enrolls for its own product but does not renew (api.md: renew needs device:write)', async () => {

@@ -11,14 +11,19 @@ declare module 'fastify' {
   }
 }
 
-/** Authenticates the bearer token and checks the permission; returns who is acting. */
-export async function authorise(tp: Trustplane, request: FastifyRequest, permission: Permission): Promise<{ token: ApiTokenRecord; actor: Actor }> {
+/** Authenticates the bearer token and checks the permission (any of several); returns who is acting. */
+export async function authorise(
+  tp: Trustplane,
+  request: FastifyRequest,
+  permission: Permission | readonly Permission[],
+): Promise<{ token: ApiTokenRecord; actor: Actor }> {
   const header = request.headers.authorization;
   const m = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (header !== undefined && !m) throw new TrustplaneError('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
   const token = await tp.tokens.authenticate(m?.[1]);
   request.principal = token;
-  if (!roleAllows(token.role, permission)) throw new TrustplaneError('FORBIDDEN', `the ${token.role} role may not do this`);
+  const anyOf: readonly Permission[] = typeof permission === 'string' ? [permission] : permission;
+  if (!anyOf.some((p) => roleAllows(token.role, p))) throw new TrustplaneError('FORBIDDEN', `the ${token.role} role may not do this`);
   return { token, actor: { kind: 'token', tokenId: token.id, owner: token.owner, role: token.role } };
 }
 

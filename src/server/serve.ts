@@ -31,7 +31,7 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   const { rootCreated } = await tp.initialise();
   await tp.maintain(); // a server that was down may find CRLs and responders due
   // The token file exists before the port answers: a client polling /healthz can use it at once.
-  const bootstrap = await ensureBootstrapToken(tp, home);
+  const bootstrap = await ensureBootstrapToken(tp, home, config.tokenMaxTtlSeconds);
   const app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, logLevel: config.logLevel });
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   if (!tp.publicUrl) tp.setPublicUrl(address);
@@ -65,8 +65,8 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   process.once('SIGTERM', () => void stop());
 }
 
-/** A short-lived admin token for the operator at the console; re-minted when the last one lapsed. */
-async function ensureBootstrapToken(tp: Trustplane, home: DataHome): Promise<Date | undefined> {
+/** A short-lived admin token (the policy's longest lifetime) for the operator at the console; re-minted when the last one lapsed. */
+async function ensureBootstrapToken(tp: Trustplane, home: DataHome, ttlSeconds: number): Promise<Date | undefined> {
   const existing = readTokenFile(home);
   if (existing) {
     try {
@@ -77,7 +77,7 @@ async function ensureBootstrapToken(tp: Trustplane, home: DataHome): Promise<Dat
     }
   }
   const { record, secret } = await tp.tokens.create(
-    { role: 'admin', owner: 'bootstrap', ttlSeconds: 12 * 3600 },
+    { role: 'admin', owner: 'bootstrap', ttlSeconds },
     actorName({ kind: 'system', name: 'serve' }),
   );
   writeTokenFile(home, secret);

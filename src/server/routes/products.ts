@@ -27,10 +27,8 @@ export function productRoutes(app: FastifyInstance, tp: Trustplane): void {
 
   // The chain a device needs to trust: issuing CA, then root (RFC 5246 §7.4.2 order).
   app.get<{ Params: { sku: string } }>('/v1/products/:sku/ca-chain', { schema: { tags: ['products'], params: skuParams } }, async (request, reply) => {
-    const { token } = await authorise(tp, request, 'device:enroll').catch(async (e: unknown) => {
-      if (e instanceof TrustplaneError && e.code === 'FORBIDDEN') return authorise(tp, request, 'product:read');
-      throw e;
-    });
+    const { token } = await authorise(tp, request, ['product:read', 'device:enroll']);
+    // a factory token (enroll only) reads the chain of its own products only
     if (!roleAllows(token.role, 'product:read')) requireProductScope(token, request.params.sku);
     const product = await tp.product(request.params.sku);
     const chain = await chainPem(tp, product.issuingCaId);
