@@ -580,6 +580,10 @@ for (const target of databaseTargets()) {
         const auditor = (await newToken({ role: 'auditor' })).token;
         const operator = (await newToken({ role: 'operator' })).token;
         const factoryA = (await newToken({ role: 'factory', products: [SKU_A] })).token;
+        // issue 4: a factory enrolls only the serials of an open batch naming it (its token's owner)
+        const validUntil = new Date(Date.parse(START) + 86_400_000).toISOString();
+        await ok('POST', `/v1/products/${SKU_A}/batches`, { factory: 'bad-input test', serials: ['dev-1'], validUntil }, 201);
+        await ok('POST', `/v1/products/${SKU_A}/batches`, { factory: 'another factory', serials: ['fb-other'], validUntil }, 201);
         const product = { sku: 'FORBIDDEN-1', name: 'n', craClass: 'default', supportUntil: '2035-01-01' };
         const cases: [string, string, string, unknown, string][] = [
           ['auditor creates a product', 'POST', '/v1/products', product, auditor],
@@ -616,6 +620,12 @@ for (const target of databaseTargets()) {
           ['factory revokes a token', 'DELETE', '/v1/tokens/tok_nothing', undefined, factoryA],
           ['factory lists devices', 'GET', `/v1/products/${SKU_A}/devices`, undefined, factoryA],
           ['factory reads the chain of B', 'GET', `/v1/products/${SKU_B}/ca-chain`, undefined, factoryA],
+          ['factory enrolls a serial of no batch', 'POST', enrollPath('fb-none'), { csr }, factoryA],
+          ["factory enrolls another factory's batch serial", 'POST', enrollPath('fb-other'), { csr }, factoryA],
+          ['factory creates a batch', 'POST', `/v1/products/${SKU_A}/batches`, { factory: 'bad-input test', serials: ['fb-4'], validUntil }, factoryA],
+          ['factory lists batches', 'GET', `/v1/products/${SKU_A}/batches`, undefined, factoryA],
+          ['factory registers a bootstrap CA', 'POST', `/v1/products/${SKU_A}/bootstrap-cas`, { certificate: 'x' }, factoryA],
+          ['auditor creates a batch', 'POST', `/v1/products/${SKU_A}/batches`, { factory: 'x', serials: ['fb-5'], validUntil }, auditor],
         ];
         for (const [what, method, path, body, token] of cases)
           await refuse(what, () => call(method, path, body, token), 403, 'FORBIDDEN');
@@ -626,7 +636,8 @@ for (const target of databaseTargets()) {
 
       test('a factory token enrolls for its own product but does not renew (api.md: renew needs device:write)', async () => {
         const factoryA = (await newToken({ role: 'factory', products: [SKU_A] })).token;
-        await ok('POST', `/v1/products/${SKU_A}/devices`, { serial: 'fr-1' }, 201);
+        const validUntil = new Date(Date.parse(START) + 86_400_000).toISOString();
+        await ok('POST', `/v1/products/${SKU_A}/batches`, { factory: 'bad-input test', serials: ['fr-1'], validUntil }, 201);
         await ok('POST', enrollPath('fr-1'), { csr: await newCsr('fr-1') }, 201, factoryA);
         const next = await newCsr('fr-1b');
         await refuse(

@@ -10,13 +10,16 @@ export type Permission =
   | 'device:read'
   | 'token:write'
   | 'token:read'
-  | 'ledger:read';
+  | 'ledger:read'
+  | 'batch:write'
+  | 'batch:read';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read'],
-  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read'],
+  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read'],
+  // and only the serials of an open batch that names the token's owner (server/auth.ts)
   factory: ['device:enroll'],
-  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read'],
+  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read'],
 };
 
 export function roleAllows(role: Role, permission: Permission): boolean {

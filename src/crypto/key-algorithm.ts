@@ -1,4 +1,5 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 
 /** The key algorithms trustplane issues for and signs with. */
 export const keyAlgorithms = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-3072', 'ml-dsa-65'] as const;
@@ -59,4 +60,21 @@ export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm | undefined {
 
 export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+}
+
+/** Node's generator name and options for each algorithm (ML-DSA-65 is untyped in @types/node). */
+const generatorArgs: Record<KeyAlgorithm, [string, object]> = {
+  'ecdsa-p256': ['ec', { namedCurve: 'P-256' }],
+  'ecdsa-p384': ['ec', { namedCurve: 'P-384' }],
+  ed25519: ['ed25519', {}],
+  'rsa-3072': ['rsa', { modulusLength: 3072 }],
+  'ml-dsa-65': ['ml-dsa-65', {}],
+};
+
+const generate = promisify(generateKeyPair) as (type: string, options: object) => Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
+
+/** A new key pair, made on Node's thread pool (RSA-3072 would otherwise stall the event loop). */
+export function generateKeyPairFor(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  const [type, options] = generatorArgs[algorithm];
+  return generate(type, options);
 }

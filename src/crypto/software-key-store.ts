@@ -1,10 +1,10 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TrustplaneError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
 import type { Clock } from '../core/clock.ts';
-import { signatureAlgorithmFor, type KeyAlgorithm } from './key-algorithm.ts';
+import { generateKeyPairFor, signatureAlgorithmFor, type KeyAlgorithm } from './key-algorithm.ts';
 import type { KeyStore, Signer } from './signer.ts';
 
 /** A private key as stored: only ever wrapped (AES-256-GCM under the KEK). */
@@ -24,16 +24,7 @@ export interface WrappedKeyRepository {
   findWrappedKey(id: string): Promise<WrappedKeyRecord | undefined>;
 }
 
-const generate = promisify(generateKeyPair) as (type: string, options: object) => Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
 const asyncSign = promisify(sign) as (alg: string | null, data: Uint8Array, key: object) => Promise<Buffer>;
-
-const generateOptions: Record<KeyAlgorithm, [string, object]> = {
-  'ecdsa-p256': ['ec', { namedCurve: 'P-256' }],
-  'ecdsa-p384': ['ec', { namedCurve: 'P-384' }],
-  ed25519: ['ed25519', {}],
-  'rsa-3072': ['rsa', { modulusLength: 3072 }],
-  'ml-dsa-65': ['ml-dsa-65', {}],
-};
 
 const WRAP_VERSION = 1;
 
@@ -53,8 +44,7 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   async generate(algorithm: KeyAlgorithm, purpose: string): Promise<Signer> {
-    const [type, options] = generateOptions[algorithm];
-    const { privateKey, publicKey } = await generate(type, options);
+    const { privateKey, publicKey } = await generateKeyPairFor(algorithm);
     const id = newId('key', this.#random);
     const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });

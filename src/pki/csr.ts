@@ -15,6 +15,11 @@ export interface VerifiedCsr {
   readonly spkiSha256: Uint8Array;
   readonly publicKey: KeyObject;
   readonly keyAlgorithm: KeyAlgorithm;
+  /**
+   * The commonName and serialNumber values the requester put in its subject. Never copied into a
+   * certificate; EST compares them with the identity it authenticated (RFC 7030 §4.2.2).
+   */
+  readonly subjectSerials: readonly string[];
 }
 
 const PEM_CSR = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\s]+)-----END (NEW )?CERTIFICATE REQUEST-----/;
@@ -92,6 +97,10 @@ function parseCsr(der: Uint8Array): ParsedCsr {
   const keyAlgorithm = keyAlgorithmOf(publicKey);
   if (!keyAlgorithm) throw new TrustplaneError('CSR_ALGORITHM_UNSUPPORTED', 'the CSR key algorithm or size is not supported');
 
+  const subjectSerials = req.certificationRequestInfo.subject.flatMap((rdn) =>
+    rdn.filter((atv) => atv.type === OID_COMMON_NAME || atv.type === OID_SERIAL_NUMBER).map((atv) => atv.value.toString()),
+  );
+
   const sigAlg = acceptedSignatureAlgorithms.get(req.signatureAlgorithm.algorithm);
   if (!sigAlg) throw new TrustplaneError('CSR_ALGORITHM_UNSUPPORTED', 'the CSR signature algorithm is not supported');
   return {
@@ -101,10 +110,13 @@ function parseCsr(der: Uint8Array): ParsedCsr {
     signature: new Uint8Array(req.signature),
     result(signatureValid) {
       if (!signatureValid) throw new TrustplaneError('CSR_SIGNATURE_INVALID');
-      return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm };
+      return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm, subjectSerials };
     },
   };
 }
+
+const OID_COMMON_NAME = '2.5.4.3';
+const OID_SERIAL_NUMBER = '2.5.4.5';
 
 export function sha256(b: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(b).digest());

@@ -11,6 +11,7 @@ import type {
   ProductRecord,
 } from './records.types.ts';
 import type { RevocationReason } from '../core/revocation-reason.ts';
+import type { OneTimeTokenGrant } from './issuance-plan.ts';
 
 /** Reads the identity capability needs; store/ implements them for PGlite and PostgreSQL. */
 export interface IdentityReader {
@@ -64,6 +65,9 @@ export interface IdentityUnitOfWork {
   lockDeviceCertificates(deviceIds: string[], statuses: CertificateStatus[]): Promise<CertificateRecord[]>;
   updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void>;
   insertCrl(crl: CrlRecord): Promise<void>;
+  /** One-time enrollment tokens by SHA-256, with their batch, locked against a concurrent use. */
+  lockOneTimeTokens(hashes: Uint8Array[]): Promise<OneTimeTokenGrant[]>;
+  spendOneTimeTokens(uses: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[]): Promise<void>;
   /** Queued; written with gap-free sequence numbers at the end of the unit of work. */
   recordEvents(events: EventInput[]): void;
 }

@@ -20,6 +20,8 @@ const product: ProductRecord = {
   keyAlgorithm: 'ecdsa-p256',
   certificateValidityDays: 365,
   renewalWindowDays: 30,
+  serverKeygen: false,
+  reenrollGraceDays: 0,
   owner: 'team',
   issuingCaId: 'ca_1',
   createdAt: new Date('2030-01-01T00:00:00Z'),
@@ -44,7 +46,7 @@ function csrOf(algorithm: KeyAlgorithm = 'ecdsa-p256'): VerifiedCsr {
       ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
       : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
-  return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm: algorithm };
+  return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm: algorithm, subjectSerials: [] };
 }
 
 const keyA = csrOf();

@@ -5,6 +5,50 @@ import type { DeviceRecord, KeyBinding, ProductRecord } from './records.types.ts
 
 export type IssuanceKind = 'enroll' | 'renew';
 
+/**
+ * A one-time enrollment token as issuance sees it (enrollment/ mints them in batches): it
+ * authorises exactly one enrollment of one serial of one product, inside its batch's window.
+ */
+export interface OneTimeTokenGrant {
+  tokenHash: Uint8Array;
+  batchId: string;
+  factory: string;
+  productId: string;
+  serial: string;
+  validFrom: Date;
+  /** the earlier of the token's expiry and its batch's end */
+  expiresAt: Date;
+  usedAt: Date | null;
+  batchClosedAt: Date | null;
+}
+
+/** Checks a one-time token against the request it is presented with; throws why it does not hold. */
+export function checkOneTimeToken(grant: OneTimeTokenGrant | undefined, request: { productId: string; serial: string }, now: Date): OneTimeTokenGrant {
+  // A token bound to another serial or product is as good as none: the same answer, no oracle.
+  if (!grant || grant.productId !== request.productId || grant.serial !== request.serial) throw new TrustplaneError('ENROLLMENT_TOKEN_INVALID');
+  if (grant.usedAt) throw new TrustplaneError('ENROLLMENT_TOKEN_USED');
+  if (grant.batchClosedAt) throw new TrustplaneError('BATCH_CLOSED');
+  if (now.getTime() < grant.validFrom.getTime()) throw new TrustplaneError('BATCH_NOT_YET_VALID');
+  if (now.getTime() >= grant.expiresAt.getTime()) throw new TrustplaneError('ENROLLMENT_TOKEN_EXPIRED');
+  return grant;
+}
+
+/**
+ * RFC 7030 §4.2.2 re-enrollment: the certificate that authenticated the request must be the
+ * device's current one. One exception recovers an interrupted rotation: the certificate the current
+ * one superseded, when the CSR carries the current certificate's key (so the requester holds both keys).
+ */
+export function checkRenewalAuthority(
+  presented: { serial: string; supersededAt: Date | null },
+  current: { serial: string; spkiSha256: Uint8Array; issuedAt: Date } | undefined,
+  csrSpkiSha256: Uint8Array,
+): void {
+  if (current && presented.serial === current.serial) return;
+  const recovering =
+    current !== undefined && presented.supersededAt !== null && presented.supersededAt.getTime() === current.issuedAt.getTime() && hex(current.spkiSha256) === hex(csrSpkiSha256);
+  if (!recovering) throw new TrustplaneError('CLIENT_CERTIFICATE_REVOKED', 'the certificate is no longer the current one of this device');
+}
+
 /** What the issuance checks decided for one request, before anything is signed or written. */
 export interface IssuanceDecision {
   device: DeviceRecord;

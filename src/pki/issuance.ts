@@ -7,7 +7,7 @@ import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
-import { decideIssuance, type IssuanceKind } from './issuance-plan.ts';
+import { checkOneTimeToken, checkRenewalAuthority, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
 import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
 import { deviceUrn } from './validation.ts';
@@ -18,6 +18,12 @@ export interface IssuanceRequest {
   serial: string;
   csr: VerifiedCsr;
   actor: Actor;
+  /** SHA-256 of the one-time enrollment token that authorises it (EST); spent in the same unit of work */
+  oneTimeToken?: Uint8Array;
+  /** renewals over EST: the certificate that authenticated the request (RFC 7030 §4.2.2) */
+  presented?: { serial: string; supersededAt: Date | null };
+  /** how and where it was asked for (via, station, bootstrap CA): joins the event's details */
+  provenance?: { station?: string } & Record<string, unknown>;
 }
 
 export interface IssuedCertificate {
@@ -40,6 +46,8 @@ interface IssuerMaterial {
 }
 
 const MAX_BATCH = 128;
+/** Requests waiting beyond this are refused at once (503 + Retry-After) rather than queued for ever. */
+const MAX_QUEUED_REQUESTS = 8192;
 /**
  * Batches under way at once. While one holds its transaction (on the embedded store, the one
  * connection) the next encodes its certificates; on PostgreSQL both may hold one. Device rows
@@ -65,6 +73,9 @@ export class IssuancePipeline {
   }
 
   issue(request: IssuanceRequest): Promise<IssuedCertificate> {
+    if (this.#queue.length >= MAX_QUEUED_REQUESTS) {
+      return Promise.reject(new TrustplaneError('SERVICE_OVERLOADED', 'too many issuance requests are waiting', { details: { retryAfterSeconds: 2 } }));
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
       if (this.#active < MAX_CONCURRENT_BATCHES) {
@@ -104,6 +115,9 @@ export class IssuancePipeline {
       const byKey = new Map(devices.map((d) => [`${d.productId}/${d.serial}`, d]));
       const bindings = new Map((await uow.findKeyBindings(batch.map((p) => p.request.csr.spkiSha256))).map((b) => [hex(b.spkiSha256), b]));
       const currentKeys = await this.#currentKeys(uow, devices.map((d) => d.id));
+      const tokens = batch.flatMap((p) => (p.request.oneTimeToken ? [p.request.oneTimeToken] : []));
+      const grants = new Map((await uow.lockOneTimeTokens(tokens)).map((g) => [hex(g.tokenHash), g]));
+      const spent: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[] = [];
 
       const certs: CertificateRecord[] = [];
       const deviceUpdates = new Map<string, DeviceUpdate>();
@@ -116,6 +130,9 @@ export class IssuancePipeline {
         const { request } = p;
         try {
           const deviceKey = `${request.product.id}/${request.serial}`;
+          // The credential first: an unauthorised caller learns nothing about the device.
+          let grant: OneTimeTokenGrant | undefined;
+          if (request.oneTimeToken) grant = checkOneTimeToken(grants.get(hex(request.oneTimeToken)), { productId: request.product.id, serial: request.serial }, now);
           const decision = decideIssuance({
             kind: request.kind,
             product: request.product,
@@ -126,6 +143,7 @@ export class IssuancePipeline {
             now,
           });
           const { device } = decision;
+          if (request.presented) checkRenewalAuthority(request.presented, currentKeys.get(device.id), request.csr.spkiSha256);
           const issuer = issuers.get(request.product.issuingCaId)!;
           const { cert, tbs } = drafts[i]!;
           cert.deviceId = device.id;
@@ -145,6 +163,10 @@ export class IssuancePipeline {
           byKey.set(deviceKey, updated);
           currentKeys.set(device.id, cert);
           deviceUpdates.set(device.id, { id: device.id, state: 'active', currentCertificateSerial: cert.serial, updatedAt: now });
+          if (grant) {
+            spent.push({ tokenHash: grant.tokenHash, usedAt: now, station: request.provenance?.station ?? null, certificateSerial: cert.serial });
+            grants.set(hex(grant.tokenHash), { ...grant, usedAt: now });
+          }
           events.push({
             actor: actorName(request.actor),
             action: request.kind === 'enroll' ? (device.state === 'revoked' ? 'device.reprovisioned' : 'device.enrolled') : 'device.renewed',
@@ -158,6 +180,8 @@ export class IssuancePipeline {
               keyAlgorithm: request.csr.keyAlgorithm,
               ...(request.kind === 'renew' ? { keyRotated: decision.keyRotated } : {}),
               ...(previous && request.kind === 'renew' ? { supersedes: previous.serial } : {}),
+              ...(grant ? { batch: grant.batchId, factory: grant.factory } : {}),
+              ...request.provenance,
             },
           });
           settled.push(() => p.resolve({ certificate: cert, issuer: issuer.ca }));
@@ -171,6 +195,7 @@ export class IssuancePipeline {
       await uow.updateCertificateStatuses(superseded);
       await uow.insertCertificates(certs);
       await uow.updateDevices([...deviceUpdates.values()]);
+      await uow.spendOneTimeTokens(spent);
       uow.recordEvents(events);
     }, { at: now });
     for (const s of settled) s();

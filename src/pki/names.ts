@@ -31,3 +31,8 @@ export function nameToString(name: x509.Name): string {
     .map((rdn) => rdn.map((atv) => `${short[atv.type] ?? atv.type}=${atv.value.toString()}`).join('+'))
     .join(', ');
 }
+
+/** The values of one attribute type in a Name, e.g. the subject's serialNumber (IEEE 802.1AR §8.6). */
+export function nameAttributeValues(name: x509.Name, type: keyof typeof OID): string[] {
+  return name.flatMap((rdn) => rdn.filter((atv) => atv.type === OID[type]).map((atv) => atv.value.toString()));
+}

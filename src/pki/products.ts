@@ -15,10 +15,13 @@ export interface CreateProductInput {
   keyAlgorithm?: unknown;
   certificateValidityDays?: unknown;
   renewalWindowDays?: unknown;
+  serverKeygen?: unknown;
+  reenrollGraceDays?: unknown;
   owner?: unknown;
 }
 
 const MAX_CERT_DAYS = 3650;
+const MAX_REENROLL_GRACE_DAYS = 90;
 
 /** Defines a product and mints its issuing CA and OCSP responder, in one unit of work. */
 export async function createProduct(ctx: IdentityContext, input: CreateProductInput, actor: Actor): Promise<ProductRecord> {
@@ -39,6 +42,11 @@ export async function createProduct(ctx: IdentityContext, input: CreateProductIn
     input.renewalWindowDays === undefined
       ? Math.max(1, Math.min(30, Math.floor(certificateValidityDays / 3)))
       : requireInteger('renewalWindowDays', input.renewalWindowDays, 1, Math.max(1, certificateValidityDays - 1));
+  if (input.serverKeygen !== undefined && typeof input.serverKeygen !== 'boolean') {
+    throw new TrustplaneError('VALIDATION_FAILED', 'serverKeygen must be true or false', { details: { field: 'serverKeygen' } });
+  }
+  const serverKeygen = input.serverKeygen === true;
+  const reenrollGraceDays = input.reenrollGraceDays === undefined ? 0 : requireInteger('reenrollGraceDays', input.reenrollGraceDays, 0, MAX_REENROLL_GRACE_DAYS);
   const owner = input.owner === undefined ? actor.kind === 'token' ? actor.owner : 'system' : requireText('owner', input.owner, 200);
 
   if (await ctx.store.findProductBySku(sku)) throw new TrustplaneError('PRODUCT_EXISTS');
@@ -52,7 +60,7 @@ export async function createProduct(ctx: IdentityContext, input: CreateProductIn
   return ctx.store.unitOfWork(async (uow) => {
     await uow.insertCa(issuing);
     await uow.insertCa(responder);
-    const product: ProductRecord = { id: productId, sku, name, craClass, supportUntil, keyAlgorithm, certificateValidityDays, renewalWindowDays, owner, issuingCaId: issuing.id, createdAt: now };
+    const product: ProductRecord = { id: productId, sku, name, craClass, supportUntil, keyAlgorithm, certificateValidityDays, renewalWindowDays, serverKeygen, reenrollGraceDays, owner, issuingCaId: issuing.id, createdAt: now };
     await uow.insertProduct(product);
     uow.recordEvents([
       {
@@ -60,7 +68,7 @@ export async function createProduct(ctx: IdentityContext, input: CreateProductIn
         action: 'product.created',
         subjectType: 'product',
         subjectId: sku,
-        details: { productId, craClass, supportUntil: supportUntil.toISOString(), keyAlgorithm, issuingCaId: issuing.id, ocspResponderId: responder.id },
+        details: { productId, craClass, supportUntil: supportUntil.toISOString(), keyAlgorithm, serverKeygen, reenrollGraceDays, issuingCaId: issuing.id, ocspResponderId: responder.id },
       },
     ]);
     return product;

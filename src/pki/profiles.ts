@@ -98,6 +98,22 @@ export function deviceExtensions(args: {
   ];
 }
 
+/** A TLS server (the EST listener): serverAuth, its host names and addresses as SAN (RFC 6125). */
+export function tlsServerExtensions(args: { spki: Uint8Array; issuerKeyId: Uint8Array; dnsNames: string[]; ipAddresses: string[] }): x509.Extension[] {
+  const names = [
+    ...args.dnsNames.map((dNSName) => new x509.GeneralName({ dNSName })),
+    ...args.ipAddresses.map((iPAddress) => new x509.GeneralName({ iPAddress })),
+  ];
+  return [
+    basicConstraints(false),
+    keyUsage(F.digitalSignature),
+    extension(x509.id_ce_extKeyUsage, false, new x509.ExtendedKeyUsage([x509.id_kp_serverAuth])),
+    subjectKeyIdentifier(args.spki),
+    authorityKeyIdentifier(args.issuerKeyId),
+    extension(x509.id_ce_subjectAltName, false, new x509.SubjectAlternativeName(names)),
+  ];
+}
+
 /**
  * deviceExtensions as DER, for the issuance hot path: the extensions every device of an issuer
  * shares (basicConstraints, keyUsage, extKeyUsage, AKI, CDP, AIA) are encoded once per issuer and

@@ -15,6 +15,10 @@ export interface ProductRecord {
   keyAlgorithm: KeyAlgorithm;
   certificateValidityDays: number;
   renewalWindowDays: number;
+  /** EST serverkeygen allowed: for devices that cannot make their own keys (RFC 7030 §4.4) */
+  serverKeygen: boolean;
+  /** how long after expiry a certificate may still authenticate its own re-enrollment */
+  reenrollGraceDays: number;
   owner: string;
   issuingCaId: string;
   createdAt: Date;
@@ -78,11 +82,21 @@ export interface CrlRecord {
   der: Uint8Array;
 }
 
-/** Who did it: a token's owner, or trustplane itself (start-up, schedules). */
-export type Actor = { kind: 'token'; tokenId: string; owner: string; role: string } | { kind: 'system'; name: string };
+/** Who did it: a token's owner, a device speaking for itself (EST), or trustplane itself (start-up, schedules). */
+export type Actor =
+  | { kind: 'token'; tokenId: string; owner: string; role: string }
+  | { kind: 'device'; product: string; serial: string; via: string }
+  | { kind: 'system'; name: string };
 
 export function actorName(a: Actor): string {
-  return a.kind === 'token' ? `${a.owner} (${a.role}, ${a.tokenId})` : `system:${a.name}`;
+  switch (a.kind) {
+    case 'token':
+      return `${a.owner} (${a.role}, ${a.tokenId})`;
+    case 'device':
+      return `device:${a.product}:${a.serial} (${a.via})`;
+    case 'system':
+      return `system:${a.name}`;
+  }
 }
 
 export interface EventInput {

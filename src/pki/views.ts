@@ -12,6 +12,8 @@ export function productView(p: ProductRecord) {
     keyAlgorithm: p.keyAlgorithm,
     certificateValidityDays: p.certificateValidityDays,
     renewalWindowDays: p.renewalWindowDays,
+    serverKeygen: p.serverKeygen,
+    reenrollGraceDays: p.reenrollGraceDays,
     owner: p.owner,
     issuingCaId: p.issuingCaId,
     createdAt: p.createdAt.toISOString(),

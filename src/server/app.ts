@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { errorHandler, sendProblem } from './problem.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { pkiRoutes } from './routes/pki.ts';
@@ -51,6 +52,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   productRoutes(app, tp);
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);
+  batchRoutes(app, tp);
   pkiRoutes(app, tp);
   ledgerRoutes(app, tp);
   tlogTileRoutes(app, tp);

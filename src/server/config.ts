@@ -5,6 +5,8 @@ export interface ServerConfig {
   home: string;
   listenHost: string;
   listenPort: number;
+  /** the EST (RFC 7030) HTTPS listener; undefined: off */
+  estListen: { host: string; port: number } | undefined;
   /** undefined: derived from the listening address */
   publicUrl: string | undefined;
   databaseUrl: string | undefined;
@@ -22,6 +24,7 @@ export const defaultConfig: ServerConfig = {
   home: './.trustplane',
   listenHost: '127.0.0.1',
   listenPort: 8443,
+  estListen: { host: '127.0.0.1', port: 8444 },
   publicUrl: undefined,
   databaseUrl: undefined,
   kekBase64: undefined,
@@ -45,9 +48,21 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
-export function loadConfig(flags: { home?: string | undefined; listen?: string | undefined; publicUrl?: string | undefined }, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
+export interface ServeFlags {
+  home?: string | undefined;
+  listen?: string | undefined;
+  publicUrl?: string | undefined;
+  /** HOST:PORT or `off` */
+  estListen?: string | undefined;
+}
+
+export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
   const listen = flags.listen ?? env.TRUSTPLANE_LISTEN;
   const { host, port } = listen ? parseListen(listen) : { host: defaultConfig.listenHost, port: defaultConfig.listenPort };
+  // EST defaults to the API's host and the next port (0 stays 0: any free port).
+  const est = flags.estListen ?? env.TRUSTPLANE_EST_LISTEN;
+  const estListen = est === 'off' ? undefined : est ? parseListen(est) : { host, port: port === 0 ? 0 : port + 1 };
+  if (estListen && estListen.port > 65535) throw new ConfigError('the EST port (API port + 1) is out of range; give --est-listen');
   const publicUrl = flags.publicUrl ?? env.TRUSTPLANE_PUBLIC_URL;
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new ConfigError(`the public URL must be an http(s) URL, got ${publicUrl}`);
   const rootKeyAlgorithm = env.TRUSTPLANE_ROOT_KEY_ALG ?? defaultConfig.rootKeyAlgorithm;
@@ -57,6 +72,7 @@ export function loadConfig(flags: { home?: string | undefined; listen?: string |
     home: flags.home ?? env.TRUSTPLANE_HOME ?? defaultConfig.home,
     listenHost: host,
     listenPort: port,
+    estListen,
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL || undefined,
     kekBase64: env.TRUSTPLANE_KEK || undefined,

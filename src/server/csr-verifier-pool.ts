@@ -12,7 +12,7 @@ export interface CsrWorkerRequest {
 }
 
 export type CsrWorkerReply =
-  | { id: number; ok: true; spki: Uint8Array; spkiSha256: Uint8Array; keyAlgorithm: KeyAlgorithm; publicKey: KeyObject; keyIdentifier: Uint8Array }
+  | { id: number; ok: true; spki: Uint8Array; spkiSha256: Uint8Array; keyAlgorithm: KeyAlgorithm; publicKey: KeyObject; subjectSerials: readonly string[]; keyIdentifier: Uint8Array }
   | { id: number; ok: false; code: ErrorCode; message: string };
 
 interface Slot {
@@ -69,7 +69,7 @@ export class CsrVerifierPool {
         slot.pending.delete(r.id);
         if (r.ok) {
           rememberKeyIdentifierValue(r.spki, r.keyIdentifier);
-          p.resolve({ spki: r.spki, spkiSha256: r.spkiSha256, keyAlgorithm: r.keyAlgorithm, publicKey: r.publicKey });
+          p.resolve({ spki: r.spki, spkiSha256: r.spkiSha256, keyAlgorithm: r.keyAlgorithm, publicKey: r.publicKey, subjectSerials: r.subjectSerials });
         } else {
           p.reject(new TrustplaneError(r.code, r.message));
         }

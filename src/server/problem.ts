@@ -13,7 +13,9 @@ export function sendProblem(reply: FastifyReply, code: ErrorCode, detail?: strin
 /** Maps anything thrown in a route to a problem: client faults to 4xx, the rest to a 500 with no detail. */
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof TrustplaneError) {
-    if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
+    // RFC 9110 §10.2.3: an overloaded service says when to come back (RFC 7030 §4.2.3 for EST).
+    if (error.code === 'SERVICE_OVERLOADED') void reply.header('retry-after', String(Number(error.details?.retryAfterSeconds ?? 1)));
+    else if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
     const row = error.details?.row;
     return sendProblem(reply, error.code, error.message, row === undefined ? undefined : { details: { row } });
   }

@@ -1,6 +1,7 @@
 import { actorName } from '../pki/records.types.ts';
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type ServeFlags } from './config.ts';
+import { startEstListener } from './est/est-listener.ts';
 import { loadKek, prepareHome, readTokenFile, writeTokenFile, type DataHome } from './home.ts';
 import { Trustplane } from './trustplane.ts';
 import { TrustplaneError } from '../core/errors.ts';
@@ -8,7 +9,7 @@ import { TrustplaneError } from '../core/errors.ts';
 const MAINTENANCE_INTERVAL_MS = 5 * 60 * 1000;
 
 /** `trustplane serve`: opens the store, creates the root of trust on first run, listens. */
-export async function runServe(flags: { home?: string | undefined; listen?: string | undefined; publicUrl?: string | undefined }): Promise<void> {
+export async function runServe(flags: ServeFlags): Promise<void> {
   let config;
   try {
     config = loadConfig(flags, process.env);
@@ -32,17 +33,21 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   await tp.maintain(); // a server that was down may find CRLs and responders due
   // The token file exists before the port answers: a client polling /healthz can use it at once.
   const bootstrap = await ensureBootstrapToken(tp, home, config.tokenMaxTtlSeconds);
+  // EST first: once /healthz answers, every listener does.
+  const est = config.estListen ? await startEstListener(tp, { ...config.estListen, logLevel: config.logLevel, extraNames: publicHost(config.publicUrl) }) : undefined;
   const app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, logLevel: config.logLevel });
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   if (!tp.publicUrl) tp.setPublicUrl(address);
 
   const say = (s: string) => process.stderr.write(s + '\n');
   say(`trustplane listening on ${address} (public URL ${tp.publicUrl})`);
+  if (est) say(`EST (RFC 7030) listening on ${est.url}/.well-known/est/<product>/ (TLS server certificate from the root CA)`);
   say(`data home: ${home.dir} (${config.databaseUrl ? 'PostgreSQL via DATABASE_URL' : 'embedded PGlite'})`);
   if (rootCreated) say(`created the root CA; CA keys are wrapped under the key-encryption key from ${source} — back it up`);
   if (bootstrap) say(`bootstrap admin token (expires ${bootstrap.toISOString()}) written to ${home.tokenFile}`);
 
   const refresh = setInterval(() => {
+    void est?.refreshTls().catch((err: unknown) => app.log.error({ err }, 'EST TLS certificate renewal failed'));
     void tp.maintain().then(
       (done) => done.respondersRotated.length > 0 && app.log.info(done, 'maintenance'),
       (err: unknown) => app.log.error({ err }, 'maintenance failed'),
@@ -57,12 +62,21 @@ export async function runServe(flags: { home?: string | undefined; listen?: stri
   const stop = async () => {
     clearInterval(refresh);
     await stopLedger();
+    await est?.close();
     await app.close();
     await tp.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+function publicHost(url: string | undefined): string[] {
+  try {
+    return url ? [new URL(url).hostname.replace(/^\[|\]$/g, '')] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** A short-lived admin token (the policy's longest lifetime) for the operator at the console; re-minted when the last one lapsed. */

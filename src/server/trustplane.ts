@@ -18,6 +18,8 @@ import { CsrVerifierPool } from './csr-verifier-pool.ts';
 import { ledgerConfig, type IntegrationResult, type LedgerConfig } from '../ledger/integrator.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { LedgerRepository } from '../store/ledger-repository.ts';
+import type { EnrollmentContext } from '../enrollment/batches.ts';
+import { EnrollmentRepository } from '../store/enrollment-repository.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -44,6 +46,7 @@ export class Trustplane {
   readonly clock: Clock;
   readonly csrVerifier: CsrVerifierPool;
   readonly ledger: Ledger;
+  readonly enrollment: EnrollmentContext;
   #publicUrl: string | undefined;
   readonly #products = new Map<string, ProductRecord>();
 
@@ -68,6 +71,7 @@ export class Trustplane {
       },
     };
     this.issuance = new IssuancePipeline(this.identity);
+    this.enrollment = { identity: this.identity, store: new EnrollmentRepository(database.db, this.clock) };
     this.csrVerifier = new CsrVerifierPool(options.csrWorkers);
     this.revocation = new RevocationPublisher(this.identity);
     this.ledger = new Ledger(new LedgerRepository(database.db), this.identity.keys, this.clock, ledgerConfig(options.ledger));

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { IdentityStore, IdentityUnitOfWork } from '../pki/identity-store.types.ts';
@@ -140,15 +140,21 @@ export class IdentityRepository implements IdentityStore {
     return rows.map(toEvent);
   }
 
-  async unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
-    return this.#db.transaction().execute(async (tx) => {
-      const uow = new IdentityUnitOfWorkImpl(tx);
-      const result = await fn(uow);
-      // DESIGN rule 1: no event, no change.
-      if (uow.wrote && uow.events.length === 0)
-        throw new Error('a unit of work changed trust state without recording an event');
-      if (uow.events.length > 0) await appendEvents(tx, uow.events, options?.at ?? this.#clock.now());
-      return result;
-    });
+  unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
+    return runUnitOfWork(this.#db, (tx) => new IdentityUnitOfWorkImpl(tx), fn, options?.at ?? this.#clock.now());
   }
+}
+
+/**
+ * Runs `fn` in one transaction with a unit of work made by `make`, then appends the events it
+ * recorded in the same transaction. DESIGN rule 1: no event, no change.
+ */
+export function runUnitOfWork<U extends IdentityUnitOfWorkImpl, T>(db: Kysely<Database>, make: (tx: Transaction<Database>) => U, fn: (uow: U) => Promise<T>, at: Date): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    const uow = make(tx);
+    const result = await fn(uow);
+    if (uow.wrote && uow.events.length === 0) throw new Error('a unit of work changed trust state without recording an event');
+    if (uow.events.length > 0) await appendEvents(tx, uow.events, at);
+    return result;
+  });
 }

@@ -38,6 +38,8 @@ export const toProduct = (r: Selectable<ProductsTable>): ProductRecord => ({
   keyAlgorithm: r.key_algorithm as KeyAlgorithm,
   certificateValidityDays: r.certificate_validity_days,
   renewalWindowDays: r.renewal_window_days,
+  serverKeygen: r.server_keygen,
+  reenrollGraceDays: r.reenroll_grace_days,
   owner: r.owner,
   issuingCaId: r.issuing_ca_id,
   createdAt: r.created_at,

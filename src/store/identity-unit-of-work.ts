@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { RevocationReason } from '../core/revocation-reason.ts';
 import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
+import type { OneTimeTokenGrant } from '../pki/issuance-plan.ts';
 import type {
   CaRecord,
   CertificateRecord,
@@ -27,9 +28,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   readonly events: EventInput[] = [];
   wrote = false;
-  readonly #tx: Executor;
+  protected readonly tx: Executor;
   constructor(tx: Executor) {
-    this.#tx = tx;
+    this.tx = tx;
   }
 
   recordEvents(events: EventInput[]): void {
@@ -38,7 +39,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
 
   async insertCa(ca: CaRecord): Promise<void> {
     this.wrote = true;
-    await this.#tx
+    await this.tx
       .insertInto('cas')
       .values({
         id: ca.id,
@@ -57,7 +58,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
 
   async insertProduct(p: ProductRecord): Promise<void> {
     this.wrote = true;
-    await this.#tx
+    await this.tx
       .insertInto('products')
       .values({
         id: p.id,
@@ -68,6 +69,8 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
         key_algorithm: p.keyAlgorithm,
         certificate_validity_days: p.certificateValidityDays,
         renewal_window_days: p.renewalWindowDays,
+        server_keygen: p.serverKeygen,
+        reenroll_grace_days: p.reenrollGraceDays,
         owner: p.owner,
         issuing_ca_id: p.issuingCaId,
         created_at: p.createdAt,
@@ -78,7 +81,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   async insertDevices(devices: DeviceRecord[]): Promise<void> {
     if (devices.length === 0) return;
     this.wrote = true;
-    await this.#tx
+    await this.tx
       .insertInto('devices')
       .values(
         devices.map((d) => ({
@@ -107,7 +110,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       Selectable<DevicesTable>
     >`select d.* from unnest(${sorted.map((k) => k.productId)}::text[], ${sorted.map((k) => k.serial)}::text[]) as k(product_id, serial)
       cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as d
-      order by d.id`.execute(this.#tx);
+      order by d.id`.execute(this.tx);
     return rows.map(toDevice);
   }
 
@@ -118,7 +121,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     this.wrote = true;
     if (updates.length === 1) {
       const u = updates[0]!;
-      await this.#tx
+      await this.tx
         .updateTable('devices')
         .set({ state: u.state, current_certificate_serial: u.currentCertificateSerial, updated_at: u.updatedAt })
         .where('id', '=', u.id)
@@ -129,12 +132,12 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     await sql`update devices as d set state = v.state, current_certificate_serial = v.cert, updated_at = v.at
       from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => u.state)}::text[], ${updates.map((u) => u.currentCertificateSerial)}::text[],
         ${updates.map((u) => u.updatedAt.toISOString())}::timestamptz[]) as v(id, state, cert, at)
-      where d.id = v.id`.execute(this.#tx);
+      where d.id = v.id`.execute(this.tx);
   }
 
   async findKeyBindings(spkiSha256: Uint8Array[]) {
     if (spkiSha256.length === 0) return [];
-    const rows = await this.#tx.selectFrom('device_keys').selectAll().where('spki_sha256', 'in', spkiSha256).execute();
+    const rows = await this.tx.selectFrom('device_keys').selectAll().where('spki_sha256', 'in', spkiSha256).execute();
     return rows.map((r) => ({ spkiSha256: bytes(r.spki_sha256), deviceId: r.device_id, retiredAt: r.retired_at }));
   }
 
@@ -148,13 +151,13 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       select decode(k.spki, 'hex'), k.device_id, ${at}::timestamptz, k.retired_at
       from unnest(${bindings.map((b) => hex(b.spkiSha256))}::text[], ${bindings.map((b) => b.deviceId)}::text[],
         ${bindings.map((b) => b.retiredAt?.toISOString() ?? null)}::timestamptz[]) as k(spki, device_id, retired_at)`.execute(
-      this.#tx,
+      this.tx,
     );
   }
 
   async retireDeviceKeys(deviceId: string, at: Date): Promise<void> {
     this.wrote = true;
-    await this.#tx
+    await this.tx
       .updateTable('device_keys')
       .set({ retired_at: at })
       .where('device_id', '=', deviceId)
@@ -174,7 +177,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
         ${column((c) => time(c.notBefore))}::timestamptz[], ${column((c) => time(c.notAfter))}::timestamptz[], ${column((c) => c.status)}::text[],
         ${column((c) => c.revocationReason)}::text[], ${column((c) => time(c.revokedAt))}::timestamptz[], ${column((c) => time(c.issuedAt))}::timestamptz[])
         as c(serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)`.execute(
-      this.#tx,
+      this.tx,
     );
   }
 
@@ -183,7 +186,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     statuses: CertificateRecord['status'][],
   ): Promise<CertificateRecord[]> {
     if (deviceIds.length === 0) return [];
-    const rows = await this.#tx
+    const rows = await this.tx
       .selectFrom('certificates')
       .selectAll()
       .where('device_id', 'in', deviceIds)
@@ -209,12 +212,12 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       from unnest(${updates.map((u) => u.serial)}::text[], ${updates.map((u) => u.status)}::text[],
         ${updates.map((u) => u.revocationReason)}::text[], ${updates.map((u) => u.revokedAt?.toISOString() ?? null)}::timestamptz[])
         as u(serial, status, reason, at)
-      where c.serial = u.serial`.execute(this.#tx);
+      where c.serial = u.serial`.execute(this.tx);
   }
 
   async insertCrl(crl: CrlRecord): Promise<void> {
     // A CRL is derived, published data, not a trust mutation: it needs no event of its own.
-    await this.#tx
+    await this.tx
       .insertInto('crls')
       .values({
         ca_id: crl.caId,
@@ -224,5 +227,37 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
         der: crl.der,
       })
       .execute();
+  }
+
+  async lockOneTimeTokens(hashes: Uint8Array[]): Promise<OneTimeTokenGrant[]> {
+    if (hashes.length === 0) return [];
+    const rows = await this.tx
+      .selectFrom('enrollment_tokens as t')
+      .innerJoin('enrollment_batches as b', 'b.id', 't.batch_id')
+      .select(['t.token_hash', 't.batch_id', 'b.factory', 't.product_id', 't.serial', 'b.valid_from', 'b.valid_until', 't.expires_at', 't.used_at', 'b.closed_at'])
+      .where('t.token_hash', 'in', hashes)
+      .orderBy('t.token_hash')
+      .forUpdate()
+      .execute();
+    return rows.map((r) => ({
+      tokenHash: bytes(r.token_hash),
+      batchId: r.batch_id,
+      factory: r.factory,
+      productId: r.product_id,
+      serial: r.serial,
+      validFrom: r.valid_from,
+      expiresAt: new Date(Math.min(r.expires_at.getTime(), r.valid_until.getTime())),
+      usedAt: r.used_at,
+      batchClosedAt: r.closed_at,
+    }));
+  }
+
+  async spendOneTimeTokens(uses: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[]): Promise<void> {
+    if (uses.length === 0) return;
+    this.wrote = true;
+    await sql`update enrollment_tokens as t set used_at = u.used_at, station = u.station, certificate_serial = u.certificate_serial
+      from unnest(${uses.map((u) => hex(u.tokenHash))}::text[], ${uses.map((u) => u.usedAt.toISOString())}::timestamptz[],
+        ${uses.map((u) => u.station)}::text[], ${uses.map((u) => u.certificateSerial)}::text[]) as u(token_hash, used_at, station, certificate_serial)
+      where t.token_hash = decode(u.token_hash, 'hex') and t.used_at is null`.execute(this.tx);
   }
 }

@@ -2,12 +2,14 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { foundation } from './migrations/0001-foundation.ts';
 import { ledger } from './migrations/0002-ledger.ts';
+import { enrollment } from './migrations/0003-enrollment.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-ledger': ledger,
+  '0003-enrollment': enrollment,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -35,6 +35,8 @@ export interface ProductsTable {
   key_algorithm: string;
   certificate_validity_days: number;
   renewal_window_days: number;
+  server_keygen: ColumnType<boolean, boolean | undefined, boolean>;
+  reenroll_grace_days: ColumnType<number, number | undefined, number>;
   owner: string;
   issuing_ca_id: string;
   created_at: Timestamp;
@@ -128,6 +130,41 @@ export interface LedgerCheckpointsTable {
   signed_at: Timestamp;
 }
 
+export interface EnrollmentBatchesTable {
+  id: string;
+  product_id: string;
+  factory: string;
+  valid_from: Timestamp;
+  valid_until: Timestamp;
+  size: number;
+  created_by: string;
+  created_at: Timestamp;
+  closed_at: Timestamp | null;
+  closed_by: string | null;
+}
+
+export interface EnrollmentTokensTable {
+  token_hash: Uint8Array;
+  batch_id: string;
+  product_id: string;
+  serial: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  station: string | null;
+  certificate_serial: string | null;
+}
+
+export interface BootstrapCasTable {
+  id: string;
+  product_id: string;
+  certificate: Uint8Array;
+  subject: string;
+  fingerprint_sha256: Uint8Array;
+  not_after: Timestamp;
+  created_by: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   keys: KeysTable;
   cas: CasTable;
@@ -142,4 +179,7 @@ export interface Database {
   ledger_state: LedgerStateTable;
   ledger_nodes: LedgerNodesTable;
   ledger_checkpoints: LedgerCheckpointsTable;
+  enrollment_batches: EnrollmentBatchesTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  bootstrap_cas: BootstrapCasTable;
 }

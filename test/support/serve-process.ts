@@ -60,15 +60,21 @@ export class ServeProcess {
     child.stderr?.on('data', (b: Buffer) => (this.log += b.toString()));
   }
 
-  static async start(options: { home: string; port?: number; cwd?: string; env?: Record<string, string> }): Promise<ServeProcess> {
+  /** The EST listener, https://127.0.0.1:PORT (its TLS certificate chains to the root); undefined when off. */
+  estUrl: string | undefined;
+
+  static async start(options: { home: string; port?: number; estPort?: number | 'off'; cwd?: string; env?: Record<string, string> }): Promise<ServeProcess> {
     const port = options.port ?? (await freePort());
+    const estPort = options.estPort ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [trustplaneBin, 'serve', '--home', options.home, '--listen', `127.0.0.1:${port}`, '--public-url', url], {
+    const estListen = estPort === 'off' ? 'off' : `127.0.0.1:${estPort}`;
+    const child = spawn(process.execPath, [trustplaneBin, 'serve', '--home', options.home, '--listen', `127.0.0.1:${port}`, '--public-url', url, '--est-listen', estListen], {
       ...(options.cwd ? { cwd: options.cwd } : {}),
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const serve = new ServeProcess(options.home, port, child);
+    serve.estUrl = estPort === 'off' ? undefined : `https://127.0.0.1:${estPort}`;
     await serve.#ready();
     return serve;
   }

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { FakeClock } from '../../src/core/clock.ts';
 import { buildApp } from '../../src/server/app.ts';
+import { startEstListener } from '../../src/server/est/est-listener.ts';
+import { toPem } from '../../src/pki/pem.ts';
 import { Trustplane } from '../../src/server/trustplane.ts';
 import type { DatabaseLocation } from '../../src/store/database.ts';
 import type { DatabaseTarget } from './databases.ts';
@@ -18,6 +20,10 @@ export interface TestServer {
   location: DatabaseLocation;
   kek: Uint8Array;
   home: string;
+  /** with `est: true`: the EST listener, https://127.0.0.1:PORT (TLS certificate from the root) */
+  estUrl: string | undefined;
+  /** the root CA certificate, PEM: the trust anchor for the EST listener's TLS */
+  rootPem: string;
   /** JSON call to the API; the answer's status, content type and parsed body. */
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; type: string; body: any }>;
   /** Stops the server; keeps the database unless `destroy` */
@@ -34,6 +40,8 @@ export async function startTestServer(args: {
   clock?: FakeClock;
   reuse?: { location: DatabaseLocation; kek: Uint8Array; home: string };
   logStream?: DestinationStream;
+  /** also start the EST (RFC 7030) HTTPS listener */
+  est?: boolean;
 }): Promise<TestServer> {
   const clock = args.clock ?? new FakeClock(new Date());
   const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
@@ -44,6 +52,8 @@ export async function startTestServer(args: {
   const app = await buildApp(tp, { maxBodyBytes: 1024 * 1024, logLevel: args.logStream ? 'info' : 'silent', ...(args.logStream ? { logStream: args.logStream } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   tp.setPublicUrl(url);
+  const est = args.est ? await startEstListener(tp, { host: '127.0.0.1', port: 0, logLevel: args.logStream ? 'info' : 'silent', ...(args.logStream ? { logStream: args.logStream } : {}) }) : undefined;
+  const rootPem = toPem((await tp.identity.store.findRootCa())!.certificate, 'CERTIFICATE');
   const { secret: adminToken } = await tp.tokens.create({ role: 'admin', owner: 'test-admin', ttlSeconds: 12 * 3600 }, 'test');
 
   const api: TestServer['api'] = async (method, path, body, token) => {
@@ -59,6 +69,7 @@ export async function startTestServer(args: {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    await est?.close();
     await app.close();
     await tp.close();
   };
@@ -71,6 +82,8 @@ export async function startTestServer(args: {
     location,
     kek,
     home,
+    estUrl: est?.url,
+    rootPem,
     api,
     stop,
     destroy: async () => {

@@ -8,6 +8,7 @@ import type { IssuanceKind } from '../../pki/issuance-plan.ts';
 import { toPem } from '../../pki/pem.ts';
 import { deviceView, eventView } from '../../pki/views.ts';
 import { authorise, requireProductScope } from '../auth.ts';
+import { stationOf } from '../station.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { chainPem } from './products.ts';
 import { csrBody, deviceParams, emptyBody, importDevicesBody, listDevicesQuery, registerDeviceBody, revokeBody, skuParams } from './schemas.ts';
@@ -81,8 +82,11 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
         const { token, actor } = await authorise(tp, request, kind === 'enroll' ? 'device:enroll' : 'device:write');
         requireProductScope(token, request.params.sku);
         const product = await tp.product(request.params.sku);
+        const provenance = { via: 'api', ...stationOf(request) };
+        // A factory enrolls only the serials of an open batch naming it, and spends that serial's token.
+        const oneTimeToken = token.role === 'factory' ? await factoryToken(tp, token.owner, product.id, request.params.serial) : undefined;
         const csr = await tp.verifyCsr(csrDerFromText(request.body.csr)); // attacker-controlled: size-limited, POP checked (on the thread pool)
-        const { certificate, issuer } = await tp.issuance.issue({ kind, product, serial: request.params.serial, csr, actor });
+        const { certificate, issuer } = await tp.issuance.issue({ kind, product, serial: request.params.serial, csr, actor, provenance, ...(oneTimeToken ? { oneTimeToken } : {}) });
         return reply.code(201).send({
           certificate: toPem(certificate.der, 'CERTIFICATE'),
           chain: await chainOf(issuer.id),
@@ -118,6 +122,12 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
       return deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id));
     },
   );
+}
+
+async function factoryToken(tp: Trustplane, factory: string, productId: string, serial: string): Promise<Uint8Array> {
+  const hash = await tp.enrollment.store.findFactoryToken(productId, serial, factory, tp.clock.now());
+  if (!hash) throw new TrustplaneError('FORBIDDEN', `serial ${serial} is in no open enrollment batch of ${factory}`);
+  return hash;
 }
 
 async function findDevice(tp: Trustplane, params: DeviceParams) {

@@ -25,6 +25,8 @@ export const createProductBody = {
     keyAlgorithm: { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-3072', 'ml-dsa-65'] },
     certificateValidityDays: { type: 'integer', minimum: 1, maximum: 3650 },
     renewalWindowDays: { type: 'integer', minimum: 1 },
+    serverKeygen: { type: 'boolean', description: 'EST serverkeygen allowed (RFC 7030 §4.4)' },
+    reenrollGraceDays: { type: 'integer', minimum: 0, maximum: 90, description: 'days after expiry a certificate may still re-enroll itself' },
     owner: { type: 'string', maxLength: 200 },
   },
 } as const;
@@ -79,4 +81,31 @@ export const listDevicesQuery = {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     after: serial,
   },
+} as const;
+
+export const batchParams = { type: 'object', properties: { id: { type: 'string', pattern: '^bat_[0-9a-f]{20}$' } }, required: ['id'] } as const;
+
+export const createBatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['factory', 'validUntil'],
+  properties: {
+    factory: { type: 'string', maxLength: 200, description: 'the factory principal: owner of the factory tokens that may act for this batch' },
+    serials: { type: 'array', minItems: 1, maxItems: 10000, items: { type: 'string', maxLength: 64 } },
+    range: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from', 'to'],
+      properties: { prefix: { type: 'string', maxLength: 48 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, width: { type: 'integer', minimum: 1, maximum: 16 } },
+    },
+    validFrom: { type: 'string', maxLength: 40, description: 'RFC 3339 date-time; default now' },
+    validUntil: { type: 'string', maxLength: 40, description: 'RFC 3339 date-time; at most 365 days after validFrom' },
+  },
+} as const;
+
+export const bootstrapCaBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certificate'],
+  properties: { certificate: { type: 'string', maxLength: 32768, description: 'the manufacturer CA certificate, PEM' } },
 } as const;

@@ -1,0 +1,64 @@
+import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
+
+/** A factory enrollment batch: serials that may be born, by which factory, when. */
+export interface EnrollmentBatchRecord {
+  id: string;
+  productId: string;
+  /** the factory principal: owner of the `factory` tokens that may act for this batch */
+  factory: string;
+  validFrom: Date;
+  validUntil: Date;
+  size: number;
+  createdBy: string;
+  createdAt: Date;
+  closedAt: Date | null;
+  closedBy: string | null;
+}
+
+/** One serial of a batch and the state of its one-time token (the secret itself is never stored). */
+export interface BatchSerialRecord {
+  serial: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+  station: string | null;
+  certificateSerial: string | null;
+}
+
+/** A manufacturer CA whose certificates (IEEE 802.1AR IDevIDs) may enroll a product's devices. */
+export interface BootstrapCaRecord {
+  id: string;
+  productId: string;
+  certificate: Uint8Array;
+  subject: string;
+  fingerprintSha256: Uint8Array;
+  notAfter: Date;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface EnrollmentUnitOfWork extends IdentityUnitOfWork {
+  insertBatch(batch: EnrollmentBatchRecord): Promise<void>;
+  insertBatchTokens(batch: EnrollmentBatchRecord, tokens: { serial: string; tokenHash: Uint8Array }[]): Promise<void>;
+  lockBatch(id: string): Promise<EnrollmentBatchRecord | undefined>;
+  /** Of these serials of a product, those holding an unused token of an open batch that has not ended. */
+  serialsWithLiveTokens(productId: string, serials: string[], now: Date): Promise<string[]>;
+  unusedSerials(batchId: string): Promise<string[]>;
+  /** Replaces the token of each unused serial of the batch; returns the serials replaced. */
+  replaceUnusedTokens(batchId: string, tokens: { serial: string; tokenHash: Uint8Array }[]): Promise<string[]>;
+  closeBatch(id: string, at: Date, by: string): Promise<void>;
+  insertBootstrapCa(ca: BootstrapCaRecord): Promise<void>;
+}
+
+export interface EnrollmentStore {
+  unitOfWork<T>(fn: (uow: EnrollmentUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
+  findBatch(id: string): Promise<EnrollmentBatchRecord | undefined>;
+  listBatches(productId: string): Promise<EnrollmentBatchRecord[]>;
+  countUsedTokens(batchIds: string[]): Promise<Map<string, number>>;
+  listBatchSerials(batchId: string): Promise<BatchSerialRecord[]>;
+  listBootstrapCas(productId: string): Promise<BootstrapCaRecord[]>;
+  /**
+   * The unused token (its hash) of `serial` in an open, current batch naming `factory`: a factory's
+   * bearer token enrolls a device by spending that token, as the device itself would over EST.
+   */
+  findFactoryToken(productId: string, serial: string, factory: string, now: Date): Promise<Uint8Array | undefined>;
+}

@@ -1,0 +1,66 @@
+import type { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import { DAY_MS } from '../../core/clock.ts';
+import { TrustplaneError } from '../../core/errors.ts';
+import { parseEnrollmentToken } from '../../enrollment/enrollment-token.ts';
+import type { VerifiedCsr } from '../../pki/csr.ts';
+import type { CertificateRecord, ProductRecord } from '../../pki/records.types.ts';
+import { DEVICE_SERIAL_PATTERN } from '../../pki/validation.ts';
+import { subjectOf } from '../../pki/ca-hierarchy.ts';
+import { nameAttributeValues } from '../../pki/names.ts';
+import type { Trustplane } from '../trustplane.ts';
+
+/** The TLS client certificate, if the client sent one (the listener asks, but does not require). */
+export function clientCertificate(request: FastifyRequest): X509Certificate | undefined {
+  const socket = request.raw.socket as TLSSocket;
+  return typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+}
+
+/**
+ * RFC 7030 §3.2.3 HTTP Basic: the device serial as user, its one-time token as password.
+ * Attacker-controlled header: its shape is checked before the token is hashed and looked up.
+ */
+export function basicCredentials(request: FastifyRequest): { serial: string; tokenHash: Uint8Array } | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/]{1,400}={0,2})\s*$/i.exec(header);
+  if (!m) throw new TrustplaneError('ENROLLMENT_TOKEN_INVALID', 'the Authorization header must be "Basic <base64 serial:token>"');
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const serial = decoded.slice(0, Math.max(colon, 0));
+  if (colon < 1 || !DEVICE_SERIAL_PATTERN.test(serial)) throw new TrustplaneError('ENROLLMENT_TOKEN_INVALID', 'the Basic user must be the device serial');
+  return { serial, tokenHash: parseEnrollmentToken(decoded.slice(colon + 1)) };
+}
+
+/**
+ * RFC 7030 §4.2.2: re-enrollment is authenticated by the certificate being renewed. It must be one
+ * this product's issuing CA issued (byte for byte what the store holds), not revoked or on hold,
+ * and unexpired or within the product's grace period. A superseded certificate passes here only to
+ * recover an interrupted rotation; the issuance pipeline decides that under lock.
+ */
+export async function authenticateDeviceCertificate(tp: Trustplane, product: ProductRecord, cert: X509Certificate | undefined): Promise<{ record: CertificateRecord; serial: string }> {
+  if (!cert) throw new TrustplaneError('CLIENT_CERTIFICATE_REQUIRED', 'present the current device certificate over TLS');
+  const record = await tp.identity.store.findCertificate(product.issuingCaId, cert.serialNumber.toLowerCase().padStart(32, '0'));
+  if (!record || record.deviceId === null || !Buffer.from(record.der).equals(cert.raw)) {
+    throw new TrustplaneError('CLIENT_CERTIFICATE_UNTRUSTED', `the client certificate was not issued for product ${product.sku}`);
+  }
+  if (record.status === 'revoked' || record.status === 'hold') throw new TrustplaneError('CLIENT_CERTIFICATE_REVOKED', `the client certificate is ${record.status === 'hold' ? 'on hold' : 'revoked'}`);
+  const now = tp.clock.now().getTime();
+  if (now < record.notBefore.getTime() || now > record.notAfter.getTime() + product.reenrollGraceDays * DAY_MS) {
+    throw new TrustplaneError('CLIENT_CERTIFICATE_EXPIRED', product.reenrollGraceDays > 0 ? `expired more than ${product.reenrollGraceDays} days ago` : undefined);
+  }
+  // The subject is ours (the bytes are what we issued): its serialNumber names the device.
+  const serial = nameAttributeValues(subjectOf(record.der), 'serialNumber')[0];
+  if (serial === undefined) throw new TrustplaneError('CLIENT_CERTIFICATE_UNTRUSTED', 'the client certificate names no device');
+  return { record, serial };
+}
+
+/**
+ * RFC 7030 §3.3.2 / §4.2.2: a request may name only the device it is authenticated as. The CA
+ * never copies the CSR's subject; a CSR naming another serial is refused rather than ignored.
+ */
+export function requireCsrNamesDevice(csr: VerifiedCsr, serial: string): void {
+  const other = csr.subjectSerials.find((s) => s !== serial);
+  if (other !== undefined) throw new TrustplaneError('CSR_NAMES_OTHER_DEVICE', `the CSR names ${other}, the request is authenticated as ${serial}`);
+}
