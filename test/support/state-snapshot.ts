@@ -16,6 +16,9 @@ export const snapshotTables = [
   'cas',
   'keys',
   'crls',
+  'enrollment_batches',
+  'enrollment_tokens',
+  'bootstrap_cas',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -23,6 +26,9 @@ export interface StateSnapshot {
   counts: Record<SnapshotTable, number>;
   devices: { serial: string; state: string; current_certificate_serial: string | null }[];
   certificates: { serial: string; status: string }[];
+  /** one-time enrollment tokens: spent or not, and the hash a re-mint would change */
+  enrollmentTokens: { serial: string; used: boolean; hash: string }[];
+  batches: { id: string; closed: boolean }[];
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -43,7 +49,13 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
     .orderBy('serial')
     .execute();
   const certificates = await db.selectFrom('certificates').select(['serial', 'status']).orderBy('serial').execute();
-  return { counts, devices, certificates };
+  const enrollmentTokens = (await db.selectFrom('enrollment_tokens').select(['serial', 'used_at', 'token_hash']).orderBy('batch_id').orderBy('serial').execute()).map((t) => ({
+    serial: t.serial,
+    used: t.used_at !== null,
+    hash: Buffer.from(t.token_hash).toString('hex'),
+  }));
+  const batches = (await db.selectFrom('enrollment_batches').select(['id', 'closed_at']).orderBy('id').execute()).map((b) => ({ id: b.id, closed: b.closed_at !== null }));
+  return { counts, devices, certificates, enrollmentTokens, batches };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */

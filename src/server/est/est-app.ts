@@ -37,6 +37,7 @@ export async function buildEstApp(tp: Trustplane, options: EstAppOptions): Promi
     frameworkErrors: (_error, _request, reply) => void sendProblem(reply, 'BAD_REQUEST', 'the request URL is malformed'),
   });
   // RFC 7030 §4.2.1: the body is a base64 PKCS#10 (RFC 8951 §3). Attacker-controlled: size-limited.
+  app.removeAllContentTypeParsers(); // EST bodies are PKCS#10 only: anything else is 415
   app.addContentTypeParser('application/pkcs10', { parseAs: 'string', bodyLimit: MAX_CSR_BYTES * 2 }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: Error, request, reply) => {
     // RFC 7030 §3.2.3 / RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
