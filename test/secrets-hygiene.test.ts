@@ -10,6 +10,7 @@ import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
 import { splitPem, Workdir, type OpensslKeyAlgorithm } from './support/openssl.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { estBody, estRequest } from './support/est-client.ts';
 
 /** Every encoding a leaked key could take in a dump or a log line. */
 function fingerprints(key: KeyObject): string[] {
@@ -57,8 +58,9 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       work = await Workdir.create('tp-secrets-');
-      server = await startTestServer({ target, logStream: { write: (s: string) => void logLines.push(s) } });
+      server = await startTestServer({ target, est: true, logStream: { write: (s: string) => void logLines.push(s) } });
       server.app.log.level = 'trace';
+      server.estApp!.log.level = 'trace';
       tokenSecrets.push(server.adminToken);
     });
     after(async () => {
@@ -94,6 +96,29 @@ for (const target of databaseTargets()) {
         const product = await server.api('GET', `/v1/products/${sku}`);
         assert.equal((await fetch(`${server.url}/pki/${product.body.issuingCaId}/crl`)).status, 200);
       }
+      // EST: one-time tokens over HTTP Basic, and a key the server made (serverkeygen), must not be kept or logged
+      assert.equal((await server.api('POST', '/v1/products', { sku: 'sec-est', name: 'est', craClass: 'default', supportUntil: '2036-06-30', serverKeygen: true })).status, 201);
+      const validUntil = new Date(server.clock.now().getTime() + 86_400_000).toISOString();
+      const batch = await server.api('POST', '/v1/products/sec-est/batches', { factory: 'line', serials: ['E1', 'E2', 'E3'], validUntil });
+      assert.equal(batch.status, 201);
+      const reminted = await server.api('POST', `/v1/batches/${batch.body.batch.id}/tokens`, {});
+      const batchTokens = new Map<string, string>((reminted.body.tokens as { serial: string; token: string }[]).map((x) => [x.serial, x.token]));
+      tokenSecrets.push(...(batch.body.tokens as { token: string }[]).map((x) => x.token), ...batchTokens.values());
+      const e1 = makeCsr('ecdsa-p256', { commonName: 'E1' });
+      deviceKeys.push(e1.privateKey);
+      const enrolled = await estRequest(`${server.estUrl}/.well-known/est/sec-est/simpleenroll`, 'POST', { ca: server.rootPem, basic: { user: 'E1', password: batchTokens.get('E1')! }, body: estBody(e1.der) });
+      assert.equal(enrolled.status, 200);
+      const keygen = await estRequest(`${server.estUrl}/.well-known/est/sec-est/serverkeygen`, 'POST', {
+        ca: server.rootPem,
+        basic: { user: 'E2', password: batchTokens.get('E2')! },
+        body: estBody(makeCsr('ecdsa-p256', { commonName: 'E2' }).der),
+      });
+      assert.equal(keygen.status, 200);
+      const pkcs8 = /Content-Type: application\/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\n]+)\r\n/.exec(keygen.body as string)?.[1];
+      assert.ok(pkcs8, 'the serverkeygen answer carries the key');
+      deviceKeys.push(createPrivateKey({ key: Buffer.from(pkcs8, 'base64'), format: 'der', type: 'pkcs8' }));
+      assert.equal((await estRequest(`${server.estUrl}/.well-known/est/sec-est/simpleenroll`, 'POST', { ca: server.rootPem, basic: { user: 'E3', password: batchTokens.get('E1')! }, body: estBody(makeCsr('ecdsa-p256', { commonName: 'E3' }).der) })).status, 401);
+
       // refused and failing calls log too
       const t = await server.api('POST', '/v1/tokens', { role: 'operator', owner: 'ops', ttlSeconds: 3600 });
       tokenSecrets.push(t.body.token);

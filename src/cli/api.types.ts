@@ -11,6 +11,9 @@ export interface Product {
   readonly owner: string;
   readonly issuingCaId: string;
   readonly createdAt: string;
+  /** docs/design/enrollment.md "Product fields"; absent from servers that predate EST. */
+  readonly serverKeygen?: boolean;
+  readonly reenrollGraceDays?: number;
 }
 
 export interface CertificateSummary {
@@ -65,4 +68,51 @@ export interface CreatedToken {
 export interface Page<T> {
   readonly items: readonly T[];
   readonly next?: string;
+}
+
+/** An enrollment batch (docs/design/enrollment.md "Factory provisioning"). */
+export interface Batch {
+  readonly id: string;
+  readonly product: string;
+  readonly factory: string;
+  readonly validFrom: string;
+  readonly validUntil: string;
+  readonly state: 'open' | 'closed' | 'expired';
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly closedAt?: string;
+  readonly counts: { readonly total: number; readonly used: number; readonly unused: number };
+}
+
+/** The answer to `POST /v1/products/:sku/batches`: the only place the token secrets appear. */
+export interface CreatedBatch {
+  readonly batch: Batch;
+  readonly tokens: readonly MintedToken[];
+}
+
+/** The answer to `POST /v1/batches/:id/tokens`: fresh tokens for the unused serials. */
+export interface ReissuedTokens {
+  readonly tokens: readonly MintedToken[];
+  readonly expiresAt: string;
+}
+
+export interface MintedToken {
+  readonly serial: string;
+  readonly token: string;
+}
+
+export interface BatchSerial {
+  readonly serial: string;
+  readonly status: 'unused' | 'used' | 'expired' | 'void';
+  readonly usedAt?: string;
+  readonly station?: string;
+  readonly certificateSerial?: string;
+}
+
+/** A manufacturer (IDevID) CA registered for a product. */
+export interface BootstrapCa {
+  readonly id: string;
+  readonly subject: string;
+  readonly fingerprintSha256: string;
+  readonly notAfter: string;
 }

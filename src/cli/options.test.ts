@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
-import { collectList, isoDate, positiveInteger, ttlSeconds } from './options.ts';
+import {
+  collectList,
+  isoDate,
+  isoInstant,
+  nonNegativeInteger,
+  positiveInteger,
+  serialRange,
+  ttlSeconds,
+} from './options.ts';
 
 test('dates must be real YYYY-MM-DD days', () => {
   assert.equal(isoDate('2035-12-31'), '2035-12-31');
@@ -23,4 +31,24 @@ test('ttl errors become commander usage errors', () => {
 
 test('product lists collect repeats and commas', () => {
   assert.deepEqual(collectList('c', collectList('a, b', undefined)), ['a', 'b', 'c']);
+});
+
+test('whole numbers from 0', () => {
+  assert.equal(nonNegativeInteger('0'), 0);
+  assert.equal(nonNegativeInteger('90'), 90);
+  for (const bad of ['-1', '1.5', 'x', '']) assert.throws(() => nonNegativeInteger(bad), InvalidArgumentError, bad);
+});
+
+test('instants need a zone; a date alone is midnight UTC', () => {
+  assert.equal(isoInstant('2026-05-01'), '2026-05-01T00:00:00.000Z');
+  assert.equal(isoInstant('2026-05-01T08:00Z'), '2026-05-01T08:00:00.000Z');
+  assert.equal(isoInstant('2026-05-01T08:00:30.5+02:00'), '2026-05-01T06:00:30.500Z');
+  for (const bad of ['2026-05-01T08:00', '2026-02-30T00:00Z', '2026-05-01T24:00Z', 'tomorrow', '1714550400', '']) {
+    assert.throws(() => isoInstant(bad), InvalidArgumentError, bad);
+  }
+});
+
+test('range errors become commander usage errors', () => {
+  assert.deepEqual(serialRange('SN-01..SN-10'), { prefix: 'SN-', from: 1, to: 10, width: 2 });
+  assert.throws(() => serialRange('SN-1..SN-10'), InvalidArgumentError);
 });

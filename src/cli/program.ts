@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, exitCodes } from './cli-error.ts';
+import { registerBatchCommands } from './commands/batch.ts';
 import { registerCaCommands } from './commands/ca.ts';
 import { registerDeviceCommands } from './commands/device.ts';
 import { registerLedgerCommands } from './commands/ledger.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerProductCommands(program);
   registerDeviceCommands(program);
+  registerBatchCommands(program);
   registerCaCommands(program);
   registerTokenCommands(program);
   registerLedgerCommands(program);

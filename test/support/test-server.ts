@@ -22,6 +22,7 @@ export interface TestServer {
   home: string;
   /** with `est: true`: the EST listener, https://127.0.0.1:PORT (TLS certificate from the root) */
   estUrl: string | undefined;
+  estApp: FastifyInstance | undefined;
   /** the root CA certificate, PEM: the trust anchor for the EST listener's TLS */
   rootPem: string;
   /** JSON call to the API; the answer's status, content type and parsed body. */
@@ -83,6 +84,7 @@ export async function startTestServer(args: {
     kek,
     home,
     estUrl: est?.url,
+    estApp: est?.app,
     rootPem,
     api,
     stop,

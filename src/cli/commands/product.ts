@@ -3,8 +3,9 @@ import { keyAlgorithms } from '../../crypto/key-algorithm.ts';
 import { apiPath } from '../api-client.ts';
 import type { Page, Product } from '../api.types.ts';
 import { clientFor } from '../connection.ts';
-import { isoDate, positiveInteger } from '../options.ts';
+import { isoDate, nonNegativeInteger, positiveInteger } from '../options.ts';
 import { formatKeyValues, formatTable, print, printJson, type Column } from '../output.ts';
+import { registerBootstrapCaCommands } from './product-bootstrap-ca.ts';
 
 interface CreateOptions {
   sku: string;
@@ -15,6 +16,8 @@ interface CreateOptions {
   certDays?: number;
   renewalDays?: number;
   owner?: string;
+  serverKeygen?: boolean;
+  reenrollGraceDays?: number;
   json?: boolean;
 }
 
@@ -32,6 +35,12 @@ export function registerProductCommands(program: Command): void {
     .option('--cert-days <days>', 'device certificate validity in days', positiveInteger)
     .option('--renewal-days <days>', 'renewal window before expiry in days', positiveInteger)
     .option('--owner <owner>', 'owning team or person')
+    .option('--server-keygen', 'allow EST serverkeygen: the server makes the key for devices that cannot')
+    .option(
+      '--reenroll-grace-days <days>',
+      'days after expiry a certificate may still renew itself over EST (0-90; default 0)',
+      nonNegativeInteger,
+    )
     .option('--json', 'print the raw JSON answer')
     .action(async (o: CreateOptions, cmd: Command) => {
       const body: Record<string, unknown> = {
@@ -44,6 +53,8 @@ export function registerProductCommands(program: Command): void {
       if (o.certDays !== undefined) body.certificateValidityDays = o.certDays;
       if (o.renewalDays !== undefined) body.renewalWindowDays = o.renewalDays;
       if (o.owner !== undefined) body.owner = o.owner;
+      if (o.serverKeygen === true) body.serverKeygen = true;
+      if (o.reenrollGraceDays !== undefined) body.reenrollGraceDays = o.reenrollGraceDays;
       const created = await (await clientFor(cmd)).postJson<Product>('/v1/products', body);
       if (o.json === true) printJson(created);
       else print(formatProduct(created));
@@ -69,6 +80,8 @@ export function registerProductCommands(program: Command): void {
       if (o.json === true) printJson(found);
       else print(formatProduct(found));
     });
+
+  registerBootstrapCaCommands(product);
 }
 
 const productColumns: readonly Column<Product>[] = [
@@ -89,6 +102,8 @@ function formatProduct(p: Product): string {
     ['key algorithm', p.keyAlgorithm],
     ['certificate days', p.certificateValidityDays],
     ['renewal window days', p.renewalWindowDays],
+    ['server keygen', p.serverKeygen],
+    ['reenroll grace days', p.reenrollGraceDays],
     ['owner', p.owner],
     ['issuing CA', p.issuingCaId],
     ['created', p.createdAt],
