@@ -582,7 +582,7 @@ for (const target of databaseTargets()) {
         const factoryA = (await newToken({ role: 'factory', products: [SKU_A] })).token;
         // issue 4: a factory enrolls only the serials of an open batch naming it (its token's owner)
         const validUntil = new Date(Date.parse(START) + 86_400_000).toISOString();
-        await ok('POST', `/v1/products/${SKU_A}/batches`, { factory: 'bad-input test', serials: ['dev-1'], validUntil }, 201);
+        const ownBatch = (await ok<{ batch: { id: string } }>('POST', `/v1/products/${SKU_A}/batches`, { factory: 'bad-input test', serials: ['dev-1'], validUntil }, 201)).batch.id;
         await ok('POST', `/v1/products/${SKU_A}/batches`, { factory: 'another factory', serials: ['fb-other'], validUntil }, 201);
         const product = { sku: 'FORBIDDEN-1', name: 'n', craClass: 'default', supportUntil: '2035-01-01' };
         const cases: [string, string, string, unknown, string][] = [
@@ -624,6 +624,10 @@ for (const target of databaseTargets()) {
           ["factory enrolls another factory's batch serial", 'POST', enrollPath('fb-other'), { csr }, factoryA],
           ['factory creates a batch', 'POST', `/v1/products/${SKU_A}/batches`, { factory: 'bad-input test', serials: ['fb-4'], validUntil }, factoryA],
           ['factory lists batches', 'GET', `/v1/products/${SKU_A}/batches`, undefined, factoryA],
+          ['factory reads its batch', 'GET', `/v1/batches/${ownBatch}`, undefined, factoryA],
+          ["factory reads its batch's serials", 'GET', `/v1/batches/${ownBatch}/serials`, undefined, factoryA],
+          ["factory re-mints its batch's tokens", 'POST', `/v1/batches/${ownBatch}/tokens`, {}, factoryA],
+          ['factory closes its batch', 'POST', `/v1/batches/${ownBatch}/close`, {}, factoryA],
           ['factory registers a bootstrap CA', 'POST', `/v1/products/${SKU_A}/bootstrap-cas`, { certificate: 'x' }, factoryA],
           ['auditor creates a batch', 'POST', `/v1/products/${SKU_A}/batches`, { factory: 'x', serials: ['fb-5'], validUntil }, auditor],
         ];
