@@ -66,14 +66,16 @@ export class IssuancePipeline {
   readonly #queue: Pending[] = [];
   readonly #issuers = new Map<string, IssuerMaterial>();
   readonly #subjects = new Map<string, DeviceSubjectEncoder>();
+  readonly #maxQueued: number;
   #active = 0;
 
-  constructor(ctx: IdentityContext) {
+  constructor(ctx: IdentityContext, limits: { maxQueuedRequests?: number } = {}) {
     this.#ctx = ctx;
+    this.#maxQueued = limits.maxQueuedRequests ?? MAX_QUEUED_REQUESTS;
   }
 
   issue(request: IssuanceRequest): Promise<IssuedCertificate> {
-    if (this.#queue.length >= MAX_QUEUED_REQUESTS) {
+    if (this.#queue.length >= this.#maxQueued) {
       return Promise.reject(new TrustplaneError('SERVICE_OVERLOADED', 'too many issuance requests are waiting', { details: { retryAfterSeconds: 2 } }));
     }
     return new Promise((resolve, reject) => {

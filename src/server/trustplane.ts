@@ -32,6 +32,8 @@ export interface TrustplaneOptions {
   csrWorkers?: number;
   /** Initial public URL; may be set once the server listens. */
   publicUrl?: string;
+  /** Issuance requests waiting beyond this are refused with 503 + Retry-After (default 8192). */
+  issuanceQueueLimit?: number;
   /** The trust ledger's origin (its name in checkpoints) and integration batch size. */
   ledger?: Partial<LedgerConfig>;
 }
@@ -70,7 +72,7 @@ export class Trustplane {
         },
       },
     };
-    this.issuance = new IssuancePipeline(this.identity);
+    this.issuance = new IssuancePipeline(this.identity, options.issuanceQueueLimit === undefined ? {} : { maxQueuedRequests: options.issuanceQueueLimit });
     this.enrollment = { identity: this.identity, store: new EnrollmentRepository(database.db, this.clock) };
     this.csrVerifier = new CsrVerifierPool(options.csrWorkers);
     this.revocation = new RevocationPublisher(this.identity);

@@ -43,12 +43,14 @@ export async function startTestServer(args: {
   logStream?: DestinationStream;
   /** also start the EST (RFC 7030) HTTPS listener */
   est?: boolean;
+  /** see TrustplaneOptions.issuanceQueueLimit */
+  issuanceQueueLimit?: number;
 }): Promise<TestServer> {
   const clock = args.clock ?? new FakeClock(new Date());
   const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
   const location = args.reuse?.location ?? (await args.target.fresh(join(home, 'db')));
   const kek = args.reuse?.kek ?? new Uint8Array(Buffer.alloc(32, 7));
-  const tp = await Trustplane.open({ database: location, kek, clock });
+  const tp = await Trustplane.open({ database: location, kek, clock, ...(args.issuanceQueueLimit === undefined ? {} : { issuanceQueueLimit: args.issuanceQueueLimit }) });
   await tp.initialise();
   const app = await buildApp(tp, { maxBodyBytes: 1024 * 1024, logLevel: args.logStream ? 'info' : 'silent', ...(args.logStream ? { logStream: args.logStream } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
