@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { AgentError, agentExitCodes } from '../agent-error.ts';
+import { registerEnrollCommand } from './enroll-command.ts';
+import { registerRenewCommands } from './renew-commands.ts';
+import { registerSimulateCommand } from './simulate-command.ts';
+import { registerStatusCommand } from './status-command.ts';
+
+export function buildAgentProgram(): Command {
+  const program = new Command('trustplane-agent')
+    .description('trustplane device agent: enrolls over EST (RFC 7030) and keeps the identity renewed')
+    .version('0.1.0')
+    // Set before subcommands are added: they inherit it, so a usage error throws instead of exiting.
+    .exitOverride();
+  registerEnrollCommand(program);
+  registerRenewCommands(program);
+  registerStatusCommand(program);
+  registerSimulateCommand(program);
+  return program;
+}
+
+/**
+ * Runs one agent invocation; its exit code (docs/reference/agent.md "Exit codes"), as the CLI's:
+ * 0 done, 1 usage or unusable state directory, 2 refused by the server (its code printed),
+ * 3 server unreachable.
+ */
+export async function runAgentCli(argv: readonly string[]): Promise<number> {
+  try {
+    await buildAgentProgram().parseAsync(argv);
+    return agentExitCodes.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? agentExitCodes.ok : agentExitCodes.usage;
+    if (e instanceof AgentError) {
+      const status = e.httpStatus !== undefined ? ` (HTTP ${e.httpStatus})` : '';
+      process.stderr.write(`error: ${e.code}: ${e.message}${status}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`error: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return agentExitCodes.usage;
+  }
+}

@@ -1,0 +1,86 @@
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.ts';
+import { usageError } from '../agent-error.ts';
+import { enrollDevice } from '../enroll.ts';
+import { EstClient, type EnrollmentCredential } from '../est-client.ts';
+import { failpointFromEnvironment } from '../renewal-steps.ts';
+import { StateStore } from '../state-store.ts';
+import { readCaBundle, stderrLog } from './agent-context.ts';
+
+interface EnrollOptions {
+  server: string;
+  caBundle: string;
+  product: string;
+  serial?: string;
+  token?: string;
+  bootstrapCert?: string;
+  bootstrapKey?: string;
+  stateDir: string;
+  station?: string;
+}
+
+export function registerEnrollCommand(program: Command): void {
+  program
+    .command('enroll')
+    .description('first enrollment: make a key here, get its certificate over EST, store both in the state directory')
+    .requiredOption('--server <url>', 'EST server, https://host:port')
+    .requiredOption('--ca-bundle <file>', 'PEM certificates that anchor the EST server (trustplane ca export)')
+    .requiredOption('--product <sku>', 'product SKU')
+    .option('--serial <serial>', 'device serial (with --bootstrap-cert: read from its subject if omitted)')
+    .option('--token <token>', 'one-time enrollment token of the serial')
+    .option('--bootstrap-cert <file>', 'manufacturer bootstrap certificate (IDevID), PEM, instead of a token')
+    .option('--bootstrap-key <file>', 'its private key, PEM')
+    .requiredOption('--state-dir <dir>', 'where the agent keeps its identity')
+    .option('--station <name>', 'factory station, recorded in the provisioning event')
+    .action(async (o: EnrollOptions) => {
+      const credential = await credentialFrom(o);
+      const serial = deviceSerial(o.serial, credential);
+      const caBundlePem = await readCaBundle(o.caBundle);
+      const store = new StateStore(resolve(o.stateDir));
+      const config = { server: o.server, product: o.product, serial, caBundle: resolve(o.caBundle) };
+      const est = new EstClient({ server: o.server, product: o.product, caBundlePem });
+      const ctx = { store, est, clock: systemClock, log: stderrLog(), onStep: failpointFromEnvironment() };
+      try {
+        const identity = await enrollDevice(ctx, config, credential, o.station);
+        process.stdout.write(
+          `enrolled ${o.product}/${serial}: certificate ${identity.certificateSerial}, valid until ${identity.notAfter.toISOString()}\n`,
+        );
+      } finally {
+        est.close();
+      }
+    });
+}
+
+async function credentialFrom(o: EnrollOptions): Promise<EnrollmentCredential> {
+  const bootstrap = o.bootstrapCert !== undefined || o.bootstrapKey !== undefined;
+  if (bootstrap === (o.token !== undefined))
+    throw usageError('give either --token or --bootstrap-cert with --bootstrap-key');
+  if (!bootstrap) {
+    if (o.serial === undefined) throw usageError('--token needs --serial');
+    return { kind: 'token', serial: o.serial, token: o.token! };
+  }
+  if (o.bootstrapCert === undefined || o.bootstrapKey === undefined)
+    throw usageError('--bootstrap-cert and --bootstrap-key go together');
+  const read = (f: string): Promise<string> =>
+    readFile(f, 'utf8').catch(() => Promise.reject(usageError(`cannot read ${f}`)));
+  return { kind: 'bootstrap', identity: { certPem: await read(o.bootstrapCert), keyPem: await read(o.bootstrapKey) } };
+}
+
+/** IEEE 802.1AR: with a bootstrap certificate the server takes the serial from its subject's serialNumber (2.5.4.5). */
+function deviceSerial(given: string | undefined, credential: EnrollmentCredential): string {
+  if (credential.kind === 'token') return credential.serial;
+  let subject: string;
+  try {
+    subject = new X509Certificate(credential.identity.certPem).subject;
+  } catch {
+    throw usageError('the bootstrap certificate is not a PEM X.509 certificate');
+  }
+  const inCertificate = /^serialNumber=(.+)$/m.exec(subject)?.[1];
+  if (inCertificate === undefined) throw usageError('the bootstrap certificate has no serialNumber in its subject');
+  if (given !== undefined && given !== inCertificate)
+    throw usageError(`--serial ${given} is not the bootstrap certificate's serialNumber ${inCertificate}`);
+  return inCertificate;
+}
