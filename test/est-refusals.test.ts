@@ -83,6 +83,18 @@ for (const target of databaseTargets()) {
       for (const r of racing.filter((x) => x.status !== 200)) assertProblem(r, 401, 'ENROLLMENT_TOKEN_USED');
     });
 
+    it('a retried enrollment (same token, same key) is answered the same certificate and writes nothing; another key is refused', async () => {
+      const r = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials: ['R1'], validUntil: new Date(server.clock.now().getTime() + DAY).toISOString() });
+      const token = r.body.tokens[0].token as string;
+      const csr = csrFor('R1');
+      const first = await post('RF-A', 'simpleenroll', { basic: { user: 'R1', password: token }, body: estBody(csr.der) });
+      assert.equal(first.status, 200);
+      const again = await assertNothingWritten(server, () => post('RF-A', 'simpleenroll', { basic: { user: 'R1', password: token }, body: estBody(csr.der) }), 'a retried enrollment');
+      assert.equal(again.status, 200);
+      assert.equal(certificatesFromCertsOnly(again.body as string)[0], certificatesFromCertsOnly(first.body as string)[0]);
+      await expectRefusal(server, () => post('RF-A', 'simpleenroll', { basic: { user: 'R1', password: token }, body: estBody(csrFor('R1').der) }), 401, 'ENROLLMENT_TOKEN_USED', 'a spent token with another key');
+    });
+
     it('a closed batch and an expired token', async () => {
       const other = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials: ['C1'], validUntil: new Date(Date.parse(START) + 30 * DAY).toISOString() });
       assert.equal((await server.api('POST', `/v1/batches/${other.body.batch.id}/close`, {})).status, 200);

@@ -56,6 +56,8 @@ export interface EnrollmentStore {
   countUsedTokens(batchIds: string[]): Promise<Map<string, number>>;
   listBatchSerials(batchId: string): Promise<BatchSerialRecord[]>;
   listBootstrapCas(productId: string): Promise<BootstrapCaRecord[]>;
+  /** A spent token's product, serial and the certificate it was spent on (answering a retried enrollment). */
+  findSpentToken(tokenHash: Uint8Array): Promise<{ productId: string; serial: string; certificateSerial: string } | undefined>;
   /**
    * The unused token (its hash) of `serial` in an open, current batch naming `factory`: a factory's
    * bearer token enrolls a device by spending that token, as the device itself would over EST.

@@ -167,6 +167,16 @@ export class EnrollmentRepository implements EnrollmentStore {
     return (await this.#db.selectFrom('bootstrap_cas').selectAll().where('product_id', '=', productId).orderBy('created_at').execute()).map(toBootstrapCa);
   }
 
+  async findSpentToken(tokenHash: Uint8Array): Promise<{ productId: string; serial: string; certificateSerial: string } | undefined> {
+    const r = await this.#db
+      .selectFrom('enrollment_tokens')
+      .select(['product_id', 'serial', 'certificate_serial'])
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is not', null)
+      .executeTakeFirst();
+    return r?.certificate_serial ? { productId: r.product_id, serial: r.serial, certificateSerial: r.certificate_serial } : undefined;
+  }
+
   async findFactoryToken(productId: string, serial: string, factory: string, now: Date): Promise<Uint8Array | undefined> {
     const r = await this.#db
       .selectFrom('enrollment_tokens as t')

@@ -6,7 +6,7 @@ import { authenticateBootstrapCertificate } from '../../enrollment/bootstrap-cas
 import { generateKeyPairFor, type KeyAlgorithm } from '../../crypto/key-algorithm.ts';
 import { sha256, type VerifiedCsr } from '../../pki/csr.ts';
 import type { IssuanceRequest } from '../../pki/issuance.ts';
-import type { ProductRecord } from '../../pki/records.types.ts';
+import type { CertificateRecord, ProductRecord } from '../../pki/records.types.ts';
 import { stationOf } from '../station.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
@@ -36,8 +36,15 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const authority = await enrollmentAuthority(tp, request, product);
     const csr = await io.parseCsr(request.body);
     requireCsrNamesDevice(csr, authority.serial);
-    const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority });
-    return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([certificate.der]));
+    try {
+      const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority });
+      return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([certificate.der]));
+    } catch (e) {
+      const replayed = e instanceof TrustplaneError && e.code === 'ENROLLMENT_TOKEN_USED' ? await replayedEnrollment(tp, product, authority, csr) : undefined;
+      if (!replayed) throw e;
+      request.log.info({ product: product.sku, serial: authority.serial, certificateSerial: replayed.serial }, 'simpleenroll retried: the certificate the token was spent on is answered again');
+      return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([replayed.der]));
+    }
   });
 
   // RFC 7030 §4.2.2: re-enrollment, authenticated by the certificate being renewed; the key may change.
@@ -92,6 +99,22 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const end = record.status === 'superseded' ? now : new Date(record.notAfter.getTime() - windowMs / 2);
     return reply.header('retry-after', '21600').send({ suggestedWindow: { start: start.toISOString(), end: end.toISOString() }, notAfter: record.notAfter.toISOString(), status: record.status });
   });
+}
+
+/**
+ * A retried enrollment: a device that lost the answer (a crash, a dropped connection) asks again
+ * with the same token and the same key. If the token was spent on a certificate for exactly that
+ * key, and it is still the device's current one, that certificate is answered again: nothing new
+ * is issued or written. The caller holds the token and proves the key (the CSR), as the first time.
+ */
+async function replayedEnrollment(tp: Trustplane, product: ProductRecord, authority: Pick<IssuanceRequest, 'serial' | 'oneTimeToken'>, csr: VerifiedCsr): Promise<CertificateRecord | undefined> {
+  if (!authority.oneTimeToken) return undefined;
+  const spent = await tp.enrollment.store.findSpentToken(authority.oneTimeToken);
+  if (!spent || spent.productId !== product.id || spent.serial !== authority.serial) return undefined;
+  const device = await tp.identity.store.findDevice(product.id, authority.serial);
+  const [cert] = await tp.identity.store.findCertificates([spent.certificateSerial]);
+  const sameKey = cert !== undefined && Buffer.from(cert.spkiSha256).equals(csr.spkiSha256);
+  return sameKey && cert.status === 'good' && device?.state === 'active' && device.currentCertificateSerial === cert.serial ? cert : undefined;
 }
 
 function deviceActor(product: ProductRecord, authority: Pick<IssuanceRequest, 'serial' | 'provenance'>) {
