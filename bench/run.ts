@@ -1,4 +1,6 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,ledger]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,est,ledger]`
+//   est: [--est-n 10000] [--est-clients 32] (est.ts: EST simpleenroll over TLS, keep-alive and a
+//   handshake per request, and `trustplane-agent simulate`)
 //   ledger: [--ledger-sizes 100000,1000000,10000000] [--ledger-n 100000] [--ledger-single 1000] [--ledger-batch 1000] [--ledger-proofs 1000] [--ledger-proof-stores pglite,postgres]
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
 //
@@ -9,6 +11,7 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runCfsslIssuance } from './cfssl-issuance.ts';
+import { printEstTable, runEstFloor, runEstScenarios, type EstRow } from './est.ts';
 import { freshPglite, freshPostgres, makeCsrs, openPrepared, type BenchCsr, type BenchDatabase } from './fixtures.ts';
 import { runHttpIssuance } from './http-issuance.ts';
 import { measureHashLimit, printLedgerTables, runLedgerAppends, runLedgerProofs, type AppendRow, type ProofRow } from './ledger.ts';
@@ -22,7 +25,9 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,ledger' },
+    only: { type: 'string', default: 'service,http,cfssl,est,ledger' },
+    'est-n': { type: 'string', default: '10000' },
+    'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
     'ledger-n': { type: 'string', default: '100000' },
     'ledger-single': { type: 'string', default: '1000' },
@@ -37,6 +42,8 @@ const clients = positive('clients', values.clients);
 const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
 const only = new Set(values.only.split(','));
 const issuance = ['service', 'http', 'cfssl'].some((s) => only.has(s));
+const estN = positive('est-n', values['est-n']);
+const estClients = positive('est-clients', values['est-clients']);
 const ledgerSizes = values['ledger-sizes'].split(',').map((v) => positive('ledger-sizes', v));
 const ledgerOptions = {
   batched: positive('ledger-n', values['ledger-n']),
@@ -85,6 +92,8 @@ async function http(db: BenchDatabase, csrs: readonly BenchCsr[]): Promise<Row> 
 }
 
 say(`trustplane bench: n=${n}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+// The /v1 HTTP enroll figure per store, for the EST table's ratio.
+const httpByStore = new Map<string, Throughput>();
 if (issuance) await issuanceBench();
 
 async function issuanceBench(): Promise<void> {
@@ -102,8 +111,13 @@ async function issuanceBench(): Promise<void> {
     if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => service(db, csrs)));
   }
   if (only.has('http')) {
-    rows.push(await withDatabase(freshPglite, (db) => http(db, csrs)));
-    if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), (db) => http(db, csrs)));
+    const httpRun = async (db: BenchDatabase): Promise<Row> => {
+      const row = await http(db, csrs);
+      if (row.result !== 'not installed' && row.result.errors === 0) httpByStore.set(db.label, row.result);
+      return row;
+    };
+    rows.push(await withDatabase(freshPglite, httpRun));
+    if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), httpRun));
   }
   let cfssl: Throughput | undefined;
   if (only.has('cfssl')) {
@@ -147,6 +161,17 @@ async function issuanceBench(): Promise<void> {
       process.exitCode = 1;
     }
   }
+}
+
+if (only.has('est')) {
+  say(`EST enrollment: ${estN} devices per scenario, ${estClients} clients…`);
+  const rows: EstRow[] = [];
+  const on = (make: () => BenchDatabase | Promise<BenchDatabase>) => ({ withDatabase: <T>(run: (db: BenchDatabase) => Promise<T>) => withDatabase(make, run) });
+  const options = { n: estN, clients: estClients, say };
+  rows.push(...(await runEstFloor({ ...options, ...on(freshPglite) })));
+  rows.push(...(await runEstScenarios({ ...options, ...on(freshPglite) })));
+  if (databaseUrl) rows.push(...(await runEstScenarios({ ...options, ...on(() => freshPostgres(databaseUrl)) })));
+  if (!printEstTable(rows, httpByStore, clients)) process.exitCode = 1;
 }
 
 if (only.has('ledger')) {
