@@ -58,9 +58,4 @@ export interface EnrollmentStore {
   listBootstrapCas(productId: string): Promise<BootstrapCaRecord[]>;
   /** A spent token's product, serial and the certificate it was spent on (answering a retried enrollment). */
   findSpentToken(tokenHash: Uint8Array): Promise<{ productId: string; serial: string; certificateSerial: string } | undefined>;
-  /**
-   * The unused token (its hash) of `serial` in an open, current batch naming `factory`: a factory's
-   * bearer token enrolls a device by spending that token, as the device itself would over EST.
-   */
-  findFactoryToken(productId: string, serial: string, factory: string, now: Date): Promise<Uint8Array | undefined>;
 }

@@ -67,6 +67,8 @@ export interface IdentityUnitOfWork {
   insertCrl(crl: CrlRecord): Promise<void>;
   /** One-time enrollment tokens by SHA-256, with their batch, locked against a concurrent use. */
   lockOneTimeTokens(hashes: Uint8Array[]): Promise<OneTimeTokenGrant[]>;
+  /** The unused tokens of open, current batches naming each factory, for these serials, locked. */
+  lockFactoryTokens(asks: { productId: string; serial: string; factory: string }[], now: Date): Promise<OneTimeTokenGrant[]>;
   spendOneTimeTokens(uses: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[]): Promise<void>;
   /** Queued; written with gap-free sequence numbers at the end of the unit of work. */
   recordEvents(events: EventInput[]): void;

@@ -20,6 +20,11 @@ export interface IssuanceRequest {
   actor: Actor;
   /** SHA-256 of the one-time enrollment token that authorises it (EST); spent in the same unit of work */
   oneTimeToken?: Uint8Array;
+  /**
+   * A factory's bearer token asks: it may enroll only a serial holding an unused token of an open
+   * batch naming this factory, and spends that token (found and locked with the batch's other rows).
+   */
+  factory?: string;
   /** renewals over EST: the certificate that authenticated the request (RFC 7030 §4.2.2) */
   presented?: { serial: string; supersededAt: Date | null };
   /** how and where it was asked for (via, station, bootstrap CA): joins the event's details */
@@ -119,6 +124,8 @@ export class IssuancePipeline {
       const currentKeys = await this.#currentKeys(uow, devices.map((d) => d.id));
       const tokens = batch.flatMap((p) => (p.request.oneTimeToken ? [p.request.oneTimeToken] : []));
       const grants = new Map((await uow.lockOneTimeTokens(tokens)).map((g) => [hex(g.tokenHash), g]));
+      const factoryAsks = batch.flatMap((p) => (p.request.factory === undefined ? [] : [{ productId: p.request.product.id, serial: p.request.serial, factory: p.request.factory }]));
+      const factoryGrants = new Map((await uow.lockFactoryTokens(factoryAsks, now)).map((g) => [`${g.productId}/${g.serial}/${g.factory}`, g]));
       const spent: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[] = [];
 
       const certs: CertificateRecord[] = [];
@@ -135,6 +142,11 @@ export class IssuancePipeline {
           // The credential first: an unauthorised caller learns nothing about the device.
           let grant: OneTimeTokenGrant | undefined;
           if (request.oneTimeToken) grant = checkOneTimeToken(grants.get(hex(request.oneTimeToken)), { productId: request.product.id, serial: request.serial }, now);
+          if (request.factory !== undefined) {
+            const held = factoryGrants.get(`${deviceKey}/${request.factory}`);
+            if (!held || held.usedAt) throw new TrustplaneError('FORBIDDEN', `serial ${request.serial} is in no open enrollment batch of ${request.factory}`);
+            grant = checkOneTimeToken(held, { productId: request.product.id, serial: request.serial }, now);
+          }
           const decision = decideIssuance({
             kind: request.kind,
             product: request.product,
@@ -168,6 +180,7 @@ export class IssuancePipeline {
           if (grant) {
             spent.push({ tokenHash: grant.tokenHash, usedAt: now, station: request.provenance?.station ?? null, certificateSerial: cert.serial });
             grants.set(hex(grant.tokenHash), { ...grant, usedAt: now });
+            if (request.factory !== undefined) factoryGrants.set(`${deviceKey}/${request.factory}`, { ...grant, usedAt: now });
           }
           events.push({
             actor: actorName(request.actor),

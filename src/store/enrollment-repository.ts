@@ -176,20 +176,4 @@ export class EnrollmentRepository implements EnrollmentStore {
       .executeTakeFirst();
     return r?.certificate_serial ? { productId: r.product_id, serial: r.serial, certificateSerial: r.certificate_serial } : undefined;
   }
-
-  async findFactoryToken(productId: string, serial: string, factory: string, now: Date): Promise<Uint8Array | undefined> {
-    const r = await this.#db
-      .selectFrom('enrollment_tokens as t')
-      .innerJoin('enrollment_batches as b', 'b.id', 't.batch_id')
-      .select('t.token_hash')
-      .where('t.product_id', '=', productId)
-      .where('t.serial', '=', serial)
-      .where('t.used_at', 'is', null)
-      .where('b.factory', '=', factory)
-      .where('b.closed_at', 'is', null)
-      .where('b.valid_from', '<=', now)
-      .where('b.valid_until', '>', now)
-      .executeTakeFirst();
-    return r && bytes(r.token_hash);
-  }
 }

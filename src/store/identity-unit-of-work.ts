@@ -252,6 +252,30 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     }));
   }
 
+  async lockFactoryTokens(asks: { productId: string; serial: string; factory: string }[], now: Date): Promise<OneTimeTokenGrant[]> {
+    if (asks.length === 0) return [];
+    const at = now.toISOString();
+    const { rows } = await sql<{ token_hash: Uint8Array; batch_id: string; factory: string; product_id: string; serial: string; valid_from: Date; valid_until: Date; expires_at: Date }>`
+      select t.token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at
+      from unnest(${asks.map((a) => a.productId)}::text[], ${asks.map((a) => a.serial)}::text[], ${asks.map((a) => a.factory)}::text[]) as a(product_id, serial, factory)
+      join enrollment_tokens t on t.product_id = a.product_id and t.serial = a.serial and t.used_at is null
+      join enrollment_batches b on b.id = t.batch_id and b.factory = a.factory and b.closed_at is null
+        and b.valid_from <= ${at}::timestamptz and b.valid_until > ${at}::timestamptz
+      order by t.token_hash
+      for update of t`.execute(this.tx);
+    return rows.map((r) => ({
+      tokenHash: bytes(r.token_hash),
+      batchId: r.batch_id,
+      factory: r.factory,
+      productId: r.product_id,
+      serial: r.serial,
+      validFrom: new Date(r.valid_from),
+      expiresAt: new Date(Math.min(new Date(r.expires_at).getTime(), new Date(r.valid_until).getTime())),
+      usedAt: null,
+      batchClosedAt: null,
+    }));
+  }
+
   async spendOneTimeTokens(uses: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[]): Promise<void> {
     if (uses.length === 0) return;
     this.wrote = true;

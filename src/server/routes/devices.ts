@@ -83,10 +83,10 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
         requireProductScope(token, request.params.sku);
         const product = await tp.product(request.params.sku);
         const provenance = { via: 'api', ...stationOf(request) };
-        // A factory enrolls only the serials of an open batch naming it, and spends that serial's token.
-        const oneTimeToken = token.role === 'factory' ? await factoryToken(tp, token.owner, product.id, request.params.serial) : undefined;
         const csr = await tp.verifyCsr(csrDerFromText(request.body.csr)); // attacker-controlled: size-limited, POP checked (on the thread pool)
-        const { certificate, issuer } = await tp.issuance.issue({ kind, product, serial: request.params.serial, csr, actor, provenance, ...(oneTimeToken ? { oneTimeToken } : {}) });
+        // A factory enrolls only the serials of an open batch naming it, and spends that serial's token.
+        const factory = token.role === 'factory' ? { factory: token.owner } : {};
+        const { certificate, issuer } = await tp.issuance.issue({ kind, product, serial: request.params.serial, csr, actor, provenance, ...factory });
         return reply.code(201).send({
           certificate: toPem(certificate.der, 'CERTIFICATE'),
           chain: await chainOf(issuer.id),
@@ -122,12 +122,6 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
       return deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id));
     },
   );
-}
-
-async function factoryToken(tp: Trustplane, factory: string, productId: string, serial: string): Promise<Uint8Array> {
-  const hash = await tp.enrollment.store.findFactoryToken(productId, serial, factory, tp.clock.now());
-  if (!hash) throw new TrustplaneError('FORBIDDEN', `serial ${serial} is in no open enrollment batch of ${factory}`);
-  return hash;
 }
 
 async function findDevice(tp: Trustplane, params: DeviceParams) {
