@@ -31,60 +31,8 @@ for (const target of databaseTargets()) {
       });
       assert.equal(product.status, 201, JSON.stringify(product.body));
       // The manufacturer's CA and the device's IDevID, by openssl.
-      const caExt = [
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ];
-      await work.opensslOk([
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'mfg.key',
-        '-out',
-        'mfg.pem',
-        '-subj',
-        '/O=Maker/CN=Maker IDevID CA',
-        '-days',
-        '365',
-        ...caExt,
-      ]);
-      await work.opensslOk([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'idevid.key',
-        '-out',
-        'idevid.csr',
-        '-subj',
-        `/O=Maker/serialNumber=${SERIAL}/CN=${SERIAL}`,
-      ]);
-      await work.opensslOk([
-        'x509',
-        '-req',
-        '-in',
-        'idevid.csr',
-        '-CA',
-        'mfg.pem',
-        '-CAkey',
-        'mfg.key',
-        '-CAcreateserial',
-        '-out',
-        'idevid.pem',
-        '-days',
-        '365',
-      ]);
+      await work.makeManufacturerCa('mfg', '/O=Maker/CN=Maker IDevID CA');
+      await work.makeIdevid('idevid', 'mfg', SERIAL);
       const ca = await server.api('POST', `/v1/products/${SKU}/bootstrap-cas`, {
         certificate: (await work.read('mfg.pem')).toString(),
       });

@@ -123,11 +123,8 @@ for (const target of databaseTargets()) {
 
     it('enrolls a device by its manufacturer bootstrap certificate (IEEE 802.1AR IDevID)', async () => {
       // The manufacturer's CA and a device's IDevID, made by openssl alone.
-      await work.write('mfg.cnf', '[idevid]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n');
-      await work.opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'mfg.key', '-out', 'mfg.pem', '-days', '30', '-subj', '/O=Maker/CN=Maker IDevID CA',
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-      await work.makeKeyAndCsr('idev', 'ecdsa-p256', '/O=Maker/serialNumber=D3/CN=D3');
-      await work.opensslOk(['x509', '-req', '-in', 'idev.csr', '-CA', 'mfg.pem', '-CAkey', 'mfg.key', '-CAcreateserial', '-out', 'idev.pem', '-days', '30', '-extfile', 'mfg.cnf', '-extensions', 'idevid']);
+      await work.makeManufacturerCa('mfg', '/O=Maker/CN=Maker IDevID CA');
+      await work.makeIdevid('idev', 'mfg', 'D3');
       const added = await server.api('POST', '/v1/products/EST-A/bootstrap-cas', { certificate: (await work.read('mfg.pem')).toString() });
       assert.equal(added.status, 201, JSON.stringify(added.body));
       assert.equal((await server.api('POST', '/v1/products/EST-A/devices', { serial: 'D3' })).status, 201);

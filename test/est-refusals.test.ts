@@ -119,11 +119,8 @@ for (const target of databaseTargets()) {
     });
 
     it('a bootstrap certificate from a CA not registered for the product', async () => {
-      await work.opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'rogue.key', '-out', 'rogue.pem', '-days', '30', '-subj', '/CN=Rogue CA', '-addext', 'basicConstraints=critical,CA:TRUE']);
-      await work.makeKeyAndCsr('idev', 'ecdsa-p256', '/serialNumber=A4/CN=A4');
-      await work.opensslOk(['x509', '-req', '-in', 'idev.csr', '-CA', 'rogue.pem', '-CAkey', 'rogue.key', '-CAcreateserial', '-out', 'idev.pem', '-days', '30']);
-      const cert = (await work.read('idev.pem')).toString();
-      const key = (await work.read('idev.key')).toString();
+      await work.makeManufacturerCa('rogue', '/CN=Rogue CA');
+      const { certPem: cert, keyPem: key } = await work.makeIdevid('idev', 'rogue', 'A4');
       await expectRefusal(server, () => post('RF-A', 'simpleenroll', { cert, key, body: estBody(csrFor('A4').der) }), 401, 'CLIENT_CERTIFICATE_UNTRUSTED');
       // registered for another product: still not for this one
       assert.equal((await server.api('POST', '/v1/products/RF-B/bootstrap-cas', { certificate: (await work.read('rogue.pem')).toString() })).status, 201);

@@ -116,6 +116,23 @@ export class Workdir {
     return { keyFile, csrFile, csrPem: (await this.read(csrFile)).toString('utf8') };
   }
 
+  /** A manufacturer CA made by `openssl req -x509` (IEEE 802.1AR IDevID issuer): `<name>.key`, `<name>.pem`. */
+  async makeManufacturerCa(name: string, subject: string): Promise<{ certFile: string; certPem: string }> {
+    await this.opensslOk([
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
+      '-days', '365', '-subj', subject, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    return { certFile: `${name}.pem`, certPem: (await this.read(`${name}.pem`)).toString('utf8') };
+  }
+
+  /** A device's IDevID with serialNumber = `serial`, signed by `ca` (a makeManufacturerCa name) with `openssl x509 -req`. */
+  async makeIdevid(name: string, ca: string, serial: string): Promise<{ certFile: string; keyFile: string; certPem: string; keyPem: string }> {
+    await this.makeKeyAndCsr(name, 'ecdsa-p256', `/O=Maker/serialNumber=${serial}/CN=${serial}`);
+    await this.write(`${name}.ext`, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    await this.opensslOk(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '365', '-extfile', `${name}.ext`]);
+    return { certFile: `${name}.pem`, keyFile: `${name}.key`, certPem: (await this.read(`${name}.pem`)).toString('utf8'), keyPem: (await this.read(`${name}.key`)).toString('utf8') };
+  }
+
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
