@@ -1,16 +1,13 @@
 import {
   createPrivateKey,
   createPublicKey,
-  generateKeyPair,
-  generateKeyPairSync,
   sign,
   type KeyObject,
 } from 'node:crypto';
-import { promisify } from 'node:util';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/asn1-x509';
-import { keyAlgorithmOf, signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+import { generateKeyPairFor, generateKeyPairSyncFor, keyAlgorithmOf, signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import { stateError } from './agent-error.ts';
 import { buildName } from '../pki/names.ts';
 
@@ -26,35 +23,13 @@ export interface CertificationRequestFile {
   readonly pem: string;
 }
 
-type KeyGenArgs = ['ec', { namedCurve: string }] | ['ed25519', object] | ['rsa', { modulusLength: number }];
-
-/** Node's names for each key algorithm's generator. ML-DSA-65 is typed as ed25519: @types/node lags Node 24. */
-function keyGenArgs(algorithm: KeyAlgorithm): KeyGenArgs {
-  switch (algorithm) {
-    case 'ecdsa-p256':
-      return ['ec', { namedCurve: 'P-256' }];
-    case 'ecdsa-p384':
-      return ['ec', { namedCurve: 'P-384' }];
-    case 'ed25519':
-      return ['ed25519', {}];
-    case 'rsa-3072':
-      return ['rsa', { modulusLength: 3072 }];
-    case 'ml-dsa-65':
-      return ['ml-dsa-65' as 'ed25519', {}];
-  }
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair) as (type: string, options: object) => Promise<DeviceKeyPair>;
-
 /** Makes a key pair off the event loop (RSA-3072 takes long enough to stall a fleet simulator). */
-export async function generateDeviceKey(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
-  const [type, options] = keyGenArgs(algorithm);
-  return generateKeyPairAsync(type, options);
+export function generateDeviceKey(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
+  return generateKeyPairFor(algorithm);
 }
 
 export function generateDeviceKeySync(algorithm: KeyAlgorithm): DeviceKeyPair {
-  const [type, options] = keyGenArgs(algorithm);
-  return (generateKeyPairSync as (type: string, options: object) => DeviceKeyPair)(type, options);
+  return generateKeyPairSyncFor(algorithm);
 }
 
 /** key.pem's form: PKCS#8, PEM. */

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
 /** The key algorithms trustplane issues for and signs with. */
@@ -77,4 +77,10 @@ const generate = promisify(generateKeyPair) as (type: string, options: object) =
 export function generateKeyPairFor(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   const [type, options] = generatorArgs[algorithm];
   return generate(type, options);
+}
+
+/** The same, on the calling thread (test kits and one-off tools). */
+export function generateKeyPairSyncFor(algorithm: KeyAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
+  const [type, options] = generatorArgs[algorithm];
+  return (generateKeyPairSync as (type: string, options: object) => { privateKey: KeyObject; publicKey: KeyObject })(type, options);
 }

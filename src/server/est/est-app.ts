@@ -18,7 +18,7 @@ export interface EstAppOptions {
 }
 
 export const EST_PREFIX = '/.well-known/est';
-const skuParams = { type: 'object', properties: { sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['sku'] } as const;
+export const skuParams = { type: 'object', properties: { sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['sku'] } as const;
 
 /**
  * The EST listener (RFC 7030): HTTPS only, TLS 1.2 or 1.3. It asks for a client certificate but

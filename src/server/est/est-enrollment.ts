@@ -10,11 +10,10 @@ import type { CertificateRecord, ProductRecord } from '../../pki/records.types.t
 import { stationOf } from '../station.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
-import { EST_PREFIX, multipartBoundary, sendCerts } from './est-app.ts';
+import { EST_PREFIX, multipartBoundary, sendCerts, skuParams } from './est-app.ts';
 import { authenticateDeviceCertificate, basicCredentials, clientCertificate, requireCsrNamesDevice } from './est-authentication.ts';
 
 type SkuRequest = FastifyRequest<{ Params: { sku: string }; Body: unknown }>;
-const skuParams = { type: 'object', properties: { sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['sku'] } as const;
 
 /** Who a first enrollment is for, and what authorised it: a one-time token, or a bootstrap certificate. */
 async function enrollmentAuthority(tp: Trustplane, request: SkuRequest, product: ProductRecord): Promise<Pick<IssuanceRequest, 'serial' | 'oneTimeToken' | 'provenance'>> {
