@@ -48,11 +48,9 @@ export async function registerBootstrapCa(ctx: EnrollmentContext, product: Produ
     createdAt: now,
   };
   const fingerprint = Buffer.from(record.fingerprintSha256).toString('hex');
-  if ((await ctx.store.listBootstrapCas(product.id)).some((c) => Buffer.from(c.fingerprintSha256).toString('hex') === fingerprint)) {
-    throw new TrustplaneError('BOOTSTRAP_CA_EXISTS');
-  }
   await ctx.store.unitOfWork(async (uow) => {
-    await uow.insertBootstrapCa(record);
+    // The unique (product, fingerprint) key decides, so two concurrent registrations cannot both pass.
+    if (!(await uow.insertBootstrapCa(record))) throw new TrustplaneError('BOOTSTRAP_CA_EXISTS');
     uow.recordEvents([
       {
         actor: record.createdBy,

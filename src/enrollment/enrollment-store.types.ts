@@ -46,7 +46,8 @@ export interface EnrollmentUnitOfWork extends IdentityUnitOfWork {
   /** Replaces the token of each unused serial of the batch; returns the serials replaced. */
   replaceUnusedTokens(batchId: string, tokens: { serial: string; tokenHash: Uint8Array }[]): Promise<string[]>;
   closeBatch(id: string, at: Date, by: string): Promise<void>;
-  insertBootstrapCa(ca: BootstrapCaRecord): Promise<void>;
+  /** false (nothing written) when the product already has a CA with this fingerprint */
+  insertBootstrapCa(ca: BootstrapCaRecord): Promise<boolean>;
 }
 
 export interface EnrollmentStore {

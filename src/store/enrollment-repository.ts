@@ -100,9 +100,9 @@ class EnrollmentUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Enrollm
     await this.tx.updateTable('enrollment_batches').set({ closed_at: at, closed_by: by }).where('id', '=', id).execute();
   }
 
-  async insertBootstrapCa(ca: BootstrapCaRecord): Promise<void> {
+  async insertBootstrapCa(ca: BootstrapCaRecord): Promise<boolean> {
     this.wrote = true;
-    await this.tx
+    const inserted = await this.tx
       .insertInto('bootstrap_cas')
       .values({
         id: ca.id,
@@ -114,7 +114,10 @@ class EnrollmentUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Enrollm
         created_by: ca.createdBy,
         created_at: ca.createdAt,
       })
-      .execute();
+      .onConflict((oc) => oc.columns(['product_id', 'fingerprint_sha256']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
   }
 }
 
