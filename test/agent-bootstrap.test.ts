@@ -40,29 +40,20 @@ for (const target of databaseTargets()) {
       const device = await server.api('POST', `/v1/products/${SKU}/devices`, { serial: SERIAL });
       assert.equal(device.status, 201, JSON.stringify(device.body));
     });
+    /** `trustplane-agent enroll` with the IDevID into `stateDir`, plus `extra` options. */
+    const enrollByIdevid = (stateDir: string, extra: string[] = []) =>
+      runAgent([
+        'enroll', '--server', server.estUrl!, '--ca-bundle', work.path('root.pem'), '--product', SKU,
+        '--bootstrap-cert', work.path('idevid.pem'), '--bootstrap-key', work.path('idevid.key'), '--state-dir', work.path(stateDir), ...extra,
+      ]);
+
     after(async () => {
       await server?.destroy();
       await work?.remove();
     });
 
     test('enroll by IDevID, serial from the certificate; the history says est-bootstrap', async () => {
-      const run = await runAgent([
-        'enroll',
-        '--server',
-        server.estUrl!,
-        '--ca-bundle',
-        work.path('root.pem'),
-        '--product',
-        SKU,
-        '--bootstrap-cert',
-        work.path('idevid.pem'),
-        '--bootstrap-key',
-        work.path('idevid.key'),
-        '--state-dir',
-        work.path('state'),
-        '--station',
-        'line-2.cell-4',
-      ]);
+      const run = await enrollByIdevid('state', ['--station', 'line-2.cell-4']);
       assert.equal(run.code, 0, run.stderr);
       const config = JSON.parse(await readFile(work.path('state/agent.json'), 'utf8'));
       assert.equal(config.serial, SERIAL);
@@ -82,43 +73,13 @@ for (const target of databaseTargets()) {
     });
 
     test('a --serial that is not the certificate’s is a usage error; nothing is asked of the server', async () => {
-      const run = await runAgent([
-        'enroll',
-        '--server',
-        server.estUrl!,
-        '--ca-bundle',
-        work.path('root.pem'),
-        '--product',
-        SKU,
-        '--serial',
-        'OTHER-1',
-        '--bootstrap-cert',
-        work.path('idevid.pem'),
-        '--bootstrap-key',
-        work.path('idevid.key'),
-        '--state-dir',
-        work.path('state-2'),
-      ]);
+      const run = await enrollByIdevid('state-2', ['--serial', 'OTHER-1']);
       assert.equal(run.code, 1);
       assert.match(run.stderr, /not the bootstrap certificate's serialNumber/);
     });
 
     test('enrolling an enrolled state directory again is refused locally', async () => {
-      const run = await runAgent([
-        'enroll',
-        '--server',
-        server.estUrl!,
-        '--ca-bundle',
-        work.path('root.pem'),
-        '--product',
-        SKU,
-        '--bootstrap-cert',
-        work.path('idevid.pem'),
-        '--bootstrap-key',
-        work.path('idevid.key'),
-        '--state-dir',
-        work.path('state'),
-      ]);
+      const run = await enrollByIdevid('state');
       assert.equal(run.code, 1);
       assert.match(run.stderr, /already enrolled: use renew/);
     });

@@ -26,10 +26,7 @@ for (const target of databaseTargets()) {
       est = `${server.estUrl}/.well-known/est`;
       const product = await server.api('POST', '/v1/products', { sku: 'EST-A', name: 'EST sensor', craClass: 'important-1', supportUntil, renewalWindowDays: 30 });
       assert.equal(product.status, 201, JSON.stringify(product.body));
-      const validUntil = new Date(server.clock.now().getTime() + 7 * 86_400_000).toISOString();
-      const batch = await server.api('POST', '/v1/products/EST-A/batches', { factory: 'line-1', serials: ['D1', 'D2'], validUntil });
-      assert.equal(batch.status, 201, JSON.stringify(batch.body));
-      tokens = new Map((batch.body.tokens as { serial: string; token: string }[]).map((t) => [t.serial, t.token]));
+      ({ tokens } = await server.createBatch('EST-A', { serials: ['D1', 'D2'], validForMs: 7 * 86_400_000 }));
     });
     after(async () => {
       await server?.destroy();
@@ -144,10 +141,9 @@ for (const target of databaseTargets()) {
     it('serverkeygen answers multipart/mixed with a PKCS#8 key and its certificate, for a product that allows it', async () => {
       const p = await server.api('POST', '/v1/products', { sku: 'EST-KG', name: 'keyless', craClass: 'default', supportUntil, serverKeygen: true });
       assert.equal(p.status, 201);
-      const validUntil = new Date(server.clock.now().getTime() + 86_400_000).toISOString();
-      const batch = await server.api('POST', '/v1/products/EST-KG/batches', { factory: 'line-1', serials: ['K1'], validUntil });
+      const batch = await server.createBatch('EST-KG', { serials: ['K1'] });
       const csr = await estCsr('k1', '/CN=K1');
-      const r = await curl('EST-KG/serverkeygen', ['-u', `K1:${batch.body.tokens[0].token}`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${csr}`], 'k1.multipart');
+      const r = await curl('EST-KG/serverkeygen', ['-u', `K1:${batch.tokens.get('K1')}`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${csr}`], 'k1.multipart');
       assert.equal(r.http, 200, (await work.read('k1.multipart')).toString());
       const boundary = /boundary=([^;\s]+)/.exec(r.type)?.[1];
       assert.ok(boundary, r.type);

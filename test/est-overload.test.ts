@@ -20,9 +20,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       server = await startTestServer({ target, est: true, issuanceQueueLimit: 0 });
       assert.equal((await server.api('POST', '/v1/products', { sku: 'OVL', name: 'o', craClass: 'default', supportUntil: '2040-12-31' })).status, 201);
-      const validUntil = new Date(server.clock.now().getTime() + 86_400_000).toISOString();
-      const batch = await server.api('POST', '/v1/products/OVL/batches', { factory: 'line', serials: ['O1'], validUntil });
-      token = batch.body.tokens[0].token as string;
+      token = (await server.createBatch('OVL', { serials: ['O1'] })).tokens.get('O1')!;
     });
     after(async () => {
       await server?.destroy();

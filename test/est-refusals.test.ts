@@ -45,10 +45,7 @@ for (const target of databaseTargets()) {
         assert.equal(p.status, 201, JSON.stringify(p.body));
       }
       const serials = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9'];
-      const batch = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials, validUntil: new Date(Date.parse(START) + 30 * DAY).toISOString() });
-      assert.equal(batch.status, 201, JSON.stringify(batch.body));
-      batchId = batch.body.batch.id as string;
-      tokens = new Map((batch.body.tokens as { serial: string; token: string }[]).map((t) => [t.serial, t.token]));
+      ({ id: batchId, tokens } = await server.createBatch('RF-A', { serials, validForMs: 30 * DAY }));
     });
     after(async () => {
       await server?.destroy();
@@ -84,8 +81,7 @@ for (const target of databaseTargets()) {
     });
 
     it('a retried enrollment (same token, same key) is answered the same certificate and writes nothing; another key is refused', async () => {
-      const r = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials: ['R1'], validUntil: new Date(server.clock.now().getTime() + DAY).toISOString() });
-      const token = r.body.tokens[0].token as string;
+      const token = (await server.createBatch('RF-A', { serials: ['R1'] })).tokens.get('R1')!;
       const csr = csrFor('R1');
       const first = await post('RF-A', 'simpleenroll', { basic: { user: 'R1', password: token }, body: estBody(csr.der) });
       assert.equal(first.status, 200);
@@ -96,14 +92,14 @@ for (const target of databaseTargets()) {
     });
 
     it('a closed batch and an expired token', async () => {
-      const other = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials: ['C1'], validUntil: new Date(Date.parse(START) + 30 * DAY).toISOString() });
-      assert.equal((await server.api('POST', `/v1/batches/${other.body.batch.id}/close`, {})).status, 200);
-      await expectRefusal(server, () => post('RF-A', 'simpleenroll', { basic: { user: 'C1', password: other.body.tokens[0].token }, body: estBody(csrFor('C1').der) }), 403, 'BATCH_CLOSED');
+      const other = await server.createBatch('RF-A', { serials: ['C1'], validForMs: 30 * DAY });
+      assert.equal((await server.api('POST', `/v1/batches/${other.id}/close`, {})).status, 200);
+      await expectRefusal(server, () => post('RF-A', 'simpleenroll', { basic: { user: 'C1', password: other.tokens.get('C1')! }, body: estBody(csrFor('C1').der) }), 403, 'BATCH_CLOSED');
 
-      const short = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials: ['E1'], validUntil: new Date(server.clock.now().getTime() + 3_600_000).toISOString() });
+      const short = await server.createBatch('RF-A', { serials: ['E1'], validForMs: 3_600_000 });
       server.clock.advance(2 * 3_600_000);
       try {
-        await expectRefusal(server, () => post('RF-A', 'simpleenroll', { basic: { user: 'E1', password: short.body.tokens[0].token }, body: estBody(csrFor('E1').der) }), 401, 'ENROLLMENT_TOKEN_EXPIRED');
+        await expectRefusal(server, () => post('RF-A', 'simpleenroll', { basic: { user: 'E1', password: short.tokens.get('E1')! }, body: estBody(csrFor('E1').der) }), 401, 'ENROLLMENT_TOKEN_EXPIRED');
       } finally {
         server.clock.advance(-2 * 3_600_000);
       }
@@ -125,6 +121,11 @@ for (const target of databaseTargets()) {
       // registered for another product: still not for this one
       assert.equal((await server.api('POST', '/v1/products/RF-B/bootstrap-cas', { certificate: (await work.read('rogue.pem')).toString() })).status, 201);
       await expectRefusal(server, () => post('RF-A', 'simpleenroll', { cert, key, body: estBody(csrFor('A4').der) }), 401, 'CLIENT_CERTIFICATE_UNTRUSTED', 'a CA registered for RF-B only');
+      // the same CA twice for one product, and a race of two registrations: one row, one event
+      const rogue = { certificate: (await work.read('rogue.pem')).toString() };
+      await expectRefusal(server, () => server.api('POST', '/v1/products/RF-B/bootstrap-cas', rogue), 409, 'BOOTSTRAP_CA_EXISTS');
+      const raced = await Promise.all([1, 2].map(() => server.api('POST', '/v1/products/RF-A/bootstrap-cas', rogue)));
+      assert.deepEqual(raced.map((r) => r.status).sort(), [201, 409]);
     });
 
     it("re-enrollment: without a certificate, with another product's path, for another device's identity", async () => {
@@ -154,8 +155,8 @@ for (const target of databaseTargets()) {
     });
 
     it('re-enrollment after expiry: inside the grace period it renews, beyond it CLIENT_CERTIFICATE_EXPIRED', async () => {
-      const g = await server.api('POST', '/v1/products/RF-A/batches', { factory: 'line-9', serials: ['G1', 'G2'], validUntil: new Date(server.clock.now().getTime() + 30 * DAY).toISOString() });
-      const [g1, g2] = await Promise.all((g.body.tokens as { serial: string; token: string }[]).map((t) => enroll('RF-A', t.serial, t.token)));
+      const g = await server.createBatch('RF-A', { serials: ['G1', 'G2'], validForMs: 30 * DAY });
+      const [g1, g2] = await Promise.all([...g.tokens].map(([serial, token]) => enroll('RF-A', serial, token)));
       const notAfter = new X509Certificate(g1!.cert).validToDate.getTime();
       const back = server.clock.now();
       try {
@@ -170,8 +171,8 @@ for (const target of databaseTargets()) {
     });
 
     it('serverkeygen on a product that does not allow it', async () => {
-      const b = await server.api('POST', '/v1/products/RF-B/batches', { factory: 'line-9', serials: ['B1'], validUntil: new Date(server.clock.now().getTime() + DAY).toISOString() });
-      await expectRefusal(server, () => post('RF-B', 'serverkeygen', { basic: { user: 'B1', password: b.body.tokens[0].token }, body: estBody(csrFor('B1').der) }), 403, 'SERVER_KEYGEN_NOT_ALLOWED');
+      const b = await server.createBatch('RF-B', { serials: ['B1'] });
+      await expectRefusal(server, () => post('RF-B', 'serverkeygen', { basic: { user: 'B1', password: b.tokens.get('B1')! }, body: estBody(csrFor('B1').der) }), 403, 'SERVER_KEYGEN_NOT_ALLOWED');
     });
 
     it('an unknown product label is PRODUCT_NOT_FOUND; an unknown EST operation NOT_FOUND', async () => {

@@ -98,12 +98,10 @@ for (const target of databaseTargets()) {
       }
       // EST: one-time tokens over HTTP Basic, and a key the server made (serverkeygen), must not be kept or logged
       assert.equal((await server.api('POST', '/v1/products', { sku: 'sec-est', name: 'est', craClass: 'default', supportUntil: '2036-06-30', serverKeygen: true })).status, 201);
-      const validUntil = new Date(server.clock.now().getTime() + 86_400_000).toISOString();
-      const batch = await server.api('POST', '/v1/products/sec-est/batches', { factory: 'line', serials: ['E1', 'E2', 'E3'], validUntil });
-      assert.equal(batch.status, 201);
-      const reminted = await server.api('POST', `/v1/batches/${batch.body.batch.id}/tokens`, {});
+      const batch = await server.createBatch('sec-est', { serials: ['E1', 'E2', 'E3'] });
+      const reminted = await server.api('POST', `/v1/batches/${batch.id}/tokens`, {});
       const batchTokens = new Map<string, string>((reminted.body.tokens as { serial: string; token: string }[]).map((x) => [x.serial, x.token]));
-      tokenSecrets.push(...(batch.body.tokens as { token: string }[]).map((x) => x.token), ...batchTokens.values());
+      tokenSecrets.push(...batch.tokens.values(), ...batchTokens.values());
       const e1 = makeCsr('ecdsa-p256', { commonName: 'E1' });
       deviceKeys.push(e1.privateKey);
       const enrolled = await estRequest(`${server.estUrl}/.well-known/est/sec-est/simpleenroll`, 'POST', { ca: server.rootPem, basic: { user: 'E1', password: batchTokens.get('E1')! }, body: estBody(e1.der) });

@@ -27,6 +27,14 @@ export interface TestServer {
   rootPem: string;
   /** JSON call to the API; the answer's status, content type and parsed body. */
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; type: string; body: any }>;
+  /**
+   * An enrollment batch through the API (asserted created): its id and each serial's one-time token.
+   * `validForMs` (default a day) counts from the server's clock, unless `validUntil` is given.
+   */
+  createBatch(
+    sku: string,
+    batch: { serials?: string[]; range?: Record<string, unknown>; factory?: string; validForMs?: number; validUntil?: string },
+  ): Promise<{ id: string; tokens: Map<string, string> }>;
   /** Stops the server; keeps the database unless `destroy` */
   stop(): Promise<void>;
   destroy(): Promise<void>;
@@ -68,6 +76,13 @@ export async function startTestServer(args: {
     const text = await res.text();
     return { status: res.status, type, body: type.includes('json') && text ? JSON.parse(text) : text };
   };
+  const createBatch: TestServer['createBatch'] = async (sku, batch) => {
+    const { validForMs, ...rest } = batch;
+    const validUntil = batch.validUntil ?? new Date(clock.now().getTime() + (validForMs ?? 86_400_000)).toISOString();
+    const answer = await api('POST', `/v1/products/${sku}/batches`, { factory: 'line-1', ...rest, validUntil });
+    if (answer.status !== 201) throw new Error(`batch for ${sku}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return { id: answer.body.batch.id as string, tokens: new Map((answer.body.tokens as { serial: string; token: string }[]).map((t) => [t.serial, t.token])) };
+  };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -89,6 +104,7 @@ export async function startTestServer(args: {
     estApp: est?.app,
     rootPem,
     api,
+    createBatch,
     stop,
     destroy: async () => {
       await stop();

@@ -1,10 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { certsOnlyBase64, certsOnlyDer } from './certs-only.ts';
+import * as pkijs from 'pkijs';
+import { certsOnlyBase64 } from './certs-only.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The same message built by pkijs from parsed certificates: the reference the encoding test compares with. */
+function certsOnlyDer(certificates: Uint8Array[]): Uint8Array {
+  const signedData = new pkijs.SignedData({
+    version: 1,
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: pkijs.id_ContentType_Data }),
+    certificates: certificates.map((der) => pkijs.Certificate.fromBER(der)),
+    signerInfos: [],
+  });
+  const contentInfo = new pkijs.ContentInfo({ contentType: pkijs.id_ContentType_SignedData, content: signedData.toSchema(true) });
+  return new Uint8Array(contentInfo.toSchema().toBER(false));
+}
 
 test('certs-only is byte for byte what pkijs builds, and openssl pkcs7 reads it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tp-certs-only-'));
