@@ -295,6 +295,18 @@ for (const target of databaseTargets()) {
       assert.equal(renewal.details.supersedes, first.serialNumber);
     });
 
+    test('two renewals of one device at once (one issuance batch) leave exactly one good certificate', async () => {
+      const first = await activeDevice('rn-2');
+      const [a, b] = await Promise.all([issue('rn-2', 'renew', await csrFromKey('rn-2', 'rn-2-a')), issue('rn-2', 'renew', await csrFromKey('rn-2', 'rn-2-b'))]);
+      const d = await device('rn-2');
+      const good = d.certificates.filter((c) => c.status === 'good').map((c) => c.serialNumber);
+      assert.deepEqual(good, [d.currentCertificate?.serialNumber], 'only the current certificate is good');
+      assert.ok([a.serialNumber, b.serialNumber].includes(good[0]!));
+      for (const s of [first.serialNumber, a.serialNumber, b.serialNumber].filter((s) => s !== good[0])) {
+        assert.equal(d.certificates.find((c) => c.serialNumber === s)?.status, 'superseded', s);
+      }
+    });
+
     test('renewing with a new key works and records keyRotated', async () => {
       const first = await activeDevice('rk-1');
       const renewed = await issue('rk-1', 'renew', await newCsr('rk-1-next'));

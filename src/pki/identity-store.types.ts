@@ -46,6 +46,45 @@ export interface CertificateStatusUpdate {
   revokedAt: Date | null;
 }
 
+export interface IssuanceStateQuery {
+  devices: { productId: string; serial: string }[];
+  spkiSha256: Uint8Array[];
+  /** one-time enrollment tokens by SHA-256 (EST), with their batch */
+  oneTimeTokens: Uint8Array[];
+  /** a factory's bearer token asks: the unused tokens of its open, current batches for these serials */
+  factoryAsks: { productId: string; serial: string; factory: string }[];
+  now: Date;
+}
+
+/** A certificate as issuance decides on it: everything but its DER. */
+export type CertificateState = Omit<CertificateRecord, 'der'>;
+
+export interface IssuanceState {
+  devices: DeviceRecord[];
+  bindings: KeyBinding[];
+  /** the devices' certificates whose status is good or hold */
+  certificates: CertificateState[];
+  oneTimeGrants: OneTimeTokenGrant[];
+  factoryGrants: OneTimeTokenGrant[];
+}
+
+export interface TokenUse {
+  tokenHash: Uint8Array;
+  usedAt: Date;
+  station: string | null;
+  certificateSerial: string;
+}
+
+export interface IssuanceWrites {
+  /** keys new to their device, bound at `at` */
+  bindings: KeyBinding[];
+  statusUpdates: CertificateStatusUpdate[];
+  certificates: CertificateRecord[];
+  devices: DeviceUpdate[];
+  spentTokens: TokenUse[];
+  at: Date;
+}
+
 /**
  * One unit of work: every write and its events commit together or not at all (DESIGN rule 1).
  * The store refuses to commit a unit of work that changed state without recording an event.
@@ -57,19 +96,20 @@ export interface IdentityUnitOfWork {
   /** Locks and returns the devices, in a stable order (no deadlocks between concurrent units). */
   lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
   updateDevices(updates: DeviceUpdate[]): Promise<void>;
-  findKeyBindings(spkiSha256: Uint8Array[]): Promise<KeyBinding[]>;
-  bindKeys(bindings: KeyBinding[], at: Date): Promise<void>;
   retireDeviceKeys(deviceId: string, at: Date): Promise<void>;
   insertCertificates(certs: CertificateRecord[]): Promise<void>;
   /** Certificates of these devices whose status is one of `statuses`, locked. */
   lockDeviceCertificates(deviceIds: string[], statuses: CertificateStatus[]): Promise<CertificateRecord[]>;
   updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void>;
   insertCrl(crl: CrlRecord): Promise<void>;
-  /** One-time enrollment tokens by SHA-256, with their batch, locked against a concurrent use. */
-  lockOneTimeTokens(hashes: Uint8Array[]): Promise<OneTimeTokenGrant[]>;
-  /** The unused tokens of open, current batches naming each factory, for these serials, locked. */
-  lockFactoryTokens(asks: { productId: string; serial: string; factory: string }[], now: Date): Promise<OneTimeTokenGrant[]>;
-  spendOneTimeTokens(uses: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[]): Promise<void>;
+  /**
+   * Everything an issuance batch decides on, read in one round trip: the devices (locked, in a
+   * stable order), the key bindings of the requests' keys, the devices' good or on-hold
+   * certificates (locked), and the one-time tokens asked for (locked against a concurrent use).
+   */
+  lockIssuanceState(query: IssuanceStateQuery): Promise<IssuanceState>;
+  /** An issuance batch's writes, in one statement. */
+  writeIssuance(writes: IssuanceWrites): Promise<void>;
   /** Queued; written with gap-free sequence numbers at the end of the unit of work. */
   recordEvents(events: EventInput[]): void;
 }

@@ -6,7 +6,7 @@ import { der, encodeTbsCertificate, keyIdentifierOf, signTbsCertificate } from '
 import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
-import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
+import type { CertificateState, CertificateStatusUpdate, DeviceUpdate, TokenUse } from './identity-store.types.ts';
 import { checkOneTimeToken, checkRenewalAuthority, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
 import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
@@ -118,17 +118,22 @@ export class IssuancePipeline {
     // database: it is encoded before the transaction. It is signed only once decided, inside it.
     const drafts = batch.map((p) => this.#draft(p.request, issuers.get(p.request.product.issuingCaId)!, now));
     await this.#ctx.store.unitOfWork(async (uow) => {
-      const devices = await uow.lockDevices(batch.map((p) => ({ productId: p.request.product.id, serial: p.request.serial })));
-      const byKey = new Map(devices.map((d) => [`${d.productId}/${d.serial}`, d]));
-      const bindings = new Map((await uow.findKeyBindings(batch.map((p) => p.request.csr.spkiSha256))).map((b) => [hex(b.spkiSha256), b]));
-      const currentKeys = await this.#currentKeys(uow, devices.map((d) => d.id));
-      const tokens = batch.flatMap((p) => (p.request.oneTimeToken ? [p.request.oneTimeToken] : []));
-      const grants = new Map((await uow.lockOneTimeTokens(tokens)).map((g) => [hex(g.tokenHash), g]));
-      const factoryAsks = batch.flatMap((p) => (p.request.factory === undefined ? [] : [{ productId: p.request.product.id, serial: p.request.serial, factory: p.request.factory }]));
-      const factoryGrants = new Map((await uow.lockFactoryTokens(factoryAsks, now)).map((g) => [`${g.productId}/${g.serial}/${g.factory}`, g]));
-      const spent: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[] = [];
+      const state = await uow.lockIssuanceState({
+        devices: batch.map((p) => ({ productId: p.request.product.id, serial: p.request.serial })),
+        spkiSha256: batch.map((p) => p.request.csr.spkiSha256),
+        oneTimeTokens: batch.flatMap((p) => (p.request.oneTimeToken ? [p.request.oneTimeToken] : [])),
+        factoryAsks: batch.flatMap((p) => (p.request.factory === undefined ? [] : [{ productId: p.request.product.id, serial: p.request.serial, factory: p.request.factory }])),
+        now,
+      });
+      const byKey = new Map(state.devices.map((d) => [`${d.productId}/${d.serial}`, d]));
+      const bindings = new Map(state.bindings.map((b) => [hex(b.spkiSha256), b]));
+      const currentKeys = newestByDevice(state.certificates);
+      const grants = new Map(state.oneTimeGrants.map((g) => [hex(g.tokenHash), g]));
+      const factoryGrants = new Map(state.factoryGrants.map((g) => [`${g.productId}/${g.serial}/${g.factory}`, g]));
+      const spent: TokenUse[] = [];
 
       const certs: CertificateRecord[] = [];
+      const issuedHere = new Set<string>();
       const deviceUpdates = new Map<string, DeviceUpdate>();
       const newBindings: KeyBinding[] = [];
       const superseded: CertificateStatusUpdate[] = [];
@@ -162,10 +167,13 @@ export class IssuancePipeline {
           const { cert, tbs } = drafts[i]!;
           cert.deviceId = device.id;
           certs.push(cert);
+          issuedHere.add(cert.serial);
           signing.push(signTbsCertificate(tbs, issuer.signer).then((der) => void (cert.der = der)));
           const previous = currentKeys.get(device.id);
           if (previous && previous.status !== 'revoked' && previous.status !== 'superseded') {
-            superseded.push({ serial: previous.serial, status: 'superseded', revocationReason: 'superseded', revokedAt: now });
+            // One issued earlier in this very batch is not stored yet: it is written superseded.
+            if (issuedHere.has(previous.serial)) Object.assign(previous, { status: 'superseded', revocationReason: 'superseded', revokedAt: now });
+            else superseded.push({ serial: previous.serial, status: 'superseded', revocationReason: 'superseded', revokedAt: now });
           }
           if (decision.bindKey) {
             const binding = { spkiSha256: request.csr.spkiSha256, deviceId: device.id, retiredAt: null };
@@ -206,24 +214,10 @@ export class IssuancePipeline {
         }
       }
       await Promise.all(signing);
-      await uow.bindKeys(newBindings, now);
-      await uow.updateCertificateStatuses(superseded);
-      await uow.insertCertificates(certs);
-      await uow.updateDevices([...deviceUpdates.values()]);
-      await uow.spendOneTimeTokens(spent);
+      await uow.writeIssuance({ bindings: newBindings, statusUpdates: superseded, certificates: certs, devices: [...deviceUpdates.values()], spentTokens: spent, at: now });
       uow.recordEvents(events);
     }, { at: now });
     for (const s of settled) s();
-  }
-
-  /** The newest certificate of each device (its current key, and what a renewal supersedes). */
-  async #currentKeys(uow: IdentityUnitOfWork, deviceIds: string[]): Promise<Map<string, CertificateRecord>> {
-    const out = new Map<string, CertificateRecord>();
-    for (const c of await uow.lockDeviceCertificates(deviceIds, ['good', 'hold'])) {
-      const seen = out.get(c.deviceId ?? '');
-      if (c.deviceId && (!seen || seen.issuedAt.getTime() < c.issuedAt.getTime())) out.set(c.deviceId, c);
-    }
-    return out;
   }
 
   /** The certificate record to be, and its TBSCertificate's DER (unsigned). */
@@ -285,3 +279,13 @@ export class IssuancePipeline {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** The newest certificate of each device (its current key, and what a renewal supersedes). */
+function newestByDevice(certificates: CertificateState[]): Map<string, CertificateState> {
+  const out = new Map<string, CertificateState>();
+  for (const c of certificates) {
+    const seen = out.get(c.deviceId ?? '');
+    if (c.deviceId && (!seen || seen.issuedAt.getTime() < c.issuedAt.getTime())) out.set(c.deviceId, c);
+  }
+  return out;
+}

@@ -1,7 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DeviceState } from '../core/lifecycle.ts';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { RevocationReason } from '../core/revocation-reason.ts';
-import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
+import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork, IssuanceState, IssuanceStateQuery, IssuanceWrites, TokenUse } from '../pki/identity-store.types.ts';
 import type { OneTimeTokenGrant } from '../pki/issuance-plan.ts';
 import type {
   CaRecord,
@@ -9,9 +8,10 @@ import type {
   CrlRecord,
   DeviceRecord,
   EventInput,
+  KeyBinding,
   ProductRecord,
 } from '../pki/records.types.ts';
-import { bytes, toCertificate, toDevice } from './identity-rows.ts';
+import { toCertificate, toDevice } from './identity-rows.ts';
 import type { Database, DevicesTable } from './schema.types.ts';
 import type { Selectable } from 'kysely';
 
@@ -114,45 +114,10 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     return rows.map(toDevice);
   }
 
-  async updateDevices(
-    updates: { id: string; state: DeviceState; currentCertificateSerial: string | null; updatedAt: Date }[],
-  ): Promise<void> {
+  async updateDevices(updates: DeviceUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     this.wrote = true;
-    if (updates.length === 1) {
-      const u = updates[0]!;
-      await this.tx
-        .updateTable('devices')
-        .set({ state: u.state, current_certificate_serial: u.currentCertificateSerial, updated_at: u.updatedAt })
-        .where('id', '=', u.id)
-        .execute();
-      return;
-    }
-    // One statement for a batch, its columns as arrays: UPDATE … FROM unnest(…)
-    await sql`update devices as d set state = v.state, current_certificate_serial = v.cert, updated_at = v.at
-      from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => u.state)}::text[], ${updates.map((u) => u.currentCertificateSerial)}::text[],
-        ${updates.map((u) => u.updatedAt.toISOString())}::timestamptz[]) as v(id, state, cert, at)
-      where d.id = v.id`.execute(this.tx);
-  }
-
-  async findKeyBindings(spkiSha256: Uint8Array[]) {
-    if (spkiSha256.length === 0) return [];
-    const rows = await this.tx.selectFrom('device_keys').selectAll().where('spki_sha256', 'in', spkiSha256).execute();
-    return rows.map((r) => ({ spkiSha256: bytes(r.spki_sha256), deviceId: r.device_id, retiredAt: r.retired_at }));
-  }
-
-  async bindKeys(
-    bindings: { spkiSha256: Uint8Array; deviceId: string; retiredAt: Date | null }[],
-    at: Date,
-  ): Promise<void> {
-    if (bindings.length === 0) return;
-    this.wrote = true;
-    await sql`insert into device_keys (spki_sha256, device_id, bound_at, retired_at)
-      select decode(k.spki, 'hex'), k.device_id, ${at}::timestamptz, k.retired_at
-      from unnest(${bindings.map((b) => hex(b.spkiSha256))}::text[], ${bindings.map((b) => b.deviceId)}::text[],
-        ${bindings.map((b) => b.retiredAt?.toISOString() ?? null)}::timestamptz[]) as k(spki, device_id, retired_at)`.execute(
-      this.tx,
-    );
+    await updateDevicesSql(updates).execute(this.tx);
   }
 
   async retireDeviceKeys(deviceId: string, at: Date): Promise<void> {
@@ -168,17 +133,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   async insertCertificates(certs: CertificateRecord[]): Promise<void> {
     if (certs.length === 0) return;
     this.wrote = true;
-    const column = <T>(f: (c: CertificateRecord) => T): T[] => certs.map(f);
-    const time = (d: Date | null): string | null => d?.toISOString() ?? null;
-    await sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)
-      select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at
-      from unnest(${column((c) => c.serial)}::text[], ${column((c) => c.caId)}::text[], ${column((c) => c.deviceId)}::text[],
-        ${column((c) => hex(c.spkiSha256))}::text[], ${column((c) => hex(c.der))}::text[],
-        ${column((c) => time(c.notBefore))}::timestamptz[], ${column((c) => time(c.notAfter))}::timestamptz[], ${column((c) => c.status)}::text[],
-        ${column((c) => c.revocationReason)}::text[], ${column((c) => time(c.revokedAt))}::timestamptz[], ${column((c) => time(c.issuedAt))}::timestamptz[])
-        as c(serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)`.execute(
-      this.tx,
-    );
+    await insertCertificatesSql(certs).execute(this.tx);
   }
 
   async lockDeviceCertificates(
@@ -197,22 +152,10 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     return rows.map(toCertificate);
   }
 
-  async updateCertificateStatuses(
-    updates: {
-      serial: string;
-      status: CertificateRecord['status'];
-      revocationReason: RevocationReason | null;
-      revokedAt: Date | null;
-    }[],
-  ): Promise<void> {
+  async updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     this.wrote = true;
-    // One statement for a batch (a batch of renewals supersedes one certificate each).
-    await sql`update certificates as c set status = u.status, revocation_reason = u.reason, revoked_at = u.at
-      from unnest(${updates.map((u) => u.serial)}::text[], ${updates.map((u) => u.status)}::text[],
-        ${updates.map((u) => u.revocationReason)}::text[], ${updates.map((u) => u.revokedAt?.toISOString() ?? null)}::timestamptz[])
-        as u(serial, status, reason, at)
-      where c.serial = u.serial`.execute(this.tx);
+    await updateCertificateStatusesSql(updates).execute(this.tx);
   }
 
   async insertCrl(crl: CrlRecord): Promise<void> {
@@ -229,59 +172,174 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       .execute();
   }
 
-  async lockOneTimeTokens(hashes: Uint8Array[]): Promise<OneTimeTokenGrant[]> {
-    if (hashes.length === 0) return [];
-    const rows = await this.tx
-      .selectFrom('enrollment_tokens as t')
-      .innerJoin('enrollment_batches as b', 'b.id', 't.batch_id')
-      .select(['t.token_hash', 't.batch_id', 'b.factory', 't.product_id', 't.serial', 'b.valid_from', 'b.valid_until', 't.expires_at', 't.used_at', 'b.closed_at'])
-      .where('t.token_hash', 'in', hashes)
-      .orderBy('t.token_hash')
-      .forUpdate()
-      .execute();
-    return rows.map((r) => ({
-      tokenHash: bytes(r.token_hash),
-      batchId: r.batch_id,
-      factory: r.factory,
-      productId: r.product_id,
-      serial: r.serial,
-      validFrom: r.valid_from,
-      expiresAt: new Date(Math.min(r.expires_at.getTime(), r.valid_until.getTime())),
-      usedAt: r.used_at,
-      batchClosedAt: r.closed_at,
-    }));
+  async lockIssuanceState(q: IssuanceStateQuery): Promise<IssuanceState> {
+    const at = q.now.toISOString();
+    // Devices first, by unique key in (product, serial) order (see lockDevices), then their
+    // certificates, then the tokens: the order every unit of work locks in, so none can deadlock.
+    const unique = new Map(q.devices.map((k) => [`${k.productId}\u0000${k.serial}`, k]));
+    const keys = [...unique.keys()].sort().map((k) => unique.get(k)!);
+    const { rows } = await sql<IssuanceStateRow>`with
+      d as materialized (
+        select dv.* from unnest(${keys.map((k) => k.productId)}::text[], ${keys.map((k) => k.serial)}::text[]) as k(product_id, serial)
+        cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as dv),
+      c as (
+        select serial, ca_id, device_id, encode(spki_sha256, 'hex') as spki_sha256, not_before, not_after, status, revocation_reason, revoked_at, issued_at
+        from certificates where device_id = any(array(select id from d)) and status in ('good', 'hold')
+        order by serial for update),
+      b as (
+        select encode(spki_sha256, 'hex') as spki_sha256, device_id, retired_at from device_keys
+        where spki_sha256 = any(array(select decode(h, 'hex') from unnest(${q.spkiSha256.map(hex)}::text[]) as h))),
+      o as (
+        select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at
+        from enrollment_tokens t join enrollment_batches b on b.id = t.batch_id
+        where t.token_hash = any(array(select decode(h, 'hex') from unnest(${q.oneTimeTokens.map(hex)}::text[]) as h))
+        order by t.token_hash for update),
+      f as (
+        select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at
+        from unnest(${q.factoryAsks.map((a) => a.productId)}::text[], ${q.factoryAsks.map((a) => a.serial)}::text[], ${q.factoryAsks.map((a) => a.factory)}::text[]) as a(product_id, serial, factory)
+        join enrollment_tokens t on t.product_id = a.product_id and t.serial = a.serial and t.used_at is null
+        join enrollment_batches b on b.id = t.batch_id and b.factory = a.factory and b.closed_at is null
+          and b.valid_from <= ${at}::timestamptz and b.valid_until > ${at}::timestamptz
+        order by t.token_hash for update of t)
+      select (select coalesce(json_agg(d), '[]') from d) as devices, (select coalesce(json_agg(c), '[]') from c) as certificates,
+        (select coalesce(json_agg(b), '[]') from b) as bindings, (select coalesce(json_agg(o), '[]') from o) as one_time,
+        (select coalesce(json_agg(f), '[]') from f) as factory`.execute(this.tx);
+    const r = rows[0]!;
+    const json = <T>(v: T[] | string): T[] => (typeof v === 'string' ? (JSON.parse(v) as T[]) : v);
+    return {
+      devices: json(r.devices).map((d) => toDevice({ ...d, created_at: new Date(d.created_at), updated_at: new Date(d.updated_at) })),
+      certificates: json(r.certificates).map((c) => ({
+        serial: c.serial,
+        caId: c.ca_id,
+        deviceId: c.device_id,
+        spkiSha256: fromHex(c.spki_sha256),
+        notBefore: new Date(c.not_before),
+        notAfter: new Date(c.not_after),
+        status: c.status,
+        revocationReason: c.revocation_reason as RevocationReason | null,
+        revokedAt: c.revoked_at === null ? null : new Date(c.revoked_at),
+        issuedAt: new Date(c.issued_at),
+      })),
+      bindings: json(r.bindings).map((b) => ({ spkiSha256: fromHex(b.spki_sha256), deviceId: b.device_id, retiredAt: b.retired_at === null ? null : new Date(b.retired_at) })),
+      oneTimeGrants: json(r.one_time).map(toGrant),
+      factoryGrants: json(r.factory).map(toGrant),
+    };
   }
 
-  async lockFactoryTokens(asks: { productId: string; serial: string; factory: string }[], now: Date): Promise<OneTimeTokenGrant[]> {
-    if (asks.length === 0) return [];
-    const at = now.toISOString();
-    const { rows } = await sql<{ token_hash: Uint8Array; batch_id: string; factory: string; product_id: string; serial: string; valid_from: Date; valid_until: Date; expires_at: Date }>`
-      select t.token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at
-      from unnest(${asks.map((a) => a.productId)}::text[], ${asks.map((a) => a.serial)}::text[], ${asks.map((a) => a.factory)}::text[]) as a(product_id, serial, factory)
-      join enrollment_tokens t on t.product_id = a.product_id and t.serial = a.serial and t.used_at is null
-      join enrollment_batches b on b.id = t.batch_id and b.factory = a.factory and b.closed_at is null
-        and b.valid_from <= ${at}::timestamptz and b.valid_until > ${at}::timestamptz
-      order by t.token_hash
-      for update of t`.execute(this.tx);
-    return rows.map((r) => ({
-      tokenHash: bytes(r.token_hash),
-      batchId: r.batch_id,
-      factory: r.factory,
-      productId: r.product_id,
-      serial: r.serial,
-      validFrom: new Date(r.valid_from),
-      expiresAt: new Date(Math.min(new Date(r.expires_at).getTime(), new Date(r.valid_until).getTime())),
-      usedAt: null,
-      batchClosedAt: null,
-    }));
-  }
-
-  async spendOneTimeTokens(uses: { tokenHash: Uint8Array; usedAt: Date; station: string | null; certificateSerial: string }[]): Promise<void> {
-    if (uses.length === 0) return;
+  async writeIssuance(w: IssuanceWrites): Promise<void> {
+    const statements = [
+      ...(w.bindings.length > 0 ? [bindKeysSql(w.bindings, w.at)] : []),
+      ...(w.statusUpdates.length > 0 ? [updateCertificateStatusesSql(w.statusUpdates)] : []),
+      ...(w.certificates.length > 0 ? [insertCertificatesSql(w.certificates)] : []),
+      ...(w.devices.length > 0 ? [updateDevicesSql(w.devices)] : []),
+      ...(w.spentTokens.length > 0 ? [spendTokensSql(w.spentTokens)] : []),
+    ];
+    if (statements.length === 0) return;
     this.wrote = true;
-    await sql`update enrollment_tokens as t set used_at = u.used_at, station = u.station, certificate_serial = u.certificate_serial
-      from unnest(${uses.map((u) => hex(u.tokenHash))}::text[], ${uses.map((u) => u.usedAt.toISOString())}::timestamptz[],
-        ${uses.map((u) => u.station)}::text[], ${uses.map((u) => u.certificateSerial)}::text[]) as u(token_hash, used_at, station, certificate_serial)
-      where t.token_hash = decode(u.token_hash, 'hex') and t.used_at is null`.execute(this.tx);
+    // One round trip: each write a data-modifying WITH query of one statement (all see the same
+    // snapshot; none touches a row another one writes).
+    await sql`with ${sql.join(statements.map((s, i) => sql`${sql.raw(`w${i}`)} as (${s})`))} select 1`.execute(this.tx);
   }
+}
+
+interface DeviceJson {
+  id: string;
+  product_id: string;
+  serial: string;
+  hardware_id: string | null;
+  state: string;
+  current_certificate_serial: string | null;
+  created_at: string;
+  updated_at: string;
+}
+interface CertificateJson {
+  serial: string;
+  ca_id: string;
+  device_id: string | null;
+  spki_sha256: string;
+  not_before: string;
+  not_after: string;
+  status: CertificateRecord['status'];
+  revocation_reason: string | null;
+  revoked_at: string | null;
+  issued_at: string;
+}
+interface GrantJson {
+  token_hash: string;
+  batch_id: string;
+  factory: string;
+  product_id: string;
+  serial: string;
+  valid_from: string;
+  valid_until: string;
+  expires_at: string;
+  used_at: string | null;
+  closed_at: string | null;
+}
+/** json columns: parsed by both drivers, but typed loosely enough to accept the text form too */
+interface IssuanceStateRow {
+  devices: DeviceJson[] | string;
+  certificates: CertificateJson[] | string;
+  bindings: { spki_sha256: string; device_id: string; retired_at: string | null }[] | string;
+  one_time: GrantJson[] | string;
+  factory: GrantJson[] | string;
+}
+
+const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
+
+const toGrant = (g: GrantJson): OneTimeTokenGrant => ({
+  tokenHash: fromHex(g.token_hash),
+  batchId: g.batch_id,
+  factory: g.factory,
+  productId: g.product_id,
+  serial: g.serial,
+  validFrom: new Date(g.valid_from),
+  expiresAt: new Date(Math.min(new Date(g.expires_at).getTime(), new Date(g.valid_until).getTime())),
+  usedAt: g.used_at === null ? null : new Date(g.used_at),
+  batchClosedAt: g.closed_at === null ? null : new Date(g.closed_at),
+});
+
+const time = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+// Batched writes, each one statement whatever the batch size (see `hex` above). Each runs alone
+// (the single-purpose methods) or as one part of writeIssuance's statement.
+
+function updateDevicesSql(updates: DeviceUpdate[]): RawBuilder<unknown> {
+  return sql`update devices as d set state = v.state, current_certificate_serial = v.cert, updated_at = v.at
+    from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => u.state)}::text[], ${updates.map((u) => u.currentCertificateSerial)}::text[],
+      ${updates.map((u) => u.updatedAt.toISOString())}::timestamptz[]) as v(id, state, cert, at)
+    where d.id = v.id`;
+}
+
+function insertCertificatesSql(certs: CertificateRecord[]): RawBuilder<unknown> {
+  const column = <T>(f: (c: CertificateRecord) => T): T[] => certs.map(f);
+  return sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)
+    select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at
+    from unnest(${column((c) => c.serial)}::text[], ${column((c) => c.caId)}::text[], ${column((c) => c.deviceId)}::text[],
+      ${column((c) => hex(c.spkiSha256))}::text[], ${column((c) => hex(c.der))}::text[],
+      ${column((c) => time(c.notBefore))}::timestamptz[], ${column((c) => time(c.notAfter))}::timestamptz[], ${column((c) => c.status)}::text[],
+      ${column((c) => c.revocationReason)}::text[], ${column((c) => time(c.revokedAt))}::timestamptz[], ${column((c) => time(c.issuedAt))}::timestamptz[])
+      as c(serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)`;
+}
+
+function updateCertificateStatusesSql(updates: CertificateStatusUpdate[]): RawBuilder<unknown> {
+  return sql`update certificates as c set status = u.status, revocation_reason = u.reason, revoked_at = u.at
+    from unnest(${updates.map((u) => u.serial)}::text[], ${updates.map((u) => u.status)}::text[],
+      ${updates.map((u) => u.revocationReason)}::text[], ${updates.map((u) => time(u.revokedAt))}::timestamptz[])
+      as u(serial, status, reason, at)
+    where c.serial = u.serial`;
+}
+
+function bindKeysSql(bindings: KeyBinding[], at: Date): RawBuilder<unknown> {
+  return sql`insert into device_keys (spki_sha256, device_id, bound_at, retired_at)
+    select decode(k.spki, 'hex'), k.device_id, ${at.toISOString()}::timestamptz, k.retired_at
+    from unnest(${bindings.map((b) => hex(b.spkiSha256))}::text[], ${bindings.map((b) => b.deviceId)}::text[],
+      ${bindings.map((b) => time(b.retiredAt))}::timestamptz[]) as k(spki, device_id, retired_at)`;
+}
+
+function spendTokensSql(uses: TokenUse[]): RawBuilder<unknown> {
+  return sql`update enrollment_tokens as t set used_at = u.used_at, station = u.station, certificate_serial = u.certificate_serial
+    from unnest(${uses.map((u) => hex(u.tokenHash))}::text[], ${uses.map((u) => u.usedAt.toISOString())}::timestamptz[],
+      ${uses.map((u) => u.station)}::text[], ${uses.map((u) => u.certificateSerial)}::text[]) as u(token_hash, used_at, station, certificate_serial)
+    where t.token_hash = decode(u.token_hash, 'hex') and t.used_at is null`;
 }
