@@ -82,6 +82,8 @@ export interface IssuanceWrites {
   certificates: CertificateRecord[];
   devices: DeviceUpdate[];
   spentTokens: TokenUse[];
+  /** the batch's events: appended last, in the same statement */
+  events: EventInput[];
   at: Date;
 }
 
@@ -108,7 +110,7 @@ export interface IdentityUnitOfWork {
    * certificates (locked), and the one-time tokens asked for (locked against a concurrent use).
    */
   lockIssuanceState(query: IssuanceStateQuery): Promise<IssuanceState>;
-  /** An issuance batch's writes, in one statement. */
+  /** An issuance batch's writes and its events, in one statement. */
   writeIssuance(writes: IssuanceWrites): Promise<void>;
   /** Queued; written with gap-free sequence numbers at the end of the unit of work. */
   recordEvents(events: EventInput[]): void;

@@ -214,8 +214,7 @@ export class IssuancePipeline {
         }
       }
       await Promise.all(signing);
-      await uow.writeIssuance({ bindings: newBindings, statusUpdates: superseded, certificates: certs, devices: [...deviceUpdates.values()], spentTokens: spent, at: now });
-      uow.recordEvents(events);
+      await uow.writeIssuance({ bindings: newBindings, statusUpdates: superseded, certificates: certs, devices: [...deviceUpdates.values()], spentTokens: spent, events, at: now });
     }, { at: now });
     for (const s of settled) s();
   }

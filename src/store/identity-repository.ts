@@ -153,7 +153,7 @@ export function runUnitOfWork<U extends IdentityUnitOfWorkImpl, T>(db: Kysely<Da
   return db.transaction().execute(async (tx) => {
     const uow = make(tx);
     const result = await fn(uow);
-    if (uow.wrote && uow.events.length === 0) throw new Error('a unit of work changed trust state without recording an event');
+    if (uow.wrote && uow.events.length === 0 && uow.appendedEvents === 0) throw new Error('a unit of work changed trust state without recording an event');
     if (uow.events.length > 0) await appendEvents(tx, uow.events, at);
     return result;
   });

@@ -11,6 +11,7 @@ import type {
   KeyBinding,
   ProductRecord,
 } from '../pki/records.types.ts';
+import { appendEventsParts } from './event-writer.ts';
 import { toCertificate, toDevice } from './identity-rows.ts';
 import type { Database, DevicesTable } from './schema.types.ts';
 import type { Selectable } from 'kysely';
@@ -27,6 +28,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 /** The writes and locking reads of one unit of work, inside its transaction. */
 export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   readonly events: EventInput[] = [];
+  /** events already appended by a write that carries its own (writeIssuance) */
+  appendedEvents = 0;
   wrote = false;
   protected readonly tx: Executor;
   constructor(tx: Executor) {
@@ -178,32 +181,39 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     // certificates, then the tokens: the order every unit of work locks in, so none can deadlock.
     const unique = new Map(q.devices.map((k) => [`${k.productId}\u0000${k.serial}`, k]));
     const keys = [...unique.keys()].sort().map((k) => unique.get(k)!);
-    const { rows } = await sql<IssuanceStateRow>`with
-      d as materialized (
+    // Only the parts this batch needs: each part of the statement costs planning time on every call.
+    const parts = [
+      sql`d as materialized (
         select dv.* from unnest(${keys.map((k) => k.productId)}::text[], ${keys.map((k) => k.serial)}::text[]) as k(product_id, serial)
-        cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as dv),
-      c as (
+        cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as dv)`,
+      sql`c as (
         select serial, ca_id, device_id, encode(spki_sha256, 'hex') as spki_sha256, not_before, not_after, status, revocation_reason, revoked_at, issued_at
         from certificates where device_id = any(array(select id from d)) and status in ('good', 'hold')
-        order by serial for update),
-      b as (
+        order by serial for update)`,
+      sql`b as (
         select encode(spki_sha256, 'hex') as spki_sha256, device_id, retired_at from device_keys
-        where spki_sha256 = any(array(select decode(h, 'hex') from unnest(${q.spkiSha256.map(hex)}::text[]) as h))),
-      o as (
+        where spki_sha256 = any(array(select decode(h, 'hex') from unnest(${q.spkiSha256.map(hex)}::text[]) as h)))`,
+    ];
+    if (q.oneTimeTokens.length > 0) {
+      parts.push(sql`o as (
         select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at
         from enrollment_tokens t join enrollment_batches b on b.id = t.batch_id
         where t.token_hash = any(array(select decode(h, 'hex') from unnest(${q.oneTimeTokens.map(hex)}::text[]) as h))
-        order by t.token_hash for update),
-      f as (
+        order by t.token_hash for update)`);
+    }
+    if (q.factoryAsks.length > 0) {
+      parts.push(sql`f as (
         select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at
         from unnest(${q.factoryAsks.map((a) => a.productId)}::text[], ${q.factoryAsks.map((a) => a.serial)}::text[], ${q.factoryAsks.map((a) => a.factory)}::text[]) as a(product_id, serial, factory)
         join enrollment_tokens t on t.product_id = a.product_id and t.serial = a.serial and t.used_at is null
         join enrollment_batches b on b.id = t.batch_id and b.factory = a.factory and b.closed_at is null
           and b.valid_from <= ${at}::timestamptz and b.valid_until > ${at}::timestamptz
-        order by t.token_hash for update of t)
-      select (select coalesce(json_agg(d), '[]') from d) as devices, (select coalesce(json_agg(c), '[]') from c) as certificates,
-        (select coalesce(json_agg(b), '[]') from b) as bindings, (select coalesce(json_agg(o), '[]') from o) as one_time,
-        (select coalesce(json_agg(f), '[]') from f) as factory`.execute(this.tx);
+        order by t.token_hash for update of t)`);
+    }
+    const rowsOf = (part: string, present: boolean) => (present ? sql`(select coalesce(json_agg(${sql.ref(part)}), '[]') from ${sql.ref(part)})` : sql`'[]'::json`);
+    const { rows } = await sql<IssuanceStateRow>`with ${sql.join(parts)}
+      select ${rowsOf('d', true)} as devices, ${rowsOf('c', true)} as certificates, ${rowsOf('b', true)} as bindings,
+        ${rowsOf('o', q.oneTimeTokens.length > 0)} as one_time, ${rowsOf('f', q.factoryAsks.length > 0)} as factory`.execute(this.tx);
     const r = rows[0]!;
     const json = <T>(v: T[] | string): T[] => (typeof v === 'string' ? (JSON.parse(v) as T[]) : v);
     return {
@@ -234,11 +244,15 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       ...(w.devices.length > 0 ? [updateDevicesSql(w.devices)] : []),
       ...(w.spentTokens.length > 0 ? [spendTokensSql(w.spentTokens)] : []),
     ];
-    if (statements.length === 0) return;
-    this.wrote = true;
+    if (statements.length === 0 && w.events.length === 0) return; // every request of the batch was refused
+    if (statements.length > 0) this.wrote = true;
     // One round trip: each write a data-modifying WITH query of one statement (all see the same
-    // snapshot; none touches a row another one writes).
-    await sql`with ${sql.join(statements.map((s, i) => sql`${sql.raw(`w${i}`)} as (${s})`))} select 1`.execute(this.tx);
+    // snapshot; none touches a row another one writes), and the events last.
+    const writes = statements.map((s, i) => sql`${sql.raw(`w${i}`)} as (${s})`);
+    const { rows } = await sql<{ appended: string | number }>`with ${sql.join([...writes, appendEventsParts(w.events, w.at)])}
+      select count(*) as appended from appended`.execute(this.tx);
+    if (Number(rows[0]?.appended) !== w.events.length) throw new Error('the event sequence row is missing');
+    this.appendedEvents += w.events.length;
   }
 }
 
