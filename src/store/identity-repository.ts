@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { IdentityStore, IdentityUnitOfWork } from '../pki/identity-store.types.ts';
@@ -107,7 +107,8 @@ export class IdentityRepository implements IdentityStore {
       .selectFrom('certificates')
       .selectAll()
       .where('ca_id', '=', caId)
-      .where('status', 'in', ['revoked', 'hold', 'superseded'])
+      // the partial index's own predicate (migration 0004), so the planner can use that index
+      .where(sql<boolean>`status in ('hold', 'revoked', 'superseded')`)
       .orderBy('serial')
       .execute();
     return rows.map(toCertificate);
