@@ -7,12 +7,14 @@ import { cfsslSignRequest, checkCfsslSignAnswer, startCfssl } from './peers/cfss
 import type { BenchCsr } from './fixtures.ts';
 import type { Throughput } from './stats.ts';
 
-/** undefined when cfssl is not installed. */
-export async function runCfsslIssuance(csrs: readonly BenchCsr[], concurrency: number): Promise<Throughput | undefined> {
+/**
+ * undefined when cfssl is not installed. `logLevel`: cfssl's -loglevel; 2 (warning) writes no
+ * per-request line, as trustplane at 'warn'; 1 (info) is cfssl's default.
+ */
+export async function runCfsslIssuance(csrs: readonly BenchCsr[], concurrency: number, logLevel: number): Promise<Throughput | undefined> {
   const workDir = await mkdtemp(join(tmpdir(), 'tp-bench-cfssl-'));
   try {
-    // -loglevel 2 (warning): no per-request line, as trustplane at 'warn'.
-    const peer = await startCfssl(workDir, { logLevel: 2 });
+    const peer = await startCfssl(workDir, { logLevel });
     if (peer === undefined) return undefined;
     try {
       const bodies = csrs.map((c) => cfsslSignRequest(c.pem));

@@ -13,7 +13,6 @@ export const MAX_CSR_BYTES = 16 * 1024;
 export interface VerifiedCsr {
   readonly spki: Uint8Array;
   readonly spkiSha256: Uint8Array;
-  readonly publicKey: KeyObject;
   readonly keyAlgorithm: KeyAlgorithm;
   /**
    * The commonName and serialNumber values the requester put in its subject. Never copied into a
@@ -110,7 +109,7 @@ function parseCsr(der: Uint8Array): ParsedCsr {
     signature: new Uint8Array(req.signature),
     result(signatureValid) {
       if (!signatureValid) throw new TrustplaneError('CSR_SIGNATURE_INVALID');
-      return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm, subjectSerials };
+      return { spki, spkiSha256: sha256(spki), keyAlgorithm, subjectSerials };
     },
   };
 }

@@ -46,7 +46,7 @@ function csrOf(algorithm: KeyAlgorithm = 'ecdsa-p256'): VerifiedCsr {
       ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
       : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
-  return { spki, spkiSha256: sha256(spki), publicKey, keyAlgorithm: algorithm, subjectSerials: [] };
+  return { spki, spkiSha256: sha256(spki), keyAlgorithm: algorithm, subjectSerials: [] };
 }
 
 const keyA = csrOf();

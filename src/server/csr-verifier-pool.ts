@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { TrustplaneError, type ErrorCode } from '../core/errors.ts';
@@ -12,7 +11,7 @@ export interface CsrWorkerRequest {
 }
 
 export type CsrWorkerReply =
-  | { id: number; ok: true; spki: Uint8Array; spkiSha256: Uint8Array; keyAlgorithm: KeyAlgorithm; publicKey: KeyObject; subjectSerials: readonly string[]; keyIdentifier: Uint8Array }
+  | { id: number; ok: true; spki: Uint8Array; spkiSha256: Uint8Array; keyAlgorithm: KeyAlgorithm; subjectSerials: readonly string[]; keyIdentifier: Uint8Array }
   | { id: number; ok: false; code: ErrorCode; message: string };
 
 interface Slot {
@@ -69,7 +68,7 @@ export class CsrVerifierPool {
         slot.pending.delete(r.id);
         if (r.ok) {
           rememberKeyIdentifierValue(r.spki, r.keyIdentifier);
-          p.resolve({ spki: r.spki, spkiSha256: r.spkiSha256, keyAlgorithm: r.keyAlgorithm, publicKey: r.publicKey, subjectSerials: r.subjectSerials });
+          p.resolve({ spki: r.spki, spkiSha256: r.spkiSha256, keyAlgorithm: r.keyAlgorithm, subjectSerials: r.subjectSerials });
         } else {
           p.reject(new TrustplaneError(r.code, r.message));
         }

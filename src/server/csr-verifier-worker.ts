@@ -10,7 +10,7 @@ parentPort!.on('message', (batch: CsrWorkerRequest[]) => {
   const replies: CsrWorkerReply[] = batch.map(({ id, der }) => {
     try {
       const v = verifyCsr(der);
-      return { id, ok: true, spki: v.spki, spkiSha256: v.spkiSha256, keyAlgorithm: v.keyAlgorithm, publicKey: v.publicKey, subjectSerials: v.subjectSerials, keyIdentifier: keyIdentifierOf(v.spki) };
+      return { id, ok: true, spki: v.spki, spkiSha256: v.spkiSha256, keyAlgorithm: v.keyAlgorithm, subjectSerials: v.subjectSerials, keyIdentifier: keyIdentifierOf(v.spki) };
     } catch (e) {
       if (isTrustplaneError(e)) return { id, ok: false, code: e.code, message: e.message };
       return { id, ok: false, code: 'INTERNAL', message: 'the CSR check failed' };

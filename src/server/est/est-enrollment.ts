@@ -124,5 +124,5 @@ function deviceActor(product: ProductRecord, authority: Pick<IssuanceRequest, 's
 async function serverKey(algorithm: KeyAlgorithm, requested: VerifiedCsr): Promise<{ privateKey: KeyObject; csr: VerifiedCsr }> {
   const pair = await generateKeyPairFor(algorithm);
   const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
-  return { privateKey: pair.privateKey, csr: { spki, spkiSha256: sha256(spki), publicKey: pair.publicKey, keyAlgorithm: algorithm, subjectSerials: requested.subjectSerials } };
+  return { privateKey: pair.privateKey, csr: { spki, spkiSha256: sha256(spki), keyAlgorithm: algorithm, subjectSerials: requested.subjectSerials } };
 }
