@@ -62,7 +62,7 @@ const MAX_CONCURRENT_BATCHES = 2;
 
 /**
  * Issues device certificates. Concurrent requests are grouped into one unit of work (group
- * commit): one lock query, one key-binding query and one insert per table for the whole batch.
+ * commit): one locking read and one write statement, with the events, for the whole batch.
  * Each request is still decided on its own, and its state change and event commit together.
  * If a batch fails as a whole, each request is retried alone so one fault cannot sink others.
  */
