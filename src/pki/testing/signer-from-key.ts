@@ -14,13 +14,12 @@ export function signerFromKey(privateKey: KeyObject, keyId = 'test-key'): Signer
   const algorithm = keyAlgorithmOf(publicKey);
   if (algorithm === undefined) throw new Error(`unsupported test key: ${String(publicKey.asymmetricKeyType)}`);
   const signatureAlgorithm = signatureAlgorithmFor[algorithm];
-  // ECDSA signatures in X.509, CRLs and OCSP are DER (RFC 5758 §3.2), not IEEE P1363.
-  const options = algorithm.startsWith('ecdsa') ? { key: privateKey, dsaEncoding: 'der' } : { key: privateKey };
+  // ECDSA signatures in X.509, CRLs and OCSP are DER (RFC 5758 §3.2), not IEEE P1363: Node's default.
   return {
     keyId,
     algorithm,
     signatureAlgorithm,
     spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
-    sign: async (data) => new Uint8Array(await asyncSign(signatureAlgorithm.hash, data, options)),
+    sign: async (data) => new Uint8Array(await asyncSign(signatureAlgorithm.hash, data, privateKey)),
   };
 }
