@@ -103,17 +103,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
 
   async lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]> {
     if (keys.length === 0) return [];
-    // One index lookup per device, locked in (product, serial) order: a stable order (no deadlocks
-    // between concurrent units) and a plan that does not hang on the table's statistics, which an
-    // embedded PGlite never gathers (no autovacuum); without them PostgreSQL scans the product's
-    // devices through the wrong index. `offset 0` keeps the lookup a nested loop.
-    const unique = new Map(keys.map((k) => [`${k.productId}\u0000${k.serial}`, k]));
-    const sorted = [...unique.keys()].sort().map((k) => unique.get(k)!);
-    const { rows } = await sql<
-      Selectable<DevicesTable>
-    >`select d.* from unnest(${sorted.map((k) => k.productId)}::text[], ${sorted.map((k) => k.serial)}::text[]) as k(product_id, serial)
-      cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as d
-      order by d.id`.execute(this.tx);
+    const { rows } = await sql<Selectable<DevicesTable>>`${lockedDevicesSql(keys)} order by dv.id`.execute(this.tx);
     return rows.map(toDevice);
   }
 
@@ -177,15 +167,11 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
 
   async lockIssuanceState(q: IssuanceStateQuery): Promise<IssuanceState> {
     const at = q.now.toISOString();
-    // Devices first, by unique key in (product, serial) order (see lockDevices), then their
-    // certificates, then the tokens: the order every unit of work locks in, so none can deadlock.
-    const unique = new Map(q.devices.map((k) => [`${k.productId}\u0000${k.serial}`, k]));
-    const keys = [...unique.keys()].sort().map((k) => unique.get(k)!);
-    // Only the parts this batch needs: each part of the statement costs planning time on every call.
+    // Devices first, in (product, serial) order, then their certificates, then the tokens: the
+    // order every unit of work locks in, so none can deadlock. Only the parts this batch needs:
+    // each part of the statement costs planning time on every call.
     const parts = [
-      sql`d as materialized (
-        select dv.* from unnest(${keys.map((k) => k.productId)}::text[], ${keys.map((k) => k.serial)}::text[]) as k(product_id, serial)
-        cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as dv)`,
+      sql`d as materialized (${lockedDevicesSql(q.devices)})`,
       sql`c as (
         select serial, ca_id, device_id, encode(spki_sha256, 'hex') as spki_sha256, not_before, not_after, status, revocation_reason, revoked_at, issued_at
         from certificates where device_id = any(array(select id from d)) and status in ('good', 'hold')
@@ -297,6 +283,20 @@ interface IssuanceStateRow {
   bindings: { spki_sha256: string; device_id: string; retired_at: string | null }[] | string;
   one_time: GrantJson[] | string;
   factory: GrantJson[] | string;
+}
+
+/**
+ * The devices by unique key, locked, one index lookup per device in (product, serial) order: a
+ * stable order (no deadlocks between concurrent units) and a plan that does not hang on the
+ * table's statistics, which an embedded PGlite gathers only at maintenance; without them
+ * PostgreSQL scans the product's devices through the wrong index. `offset 0` keeps each lookup a
+ * nested loop. Rows as `dv`.
+ */
+function lockedDevicesSql(keys: { productId: string; serial: string }[]): RawBuilder<unknown> {
+  const unique = new Map(keys.map((k) => [`${k.productId}\u0000${k.serial}`, k]));
+  const sorted = [...unique.keys()].sort().map((k) => unique.get(k)!);
+  return sql`select dv.* from unnest(${sorted.map((k) => k.productId)}::text[], ${sorted.map((k) => k.serial)}::text[]) as k(product_id, serial)
+    cross join lateral (select * from devices where devices.product_id = k.product_id and devices.serial = k.serial offset 0 for update) as dv`;
 }
 
 const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
