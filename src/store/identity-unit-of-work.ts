@@ -13,7 +13,7 @@ import type {
 } from '../pki/records.types.ts';
 import { appendEventsParts } from './event-writer.ts';
 import { toCertificate, toDevice } from './identity-rows.ts';
-import type { Database, DevicesTable } from './schema.types.ts';
+import type { CertificatesTable, Database, DevicesTable } from './schema.types.ts';
 import type { Selectable } from 'kysely';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -242,28 +242,10 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   }
 }
 
-interface DeviceJson {
-  id: string;
-  product_id: string;
-  serial: string;
-  hardware_id: string | null;
-  state: string;
-  current_certificate_serial: string | null;
-  created_at: string;
-  updated_at: string;
-}
-interface CertificateJson {
-  serial: string;
-  ca_id: string;
-  device_id: string | null;
-  spki_sha256: string;
-  not_before: string;
-  not_after: string;
-  status: CertificateRecord['status'];
-  revocation_reason: string | null;
-  revoked_at: string | null;
-  issued_at: string;
-}
+/** A row as json_agg gives it: timestamps as ISO text, bytea as the query encodes it (hex). */
+type JsonRow<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] extends Uint8Array ? string : T[K] };
+type DeviceJson = JsonRow<Selectable<DevicesTable>>;
+type CertificateJson = Omit<JsonRow<Selectable<CertificatesTable>>, 'der'>;
 interface GrantJson {
   token_hash: string;
   batch_id: string;
