@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { seededRandom } from '../testkit/seeded-random.ts';
 import { backoffDelayMs, retryDelayMs, unitRandomFrom, type UnitRandom } from './backoff.ts';
 
-/** mulberry32: a small seeded generator, so the jitter is the same at every run. */
-function seeded(seed: number): UnitRandom {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so the jitter is the same at every run. */
+const seeded = (seed: number): UnitRandom => seededRandom(seed);
 
 const policy = { baseMs: 1_000, capMs: 3_600_000 };
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GetNode } from '../merkle.ts';
+import { seededRandom } from '../../testkit/seeded-random.ts';
 
 /**
  * Test oracle: RFC 6962 §2.1 written out as its recursive definitions over an in-memory list of
@@ -73,18 +74,9 @@ export function referenceStore(d: readonly Uint8Array[]): { getNode: GetNode; re
   return { getNode, reads: () => reads };
 }
 
-/** Deterministic pseudo-random leaves (mulberry32), so a failure names a reproducible case. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
+/** Deterministic pseudo-random leaves, so a failure names a reproducible case. */
 export function randomLeaves(count: number, seed: number): Uint8Array[] {
   const rnd = seededRandom(seed);
   return Array.from({ length: count }, () =>
