@@ -15,7 +15,7 @@ import { buildApp } from '../src/server/app.ts';
 import { certsOnlyBase64 } from '../src/server/est/certs-only.ts';
 import { startEstListener } from '../src/server/est/est-listener.ts';
 import { EstTlsIdentity } from '../src/server/est/tls-identity.ts';
-import { toPem } from '../src/pki/pem.ts';
+import { toPem } from '../src/core/pem.ts';
 import { openPrepared } from './fixtures.ts';
 import { locationFromArgument, serveUntilStdinEnds } from './server-process.ts';
 import { startServingProfile } from './serving-profile.ts';

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { AgentError } from './agent-error.ts';
-import { pemBlock } from './csr-request.ts';
+import { toPem } from '../core/pem.ts';
 
 /**
  * RFC 7030 §4.1.3 / §4.2.3: a "certs-only" CMS SignedData (RFC 5652 §5.1, no signers), sent
@@ -34,7 +34,7 @@ export function certificatesFromCertsOnly(untrustedBase64: string): string[] {
     } catch (cause) {
       malformed('a certificate in the answer does not parse', cause);
     }
-    return pemBlock(certDer, 'CERTIFICATE');
+    return toPem(certDer, 'CERTIFICATE');
   });
   if (pems.length === 0) malformed('the answer holds no certificate');
   return pems;

@@ -7,6 +7,7 @@ import {
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/asn1-x509';
+import { toPem } from '../core/pem.ts';
 import { generateKeyPairFor, generateKeyPairSyncFor, keyAlgorithmOf, signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import { stateError } from './agent-error.ts';
 import { buildName } from '../pki/names.ts';
@@ -73,14 +74,5 @@ export function buildCertificationRequest(
     signature: new Uint8Array(signature).buffer,
   });
   const der = new Uint8Array(AsnConvert.serialize(request));
-  return { der, pem: pemBlock(der, 'CERTIFICATE REQUEST') };
-}
-
-/** RFC 7468 textual encoding. */
-export function pemBlock(der: Uint8Array, label: string): string {
-  const lines =
-    Buffer.from(der)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  return { der, pem: toPem(der, 'CERTIFICATE REQUEST') };
 }

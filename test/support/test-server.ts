@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import { FakeClock } from '../../src/core/clock.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { startEstListener } from '../../src/server/est/est-listener.ts';
-import { toPem } from '../../src/pki/pem.ts';
+import { toPem } from '../../src/core/pem.ts';
 import { Trustplane } from '../../src/server/trustplane.ts';
 import type { DatabaseLocation } from '../../src/store/database.ts';
 import type { DatabaseTarget } from './databases.ts';

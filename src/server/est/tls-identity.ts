@@ -7,7 +7,7 @@ import { subjectOf } from '../../pki/ca-hierarchy.ts';
 import { sha256 } from '../../pki/csr.ts';
 import type { IdentityContext } from '../../pki/identity-context.ts';
 import { buildName } from '../../pki/names.ts';
-import { toPem } from '../../pki/pem.ts';
+import { toPem } from '../../core/pem.ts';
 import { tlsServerExtensions } from '../../pki/profiles.ts';
 
 const VALIDITY_DAYS = 30;

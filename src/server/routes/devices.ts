@@ -5,7 +5,7 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { csrDerFromText } from '../../pki/csr.ts';
 import { changeDeviceState, registerDevices, type DeviceRegistration } from '../../pki/devices.ts';
 import type { IssuanceKind } from '../../pki/issuance-plan.ts';
-import { toPem } from '../../pki/pem.ts';
+import { toPem } from '../../core/pem.ts';
 import { deviceView, eventView } from '../../pki/views.ts';
 import { authorise, requireProductScope } from '../auth.ts';
 import { stationOf } from '../station.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createProduct, type CreateProductInput } from '../../pki/products.ts';
-import { toPem } from '../../pki/pem.ts';
+import { toPem } from '../../core/pem.ts';
 import { productView } from '../../pki/views.ts';
 import { authorise, requireProductScope } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
