@@ -119,7 +119,7 @@ for (const target of databaseTargets()) {
       expectRefusal(server, request, status, code, what);
     const enrollPath = (serial: string, sku = SKU_A): string => `/v1/products/${sku}/devices/${serial}/enroll`;
 
-    const newCsr = (name: string, curve = 'P-256'): Promise<string> => newEcCsr(work, name, curve);
+    const newCsr = (name: string, curve = 'P-256', parameters?: 'explicit'): Promise<string> => newEcCsr(work, name, curve, parameters);
     const newToken = (body: Record<string, unknown>) =>
       ok<TokenAnswer>('POST', '/v1/tokens', { owner: 'bad-input test', ttlSeconds: 3600, ...body }, 201);
 
@@ -210,6 +210,14 @@ for (const target of databaseTargets()) {
         await refuse(
           'P-521 CSR',
           () => call('POST', enrollPath('dev-1'), { csr: p521 }),
+          422,
+          'CSR_ALGORITHM_UNSUPPORTED',
+        );
+        // P-256 itself, but with the curve spelled out (specifiedCurve): RFC 5480 §2.1.1 allows only namedCurve.
+        const explicit = await newCsr('p256-explicit', 'P-256', 'explicit');
+        await refuse(
+          'P-256 CSR with explicit curve parameters',
+          () => call('POST', enrollPath('dev-1'), { csr: explicit }),
           422,
           'CSR_ALGORITHM_UNSUPPORTED',
         );

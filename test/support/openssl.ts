@@ -142,9 +142,10 @@ export class Workdir {
  * `openssl req` in `dir`: a fresh EC key kept in `<name>.key` and its CSR; the PEM. Any curve
  * openssl knows, including ones trustplane refuses (P-521), for refusal tests.
  */
-export async function newEcCsr(dir: string, name: string, curve = 'P-256'): Promise<string> {
+export async function newEcCsr(dir: string, name: string, curve = 'P-256', parameters: 'named_curve' | 'explicit' = 'named_curve'): Promise<string> {
   const work = Workdir.at(dir);
-  await work.opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-nodes', '-keyout', `${name}.key`, '-subj', '/CN=x', '-out', `${name}.csr`]);
+  const keyOptions = ['-pkeyopt', `ec_paramgen_curve:${curve}`, '-pkeyopt', `ec_param_enc:${parameters}`];
+  await work.opensslOk(['req', '-new', '-newkey', 'ec', ...keyOptions, '-nodes', '-keyout', `${name}.key`, '-subj', '/CN=x', '-out', `${name}.csr`]);
   return (await work.read(`${name}.csr`)).toString('utf8');
 }
 
