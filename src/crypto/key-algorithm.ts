@@ -28,6 +28,9 @@ export const signatureAlgorithmFor: Record<KeyAlgorithm, SignatureAlgorithm> = {
   'ml-dsa-65': { oid: '2.16.840.1.101.3.4.3.18', nullParameters: false, hash: null },
 };
 
+/** RFC 5480 §2.1.1.1: the namedCurve OID each EC algorithm's keys carry in their SPKI parameters. */
+export const namedCurveOid = { 'ecdsa-p256': '1.2.840.10045.3.1.7', 'ecdsa-p384': '1.3.132.0.34' } as const;
+
 /** Signature algorithms accepted on attacker-supplied input (CSR signatures), by OID. */
 export const acceptedSignatureAlgorithms: ReadonlyMap<string, { hash: SignatureAlgorithm['hash'] }> = new Map([
   ['1.2.840.10045.4.3.2', { hash: 'sha256' }],

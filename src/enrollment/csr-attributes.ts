@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import { TrustplaneError } from '../core/errors.ts';
-import { signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+import { namedCurveOid, signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
 
 /**
  * RFC 7030 §4.5.2 CSR Attributes, as docs/design/enrollment.md "CsrAttrs" tabulates them:
@@ -14,8 +14,8 @@ import { signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorith
  */
 const OID = {
   idEcPublicKey: '1.2.840.10045.2.1',
-  secp256r1: '1.2.840.10045.3.1.7',
-  secp384r1: '1.3.132.0.34',
+  secp256r1: namedCurveOid['ecdsa-p256'],
+  secp384r1: namedCurveOid['ecdsa-p384'],
   rsaEncryption: '1.2.840.113549.1.1.1',
   idEd25519: '1.3.101.112',
   idMlDsa65: '2.16.840.1.101.3.4.3.18',

@@ -4,7 +4,7 @@ import * as asn1js from 'asn1js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { TrustplaneError } from '../core/errors.ts';
-import { acceptedSignatureAlgorithms, keyAlgorithmOf, publicKeyFromSpki, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+import { acceptedSignatureAlgorithms, keyAlgorithmOf, namedCurveOid, publicKeyFromSpki, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import { rememberKeyIdentifier } from './certificate-builder.ts';
 
 /** Attacker-controlled input: a PKCS#10 request is refused beyond this size before parsing. */
@@ -126,10 +126,7 @@ function namedCurveAlgorithm(parameters: ArrayBuffer | null | undefined): KeyAlg
 }
 
 const namedCurves = new Map<string, KeyAlgorithm>(
-  ([['1.2.840.10045.3.1.7', 'ecdsa-p256'], ['1.3.132.0.34', 'ecdsa-p384']] as const).map(([oid, algorithm]) => [
-    Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER()).toString('hex'),
-    algorithm,
-  ]),
+  Object.entries(namedCurveOid).map(([algorithm, oid]) => [Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER()).toString('hex'), algorithm as KeyAlgorithm]),
 );
 
 const OID_COMMON_NAME = '2.5.4.3';
