@@ -52,7 +52,7 @@ export function parseDeviceCsv(text: string): DeviceCsvResult {
 
   const problems: string[] = [];
   const rows: DeviceCsvRow[] = [];
-  const firstLineOf = new Map<string, number>();
+  const seen = new SerialsSeen();
   for (const { record, info } of body) {
     const line = info.lines;
     const serial = record[serialAt] ?? '';
@@ -60,14 +60,26 @@ export function parseDeviceCsv(text: string): DeviceCsvResult {
       problems.push(`line ${line}: empty serial`);
       continue;
     }
-    const earlier = firstLineOf.get(serial);
-    if (earlier !== undefined) {
-      problems.push(`line ${line}: duplicate serial "${serial}" (first on line ${earlier})`);
+    const duplicate = seen.claim(serial, line);
+    if (duplicate) {
+      problems.push(duplicate);
       continue;
     }
-    firstLineOf.set(serial, line);
     const hardwareId = hardwareIdAt < 0 ? '' : (record[hardwareIdAt] ?? '');
     rows.push(hardwareId === '' ? { line, serial } : { line, serial, hardwareId });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, rows };
+}
+
+/** The serials a file has named so far, each with the line it first appeared on. */
+export class SerialsSeen {
+  readonly #firstLineOf = new Map<string, number>();
+
+  /** Records `serial` at `line`; if the file named it before, the problem to report instead. */
+  claim(serial: string, line: number): string | undefined {
+    const earlier = this.#firstLineOf.get(serial);
+    if (earlier !== undefined) return `line ${line}: duplicate serial "${serial}" (first on line ${earlier})`;
+    this.#firstLineOf.set(serial, line);
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { parseDeviceCsv } from './device-csv.ts';
+import { parseDeviceCsv, SerialsSeen } from './device-csv.ts';
 
 export type SerialsResult =
   | { readonly ok: true; readonly serials: readonly string[] }
@@ -18,7 +18,7 @@ export function parseSerialsFile(text: string): SerialsResult {
   }
   const problems: string[] = [];
   const serials: string[] = [];
-  const firstLineOf = new Map<string, number>();
+  const seen = new SerialsSeen();
   lines.forEach((raw, i) => {
     const line = i + 1;
     const serial = raw.trim();
@@ -27,12 +27,11 @@ export function parseSerialsFile(text: string): SerialsResult {
       problems.push(`line ${line}: a comma; a CSV file needs a header row naming "serial"`);
       return;
     }
-    const earlier = firstLineOf.get(serial);
-    if (earlier !== undefined) {
-      problems.push(`line ${line}: duplicate serial "${serial}" (first on line ${earlier})`);
+    const duplicate = seen.claim(serial, line);
+    if (duplicate) {
+      problems.push(duplicate);
       return;
     }
-    firstLineOf.set(serial, line);
     serials.push(serial);
   });
   if (problems.length > 0) return { ok: false, problems };
