@@ -23,13 +23,7 @@ for (const target of databaseTargets()) {
       server = await startTestServer({ target, est: true });
       work = await Workdir.create('tp-agent-boot-');
       await work.write('root.pem', server.rootPem);
-      const product = await server.api('POST', '/v1/products', {
-        sku: SKU,
-        name: 'Bootstrap gateway',
-        craClass: 'important-1',
-        supportUntil: '2040-12-31',
-      });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
+      await server.createProduct({ sku: SKU, name: 'Bootstrap gateway', craClass: 'important-1', supportUntil: '2040-12-31' });
       // The manufacturer's CA and the device's IDevID, by openssl.
       await work.makeManufacturerCa('mfg', '/O=Maker/CN=Maker IDevID CA');
       await work.makeIdevid('idevid', 'mfg', SERIAL);

@@ -41,13 +41,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       server = await startTestServer({ target, est: true });
       work = await Workdir.create('tp-agent-crash-');
-      const product = await server.api('POST', '/v1/products', {
-        sku: SKU,
-        name: 'Crash gateway',
-        craClass: 'important-1',
-        supportUntil: '2040-12-31',
-      });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
+      await server.createProduct({ sku: SKU, name: 'Crash gateway', craClass: 'important-1', supportUntil: '2040-12-31' });
       const validUntil = new Date(server.clock.now().getTime() + 86_400_000).toISOString();
       const range = { prefix: 'CRASH-', from: 1, to: 2 * renewalSteps.length, width: 2 };
       const batch = await server.api('POST', `/v1/products/${SKU}/batches`, { factory: 'line-1', range, validUntil });

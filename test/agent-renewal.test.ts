@@ -33,7 +33,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       server = await startTestServer({ target, est: true });
       work = await Workdir.create('tp-agent-renew-');
-      const product = await server.api('POST', '/v1/products', {
+      await server.createProduct({
         sku: SKU,
         name: 'Agent renewal gateway',
         craClass: 'important-1',
@@ -41,7 +41,6 @@ for (const target of databaseTargets()) {
         certificateValidityDays: 30,
         renewalWindowDays: 10,
       });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
       await writeFile(work.path('root.pem'), server.rootPem);
       est = new EstClient({ server: server.estUrl!, product: SKU, caBundlePem: server.rootPem, clock: server.clock });
     });

@@ -23,13 +23,7 @@ for (const target of databaseTargets()) {
       server = await startTestServer({ target, est: true });
       work = await Workdir.create('tp-agent-sim-');
       await work.write('root.pem', server.rootPem);
-      const product = await server.api('POST', '/v1/products', {
-        sku: SKU,
-        name: 'Simulated sensor',
-        craClass: 'default',
-        supportUntil: '2040-12-31',
-      });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
+      await server.createProduct({ sku: SKU, name: 'Simulated sensor', craClass: 'default', supportUntil: '2040-12-31' });
     });
     after(async () => {
       await server?.destroy();

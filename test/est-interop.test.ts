@@ -24,8 +24,7 @@ for (const target of databaseTargets()) {
       work = await Workdir.create('tp-est-');
       await work.write('root.pem', server.rootPem);
       est = `${server.estUrl}/.well-known/est`;
-      const product = await server.api('POST', '/v1/products', { sku: 'EST-A', name: 'EST sensor', craClass: 'important-1', supportUntil, renewalWindowDays: 30 });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
+      await server.createProduct({ sku: 'EST-A', name: 'EST sensor', craClass: 'important-1', supportUntil, renewalWindowDays: 30 });
       ({ tokens } = await server.createBatch('EST-A', { serials: ['D1', 'D2'], validForMs: 7 * 86_400_000 }));
     });
     after(async () => {
@@ -139,8 +138,7 @@ for (const target of databaseTargets()) {
     });
 
     it('serverkeygen answers multipart/mixed with a PKCS#8 key and its certificate, for a product that allows it', async () => {
-      const p = await server.api('POST', '/v1/products', { sku: 'EST-KG', name: 'keyless', craClass: 'default', supportUntil, serverKeygen: true });
-      assert.equal(p.status, 201);
+      await server.createProduct({ sku: 'EST-KG', name: 'keyless', craClass: 'default', supportUntil, serverKeygen: true });
       const batch = await server.createBatch('EST-KG', { serials: ['K1'] });
       const csr = await estCsr('k1', '/CN=K1');
       const r = await curl('EST-KG/serverkeygen', ['-u', `K1:${batch.tokens.get('K1')}`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${csr}`], 'k1.multipart');

@@ -19,7 +19,7 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       server = await startTestServer({ target, est: true, issuanceQueueLimit: 0 });
-      assert.equal((await server.api('POST', '/v1/products', { sku: 'OVL', name: 'o', craClass: 'default', supportUntil: '2040-12-31' })).status, 201);
+      await server.createProduct({ sku: 'OVL', name: 'o', craClass: 'default', supportUntil: '2040-12-31' });
       token = (await server.createBatch('OVL', { serials: ['O1'] })).tokens.get('O1')!;
     });
     after(async () => {

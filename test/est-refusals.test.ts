@@ -41,8 +41,7 @@ for (const target of databaseTargets()) {
       server = await startTestServer({ target, clock: new FakeClock(START), est: true });
       work = await Workdir.create('tp-est-refusals-');
       for (const sku of ['RF-A', 'RF-B']) {
-        const p = await server.api('POST', '/v1/products', { sku, name: sku, craClass: 'default', supportUntil: '2040-12-31', certificateValidityDays: 10, renewalWindowDays: 3, reenrollGraceDays: 2 });
-        assert.equal(p.status, 201, JSON.stringify(p.body));
+        await server.createProduct({ sku, name: sku, craClass: 'default', supportUntil: '2040-12-31', certificateValidityDays: 10, renewalWindowDays: 3, reenrollGraceDays: 2 });
       }
       const serials = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9'];
       ({ id: batchId, tokens } = await server.createBatch('RF-A', { serials, validForMs: 30 * DAY }));

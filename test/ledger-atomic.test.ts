@@ -48,17 +48,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       server = await startTestServer({ target });
       work = await Workdir.create('tp-ledger-atomic-');
-      assert.equal(
-        (
-          await server.api('POST', '/v1/products', {
-            sku: 'at-1',
-            name: 'Atomic',
-            craClass: 'default',
-            supportUntil: '2036-01-01',
-          })
-        ).status,
-        201,
-      );
+      await server.createProduct({ sku: 'at-1', name: 'Atomic', craClass: 'default', supportUntil: '2036-01-01' });
       assert.equal((await server.api('POST', '/v1/products/at-1/devices', { serial: 'D1' })).status, 201);
       const { csrPem } = await work.makeKeyAndCsr('d1', 'ecdsa-p256', '/CN=x');
       assert.equal((await server.api('POST', '/v1/products/at-1/devices/D1/enroll', { csr: csrPem })).status, 201);

@@ -144,7 +144,7 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       server = await startTestServer({ target });
-      assert.equal((await server.api('POST', '/v1/products', { sku: 'lh-1', name: 'Ledger HTTP', craClass: 'default', supportUntil: '2036-01-01' })).status, 201);
+      await server.createProduct({ sku: 'lh-1', name: 'Ledger HTTP', craClass: 'default', supportUntil: '2036-01-01' });
       assert.equal((await server.api('POST', '/v1/products/lh-1/devices', { serial: 'A1' })).status, 201);
       assert.equal((await server.api('POST', '/v1/products/lh-1/devices', { serial: 'A2', hardwareId: 'hw"<\\>' })).status, 201);
       await server.tp.ledger.integrate();

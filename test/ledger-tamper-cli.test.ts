@@ -13,7 +13,7 @@ const verify = (server: TestServer): Promise<CliRun> => runCli(['ledger', 'verif
 /** A server with a product, 12 registered devices, all integrated and signed. */
 async function logWithEvents(target: ReturnType<typeof databaseTargets>[number]): Promise<TestServer> {
   const server = await startTestServer({ target });
-  assert.equal((await server.api('POST', '/v1/products', { sku: 'tam-1', name: 'Tamper', craClass: 'default', supportUntil: '2036-01-01' })).status, 201);
+  await server.createProduct({ sku: 'tam-1', name: 'Tamper', craClass: 'default', supportUntil: '2036-01-01' });
   const devices = Array.from({ length: 12 }, (_, i) => ({ serial: `T${i}` }));
   assert.equal((await server.api('POST', '/v1/products/tam-1/devices/import', { devices })).status, 201);
   await server.tp.ledger.integrate();

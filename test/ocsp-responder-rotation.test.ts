@@ -22,7 +22,7 @@ for (const target of databaseTargets()) {
     });
 
     it('mints a new responder 30 days before expiry and signs with it; the old one is left to expire', async () => {
-      assert.equal((await server.api('POST', '/v1/products', { sku: 'rot-1', name: 'Rotation', craClass: 'default', supportUntil: '2040-01-01' })).status, 201);
+      await server.createProduct({ sku: 'rot-1', name: 'Rotation', craClass: 'default', supportUntil: '2040-01-01' });
       assert.equal((await server.api('POST', '/v1/products/rot-1/devices', { serial: 'R1' })).status, 201);
       const enrolled = await server.api('POST', '/v1/products/rot-1/devices/R1/enroll', { csr: (await work.makeKeyAndCsr('r1', 'ecdsa-p256', '/CN=x')).csrPem });
       assert.equal(enrolled.status, 201);

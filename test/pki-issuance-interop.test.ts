@@ -57,15 +57,8 @@ for (const target of databaseTargets()) {
       serial: string,
       csr: string,
     ): Promise<Enrolled> {
-      const product = await server.api('POST', '/v1/products', {
-        sku,
-        name: `interop ${keyAlgorithm}`,
-        craClass: 'default',
-        supportUntil,
-        keyAlgorithm,
-      });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
-      assert.equal((product.body as { keyAlgorithm: string }).keyAlgorithm, keyAlgorithm);
+      const product = await server.createProduct({ sku, name: `interop ${keyAlgorithm}`, craClass: 'default', supportUntil, keyAlgorithm });
+      assert.equal((product as { keyAlgorithm: string }).keyAlgorithm, keyAlgorithm);
       const device = await server.api('POST', `/v1/products/${sku}/devices`, { serial });
       assert.equal(device.status, 201, JSON.stringify(device.body));
       const enrolled = await server.api('POST', `/v1/products/${sku}/devices/${serial}/enroll`, { csr });

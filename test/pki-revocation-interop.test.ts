@@ -35,13 +35,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       server = await startTestServer({ target });
       work = await Workdir.create();
-      const product = await server.api('POST', '/v1/products', {
-        sku,
-        name: 'revocation interop',
-        craClass: 'default',
-        supportUntil,
-      });
-      assert.equal(product.status, 201, JSON.stringify(product.body));
+      await server.createProduct({ sku, name: 'revocation interop', craClass: 'default', supportUntil });
       for (const name of devices) {
         const serial = `SN-${name}`;
         assert.equal((await server.api('POST', `/v1/products/${sku}/devices`, { serial })).status, 201);

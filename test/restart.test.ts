@@ -22,7 +22,7 @@ for (const target of databaseTargets()) {
     it('keeps products, devices, events and working CA keys; OCSP answers after restart', async () => {
       const first = await startTestServer({ target });
       servers.push(first);
-      assert.equal((await first.api('POST', '/v1/products', { sku: 'rs-1', name: 'Restart', craClass: 'default', supportUntil: '2036-01-01' })).status, 201);
+      await first.createProduct({ sku: 'rs-1', name: 'Restart', craClass: 'default', supportUntil: '2036-01-01' });
       for (const serial of ['A1', 'A2']) assert.equal((await first.api('POST', '/v1/products/rs-1/devices', { serial })).status, 201);
       const enrolled = await first.api('POST', '/v1/products/rs-1/devices/A1/enroll', { csr: (await work.makeKeyAndCsr('a1', 'ecdsa-p256', '/CN=x')).csrPem });
       assert.equal(enrolled.status, 201);

@@ -72,7 +72,7 @@ for (const target of databaseTargets()) {
       const algs: (OpensslKeyAlgorithm | 'ml-dsa-65')[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-3072', 'ml-dsa-65'];
       for (const alg of algs) {
         const sku = `sec-${alg}`;
-        assert.equal((await server.api('POST', '/v1/products', { sku, name: alg, craClass: 'default', supportUntil: '2036-06-30', keyAlgorithm: alg })).status, 201);
+        await server.createProduct({ sku, name: alg, craClass: 'default', supportUntil: '2036-06-30', keyAlgorithm: alg });
         for (const serial of ['D1', 'D2']) {
           assert.equal((await server.api('POST', `/v1/products/${sku}/devices`, { serial })).status, 201);
           let csrPem: string;
@@ -97,7 +97,7 @@ for (const target of databaseTargets()) {
         assert.equal((await fetch(`${server.url}/pki/${product.body.issuingCaId}/crl`)).status, 200);
       }
       // EST: one-time tokens over HTTP Basic, and a key the server made (serverkeygen), must not be kept or logged
-      assert.equal((await server.api('POST', '/v1/products', { sku: 'sec-est', name: 'est', craClass: 'default', supportUntil: '2036-06-30', serverKeygen: true })).status, 201);
+      await server.createProduct({ sku: 'sec-est', name: 'est', craClass: 'default', supportUntil: '2036-06-30', serverKeygen: true });
       const batch = await server.createBatch('sec-est', { serials: ['E1', 'E2', 'E3'] });
       const reminted = await server.api('POST', `/v1/batches/${batch.id}/tokens`, {});
       const batchTokens = new Map<string, string>((reminted.body.tokens as { serial: string; token: string }[]).map((x) => [x.serial, x.token]));

@@ -27,6 +27,8 @@ export interface TestServer {
   rootPem: string;
   /** JSON call to the API; the answer's status, content type and parsed body. */
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; type: string; body: any }>;
+  /** A product through the API (asserted created); the answer's body. */
+  createProduct(product: { sku: string } & Record<string, unknown>): Promise<any>;
   /**
    * An enrollment batch through the API (asserted created): its id and each serial's one-time token.
    * `validForMs` (default a day) counts from the server's clock, unless `validUntil` is given.
@@ -76,6 +78,11 @@ export async function startTestServer(args: {
     const text = await res.text();
     return { status: res.status, type, body: type.includes('json') && text ? JSON.parse(text) : text };
   };
+  const createProduct: TestServer['createProduct'] = async (product) => {
+    const answer = await api('POST', '/v1/products', product);
+    if (answer.status !== 201) throw new Error(`product ${product.sku}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
   const createBatch: TestServer['createBatch'] = async (sku, batch) => {
     const { validForMs, ...rest } = batch;
     const validUntil = batch.validUntil ?? new Date(clock.now().getTime() + (validForMs ?? 86_400_000)).toISOString();
@@ -104,6 +111,7 @@ export async function startTestServer(args: {
     estApp: est?.app,
     rootPem,
     api,
+    createProduct,
     createBatch,
     stop,
     destroy: async () => {
