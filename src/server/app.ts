@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { CanonicalHeaderResponse } from './canonical-headers.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -21,6 +22,8 @@ export interface AppOptions {
 /** The HTTP surface: /v1 JSON API, plain-HTTP PKI publication, OpenAPI document. */
 export async function buildApp(tp: Trustplane, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // Header names in canonical case on the wire, for clients that read them case-sensitively.
+    http: { ServerResponse: CanonicalHeaderResponse },
     bodyLimit: options.maxBodyBytes,
     logger: {
       level: options.logLevel,

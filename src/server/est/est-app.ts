@@ -5,6 +5,7 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { encodeCsrAttributes } from '../../enrollment/csr-attributes.ts';
 import { csrDerFromText, MAX_CSR_BYTES } from '../../pki/csr.ts';
 import type { ProductRecord } from '../../pki/records.types.ts';
+import { CanonicalHeaderResponse } from '../canonical-headers.ts';
 import { errorHandler, sendProblem } from '../problem.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
@@ -27,7 +28,8 @@ export const skuParams = { type: 'object', properties: { sku: { type: 'string', 
  */
 export async function buildEstApp(tp: Trustplane, options: EstAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false },
+    // CanonicalHeaderResponse: libest and other C clients match header names case-sensitively.
+    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false, ServerResponse: CanonicalHeaderResponse },
     logger: {
       level: options.logLevel,
       // HTTP Basic carries the one-time token.
