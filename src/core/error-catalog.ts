@@ -10,6 +10,7 @@ export const errorCatalog = {
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The resource does not take this method; see Allow' },
   // authentication and authorisation
   TOKEN_MISSING: { status: 401, title: 'A bearer token is required' },
   TOKEN_INVALID: { status: 401, title: 'The bearer token is not valid' },

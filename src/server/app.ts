@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { CanonicalHeaderResponse } from './canonical-headers.ts';
+import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -39,7 +40,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'NOT_FOUND'));
+  app.setNotFoundHandler(notFoundOrMethodNotAllowed(app));
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -6,6 +6,7 @@ import { encodeCsrAttributes } from '../../enrollment/csr-attributes.ts';
 import { csrDerFromText, MAX_CSR_BYTES } from '../../pki/csr.ts';
 import type { ProductRecord } from '../../pki/records.types.ts';
 import { CanonicalHeaderResponse } from '../canonical-headers.ts';
+import { notFoundOrMethodNotAllowed } from '../method-not-allowed.ts';
 import { errorHandler, sendProblem } from '../problem.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
@@ -46,7 +47,7 @@ export async function buildEstApp(tp: Trustplane, options: EstAppOptions): Promi
     if (error instanceof TrustplaneError && error.status === 401) void reply.header('www-authenticate', 'Basic realm="trustplane EST"');
     return errorHandler(error, request, reply);
   });
-  app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'NOT_FOUND', `EST paths are ${EST_PREFIX}/<product sku>/{cacerts,csrattrs,simpleenroll,simplereenroll,serverkeygen,renewal-info}`));
+  app.setNotFoundHandler(notFoundOrMethodNotAllowed(app, `EST paths are ${EST_PREFIX}/<product sku>/{cacerts,csrattrs,simpleenroll,simplereenroll,serverkeygen,renewal-info}`));
 
   const cacerts = new Map<string, string>();
   const product = (request: FastifyRequest<{ Params: { sku: string } }>): Promise<ProductRecord> => tp.product(request.params.sku);
