@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { CanonicalHeaderResponse } from './canonical-headers.ts';
+import { defaultConfig } from './config.ts';
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { batchRoutes } from './routes/batches.ts';
@@ -18,6 +19,8 @@ export interface AppOptions {
   logLevel: string;
   /** where logs go; stdout when absent */
   logStream?: DestinationStream;
+  /** ServerConfig.crlCacheMaxAgeSeconds; its default when absent */
+  crlCacheMaxAgeSeconds?: number;
 }
 
 /** The HTTP surface: /v1 JSON API, plain-HTTP PKI publication, OpenAPI document. */
@@ -57,7 +60,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);
   batchRoutes(app, tp);
-  pkiRoutes(app, tp);
+  pkiRoutes(app, tp, { crlCacheMaxAgeSeconds: options.crlCacheMaxAgeSeconds ?? defaultConfig.crlCacheMaxAgeSeconds });
   ledgerRoutes(app, tp);
   tlogTileRoutes(app, tp);
   return app;

@@ -16,6 +16,8 @@ export interface ServerConfig {
   tokenMaxTtlSeconds: number;
   crlValiditySeconds: number;
   ocspValiditySeconds: number;
+  /** Cache-Control max-age bound of CRL answers (never past nextUpdate either); env TRUSTPLANE_CRL_MAX_AGE */
+  crlCacheMaxAgeSeconds: number;
   maxBodyBytes: number;
   logLevel: string;
 }
@@ -33,6 +35,7 @@ export const defaultConfig: ServerConfig = {
   tokenMaxTtlSeconds: 12 * 3600,
   crlValiditySeconds: 24 * 3600,
   ocspValiditySeconds: 3600,
+  crlCacheMaxAgeSeconds: 300,
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
 };
@@ -67,6 +70,8 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new ConfigError(`the public URL must be an http(s) URL, got ${publicUrl}`);
   const rootKeyAlgorithm = env.TRUSTPLANE_ROOT_KEY_ALG ?? defaultConfig.rootKeyAlgorithm;
   if (!isKeyAlgorithm(rootKeyAlgorithm)) throw new ConfigError(`TRUSTPLANE_ROOT_KEY_ALG: unknown algorithm ${rootKeyAlgorithm}`);
+  const crlMaxAge = env.TRUSTPLANE_CRL_MAX_AGE || undefined;
+  if (crlMaxAge !== undefined && !/^\d{1,6}$/.test(crlMaxAge)) throw new ConfigError(`TRUSTPLANE_CRL_MAX_AGE must be a number of seconds (0–999999), got ${crlMaxAge}`);
   return Object.freeze({
     ...defaultConfig,
     home: flags.home ?? env.TRUSTPLANE_HOME ?? defaultConfig.home,
@@ -77,6 +82,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     databaseUrl: env.DATABASE_URL || undefined,
     kekBase64: env.TRUSTPLANE_KEK || undefined,
     rootKeyAlgorithm,
+    crlCacheMaxAgeSeconds: crlMaxAge === undefined ? defaultConfig.crlCacheMaxAgeSeconds : Number(crlMaxAge),
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
   });
 }
