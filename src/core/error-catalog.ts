@@ -51,7 +51,6 @@ export const errorCatalog = {
   CLIENT_CERTIFICATE_UNTRUSTED: { status: 401, title: 'The TLS client certificate is not from a CA trusted for this request' },
   CLIENT_CERTIFICATE_EXPIRED: { status: 401, title: 'The TLS client certificate has expired (beyond any grace period)' },
   CLIENT_CERTIFICATE_REVOKED: { status: 401, title: 'The TLS client certificate is revoked, on hold or superseded' },
-  CSR_NAMES_OTHER_DEVICE: { status: 403, title: 'The CSR names another device than the one authenticated' },
   BOOTSTRAP_SERIAL_MISSING: { status: 422, title: 'The bootstrap certificate names no device serialNumber' },
   SERVER_KEYGEN_NOT_ALLOWED: { status: 403, title: 'The product does not allow server-side key generation' },
   CSR_ATTRIBUTES_UNSUPPORTED: { status: 422, title: 'The CSR attributes name no key algorithm trustplane supports' },

@@ -59,6 +59,25 @@ export interface IssuanceDecision {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+const MAX_RECORDED_NAMES = 4;
+const MAX_RECORDED_NAME_LENGTH = 128;
+
+/**
+ * DESIGN rule 2: the CA writes the subject from the registry; what the CSR's subject said (its
+ * commonName and serialNumber values) is recorded in the issuance event and otherwise ignored.
+ * Attacker-controlled text bound for the ledger: well-formed UTF-16 (no lone surrogates), no
+ * control characters (PostgreSQL's jsonb refuses U+0000), at most 4 values of 128 characters.
+ */
+export function csrSubjectNamesForLedger(csr: Pick<VerifiedCsr, 'subjectSerials'>): string[] {
+  return csr.subjectSerials.slice(0, MAX_RECORDED_NAMES).map((name) =>
+    // cut first: a cut through a surrogate pair leaves a lone half, which toWellFormed replaces
+    name
+      .slice(0, MAX_RECORDED_NAME_LENGTH)
+      .toWellFormed()
+      .replace(/[\u0000-\u001f\u007f]/g, '\ufffd'),
+  );
+}
+
 /**
  * The issuance policy, as one pure function over the state read in the unit of work.
  * Order matters only for which code a request with several faults gets.

@@ -7,7 +7,7 @@ import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateState, CertificateStatusUpdate, DeviceUpdate, TokenUse } from './identity-store.types.ts';
-import { checkOneTimeToken, checkRenewalAuthority, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
+import { checkOneTimeToken, checkRenewalAuthority, csrSubjectNamesForLedger, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
 import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
 import { deviceUrn } from './validation.ts';
@@ -201,6 +201,7 @@ export class IssuancePipeline {
               certificateSerial: cert.serial,
               notAfter: cert.notAfter.toISOString(),
               keyAlgorithm: request.csr.keyAlgorithm,
+              ...(request.csr.subjectSerials.length > 0 ? { csrSubjectNames: csrSubjectNamesForLedger(request.csr) } : {}),
               ...(request.kind === 'renew' ? { keyRotated: decision.keyRotated } : {}),
               ...(previous && request.kind === 'renew' ? { supersedes: previous.serial } : {}),
               ...(grant ? { batch: grant.batchId, factory: grant.factory } : {}),

@@ -4,7 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import { DAY_MS } from '../../core/clock.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import { parseEnrollmentToken } from '../../enrollment/enrollment-token.ts';
-import type { VerifiedCsr } from '../../pki/csr.ts';
 import type { CertificateRecord, ProductRecord } from '../../pki/records.types.ts';
 import { DEVICE_SERIAL_PATTERN } from '../../pki/validation.ts';
 import { subjectOf } from '../../pki/ca-hierarchy.ts';
@@ -54,13 +53,4 @@ export async function authenticateDeviceCertificate(tp: Trustplane, product: Pro
   const serial = nameAttributeValues(subjectOf(record.der), 'serialNumber')[0];
   if (serial === undefined) throw new TrustplaneError('CLIENT_CERTIFICATE_UNTRUSTED', 'the client certificate names no device');
   return { record, serial };
-}
-
-/**
- * RFC 7030 §3.3.2 / §4.2.2: a request may name only the device it is authenticated as. The CA
- * never copies the CSR's subject; a CSR naming another serial is refused rather than ignored.
- */
-export function requireCsrNamesDevice(csr: VerifiedCsr, serial: string): void {
-  const other = csr.subjectSerials.find((s) => s !== serial);
-  if (other !== undefined) throw new TrustplaneError('CSR_NAMES_OTHER_DEVICE', `the CSR names ${other}, the request is authenticated as ${serial}`);
 }

@@ -11,7 +11,7 @@ import { stationOf } from '../station.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
 import { EST_PREFIX, multipartBoundary, sendCerts, skuParams } from './est-app.ts';
-import { authenticateDeviceCertificate, basicCredentials, clientCertificate, requireCsrNamesDevice } from './est-authentication.ts';
+import { authenticateDeviceCertificate, basicCredentials, clientCertificate } from './est-authentication.ts';
 
 type SkuRequest = FastifyRequest<{ Params: { sku: string }; Body: unknown }>;
 
@@ -34,7 +34,6 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const product = await tp.product(request.params.sku);
     const authority = await enrollmentAuthority(tp, request, product);
     const csr = await io.parseCsr(request.body);
-    requireCsrNamesDevice(csr, authority.serial);
     try {
       const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority });
       return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([certificate.der]));
@@ -51,7 +50,6 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const product = await tp.product(request.params.sku);
     const { record, serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
     const csr = await io.parseCsr(request.body);
-    requireCsrNamesDevice(csr, serial);
     const authority = { serial, provenance: { via: 'est-reenroll', ...stationOf(request) } };
     const { certificate } = await tp.issuance.issue({
       kind: 'renew',
@@ -71,7 +69,6 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     if (!product.serverKeygen) throw new TrustplaneError('SERVER_KEYGEN_NOT_ALLOWED');
     const authority = await enrollmentAuthority(tp, request, product);
     const requested = await io.parseCsr(request.body); // §4.4.1: a CSR all the same; its key is not used
-    requireCsrNamesDevice(requested, authority.serial);
     const { privateKey, csr } = await serverKey(product.keyAlgorithm, requested);
     const provenance = { ...authority.provenance, keyGeneratedBy: 'server' };
     const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority, provenance });
