@@ -75,6 +75,7 @@ export async function createBatch(ctx: EnrollmentContext, product: ProductRecord
       currentCertificateSerial: null,
       createdAt: now,
       updatedAt: now,
+      reprovision: null,
     }));
     for (let i = 0; i < fresh.length; i += INSERT_CHUNK) await uow.insertDevices(fresh.slice(i, i + INSERT_CHUNK));
     await uow.insertBatch(batch);
