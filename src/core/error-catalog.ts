@@ -28,6 +28,7 @@ export const errorCatalog = {
   DEVICE_NOT_ACTIVE: { status: 409, title: 'The device is not active' },
   DEVICE_DECOMMISSIONED: { status: 409, title: 'The device is decommissioned' },
   ILLEGAL_TRANSITION: { status: 409, title: 'The lifecycle does not allow this transition' },
+  REPROVISION_NOT_AUTHORISED: { status: 403, title: "A revoked device enrolls again only by the path of an operator's re-provisioning decision" },
   // CSR and keys
   CSR_MALFORMED: { status: 400, title: 'The CSR cannot be parsed' },
   CSR_SIGNATURE_INVALID: { status: 400, title: 'The CSR signature does not verify (no proof of possession)' },

@@ -6,7 +6,7 @@ import { TrustplaneError, type ErrorCode } from '../core/errors.ts';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import { sha256, type VerifiedCsr } from './csr.ts';
-import { answeredAgain, checkLostAnswerReissue, decideIssuance, type IssuanceKind } from './issuance-plan.ts';
+import { answeredAgain, checkLostAnswerReissue, checkReprovisionDecision, decideIssuance, type IssuanceKind } from './issuance-plan.ts';
 import type { CertificateRecord, DeviceRecord, KeyBinding, ProductRecord } from './records.types.ts';
 
 const NOW = new Date('2030-06-01T12:00:00Z');
@@ -233,6 +233,30 @@ describe('decideIssuance', () => {
     const snapshot = structuredClone(d);
     decide({ kind: 'renew', device: d, csr: keyB, currentKeySha256: keyA.spkiSha256 });
     assert.deepEqual(d, snapshot);
+  });
+});
+
+describe('a revoked device enrolls only by the path of an operator decision (DESIGN rule 7)', () => {
+  const revoked = (reprovision: DeviceRecord['reprovision']): DeviceRecord => ({ ...device('revoked'), reprovision });
+  const until = new Date(NOW.getTime() + DAY_MS);
+
+  test('no decision, or one past its end: REPROVISION_NOT_AUTHORISED on every path', () => {
+    for (const path of ['token', 'bootstrap', 'api', undefined] as const) {
+      refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked(null), path, undefined, NOW));
+      refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'bootstrap', until: NOW, batchId: null }), path, undefined, NOW));
+    }
+  });
+
+  test('the chosen path only; with a token, only the token minted for the decision', () => {
+    checkReprovisionDecision(revoked({ via: 'bootstrap', until, batchId: null }), 'bootstrap', undefined, NOW);
+    refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'bootstrap', until, batchId: null }), 'token', 'bat_1', NOW));
+    refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'api', until, batchId: null }), undefined, undefined, NOW));
+    checkReprovisionDecision(revoked({ via: 'token', until, batchId: 'bat_1' }), 'token', 'bat_1', NOW);
+    refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'token', until, batchId: 'bat_1' }), 'token', 'bat_old', NOW));
+  });
+
+  test('decideIssuance asks for the decision before anything about the key', () => {
+    refused('REPROVISION_NOT_AUTHORISED', () => decide({ kind: 'enroll', device: revoked(null), binding: bound(keyA, 'dev_1', NOW) }));
   });
 });
 

@@ -93,6 +93,21 @@ export function checkSpentToken(grant: OneTimeTokenGrant | undefined, request: {
   return grant;
 }
 
+/**
+ * DESIGN rule 7: a revoked device enrolls again only by the path an operator chose for it, once,
+ * before the decision's end; with `token`, only with the token minted for the decision. What the
+ * device holds (its IDevID, an old batch token) is never enough.
+ */
+export function checkReprovisionDecision(device: DeviceRecord, path: ReprovisionPath | undefined, tokenBatchId: string | undefined, now: Date): void {
+  const decision = device.reprovision;
+  if (!decision || now.getTime() >= decision.until.getTime()) {
+    throw new TrustplaneError('REPROVISION_NOT_AUTHORISED', `device ${device.serial} is revoked: an operator must decide to re-provision it (trustplane device reprovision)`);
+  }
+  if (path !== decision.via || (decision.via === 'token' && tokenBatchId !== decision.batchId)) {
+    throw new TrustplaneError('REPROVISION_NOT_AUTHORISED', `device ${device.serial} may be re-provisioned only ${decision.via === 'token' ? 'with the token minted for the decision' : decision.via === 'bootstrap' ? 'with its bootstrap certificate over EST' : 'through /v1 enroll by an admin or operator'}`);
+  }
+}
+
 /** What the issuance checks decided for one request, before anything is signed or written. */
 export interface IssuanceDecision {
   device: DeviceRecord;
@@ -146,6 +161,7 @@ export function decideIssuance(args: {
   if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
   if (args.reissue) checkLostAnswerReissue(device, args.reissue.current, args.reissue.lost);
   else nextDeviceState(device.state, kind); // throws the lifecycle's own code
+  if (kind === 'enroll' && device.state === 'revoked') checkReprovisionDecision(device, args.path, args.tokenBatchId, now);
   if (csr.keyAlgorithm !== product.keyAlgorithm) {
     throw new TrustplaneError('KEY_ALGORITHM_MISMATCH', `the product requires ${product.keyAlgorithm}, the CSR has ${csr.keyAlgorithm}`);
   }
