@@ -247,6 +247,9 @@ for (const target of databaseTargets()) {
     test('a revoked device is re-provisioned only with a new key', async () => {
       const first = await activeDevice('rp-1');
       await transition('rp-1', 'revoke');
+      // an operator's decision first (DESIGN rule 7; test/reprovision.test.ts covers its refusals)
+      const decided = await server.api('POST', `/v1/products/${SKU}/devices/rp-1/reprovision`, { via: 'api', reason: 'new key after an RMA' });
+      assert.equal(decided.status, 200, JSON.stringify(decided.body));
       await refuse(
         'POST',
         devicePath('rp-1', 'enroll'),
@@ -264,7 +267,7 @@ for (const target of databaseTargets()) {
       const old = d.certificates.find((c) => c.serialNumber === first.serialNumber);
       assert.equal(old?.status, 'revoked', 'the certificate revoked before stays revoked');
       const actions = (await history('rp-1')).map((e) => e.action);
-      assert.deepEqual(actions, ['device.registered', 'device.enrolled', 'device.revoked', 'device.reprovisioned']);
+      assert.deepEqual(actions, ['device.registered', 'device.enrolled', 'device.revoked', 'device.reprovision-authorised', 'device.reprovisioned']);
 
       // the burnt key stays burnt after the re-provisioning, for renewals too
       await refuse(

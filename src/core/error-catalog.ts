@@ -29,6 +29,7 @@ export const errorCatalog = {
   DEVICE_NOT_ACTIVE: { status: 409, title: 'The device is not active' },
   DEVICE_DECOMMISSIONED: { status: 409, title: 'The device is decommissioned' },
   ILLEGAL_TRANSITION: { status: 409, title: 'The lifecycle does not allow this transition' },
+  REPROVISION_NOT_AUTHORISED: { status: 403, title: "A revoked device enrolls again only by the path of an operator's re-provisioning decision" },
   // CSR and keys
   CSR_MALFORMED: { status: 400, title: 'The CSR cannot be parsed' },
   CSR_SIGNATURE_INVALID: { status: 400, title: 'The CSR signature does not verify (no proof of possession)' },
@@ -52,7 +53,6 @@ export const errorCatalog = {
   CLIENT_CERTIFICATE_UNTRUSTED: { status: 401, title: 'The TLS client certificate is not from a CA trusted for this request' },
   CLIENT_CERTIFICATE_EXPIRED: { status: 401, title: 'The TLS client certificate has expired (beyond any grace period)' },
   CLIENT_CERTIFICATE_REVOKED: { status: 401, title: 'The TLS client certificate is revoked, on hold or superseded' },
-  CSR_NAMES_OTHER_DEVICE: { status: 403, title: 'The CSR names another device than the one authenticated' },
   BOOTSTRAP_SERIAL_MISSING: { status: 422, title: 'The bootstrap certificate names no device serialNumber' },
   SERVER_KEYGEN_NOT_ALLOWED: { status: 403, title: 'The product does not allow server-side key generation' },
   CSR_ATTRIBUTES_UNSUPPORTED: { status: 422, title: 'The CSR attributes name no key algorithm trustplane supports' },

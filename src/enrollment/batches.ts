@@ -33,7 +33,7 @@ const INSERT_CHUNK = 1000;
 
 /**
  * Creates a batch and its one-time tokens in one unit of work. Serials not yet registered are
- * registered with it; a registered serial must still be enrollable, and may hold one live token only.
+ * registered with it; a registered serial must not be enrolled yet, and may hold one live token only.
  */
 export async function createBatch(ctx: EnrollmentContext, product: ProductRecord, input: CreateBatchInput, actor: Actor): Promise<{ batch: EnrollmentBatchRecord; tokens: IssuedToken[] }> {
   const now = ctx.identity.clock.now();
@@ -60,8 +60,12 @@ export async function createBatch(ctx: EnrollmentContext, product: ProductRecord
   const minted = serials.map((serial) => ({ serial, ...mintEnrollmentToken(ctx.identity.random) }));
   await ctx.store.unitOfWork(async (uow) => {
     const existing = await uow.lockDevices(serials.map((serial) => ({ productId: product.id, serial })));
-    const unavailable = existing.find((d) => d.state !== 'registered' && d.state !== 'revoked');
-    if (unavailable) throw new TrustplaneError('BATCH_SERIAL_UNAVAILABLE', `serial ${unavailable.serial} is ${unavailable.state}`, { details: { serial: unavailable.serial } });
+    // A revoked serial is re-provisioned by an operator's decision (device reprovision), not a batch.
+    const unavailable = existing.find((d) => d.state !== 'registered');
+    if (unavailable) {
+      const hint = unavailable.state === 'revoked' ? ': an operator re-provisions it (trustplane device reprovision)' : '';
+      throw new TrustplaneError('BATCH_SERIAL_UNAVAILABLE', `serial ${unavailable.serial} is ${unavailable.state}${hint}`, { details: { serial: unavailable.serial } });
+    }
     const [held] = await uow.serialsWithLiveTokens(product.id, serials, now);
     if (held !== undefined) throw new TrustplaneError('BATCH_SERIAL_UNAVAILABLE', `serial ${held} already holds a live token of another batch`, { details: { serial: held } });
 
@@ -75,6 +79,7 @@ export async function createBatch(ctx: EnrollmentContext, product: ProductRecord
       currentCertificateSerial: null,
       createdAt: now,
       updatedAt: now,
+      reprovision: null,
     }));
     for (let i = 0; i < fresh.length; i += INSERT_CHUNK) await uow.insertDevices(fresh.slice(i, i + INSERT_CHUNK));
     await uow.insertBatch(batch);

@@ -36,6 +36,12 @@ export async function registerBootstrapCa(ctx: EnrollmentContext, product: Produ
   const keyUsage = keyUsageExt && AsnConvert.parse(keyUsageExt.extnValue, x509.KeyUsage);
   if (keyUsage && (keyUsage.toNumber() & x509.KeyUsageFlags.keyCertSign) === 0) throw new TrustplaneError('BOOTSTRAP_CA_INVALID', 'the certificate may not sign certificates (keyUsage)');
   if (now.getTime() > cert.validToDate.getTime()) throw new TrustplaneError('BOOTSTRAP_CA_INVALID', 'the certificate has expired');
+  // DESIGN rule 7: an IDevID vouches for a device the manufacturer made. One of trustplane's own
+  // keys (root, issuing CA, OCSP responder) as a bootstrap CA would let trustplane's own
+  // certificates (or anyone holding those keys) enroll devices: refused by key, whatever the name.
+  if ((await ctx.store.listOwnCaCertificates()).some((own) => new NodeX509(Buffer.from(own)).publicKey.equals(cert.publicKey))) {
+    throw new TrustplaneError('BOOTSTRAP_CA_INVALID', "the certificate carries the key of one of trustplane's own CAs");
+  }
   const der = new Uint8Array(cert.raw);
   const record: BootstrapCaRecord = {
     id: newId('bca', ctx.identity.random),

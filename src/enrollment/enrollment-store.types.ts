@@ -1,4 +1,5 @@
 import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
+import type { ReprovisionGrant } from '../pki/records.types.ts';
 
 /** A factory enrollment batch: serials that may be born, by which factory, when. */
 export interface EnrollmentBatchRecord {
@@ -48,6 +49,8 @@ export interface EnrollmentUnitOfWork extends IdentityUnitOfWork {
   closeBatch(id: string, at: Date, by: string): Promise<void>;
   /** false (nothing written) when the product already has a CA with this fingerprint */
   insertBootstrapCa(ca: BootstrapCaRecord): Promise<boolean>;
+  /** Records an operator's re-provisioning decision on a (locked, revoked) device. */
+  setReprovision(deviceId: string, decision: ReprovisionGrant, at: Date): Promise<void>;
 }
 
 export interface EnrollmentStore {
@@ -59,4 +62,6 @@ export interface EnrollmentStore {
   listBootstrapCas(productId: string): Promise<BootstrapCaRecord[]>;
   /** A spent token's product, serial and the certificate it was spent on (answering a retried enrollment). */
   findSpentToken(tokenHash: Uint8Array): Promise<{ productId: string; serial: string; certificateSerial: string } | undefined>;
+  /** The certificates of trustplane's own CAs (root, issuing, OCSP responders): never bootstrap CAs. */
+  listOwnCaCertificates(): Promise<Uint8Array[]>;
 }

@@ -17,7 +17,7 @@ export interface VerifiedCsr {
   readonly keyAlgorithm: KeyAlgorithm;
   /**
    * The commonName and serialNumber values the requester put in its subject. Never copied into a
-   * certificate; EST compares them with the identity it authenticated (RFC 7030 §4.2.2).
+   * certificate nor a reason to refuse (DESIGN rule 2): recorded in the issuance event, ignored.
    */
   readonly subjectSerials: readonly string[];
 }

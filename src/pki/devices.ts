@@ -28,7 +28,7 @@ export async function registerDevices(ctx: IdentityContext, product: ProductReco
       const hardwareId = row.hardwareId === undefined || row.hardwareId === null || row.hardwareId === '' ? null : requireMatch('hardwareId', row.hardwareId, HARDWARE_ID_PATTERN, '1-128 printable ASCII characters');
       if (seen.has(serial)) throw new TrustplaneError('DEVICE_EXISTS', `serial ${serial} appears twice`);
       seen.add(serial);
-      return { id: newId('dev', ctx.random), productId: product.id, serial, hardwareId, state: 'registered', currentCertificateSerial: null, createdAt: now, updatedAt: now };
+      return { id: newId('dev', ctx.random), productId: product.id, serial, hardwareId, state: 'registered', currentCertificateSerial: null, createdAt: now, updatedAt: now, reprovision: null };
     } catch (e) {
       if (e instanceof TrustplaneError && rows.length > 1) throw new TrustplaneError(e.code, `row ${i}: ${e.message}`, { details: { ...e.details, row: i } });
       throw e;

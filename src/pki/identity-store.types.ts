@@ -73,6 +73,8 @@ export interface TokenUse {
   usedAt: Date;
   station: string | null;
   certificateSerial: string;
+  /** a spent token moves from this certificate (a lost serverkeygen answer re-issued) */
+  replaces?: string;
 }
 
 export interface IssuanceWrites {
@@ -122,4 +124,10 @@ export interface IdentityUnitOfWork {
  */
 export interface IdentityStore extends IdentityReader {
   unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
+  /**
+   * Records, once, that the device authenticated with this certificate on the device listener;
+   * true if this call set it. An observation, not a decision: it ends the recovery window of the
+   * certificate this one superseded, which the issuance event already recorded as superseded.
+   */
+  recordFirstUse(serial: string, at: Date): Promise<boolean>;
 }

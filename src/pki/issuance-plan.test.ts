@@ -6,8 +6,8 @@ import { TrustplaneError, type ErrorCode } from '../core/errors.ts';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import { sha256, type VerifiedCsr } from './csr.ts';
-import { decideIssuance, type IssuanceKind } from './issuance-plan.ts';
-import type { DeviceRecord, KeyBinding, ProductRecord } from './records.types.ts';
+import { answeredAgain, checkLostAnswerReissue, checkReprovisionDecision, decideIssuance, type IssuanceKind } from './issuance-plan.ts';
+import type { CertificateRecord, DeviceRecord, KeyBinding, ProductRecord } from './records.types.ts';
 
 const NOW = new Date('2030-06-01T12:00:00Z');
 
@@ -37,6 +37,8 @@ function device(state: DeviceState, id = 'dev_1'): DeviceRecord {
     currentCertificateSerial: state === 'registered' ? null : 'aa',
     createdAt: NOW,
     updatedAt: NOW,
+    // a revoked device here has an operator's decision (through /v1): the key checks are tested
+    reprovision: state === 'revoked' ? { via: 'api', until: new Date(NOW.getTime() + DAY_MS), batchId: null } : null,
   };
 }
 
@@ -65,6 +67,7 @@ function decide(over: Partial<Parameters<typeof decideIssuance>[0]> & { kind: Is
     binding: undefined,
     currentKeySha256: undefined,
     now: NOW,
+    path: 'api',
     ...over,
   });
 }
@@ -230,5 +233,85 @@ describe('decideIssuance', () => {
     const snapshot = structuredClone(d);
     decide({ kind: 'renew', device: d, csr: keyB, currentKeySha256: keyA.spkiSha256 });
     assert.deepEqual(d, snapshot);
+  });
+});
+
+describe('a revoked device enrolls only by the path of an operator decision (DESIGN rule 7)', () => {
+  const revoked = (reprovision: DeviceRecord['reprovision']): DeviceRecord => ({ ...device('revoked'), reprovision });
+  const until = new Date(NOW.getTime() + DAY_MS);
+
+  test('no decision, or one past its end: REPROVISION_NOT_AUTHORISED on every path', () => {
+    for (const path of ['token', 'bootstrap', 'api', undefined] as const) {
+      refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked(null), path, undefined, NOW));
+      refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'bootstrap', until: NOW, batchId: null }), path, undefined, NOW));
+    }
+  });
+
+  test('the chosen path only; with a token, only the token minted for the decision', () => {
+    checkReprovisionDecision(revoked({ via: 'bootstrap', until, batchId: null }), 'bootstrap', undefined, NOW);
+    refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'bootstrap', until, batchId: null }), 'token', 'bat_1', NOW));
+    refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'api', until, batchId: null }), undefined, undefined, NOW));
+    checkReprovisionDecision(revoked({ via: 'token', until, batchId: 'bat_1' }), 'token', 'bat_1', NOW);
+    refused('REPROVISION_NOT_AUTHORISED', () => checkReprovisionDecision(revoked({ via: 'token', until, batchId: 'bat_1' }), 'token', 'bat_old', NOW));
+  });
+
+  test('decideIssuance asks for the decision before anything about the key', () => {
+    refused('REPROVISION_NOT_AUTHORISED', () => decide({ kind: 'enroll', device: revoked(null), binding: bound(keyA, 'dev_1', NOW) }));
+  });
+});
+
+describe('a lost answer is answered again while unused (DESIGN rule 8)', () => {
+  const C0 = new Date(NOW.getTime() - DAY_MS);
+  const cert = (over: Partial<CertificateRecord> = {}): CertificateRecord => ({
+    serial: 'aa',
+    caId: 'ca_1',
+    deviceId: 'dev_1',
+    spkiSha256: keyA.spkiSha256,
+    der: new Uint8Array(1),
+    notBefore: C0,
+    notAfter: new Date(NOW.getTime() + 30 * DAY_MS),
+    status: 'good',
+    revocationReason: null,
+    revokedAt: null,
+    issuedAt: NOW,
+    firstUsedAt: null,
+    issuedFor: 'renew',
+    ...over,
+  });
+  const superseded = { status: 'superseded' as const, revokedAt: NOW };
+
+  test('a renewal retried by the superseded certificate with the current key gets the current certificate', () => {
+    const current = cert();
+    assert.equal(answeredAgain({ device: device('active'), current, csrSpkiSha256: keyA.spkiSha256, retry: { kind: 'renewal', presented: superseded } }), current);
+  });
+
+  test('not with another key, not once used, not when superseded by another, not for a device no longer active', () => {
+    const again = (over: Partial<Parameters<typeof answeredAgain>[0]>) =>
+      answeredAgain({ device: device('active'), current: cert(), csrSpkiSha256: keyA.spkiSha256, retry: { kind: 'renewal', presented: superseded }, ...over });
+    assert.equal(again({ csrSpkiSha256: keyB.spkiSha256 }), undefined);
+    assert.equal(again({ current: cert({ firstUsedAt: NOW }) }), undefined);
+    assert.equal(again({ retry: { kind: 'renewal', presented: { status: 'superseded', revokedAt: C0 } } }), undefined);
+    assert.equal(again({ retry: { kind: 'renewal', presented: { status: 'good', revokedAt: null } } }), undefined);
+    assert.equal(again({ device: device('suspended') }), undefined);
+    assert.equal(again({ current: cert({ status: 'hold' }) }), undefined);
+  });
+
+  test('an enrollment retried with the token spent on the current certificate, or with no token (IDevID)', () => {
+    const current = cert({ issuedFor: 'enroll' });
+    assert.equal(answeredAgain({ device: device('active'), current, csrSpkiSha256: keyA.spkiSha256, retry: { kind: 'enrollment', spentOn: 'aa' } }), current);
+    assert.equal(answeredAgain({ device: device('active'), current, csrSpkiSha256: keyA.spkiSha256, retry: { kind: 'enrollment' } }), current);
+    assert.equal(answeredAgain({ device: device('active'), current, csrSpkiSha256: keyA.spkiSha256, retry: { kind: 'enrollment', spentOn: 'bb' } }), undefined);
+  });
+
+  test('a lost serverkeygen answer is re-issued only over the unused certificate of an enrollment', () => {
+    const state = (over: Partial<CertificateRecord>) => {
+      const { der: _der, ...rest } = cert({ issuedFor: 'enroll', ...over });
+      return rest;
+    };
+    checkLostAnswerReissue(device('active'), state({}), 'aa');
+    refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({ firstUsedAt: NOW }), 'aa'));
+    refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({ issuedFor: 'renew' }), 'aa'));
+    refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({}), 'bb'));
+    refused('DEVICE_NOT_ACTIVE', () => checkLostAnswerReissue(device('suspended'), state({}), 'aa'));
   });
 });

@@ -7,9 +7,9 @@ import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateState, CertificateStatusUpdate, DeviceUpdate, TokenUse } from './identity-store.types.ts';
-import { checkOneTimeToken, checkRenewalAuthority, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
+import { checkOneTimeToken, checkRenewalAuthority, checkSpentToken, csrSubjectNamesForLedger, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
 import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
-import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord } from './records.types.ts';
+import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord, type ReprovisionPath } from './records.types.ts';
 import { deviceUrn } from './validation.ts';
 
 export interface IssuanceRequest {
@@ -26,7 +26,18 @@ export interface IssuanceRequest {
    */
   factory?: string;
   /** renewals over EST: the certificate that authenticated the request (RFC 7030 §4.2.2) */
-  presented?: { serial: string; supersededAt: Date | null };
+  presented?: { serial: string };
+  /**
+   * First enrollments: the path that authorised it. A revoked device enrolls only by the path of
+   * an operator's decision (DESIGN rule 7). Unset, a person's bearer token asking (`/v1` enroll by
+   * an admin or operator) is the `api` path; a factory's ask is never a re-provisioning path.
+   */
+  path?: ReprovisionPath;
+  /**
+   * A lost serverkeygen answer (RFC 7030 §4.4): the certificate whose key the device never got. The
+   * request's credential is the first one's (its token, spent on that certificate, or its IDevID).
+   */
+  reissueOf?: string;
   /** how and where it was asked for (via, station, bootstrap CA): joins the event's details */
   provenance?: { station?: string } & Record<string, unknown>;
 }
@@ -146,23 +157,31 @@ export class IssuancePipeline {
           const deviceKey = `${request.product.id}/${request.serial}`;
           // The credential first: an unauthorised caller learns nothing about the device.
           let grant: OneTimeTokenGrant | undefined;
-          if (request.oneTimeToken) grant = checkOneTimeToken(grants.get(hex(request.oneTimeToken)), { productId: request.product.id, serial: request.serial }, now);
+          const asked = { productId: request.product.id, serial: request.serial };
+          if (request.oneTimeToken) {
+            const held = grants.get(hex(request.oneTimeToken));
+            grant = request.reissueOf === undefined ? checkOneTimeToken(held, asked, now) : checkSpentToken(held, asked, request.reissueOf, now);
+          }
           if (request.factory !== undefined) {
             const held = factoryGrants.get(`${deviceKey}/${request.factory}`);
             if (!held || held.usedAt) throw new TrustplaneError('FORBIDDEN', `serial ${request.serial} is in no open enrollment batch of ${request.factory}`);
             grant = checkOneTimeToken(held, { productId: request.product.id, serial: request.serial }, now);
           }
+          const current = currentKeys.get(byKey.get(deviceKey)?.id ?? '');
           const decision = decideIssuance({
             kind: request.kind,
             product: request.product,
             device: byKey.get(deviceKey),
             csr: request.csr,
             binding: bindings.get(hex(request.csr.spkiSha256)),
-            currentKeySha256: currentKeys.get(byKey.get(deviceKey)?.id ?? '')?.spkiSha256,
+            currentKeySha256: current?.spkiSha256,
             now,
+            ...(request.reissueOf === undefined ? {} : { reissue: { lost: request.reissueOf, current } }),
+            ...pathOf(request),
+            ...(grant ? { tokenBatchId: grant.batchId } : {}),
           });
           const { device } = decision;
-          if (request.presented) checkRenewalAuthority(request.presented, currentKeys.get(device.id), request.csr.spkiSha256);
+          if (request.presented) checkRenewalAuthority(request.presented, current);
           const issuer = issuers.get(request.product.issuingCaId)!;
           const { cert, tbs } = drafts[i]!;
           cert.deviceId = device.id;
@@ -186,7 +205,13 @@ export class IssuancePipeline {
           currentKeys.set(device.id, cert);
           deviceUpdates.set(device.id, { id: device.id, state: 'active', currentCertificateSerial: cert.serial, updatedAt: now });
           if (grant) {
-            spent.push({ tokenHash: grant.tokenHash, usedAt: now, station: request.provenance?.station ?? null, certificateSerial: cert.serial });
+            spent.push({
+              tokenHash: grant.tokenHash,
+              usedAt: now,
+              station: request.provenance?.station ?? null,
+              certificateSerial: cert.serial,
+              ...(request.reissueOf === undefined ? {} : { replaces: request.reissueOf }),
+            });
             grants.set(hex(grant.tokenHash), { ...grant, usedAt: now });
             if (request.factory !== undefined) factoryGrants.set(`${deviceKey}/${request.factory}`, { ...grant, usedAt: now });
           }
@@ -201,8 +226,11 @@ export class IssuancePipeline {
               certificateSerial: cert.serial,
               notAfter: cert.notAfter.toISOString(),
               keyAlgorithm: request.csr.keyAlgorithm,
+              ...(request.csr.subjectSerials.length > 0 ? { csrSubjectNames: csrSubjectNamesForLedger(request.csr) } : {}),
               ...(request.kind === 'renew' ? { keyRotated: decision.keyRotated } : {}),
               ...(previous && request.kind === 'renew' ? { supersedes: previous.serial } : {}),
+              // recorded as such: the lost certificate is superseded, never silently replaced
+              ...(request.reissueOf === undefined ? {} : { supersedes: request.reissueOf, reissuedAfterLostAnswer: true }),
               ...(grant ? { batch: grant.batchId, factory: grant.factory } : {}),
               ...request.provenance,
             },
@@ -238,6 +266,8 @@ export class IssuancePipeline {
       revocationReason: null,
       revokedAt: null,
       issuedAt: now,
+      firstUsedAt: null,
+      issuedFor: request.kind,
     };
     const { serial: deviceSerial, csr } = request;
     const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);
@@ -278,6 +308,11 @@ export class IssuancePipeline {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function pathOf(request: IssuanceRequest): { path?: ReprovisionPath } {
+  if (request.path !== undefined) return { path: request.path };
+  return request.actor.kind === 'token' && request.factory === undefined ? { path: 'api' } : {};
+}
 
 /** The newest certificate of each device (its current key, and what a renewal supersedes). */
 function newestByDevice(certificates: CertificateState[]): Map<string, CertificateState> {

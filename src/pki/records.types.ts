@@ -48,6 +48,19 @@ export interface DeviceRecord {
   currentCertificateSerial: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** an operator's pending decision to let this revoked device enroll once (DESIGN rule 7) */
+  reprovision: ReprovisionGrant | null;
+}
+
+/** How a revoked device may enroll again, once: the path an operator chose, until when. */
+export type ReprovisionPath = 'token' | 'bootstrap' | 'api';
+export const reprovisionPaths: readonly ReprovisionPath[] = ['token', 'bootstrap', 'api'];
+
+export interface ReprovisionGrant {
+  via: ReprovisionPath;
+  until: Date;
+  /** with `token`: the one-serial batch holding the token minted for the decision */
+  batchId: string | null;
 }
 
 export type CertificateStatus = 'good' | 'hold' | 'revoked' | 'superseded';
@@ -65,6 +78,10 @@ export interface CertificateRecord {
   revocationReason: RevocationReason | null;
   revokedAt: Date | null;
   issuedAt: Date;
+  /** when the device first authenticated with it on the device listener; null: never (yet) */
+  firstUsedAt: Date | null;
+  /** the issuance that made it; null for certificates that are not a device's, or older than the field */
+  issuedFor: 'enroll' | 'renew' | null;
 }
 
 export interface KeyBinding {

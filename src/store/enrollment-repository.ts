@@ -7,6 +7,7 @@ import type {
   EnrollmentStore,
   EnrollmentUnitOfWork,
 } from '../enrollment/enrollment-store.types.ts';
+import type { ReprovisionGrant } from '../pki/records.types.ts';
 import { runUnitOfWork } from './identity-repository.ts';
 import { bytes } from './identity-rows.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
@@ -119,6 +120,16 @@ class EnrollmentUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Enrollm
       .executeTakeFirst();
     return inserted !== undefined;
   }
+
+  async setReprovision(deviceId: string, decision: ReprovisionGrant, at: Date): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .updateTable('devices')
+      .set({ reprovision_via: decision.via, reprovision_until: decision.until, reprovision_batch_id: decision.batchId, updated_at: at })
+      .where('id', '=', deviceId)
+      .where('state', '=', 'revoked')
+      .execute();
+  }
 }
 
 /** The enrollment capability's storage port, one implementation for PGlite and PostgreSQL. */
@@ -178,5 +189,9 @@ export class EnrollmentRepository implements EnrollmentStore {
       .where('used_at', 'is not', null)
       .executeTakeFirst();
     return r?.certificate_serial ? { productId: r.product_id, serial: r.serial, certificateSerial: r.certificate_serial } : undefined;
+  }
+
+  async listOwnCaCertificates(): Promise<Uint8Array[]> {
+    return (await this.#db.selectFrom('cas').select('certificate').execute()).map((r) => bytes(r.certificate));
   }
 }

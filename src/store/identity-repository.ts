@@ -141,6 +141,16 @@ export class IdentityRepository implements IdentityStore {
     return rows.map(toEvent);
   }
 
+  async recordFirstUse(serial: string, at: Date): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('certificates')
+      .set({ first_used_at: at })
+      .where('serial', '=', serial)
+      .where('first_used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
     return runUnitOfWork(this.#db, (tx) => new IdentityUnitOfWorkImpl(tx), fn, options?.at ?? this.#clock.now());
   }

@@ -9,6 +9,7 @@ import type {
   DeviceRecord,
   EventRecord,
   ProductRecord,
+  ReprovisionPath,
 } from '../pki/records.types.ts';
 import type { CasTable, CertificatesTable, DevicesTable, EventsTable, ProductsTable } from './schema.types.ts';
 
@@ -54,6 +55,10 @@ export const toDevice = (r: Selectable<DevicesTable>): DeviceRecord => ({
   currentCertificateSerial: r.current_certificate_serial,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  reprovision:
+    r.reprovision_via === null || r.reprovision_until === null
+      ? null
+      : { via: r.reprovision_via as ReprovisionPath, until: r.reprovision_until, batchId: r.reprovision_batch_id },
 });
 
 export const toCertificate = (r: Selectable<CertificatesTable>): CertificateRecord => ({
@@ -68,6 +73,8 @@ export const toCertificate = (r: Selectable<CertificatesTable>): CertificateReco
   revocationReason: r.revocation_reason as RevocationReason | null,
   revokedAt: r.revoked_at,
   issuedAt: r.issued_at,
+  firstUsedAt: r.first_used_at,
+  issuedFor: r.issued_for,
 });
 
 export const toEvent = (r: Selectable<EventsTable>): EventRecord => ({

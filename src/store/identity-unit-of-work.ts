@@ -173,7 +173,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     const parts = [
       sql`d as materialized (${lockedDevicesSql(q.devices)})`,
       sql`c as (
-        select serial, ca_id, device_id, encode(spki_sha256, 'hex') as spki_sha256, not_before, not_after, status, revocation_reason, revoked_at, issued_at
+        select serial, ca_id, device_id, encode(spki_sha256, 'hex') as spki_sha256, not_before, not_after, status, revocation_reason, revoked_at, issued_at, first_used_at, issued_for
         from certificates where device_id = any(array(select id from d)) and status in ('good', 'hold')
         order by serial for update)`,
       sql`b as (
@@ -182,14 +182,14 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     ];
     if (q.oneTimeTokens.length > 0) {
       parts.push(sql`o as (
-        select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at
+        select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at, t.certificate_serial
         from enrollment_tokens t join enrollment_batches b on b.id = t.batch_id
         where t.token_hash = any(array(select decode(h, 'hex') from unnest(${q.oneTimeTokens.map(hex)}::text[]) as h))
         order by t.token_hash for update)`);
     }
     if (q.factoryAsks.length > 0) {
       parts.push(sql`f as (
-        select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at
+        select encode(t.token_hash, 'hex') as token_hash, t.batch_id, b.factory, t.product_id, t.serial, b.valid_from, b.valid_until, t.expires_at, t.used_at, b.closed_at, t.certificate_serial
         from unnest(${q.factoryAsks.map((a) => a.productId)}::text[], ${q.factoryAsks.map((a) => a.serial)}::text[], ${q.factoryAsks.map((a) => a.factory)}::text[]) as a(product_id, serial, factory)
         join enrollment_tokens t on t.product_id = a.product_id and t.serial = a.serial and t.used_at is null
         join enrollment_batches b on b.id = t.batch_id and b.factory = a.factory and b.closed_at is null
@@ -203,7 +203,9 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     const r = rows[0]!;
     const json = <T>(v: T[] | string): T[] => (typeof v === 'string' ? (JSON.parse(v) as T[]) : v);
     return {
-      devices: json(r.devices).map((d) => toDevice({ ...d, created_at: new Date(d.created_at), updated_at: new Date(d.updated_at) })),
+      devices: json(r.devices).map((d) =>
+        toDevice({ ...d, created_at: new Date(d.created_at), updated_at: new Date(d.updated_at), reprovision_until: d.reprovision_until === null ? null : new Date(d.reprovision_until) }),
+      ),
       certificates: json(r.certificates).map((c) => ({
         serial: c.serial,
         caId: c.ca_id,
@@ -215,6 +217,8 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
         revocationReason: c.revocation_reason as RevocationReason | null,
         revokedAt: c.revoked_at === null ? null : new Date(c.revoked_at),
         issuedAt: new Date(c.issued_at),
+        firstUsedAt: c.first_used_at === null ? null : new Date(c.first_used_at),
+        issuedFor: c.issued_for,
       })),
       bindings: json(r.bindings).map((b) => ({ spkiSha256: fromHex(b.spki_sha256), deviceId: b.device_id, retiredAt: b.retired_at === null ? null : new Date(b.retired_at) })),
       oneTimeGrants: json(r.one_time).map(toGrant),
@@ -257,6 +261,7 @@ interface GrantJson {
   expires_at: string;
   used_at: string | null;
   closed_at: string | null;
+  certificate_serial: string | null;
 }
 /** json columns: parsed by both drivers, but typed loosely enough to accept the text form too */
 interface IssuanceStateRow {
@@ -293,6 +298,7 @@ const toGrant = (g: GrantJson): OneTimeTokenGrant => ({
   expiresAt: new Date(Math.min(new Date(g.expires_at).getTime(), new Date(g.valid_until).getTime())),
   usedAt: g.used_at === null ? null : new Date(g.used_at),
   batchClosedAt: g.closed_at === null ? null : new Date(g.closed_at),
+  certificateSerial: g.certificate_serial,
 });
 
 const time = (d: Date | null): string | null => d?.toISOString() ?? null;
@@ -300,8 +306,16 @@ const time = (d: Date | null): string | null => d?.toISOString() ?? null;
 // Batched writes, each one statement whatever the batch size (see `hex` above). Each runs alone
 // (the single-purpose methods) or as one part of writeIssuance's statement.
 
+/**
+ * An operator's re-provisioning decision lives only while the device stays revoked: any update
+ * that moves it out of `revoked` (its one enrollment, a decommissioning) spends it in the same
+ * statement, so no path can forget to.
+ */
 function updateDevicesSql(updates: DeviceUpdate[]): RawBuilder<unknown> {
-  return sql`update devices as d set state = v.state, current_certificate_serial = v.cert, updated_at = v.at
+  return sql`update devices as d set state = v.state, current_certificate_serial = v.cert, updated_at = v.at,
+      reprovision_via = case when v.state = 'revoked' then d.reprovision_via end,
+      reprovision_until = case when v.state = 'revoked' then d.reprovision_until end,
+      reprovision_batch_id = case when v.state = 'revoked' then d.reprovision_batch_id end
     from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => u.state)}::text[], ${updates.map((u) => u.currentCertificateSerial)}::text[],
       ${updates.map((u) => u.updatedAt.toISOString())}::timestamptz[]) as v(id, state, cert, at)
     where d.id = v.id`;
@@ -309,13 +323,14 @@ function updateDevicesSql(updates: DeviceUpdate[]): RawBuilder<unknown> {
 
 function insertCertificatesSql(certs: CertificateRecord[]): RawBuilder<unknown> {
   const column = <T>(f: (c: CertificateRecord) => T): T[] => certs.map(f);
-  return sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)
-    select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at
+  return sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at, issued_for)
+    select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at, c.issued_for
     from unnest(${column((c) => c.serial)}::text[], ${column((c) => c.caId)}::text[], ${column((c) => c.deviceId)}::text[],
       ${column((c) => hex(c.spkiSha256))}::text[], ${column((c) => hex(c.der))}::text[],
       ${column((c) => time(c.notBefore))}::timestamptz[], ${column((c) => time(c.notAfter))}::timestamptz[], ${column((c) => c.status)}::text[],
-      ${column((c) => c.revocationReason)}::text[], ${column((c) => time(c.revokedAt))}::timestamptz[], ${column((c) => time(c.issuedAt))}::timestamptz[])
-      as c(serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at)`;
+      ${column((c) => c.revocationReason)}::text[], ${column((c) => time(c.revokedAt))}::timestamptz[], ${column((c) => time(c.issuedAt))}::timestamptz[],
+      ${column((c) => c.issuedFor)}::text[])
+      as c(serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at, issued_for)`;
 }
 
 function updateCertificateStatusesSql(updates: CertificateStatusUpdate[]): RawBuilder<unknown> {
@@ -333,9 +348,14 @@ function bindKeysSql(bindings: KeyBinding[], at: Date): RawBuilder<unknown> {
       ${bindings.map((b) => time(b.retiredAt))}::timestamptz[]) as k(spki, device_id, retired_at)`;
 }
 
+/**
+ * Spends each token on its certificate. A token already spent moves only from the certificate it
+ * was spent on (`replaces`: a lost serverkeygen answer re-issued), keeping when it was first used.
+ */
 function spendTokensSql(uses: TokenUse[]): RawBuilder<unknown> {
-  return sql`update enrollment_tokens as t set used_at = u.used_at, station = u.station, certificate_serial = u.certificate_serial
+  return sql`update enrollment_tokens as t set used_at = coalesce(t.used_at, u.used_at), station = coalesce(t.station, u.station), certificate_serial = u.certificate_serial
     from unnest(${uses.map((u) => hex(u.tokenHash))}::text[], ${uses.map((u) => u.usedAt.toISOString())}::timestamptz[],
-      ${uses.map((u) => u.station)}::text[], ${uses.map((u) => u.certificateSerial)}::text[]) as u(token_hash, used_at, station, certificate_serial)
-    where t.token_hash = decode(u.token_hash, 'hex') and t.used_at is null`;
+      ${uses.map((u) => u.station)}::text[], ${uses.map((u) => u.certificateSerial)}::text[], ${uses.map((u) => u.replaces ?? null)}::text[])
+      as u(token_hash, used_at, station, certificate_serial, replaces)
+    where t.token_hash = decode(u.token_hash, 'hex') and (t.used_at is null or t.certificate_serial = u.replaces)`;
 }

@@ -4,6 +4,7 @@ import { foundation } from './migrations/0001-foundation.ts';
 import { ledger } from './migrations/0002-ledger.ts';
 import { enrollment } from './migrations/0003-enrollment.ts';
 import { revokedIndex } from './migrations/0004-revoked-index.ts';
+import { deviceRecovery } from './migrations/0005-device-recovery.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002-ledger': ledger,
   '0003-enrollment': enrollment,
   '0004-revoked-index': revokedIndex,
+  '0005-device-recovery': deviceRecovery,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

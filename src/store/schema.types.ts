@@ -51,6 +51,9 @@ export interface DevicesTable {
   current_certificate_serial: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  reprovision_via: ColumnType<string | null, string | null | undefined, string | null>;
+  reprovision_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  reprovision_batch_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CertificatesTable {
@@ -65,6 +68,8 @@ export interface CertificatesTable {
   revocation_reason: string | null;
   revoked_at: Timestamp | null;
   issued_at: Timestamp;
+  first_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  issued_for: ColumnType<'enroll' | 'renew' | null, 'enroll' | 'renew' | null | undefined, 'enroll' | 'renew' | null>;
 }
 
 export interface DeviceKeysTable {

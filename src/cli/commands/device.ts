@@ -7,6 +7,7 @@ import { clientFor } from '../connection.ts';
 import { formatTable, print, printJson } from '../output.ts';
 import { registerCertificateCommands } from './device-certificate.ts';
 import { registerImportCommand } from './device-import.ts';
+import { registerReprovisionCommand } from './device-reprovision.ts';
 import { deviceColumns, formatDevice, historyColumns, withCoverage } from './device-views.ts';
 import { signedTreeSize } from './ledger.ts';
 
@@ -51,6 +52,8 @@ export function registerDeviceCommands(program: Command): void {
       const path = apiPath`/v1/products/${o.product}/devices/${o.serial}/revoke`;
       printDeviceChange(await (await clientFor(cmd)).postJson<Device>(path, { reason: o.reason }), o.json);
     });
+
+  registerReprovisionCommand(device);
 
   withDevice(device.command('show').description('show a device and its certificates')).action(
     async (o: DeviceOptions, cmd: Command) => {

@@ -4,7 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import { DAY_MS } from '../../core/clock.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import { parseEnrollmentToken } from '../../enrollment/enrollment-token.ts';
-import type { VerifiedCsr } from '../../pki/csr.ts';
 import type { CertificateRecord, ProductRecord } from '../../pki/records.types.ts';
 import { DEVICE_SERIAL_PATTERN } from '../../pki/validation.ts';
 import { subjectOf } from '../../pki/ca-hierarchy.ts';
@@ -36,8 +35,10 @@ export function basicCredentials(request: FastifyRequest): { serial: string; tok
 /**
  * RFC 7030 §4.2.2: re-enrollment is authenticated by the certificate being renewed. It must be one
  * this product's issuing CA issued (byte for byte what the store holds), not revoked or on hold,
- * and unexpired or within the product's grace period. A superseded certificate passes here only to
- * recover an interrupted rotation; the issuance pipeline decides that under lock.
+ * and unexpired or within the product's grace period. A superseded certificate passes only while
+ * its successor is the device's current certificate and unused: it may then fetch that successor
+ * again (a lost answer, DESIGN rule 8), and nothing else. The first authentication with a current
+ * certificate is recorded: from then on the one it superseded authenticates nothing.
  */
 export async function authenticateDeviceCertificate(tp: Trustplane, product: ProductRecord, cert: X509Certificate | undefined): Promise<{ record: CertificateRecord; serial: string }> {
   if (!cert) throw new TrustplaneError('CLIENT_CERTIFICATE_REQUIRED', 'present the current device certificate over TLS');
@@ -53,14 +54,15 @@ export async function authenticateDeviceCertificate(tp: Trustplane, product: Pro
   // The subject is ours (the bytes are what we issued): its serialNumber names the device.
   const serial = nameAttributeValues(subjectOf(record.der), 'serialNumber')[0];
   if (serial === undefined) throw new TrustplaneError('CLIENT_CERTIFICATE_UNTRUSTED', 'the client certificate names no device');
+  if (record.status === 'superseded') await requireUnusedSuccessor(tp, product, record, serial);
+  else if (record.firstUsedAt === null) await tp.identity.store.recordFirstUse(record.serial, new Date(now));
   return { record, serial };
 }
 
-/**
- * RFC 7030 §3.3.2 / §4.2.2: a request may name only the device it is authenticated as. The CA
- * never copies the CSR's subject; a CSR naming another serial is refused rather than ignored.
- */
-export function requireCsrNamesDevice(csr: VerifiedCsr, serial: string): void {
-  const other = csr.subjectSerials.find((s) => s !== serial);
-  if (other !== undefined) throw new TrustplaneError('CSR_NAMES_OTHER_DEVICE', `the CSR names ${other}, the request is authenticated as ${serial}`);
+/** A superseded certificate authenticates only while its direct successor is current and unused. */
+async function requireUnusedSuccessor(tp: Trustplane, product: ProductRecord, record: CertificateRecord, serial: string): Promise<void> {
+  const device = await tp.identity.store.findDevice(product.id, serial);
+  const [current] = device?.currentCertificateSerial ? await tp.identity.store.findCertificates([device.currentCertificateSerial]) : [];
+  const recoverable = current !== undefined && current.status === 'good' && current.firstUsedAt === null && current.issuedAt.getTime() === record.revokedAt?.getTime();
+  if (!recoverable) throw new TrustplaneError('CLIENT_CERTIFICATE_REVOKED', 'the client certificate is superseded by one the device has used');
 }

@@ -6,24 +6,27 @@ import { authenticateBootstrapCertificate } from '../../enrollment/bootstrap-cas
 import { generateKeyPairFor, type KeyAlgorithm } from '../../crypto/key-algorithm.ts';
 import { sha256, type VerifiedCsr } from '../../pki/csr.ts';
 import type { IssuanceRequest } from '../../pki/issuance.ts';
-import type { CertificateRecord, ProductRecord } from '../../pki/records.types.ts';
+import { answeredAgain } from '../../pki/issuance-plan.ts';
+import type { CertificateRecord, DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { stationOf } from '../station.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
 import { EST_PREFIX, multipartBoundary, sendCerts, skuParams } from './est-app.ts';
-import { authenticateDeviceCertificate, basicCredentials, clientCertificate, requireCsrNamesDevice } from './est-authentication.ts';
+import { authenticateDeviceCertificate, basicCredentials, clientCertificate } from './est-authentication.ts';
 
 type SkuRequest = FastifyRequest<{ Params: { sku: string }; Body: unknown }>;
 
+type EnrollmentAuthority = Pick<IssuanceRequest, 'serial' | 'oneTimeToken' | 'provenance'> & { path: 'token' | 'bootstrap' };
+
 /** Who a first enrollment is for, and what authorised it: a one-time token, or a bootstrap certificate. */
-async function enrollmentAuthority(tp: Trustplane, request: SkuRequest, product: ProductRecord): Promise<Pick<IssuanceRequest, 'serial' | 'oneTimeToken' | 'provenance'>> {
+async function enrollmentAuthority(tp: Trustplane, request: SkuRequest, product: ProductRecord): Promise<EnrollmentAuthority> {
   const station = stationOf(request);
   const basic = basicCredentials(request);
-  if (basic) return { serial: basic.serial, oneTimeToken: basic.tokenHash, provenance: { via: 'est-token', ...station } };
+  if (basic) return { serial: basic.serial, oneTimeToken: basic.tokenHash, path: 'token', provenance: { via: 'est-token', ...station } };
   const cert = clientCertificate(request);
   if (cert) {
     const { serial, bootstrapCa } = authenticateBootstrapCertificate(new Uint8Array(cert.raw), await tp.enrollment.store.listBootstrapCas(product.id), tp.clock.now());
-    return { serial, provenance: { via: 'est-bootstrap', bootstrapCa: bootstrapCa.id, bootstrapCertificateSerial: cert.serialNumber.toLowerCase(), ...station } };
+    return { serial, path: 'bootstrap', provenance: { via: 'est-bootstrap', bootstrapCa: bootstrapCa.id, bootstrapCertificateSerial: cert.serialNumber.toLowerCase(), ...station } };
   }
   throw new TrustplaneError('EST_AUTHENTICATION_REQUIRED');
 }
@@ -34,14 +37,13 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const product = await tp.product(request.params.sku);
     const authority = await enrollmentAuthority(tp, request, product);
     const csr = await io.parseCsr(request.body);
-    requireCsrNamesDevice(csr, authority.serial);
     try {
       const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority });
       return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([certificate.der]));
     } catch (e) {
-      const replayed = e instanceof TrustplaneError && e.code === 'ENROLLMENT_TOKEN_USED' ? await replayedEnrollment(tp, product, authority, csr) : undefined;
+      const replayed = await replayedEnrollment(tp, product, authority, csr, e);
       if (!replayed) throw e;
-      request.log.info({ product: product.sku, serial: authority.serial, certificateSerial: replayed.serial }, 'simpleenroll retried: the certificate the token was spent on is answered again');
+      request.log.info({ product: product.sku, serial: authority.serial, certificateSerial: replayed.serial }, 'simpleenroll retried: the unused certificate of the first answer is answered again');
       return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([replayed.der]));
     }
   });
@@ -51,16 +53,14 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const product = await tp.product(request.params.sku);
     const { record, serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
     const csr = await io.parseCsr(request.body);
-    requireCsrNamesDevice(csr, serial);
+    // DESIGN rule 8: a retry whose answer was lost gets that answer again, and nothing is written.
+    const replayed = record.status === 'superseded' ? await replayedRenewal(tp, product, serial, record, csr) : undefined;
+    if (replayed) {
+      request.log.info({ product: product.sku, serial, certificateSerial: replayed.serial }, 'simplereenroll retried: the unused certificate of the first answer is answered again');
+      return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([replayed.der]));
+    }
     const authority = { serial, provenance: { via: 'est-reenroll', ...stationOf(request) } };
-    const { certificate } = await tp.issuance.issue({
-      kind: 'renew',
-      product,
-      csr,
-      actor: deviceActor(product, authority),
-      presented: { serial: record.serial, supersededAt: record.status === 'superseded' ? record.revokedAt : null },
-      ...authority,
-    });
+    const { certificate } = await tp.issuance.issue({ kind: 'renew', product, csr, actor: deviceActor(product, authority), presented: { serial: record.serial }, ...authority });
     return sendCerts(reply.header('cache-control', 'no-store'), certsOnlyBase64([certificate.der]));
   });
 
@@ -71,10 +71,18 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     if (!product.serverKeygen) throw new TrustplaneError('SERVER_KEYGEN_NOT_ALLOWED');
     const authority = await enrollmentAuthority(tp, request, product);
     const requested = await io.parseCsr(request.body); // §4.4.1: a CSR all the same; its key is not used
-    requireCsrNamesDevice(requested, authority.serial);
     const { privateKey, csr } = await serverKey(product.keyAlgorithm, requested);
-    const provenance = { ...authority.provenance, keyGeneratedBy: 'server' };
-    const { certificate } = await tp.issuance.issue({ kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority, provenance });
+    const asked: IssuanceRequest = { kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority, provenance: { ...authority.provenance, keyGeneratedBy: 'server' } };
+    let certificate: CertificateRecord;
+    try {
+      ({ certificate } = await tp.issuance.issue(asked));
+    } catch (e) {
+      // The key of a lost answer was never kept: a fresh one, superseding the lost certificate.
+      const lost = await lostServerkeygenAnswer(tp, product, authority, e);
+      if (lost === undefined) throw e;
+      ({ certificate } = await tp.issuance.issue({ ...asked, reissueOf: lost }));
+      request.log.warn({ product: product.sku, serial: authority.serial, certificateSerial: certificate.serial, supersedes: lost }, 'serverkeygen retried: the unused certificate of the lost answer is superseded by a fresh key and certificate');
+    }
     request.log.warn({ product: product.sku, serial: authority.serial, certificateSerial: certificate.serial }, 'serverkeygen: the device key was generated by the server');
     const boundary = multipartBoundary();
     const pkcs8 = base64Lines(new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' })));
@@ -102,18 +110,52 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
 
 /**
  * A retried enrollment: a device that lost the answer (a crash, a dropped connection) asks again
- * with the same token and the same key. If the token was spent on a certificate for exactly that
- * key, and it is still the device's current one, that certificate is answered again: nothing new
- * is issued or written. The caller holds the token and proves the key (the CSR), as the first time.
+ * with the same credential and the same key. With a token spent on the device's current
+ * certificate, or with the IDevID of its serial, a CSR for that certificate's key gets it again
+ * while it is unused: nothing new is issued or written. The caller proves the credential and the
+ * key, as the first time. Only the refusal a retry meets is looked into; any other stands.
  */
-async function replayedEnrollment(tp: Trustplane, product: ProductRecord, authority: Pick<IssuanceRequest, 'serial' | 'oneTimeToken'>, csr: VerifiedCsr): Promise<CertificateRecord | undefined> {
-  if (!authority.oneTimeToken) return undefined;
-  const spent = await tp.enrollment.store.findSpentToken(authority.oneTimeToken);
-  if (!spent || spent.productId !== product.id || spent.serial !== authority.serial) return undefined;
-  const device = await tp.identity.store.findDevice(product.id, authority.serial);
-  const [cert] = await tp.identity.store.findCertificates([spent.certificateSerial]);
-  const sameKey = cert !== undefined && Buffer.from(cert.spkiSha256).equals(csr.spkiSha256);
-  return sameKey && cert.status === 'good' && device?.state === 'active' && device.currentCertificateSerial === cert.serial ? cert : undefined;
+async function replayedEnrollment(tp: Trustplane, product: ProductRecord, authority: EnrollmentAuthority, csr: VerifiedCsr, refusal: unknown): Promise<CertificateRecord | undefined> {
+  if (!(refusal instanceof TrustplaneError)) return undefined;
+  let spentOn: string | undefined;
+  if (authority.path === 'token' && authority.oneTimeToken && refusal.code === 'ENROLLMENT_TOKEN_USED') {
+    const spent = await tp.enrollment.store.findSpentToken(authority.oneTimeToken);
+    if (!spent || spent.productId !== product.id || spent.serial !== authority.serial) return undefined;
+    spentOn = spent.certificateSerial;
+  } else if (authority.path !== 'bootstrap' || refusal.code !== 'DEVICE_ALREADY_ENROLLED') {
+    return undefined;
+  }
+  const { device, current } = await deviceAndCurrent(tp, product, authority.serial);
+  return answeredAgain({ device, current, csrSpkiSha256: csr.spkiSha256, retry: { kind: 'enrollment', ...(spentOn === undefined ? {} : { spentOn }) } });
+}
+
+/** A retried renewal: the superseded certificate with a CSR for its unused successor's key. */
+async function replayedRenewal(tp: Trustplane, product: ProductRecord, serial: string, presented: CertificateRecord, csr: VerifiedCsr): Promise<CertificateRecord | undefined> {
+  const { device, current } = await deviceAndCurrent(tp, product, serial);
+  return answeredAgain({ device, current, csrSpkiSha256: csr.spkiSha256, retry: { kind: 'renewal', presented } });
+}
+
+/**
+ * The certificate a lost serverkeygen answer carried, when the refusal is the one a retry with the
+ * first credential meets: the token spent on it, or the IDevID of an enrolled device. The
+ * pipeline decides under lock whether it may be re-issued (checkLostAnswerReissue).
+ */
+async function lostServerkeygenAnswer(tp: Trustplane, product: ProductRecord, authority: EnrollmentAuthority, refusal: unknown): Promise<string | undefined> {
+  if (!(refusal instanceof TrustplaneError)) return undefined;
+  if (authority.path === 'token' && authority.oneTimeToken && refusal.code === 'ENROLLMENT_TOKEN_USED') {
+    const spent = await tp.enrollment.store.findSpentToken(authority.oneTimeToken);
+    return spent && spent.productId === product.id && spent.serial === authority.serial ? spent.certificateSerial : undefined;
+  }
+  if (authority.path === 'bootstrap' && refusal.code === 'DEVICE_ALREADY_ENROLLED') {
+    return (await tp.identity.store.findDevice(product.id, authority.serial))?.currentCertificateSerial ?? undefined;
+  }
+  return undefined;
+}
+
+async function deviceAndCurrent(tp: Trustplane, product: ProductRecord, serial: string): Promise<{ device: DeviceRecord | undefined; current: CertificateRecord | undefined }> {
+  const device = await tp.identity.store.findDevice(product.id, serial);
+  const [current] = device?.currentCertificateSerial ? await tp.identity.store.findCertificates([device.currentCertificateSerial]) : [];
+  return { device, current };
 }
 
 function deviceActor(product: ProductRecord, authority: Pick<IssuanceRequest, 'serial' | 'provenance'>) {

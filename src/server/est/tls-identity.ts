@@ -80,7 +80,7 @@ export class EstTlsIdentity {
     const serialHex = Buffer.from(serial).toString('hex');
     await ctx.store.unitOfWork(async (uow) => {
       await uow.insertCertificates([
-        { serial: serialHex, caId: root.id, deviceId: null, spkiSha256: sha256(spki), der, notBefore, notAfter, status: 'good', revocationReason: null, revokedAt: null, issuedAt: now },
+        { serial: serialHex, caId: root.id, deviceId: null, spkiSha256: sha256(spki), der, notBefore, notAfter, status: 'good', revocationReason: null, revokedAt: null, issuedAt: now, firstUsedAt: null, issuedFor: null },
       ]);
       uow.recordEvents([
         { actor: 'system:est', action: 'est.tls-certificate-issued', subjectType: 'ca', subjectId: root.id, details: { certificateSerial: serialHex, names: this.#names, notAfter: notAfter.toISOString() } },

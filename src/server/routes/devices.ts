@@ -3,6 +3,7 @@ import type { DeviceState } from '../../core/lifecycle.ts';
 import { parseOperatorRevocationReason } from '../../core/revocation-reason.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import { csrDerFromText } from '../../pki/csr.ts';
+import { authoriseReprovision, type ReprovisionInput } from '../../enrollment/reprovision.ts';
 import { changeDeviceState, registerDevices, type DeviceRegistration } from '../../pki/devices.ts';
 import type { IssuanceKind } from '../../pki/issuance-plan.ts';
 import { toPem } from '../../core/pem.ts';
@@ -120,6 +121,43 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
       const reason = parseOperatorRevocationReason(request.body.reason);
       const device = await changeDeviceState(tp.identity, tp.revocation, product, request.params.serial, { transition: 'revoke', reason }, actor);
       return deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id));
+    },
+  );
+
+  reprovisionRoute(app, tp);
+}
+
+const reprovisionBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['via', 'reason'],
+  properties: {
+    via: { type: 'string', enum: ['token', 'bootstrap', 'api'], description: 'the one path the revoked device may enroll by, once' },
+    reason: { type: 'string', minLength: 1, maxLength: 500, description: 'why: recorded in the ledger with who decided' },
+  },
+} as const;
+
+/**
+ * DESIGN rule 7: a revoked device leaves `revoked` only by an operator's decision, recorded with
+ * who decided and why; it allows one enrollment by the chosen path. With `via: token` the answer
+ * carries a fresh one-time token for the serial, shown this once (only its hash is stored).
+ */
+function reprovisionRoute(app: FastifyInstance, tp: Trustplane): void {
+  app.post<{ Params: DeviceParams; Body: ReprovisionInput }>(
+    '/v1/products/:sku/devices/:serial/reprovision',
+    { schema: { tags: ['devices'], params: deviceParams, body: reprovisionBody } },
+    async (request) => {
+      const { actor } = await authorise(tp, request, 'device:write');
+      const product = await tp.product(request.params.sku);
+      const { device, decision, token } = await authoriseReprovision(tp.enrollment, product, request.params.serial, request.body, actor);
+      return {
+        product: product.sku,
+        serial: device.serial,
+        state: device.state,
+        via: decision.via,
+        until: decision.until.toISOString(),
+        ...(token === undefined ? {} : { token }),
+      };
     },
   );
 }
