@@ -923,6 +923,62 @@ for (const target of databaseTargets()) {
       });
     });
 
+    describe('product scope of operator tokens', () => {
+      const validUntil = new Date(Date.parse(START) + 86_400_000).toISOString();
+
+      test('an operator token naming product A acts for A only, on every product route', async () => {
+        const scoped = (await newToken({ role: 'operator', products: [SKU_A] })).token;
+        const batchB = (await ok<{ batch: { id: string } }>('POST', `/v1/products/${SKU_B}/batches`, { factory: 'f', serials: ['scope-b1'], validUntil }, 201)).batch.id;
+        await ok('POST', `/v1/products/${SKU_B}/devices`, { serial: 'scope-b2' }, 201);
+        const b = (path: string) => `/v1/products/${SKU_B}${path}`;
+        const cases: [string, string, unknown][] = [
+          ['GET', b(''), undefined],
+          ['GET', b('/ca-chain'), undefined],
+          ['GET', b('/devices'), undefined],
+          ['POST', b('/devices'), { serial: 'scope-x' }],
+          ['POST', b('/devices/import'), { devices: [{ serial: 'scope-y' }] }],
+          ['GET', b('/devices/dev-1'), undefined],
+          ['GET', b('/devices/dev-1/history'), undefined],
+          ['POST', b('/devices/scope-b2/enroll'), { csr }],
+          ['POST', b('/devices/dev-1/renew'), { csr }],
+          ['POST', b('/devices/dev-1/suspend'), {}],
+          ['POST', b('/devices/dev-1/reinstate'), {}],
+          ['POST', b('/devices/dev-1/revoke'), { reason: 'keyCompromise' }],
+          ['POST', b('/devices/dev-1/decommission'), {}],
+          ['GET', b('/batches'), undefined],
+          ['POST', b('/batches'), { factory: 'f', serials: ['scope-z'], validUntil }],
+          ['GET', b('/bootstrap-cas'), undefined],
+        ];
+        for (const [method, path, body] of cases) await refuse(`scoped operator: ${method} ${path}`, () => call(method, path, body, scoped), 403, 'FORBIDDEN');
+        // another product's batch is not found, as if it did not exist
+        for (const [method, path, body] of [
+          ['GET', `/v1/batches/${batchB}`, undefined],
+          ['GET', `/v1/batches/${batchB}/serials`, undefined],
+          ['POST', `/v1/batches/${batchB}/tokens`, {}],
+          ['POST', `/v1/batches/${batchB}/close`, {}],
+        ] as const) {
+          await refuse(`scoped operator: ${method} ${path}`, () => call(method, path, body, scoped), 404, 'BATCH_NOT_FOUND');
+        }
+        // it does act for A, and lists only A
+        await ok('POST', `/v1/products/${SKU_A}/devices`, { serial: 'scope-a1' }, 201, scoped);
+        await ok('POST', `/v1/products/${SKU_A}/devices/scope-a1/decommission`, {}, 200, scoped);
+        const listed = await ok<{ items: { sku: string }[] }>('GET', '/v1/products', undefined, 200, scoped);
+        assert.deepEqual(listed.items.map((p) => p.sku), [SKU_A]);
+        // an operator token naming no product acts for every product, as before
+        const unscoped = (await newToken({ role: 'operator' })).token;
+        await ok('GET', b('/devices'), undefined, 200, unscoped);
+      });
+
+      test('a scope is refused for roles that act on every product, and must name existing products', async () => {
+        for (const role of ['admin', 'auditor']) {
+          await refuse(`${role} with products`, () => call('POST', '/v1/tokens', { role, owner: 'o', ttlSeconds: 600, products: [SKU_A] }), 400, 'VALIDATION_FAILED');
+        }
+        for (const role of ['operator', 'factory']) {
+          await refuse(`${role} for an unknown product`, () => call('POST', '/v1/tokens', { role, owner: 'o', ttlSeconds: 600, products: [SKU_A, 'NO-SUCH-SKU'] }), 404, 'PRODUCT_NOT_FOUND');
+        }
+      });
+    });
+
     describe('authentication comes before the body', () => {
       test('an unauthenticated request is 401 whatever its body: malformed, wrong type, too large, invalid', async () => {
         const path = `/v1/products/${SKU_A}/devices`;

@@ -26,7 +26,10 @@ export function authenticateRequest(tp: Trustplane): (request: FastifyRequest) =
   };
 }
 
-/** Checks the permission (any of several) of the token that authenticated the request; returns who is acting. */
+/**
+ * Checks the permission (any of several) of the token that authenticated the request, and its
+ * product scope on every route with a `:sku`; returns who is acting.
+ */
 export async function authorise(
   tp: Trustplane,
   request: FastifyRequest,
@@ -35,10 +38,19 @@ export async function authorise(
   const token = request.principal ?? (request.principal = await authenticate(tp, request));
   const anyOf: readonly Permission[] = typeof permission === 'string' ? [permission] : permission;
   if (!anyOf.some((p) => roleAllows(token.role, p))) throw new TrustplaneError('FORBIDDEN', `the ${token.role} role may not do this`);
+  const { sku } = (request.params ?? {}) as { sku?: unknown };
+  if (typeof sku === 'string') requireProductScope(token, sku);
   return { token, actor: { kind: 'token', tokenId: token.id, owner: token.owner, role: token.role } };
 }
 
-/** A factory token acts only for the products it names. */
+/**
+ * A token that names products acts only for them (operator, factory); a factory token always names
+ * some. Routes that reach a product other than by `:sku` (a batch by id) call this themselves.
+ */
 export function requireProductScope(token: ApiTokenRecord, sku: string): void {
-  if (token.role === 'factory' && !token.products.includes(sku)) throw new TrustplaneError('FORBIDDEN', `this token may not act for product ${sku}`);
+  if (!mayActFor(token, sku)) throw new TrustplaneError('FORBIDDEN', `this token may not act for product ${sku}`);
+}
+
+export function mayActFor(token: ApiTokenRecord, sku: string): boolean {
+  return token.role !== 'factory' && token.products.length === 0 ? true : token.products.includes(sku);
 }
