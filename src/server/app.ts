@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { authenticateRequest } from './auth.ts';
 import { refuseUnstorableInput } from './input-hygiene.ts';
-import { errorHandler, sendProblem } from './problem.ts';
+import { clientErrorAsProblem, errorHandler, sendProblem } from './problem.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
@@ -34,6 +34,8 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
     frameworkErrors: (_error, _request, reply) => {
       void sendProblem(reply, 'BAD_REQUEST', 'the request URL is malformed');
     },
+    // Refusals by Node's HTTP parser (headers over the limit, …) are problems too (issue 10 §5).
+    clientErrorHandler: clientErrorAsProblem,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   app.decorateRequest('principal', undefined);
