@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
 import { estBody, estRequest } from './support/est-client.ts';
-import { anyString, bodyFor, urlEncode, type HostileBody, type JsonSchema } from './support/hostile-requests.ts';
+import { anyString, bodyFor, edgeUrlTexts, edgeValues, jsonText, urlEncode, validValueFor, type HostileBody, type JsonSchema } from './support/hostile-requests.ts';
 import { Workdir } from './support/openssl.ts';
 import { assertNoLeak, snapshotTables, type ApiAnswer } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -60,6 +60,26 @@ async function fingerprint(server: TestServer): Promise<string> {
     ${digest('enrollment_batches', "id || coalesce(closed_at::text, '')")},
     ${digest('device_keys', "encode(spki_sha256, 'hex') || coalesce(retired_at::text, '')")}) as f`.execute(server.tp.database.db);
   return rows[0]!.f;
+}
+
+/** Every place in `value` a value can be put: the whole, each property and element, at any depth. */
+function slotsOf(value: unknown, at: (string | number)[] = []): (string | number)[][] {
+  const inner = Array.isArray(value)
+    ? value.flatMap((v, i) => slotsOf(v, [...at, i]))
+    : typeof value === 'object' && value !== null
+      ? Object.entries(value).flatMap(([k, v]) => slotsOf(v, [...at, k]))
+      : [];
+  return [at, ...inner];
+}
+
+/** A copy of `value` with `edge` at `slot`. */
+function replaceAt(value: unknown, slot: (string | number)[], edge: unknown): unknown {
+  if (slot.length === 0) return edge;
+  const copy = structuredClone(value) as Record<string | number, unknown>;
+  let holder = copy;
+  for (const key of slot.slice(0, -1)) holder = holder[key] as Record<string | number, unknown>;
+  holder[slot.at(-1)!] = edge;
+  return copy;
 }
 
 type Auth = 'admin' | 'none' | 'unknown token' | 'malformed header';
@@ -135,17 +155,28 @@ for (const target of databaseTargets()) {
 
     /** Path parameter values: the seeded ones, ones of the right alphabet, and anything. */
     const paramValue = (name: string, hostile: boolean): fc.Arbitrary<string> => {
-      const known: Record<string, string[]> = { sku: [SKU, 'NO-SUCH'], serial: ['dev-1', 'dev-2', 'est-0', 'nope'], id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000'] };
-      const safe = fc.oneof(fc.constantFrom(...(known[name] ?? ['x'])), fc.stringMatching(/^[A-Za-z0-9]{1,12}$/));
-      return hostile ? fc.oneof({ weight: 2, arbitrary: safe }, { weight: 1, arbitrary: anyString.filter((s) => s !== '') }) : safe;
+      const known: Record<string, string[]> = { sku: [SKU, SKU, 'NO-SUCH'], serial: ['dev-1', 'dev-2', 'est-0', 'nope'], id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000'] };
+      const safe = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])) }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9]{1,12}$/) });
+      return hostile ? fc.oneof({ weight: 4, arbitrary: safe }, { weight: 1, arbitrary: anyString.filter((s) => s !== '') }) : safe;
     };
 
     const queryFor = (op: Operation): fc.Arbitrary<string> => {
-      const keys = op.params.filter((p) => p.in === 'query').map((p) => p.name);
-      const value = fc.oneof(fc.constantFrom('1', '0', '100', '1000', '1001', 'Infinity', '-Infinity', '1e400', '1e3', '0x10', '-1', '9007199254740993', '', 'active'), anyString);
-      return fc
-        .array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...(keys.length > 0 ? keys : ['limit'])) }, { weight: 1, arbitrary: anyString }), value), { maxLength: 3 })
-        .map((pairs) => (pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${urlEncode(k)}=${urlEncode(v)}`).join('&')}`));
+      const params = op.params.filter((p) => p.in === 'query');
+      const keys = params.map((p) => p.name);
+      const hostileText = fc.oneof(fc.constantFrom('1', '0', '100', '1000', '1001', 'Infinity', '-Infinity', '1e400', '1e3', '0x10', '-1', '9007199254740993', '', 'active'), anyString);
+      const encode = (pairs: [string, string][]) => (pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${urlEncode(k)}=${urlEncode(v)}`).join('&')}`);
+      // every parameter valid, then one of them (or one more) hostile
+      const validButOne = fc
+        .tuple(fc.tuple(...params.map((p) => fc.tuple(fc.constant(p.name), validValueFor(p.schema).map(String), fc.boolean()))), fc.nat(), fc.oneof(fc.constantFrom(...(keys.length > 0 ? keys : ['limit'])), anyString), hostileText)
+        .map(([valid, pick, key, text]) => {
+          const pairs = valid.filter(([, , include]) => include).map(([k, v]): [string, string] => [k, v]);
+          const at = pairs.findIndex(([k]) => k === key);
+          if (at >= 0 && pick % 2 === 0) pairs[at] = [key, text];
+          else pairs.push([key, text]);
+          return encode(pairs);
+        });
+      const anyPairs = fc.array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...(keys.length > 0 ? keys : ['limit'])) }, { weight: 1, arbitrary: anyString }), hostileText), { maxLength: 3 }).map(encode);
+      return fc.oneof({ weight: 2, arbitrary: fc.constant('') }, { weight: 3, arbitrary: validButOne }, { weight: 2, arbitrary: anyPairs });
     };
 
     const apiCase = (auths: fc.Arbitrary<Auth>): fc.Arbitrary<ApiCase> =>
@@ -193,6 +224,29 @@ for (const target of databaseTargets()) {
         }),
         { seed, numRuns: runs(1500), endOnFailure: true },
       );
+    });
+
+    test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', async () => {
+      const seeded = (path: string) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId);
+      for (const op of operations) {
+        const path = seeded(op.path);
+        const hasBody = op.method !== 'GET' && op.method !== 'DELETE';
+        const baseline = fc.sample(validValueFor(op.body), { seed, numRuns: 1 })[0];
+        const json = (v: unknown): HostileBody => ({ kind: 'one edge value', contentType: 'application/json', body: jsonText(v) });
+        const noBody: HostileBody = { kind: 'no body', contentType: undefined, body: undefined };
+        if (hasBody) {
+          for (const slot of slotsOf(baseline)) {
+            for (const edge of edgeValues) await runApiCase({ op, auth: 'admin', path, query: '', body: json(replaceAt(baseline, slot, edge)) });
+          }
+        }
+        for (const p of op.params) {
+          for (const text of edgeUrlTexts) {
+            const query = p.in === 'query' ? `?${p.name}=${text}` : '';
+            const at = p.in === 'path' ? op.path.replace(`{${p.name}}`, text).replace(/\{\w+\}/g, (m) => seeded(m)) : path;
+            await runApiCase({ op, auth: 'admin', path: at, query, body: hasBody ? json(baseline) : noBody });
+          }
+        }
+      }
     });
 
     test('every /v1 route without a valid token is 401, whatever the body, query or content type', async () => {

@@ -55,6 +55,12 @@ const hostileStrings = [
   '9999-12-31T23:59:60Z',
 ];
 
+/** For the systematic sweep: each value put, one at a time, in every field of every route. */
+export const edgeValues: readonly unknown[] = ['\udfff', 'a\ud800b', '\u0000', '\u202eevil', '\ufeff', '', 'x'.repeat(70_000), Infinity, -Infinity, Number.NaN, 2 ** 53 + 2, -1, 1.5, 0, null, true, [], {}];
+
+/** For the sweep of query and path parameters: text as it appears in a URL (already encoded). */
+export const edgeUrlTexts: readonly string[] = ['Infinity', '-Infinity', '1e400', '%ED%BF%BF', 'a%ED%A0%80b', '%00', '-1', '0x10', '1.5', '', '%E2%80%AEevil', 'x'.repeat(5000)];
+
 /** One UTF-16 code unit of any value: lone surrogates included. */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 
@@ -142,6 +148,67 @@ function plausibleString(schema: JsonSchema): fc.Arbitrary<string> {
   );
 }
 
+/** A value that satisfies `schema` (as far as a generator can tell): the baseline to break in one place. */
+export function validValueFor(schema: JsonSchema | undefined): fc.Arbitrary<unknown> {
+  if (!schema) return fc.constant({});
+  if (schema.enum) return fc.constantFrom(...schema.enum);
+  switch (schema.type) {
+    case 'string':
+      if (schema.format === 'date') return fc.constantFrom('2035-12-31', '2030-06-01');
+      if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern));
+      return fc.stringMatching(new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${Math.max(0, Math.min(schema.maxLength ?? 16, 16) - 1)}}$`));
+    case 'integer':
+    case 'number':
+      return fc.integer({ min: schema.minimum ?? 0, max: Math.min(schema.maximum ?? 1000, (schema.minimum ?? 0) + 1000) });
+    case 'boolean':
+      return fc.boolean();
+    case 'array':
+      return fc.array(validValueFor(schema.items), { minLength: 1, maxLength: Math.min(schema.maxItems ?? 3, 3) });
+    case 'object': {
+      const props = schema.properties ?? {};
+      const required = schema.required ?? [];
+      return fc.record(Object.fromEntries(Object.entries(props).map(([k, v]) => [k, validValueFor(v)])), { requiredKeys: required.filter((k) => k in props) });
+    }
+    default:
+      return fc.constant(null);
+  }
+}
+
+/** What replaces the one value broken: a hostile string or number, another type, nothing. */
+const replacement = fc.oneof(
+  { weight: 4, arbitrary: anyString.map((v) => ({ v })) },
+  { weight: 3, arbitrary: anyNumber.map((v) => ({ v })) },
+  { weight: 2, arbitrary: anyValue.map((v) => ({ v })) },
+  { weight: 1, arbitrary: fc.constant({ remove: true as const }) },
+  { weight: 1, arbitrary: fc.tuple(anyString, anyValue).map(([key, v]) => ({ extra: key, v })) },
+);
+
+/** `value` with exactly one of its values (at any depth, the whole included) broken. */
+export function oneHostile(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.tuple(valid, fc.nat(), replacement).map(([value, pick, r]) => {
+    const root: { value: unknown } = { value: structuredClone(value) };
+    const slots: { holder: Record<string, unknown> | unknown[]; key: string | number }[] = [];
+    const visit = (holder: Record<string, unknown> | unknown[], key: string | number): void => {
+      slots.push({ holder, key });
+      const v = (holder as Record<string | number, unknown>)[key];
+      if (Array.isArray(v)) v.forEach((_, i) => visit(v, i));
+      else if (typeof v === 'object' && v !== null) for (const k of Object.keys(v)) visit(v as Record<string, unknown>, k);
+    };
+    visit(root, 'value');
+    const { holder, key } = slots[pick % slots.length]!;
+    const target = holder as Record<string | number, unknown>;
+    if ('extra' in r) {
+      const v = target[key];
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) (v as Record<string, unknown>)[r.extra] = r.v;
+      else target[key] = r.v;
+    } else if ('remove' in r) {
+      if (Array.isArray(holder)) holder.splice(Number(key), 1);
+      else delete target[key];
+    } else target[key] = r.v;
+    return root.value;
+  });
+}
+
 /**
  * JSON text for `value`, keeping what JSON.stringify would lose: an infinite number as 1e400
  * (JSON.parse reads it back as Infinity), NaN as the bare word (not JSON at all).
@@ -195,7 +262,9 @@ export const oversizeBytes = 1024 * 1024 + 1;
 export function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<HostileBody> {
   const json = valueFor(schema).map(jsonText);
   return fc.oneof(
-    { weight: 12, arbitrary: json.map((body): HostileBody => ({ kind: 'json', contentType: 'application/json', body })) },
+    { weight: 12, arbitrary: oneHostile(validValueFor(schema)).map((v): HostileBody => ({ kind: 'valid but one value', contentType: 'application/json', body: jsonText(v) })) },
+    { weight: 2, arbitrary: validValueFor(schema).map((v): HostileBody => ({ kind: 'valid', contentType: 'application/json', body: jsonText(v) })) },
+    { weight: 6, arbitrary: json.map((body): HostileBody => ({ kind: 'json', contentType: 'application/json', body })) },
     {
       weight: 2,
       arbitrary: fc.tuple(json, fc.double({ min: 0, max: 1, noNaN: true })).map(([text, at]): HostileBody => ({ kind: 'truncated JSON', contentType: 'application/json', body: text.slice(0, Math.floor(text.length * at)) })),
