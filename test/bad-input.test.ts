@@ -865,5 +865,136 @@ for (const target of databaseTargets()) {
         assert.deepEqual(await ok('POST', importPath, { devices: rows(3, 'imp-ok') }, 201), { created: 3 });
       });
     });
+
+    // Issue 10 §5: values no store can hold are refused at the edge, on every route, on both stores.
+    describe('values no store can hold', () => {
+      const validUntil = new Date(Date.parse(START) + 86_400_000).toISOString();
+
+      test('an infinite number (query Infinity, -Infinity, 1e400; JSON 1e400) is VALIDATION_FAILED', async () => {
+        for (const limit of ['Infinity', '-Infinity', '1e400', '-1e400', '+Infinity']) {
+          await refuse(`?limit=${limit}`, () => call('GET', `/v1/products/${SKU_A}/devices?limit=${encodeURIComponent(limit)}`), 400, 'VALIDATION_FAILED');
+        }
+        const product = (extra: string) => `{"sku":"INF-1","name":"n","craClass":"default","supportUntil":"2035-01-01",${extra}}`;
+        for (const [what, path, body] of [
+          ['ttlSeconds 1e400', '/v1/tokens', '{"role":"operator","owner":"o","ttlSeconds":1e400}'],
+          ['ttlSeconds -1e400', '/v1/tokens', '{"role":"operator","owner":"o","ttlSeconds":-1e400}'],
+          ['ttlSeconds "Infinity" (coerced by the schema)', '/v1/tokens', '{"role":"operator","owner":"o","ttlSeconds":"Infinity"}'],
+          ['certificateValidityDays 1e400', '/v1/products', product('"certificateValidityDays":1e400')],
+          ['renewalWindowDays "Infinity"', '/v1/products', product('"renewalWindowDays":"Infinity"')],
+          ['range.to 1e400', `/v1/products/${SKU_A}/batches`, `{"factory":"f","range":{"from":0,"to":1e400},"validUntil":"${validUntil}"}`],
+          ['range.to 2^53', `/v1/products/${SKU_A}/batches`, `{"factory":"f","range":{"from":9007199254740992,"to":9007199254740992},"validUntil":"${validUntil}"}`],
+          ['an unknown field 1e400', `/v1/products/${SKU_A}/devices`, '{"serial":"inf-1","x":1e400}'],
+        ] as const) {
+          await refuse(what, () => call('POST', path, body), 400, 'VALIDATION_FAILED');
+        }
+      });
+
+      test('a lone surrogate or a NUL in any string is VALIDATION_FAILED, not a 500 and not a U+FFFD stored', async () => {
+        for (const bad of ['\udfff', 'a\ud800b', '\ud800', 'x\u0000y']) {
+          const shown = JSON.stringify(bad);
+          const cases: [string, string, string, unknown][] = [
+            ['token owner', 'POST', '/v1/tokens', { role: 'operator', owner: bad, ttlSeconds: 600 }],
+            ['token product', 'POST', '/v1/tokens', { role: 'factory', owner: 'o', ttlSeconds: 600, products: [bad] }],
+            ['batch factory', 'POST', `/v1/products/${SKU_A}/batches`, { factory: bad, serials: ['sur-1'], validUntil }],
+            ['batch serial', 'POST', `/v1/products/${SKU_A}/batches`, { factory: 'f', serials: [bad], validUntil }],
+            ['batch range prefix', 'POST', `/v1/products/${SKU_A}/batches`, { factory: 'f', range: { prefix: bad, from: 1, to: 2 }, validUntil }],
+            ['product name', 'POST', '/v1/products', { sku: 'SUR-1', name: bad, craClass: 'default', supportUntil: '2035-01-01' }],
+            ['product owner', 'POST', '/v1/products', { sku: 'SUR-1', name: 'n', craClass: 'default', supportUntil: '2035-01-01', owner: bad }],
+            ['device serial', 'POST', `/v1/products/${SKU_A}/devices`, { serial: bad }],
+            ['hardware id', 'POST', `/v1/products/${SKU_A}/devices`, { serial: 'sur-2', hardwareId: bad }],
+            ['import row', 'POST', `/v1/products/${SKU_A}/devices/import`, { devices: [{ serial: 'sur-3' }, { serial: 'sur-4', hardwareId: bad }] }],
+            ['revocation reason', 'POST', `/v1/products/${SKU_A}/devices/dev-1/revoke`, { reason: bad }],
+            ['CSR', 'POST', enrollPath('dev-1'), { csr: csr.replace('-----END', `${bad}-----END`) }],
+            ['bootstrap CA', 'POST', `/v1/products/${SKU_A}/bootstrap-cas`, { certificate: bad }],
+            ['a field name', 'POST', `/v1/products/${SKU_A}/devices`, { serial: 'sur-5', [bad]: 1 }],
+          ];
+          for (const [what, method, path, body] of cases) await refuse(`${what} ${shown}`, () => call(method, path, body), 400, 'VALIDATION_FAILED');
+        }
+        // In a URL a surrogate can only be spelled as its (invalid) UTF-8 bytes; NUL as %00.
+        for (const query of ['%ED%BF%BF', 'a%ED%A0%80b', 'x%00y', '%00']) {
+          await refuse(`query value ${query}`, () => call('GET', `/v1/products/${SKU_A}/devices?after=${query}`), 400, 'VALIDATION_FAILED');
+          await refuse(`ledger query ${query}`, () => call('GET', `/v1/ledger/checkpoints?after=${query}`), 400, 'VALIDATION_FAILED');
+        }
+        // UTF-8 cannot carry a surrogate: its three-byte spelling in a URL is refused, never decoded to U+FFFD
+        await refuse('CESU-8 surrogate in a path segment', () => call('GET', `/v1/products/${SKU_A}/devices/a%ED%BF%BFb`), 400, 'BAD_REQUEST');
+        // and nothing anywhere holds a replacement character
+        const tokens = await ok<{ items: { owner: string }[] }>('GET', '/v1/tokens');
+        assert.ok(tokens.items.every((t) => !t.owner.includes('\ufffd')), 'no token owner was stored as U+FFFD');
+      });
+    });
+
+    describe('product scope of operator tokens', () => {
+      const validUntil = new Date(Date.parse(START) + 86_400_000).toISOString();
+
+      test('an operator token naming product A acts for A only, on every product route', async () => {
+        const scoped = (await newToken({ role: 'operator', products: [SKU_A] })).token;
+        const batchB = (await ok<{ batch: { id: string } }>('POST', `/v1/products/${SKU_B}/batches`, { factory: 'f', serials: ['scope-b1'], validUntil }, 201)).batch.id;
+        await ok('POST', `/v1/products/${SKU_B}/devices`, { serial: 'scope-b2' }, 201);
+        const b = (path: string) => `/v1/products/${SKU_B}${path}`;
+        const cases: [string, string, unknown][] = [
+          ['GET', b(''), undefined],
+          ['GET', b('/ca-chain'), undefined],
+          ['GET', b('/devices'), undefined],
+          ['POST', b('/devices'), { serial: 'scope-x' }],
+          ['POST', b('/devices/import'), { devices: [{ serial: 'scope-y' }] }],
+          ['GET', b('/devices/dev-1'), undefined],
+          ['GET', b('/devices/dev-1/history'), undefined],
+          ['POST', b('/devices/scope-b2/enroll'), { csr }],
+          ['POST', b('/devices/dev-1/renew'), { csr }],
+          ['POST', b('/devices/dev-1/suspend'), {}],
+          ['POST', b('/devices/dev-1/reinstate'), {}],
+          ['POST', b('/devices/dev-1/revoke'), { reason: 'keyCompromise' }],
+          ['POST', b('/devices/dev-1/decommission'), {}],
+          ['GET', b('/batches'), undefined],
+          ['POST', b('/batches'), { factory: 'f', serials: ['scope-z'], validUntil }],
+          ['GET', b('/bootstrap-cas'), undefined],
+        ];
+        for (const [method, path, body] of cases) await refuse(`scoped operator: ${method} ${path}`, () => call(method, path, body, scoped), 403, 'FORBIDDEN');
+        // another product's batch is not found, as if it did not exist
+        for (const [method, path, body] of [
+          ['GET', `/v1/batches/${batchB}`, undefined],
+          ['GET', `/v1/batches/${batchB}/serials`, undefined],
+          ['POST', `/v1/batches/${batchB}/tokens`, {}],
+          ['POST', `/v1/batches/${batchB}/close`, {}],
+        ] as const) {
+          await refuse(`scoped operator: ${method} ${path}`, () => call(method, path, body, scoped), 404, 'BATCH_NOT_FOUND');
+        }
+        // it does act for A, and lists only A
+        await ok('POST', `/v1/products/${SKU_A}/devices`, { serial: 'scope-a1' }, 201, scoped);
+        await ok('POST', `/v1/products/${SKU_A}/devices/scope-a1/decommission`, {}, 200, scoped);
+        const listed = await ok<{ items: { sku: string }[] }>('GET', '/v1/products', undefined, 200, scoped);
+        assert.deepEqual(listed.items.map((p) => p.sku), [SKU_A]);
+        // an operator token naming no product acts for every product, as before
+        const unscoped = (await newToken({ role: 'operator' })).token;
+        await ok('GET', b('/devices'), undefined, 200, unscoped);
+      });
+
+      test('a scope is refused for roles that act on every product, and must name existing products', async () => {
+        for (const role of ['admin', 'auditor']) {
+          await refuse(`${role} with products`, () => call('POST', '/v1/tokens', { role, owner: 'o', ttlSeconds: 600, products: [SKU_A] }), 400, 'VALIDATION_FAILED');
+        }
+        for (const role of ['operator', 'factory']) {
+          await refuse(`${role} for an unknown product`, () => call('POST', '/v1/tokens', { role, owner: 'o', ttlSeconds: 600, products: [SKU_A, 'NO-SUCH-SKU'] }), 404, 'PRODUCT_NOT_FOUND');
+        }
+      });
+    });
+
+    describe('authentication comes before the body', () => {
+      test('an unauthenticated request is 401 whatever its body: malformed, wrong type, too large, invalid', async () => {
+        const path = `/v1/products/${SKU_A}/devices`;
+        const bodies: [string, Record<string, string>, string | Uint8Array][] = [
+          ['malformed JSON', { 'content-type': 'application/json' }, '{"serial":'],
+          ['a wrong content type', { 'content-type': 'text/xml' }, '<serial/>'],
+          ['over the body limit', { 'content-type': 'application/json' }, `{"serial":"${'x'.repeat(1024 * 1024 + 10)}"}`],
+          ['a schema violation', { 'content-type': 'application/json' }, '{"colour":"red"}'],
+          ['a lone surrogate', { 'content-type': 'application/json' }, '{"serial":"\\udfff"}'],
+        ];
+        for (const [what, headers, body] of bodies) {
+          await refuse(`no token, ${what}`, () => raw('POST', path, { headers, body }), 401, 'TOKEN_MISSING');
+          await refuse(`bad token, ${what}`, () => raw('POST', path, { headers: { ...headers, authorization: 'Bearer tp_nope' }, body }), 401, 'TOKEN_INVALID');
+        }
+        await refuse('no token, bad query', () => raw('GET', `${path}?limit=Infinity`), 401, 'TOKEN_MISSING');
+      });
+    });
   });
 }

@@ -13,7 +13,7 @@ export interface ApiTokenRecord {
   tokenHash: Uint8Array;
   role: Role;
   owner: string;
-  /** for `factory`: the product SKUs it may enroll for */
+  /** the product SKUs it may act for: always some for `factory`; for `operator`, none means every product */
   products: string[];
   createdBy: string;
   createdAt: Date;
@@ -45,6 +45,9 @@ const MAX_CACHED_TOKENS = 10_000;
 
 const PREFIX = 'tp_';
 
+/** The roles whose tokens may be limited to named products. */
+export const productScopedRoles: readonly Role[] = ['operator', 'factory'];
+
 export function hashToken(secret: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(secret, 'utf8').digest());
 }
@@ -64,7 +67,16 @@ export class ApiTokens {
     this.#policy = policy;
   }
 
-  async create(args: { role: unknown; owner: unknown; ttlSeconds: unknown; products?: unknown }, createdBy: string): Promise<{ record: ApiTokenRecord; secret: string }> {
+  /**
+   * A new token. `productExists`, when given (the API gives it), refuses a scope naming a product
+   * that does not exist: such a token would look scoped and act for nothing, or for a product
+   * created later under that SKU.
+   */
+  async create(
+    args: { role: unknown; owner: unknown; ttlSeconds: unknown; products?: unknown },
+    createdBy: string,
+    productExists?: (sku: string) => Promise<boolean>,
+  ): Promise<{ record: ApiTokenRecord; secret: string }> {
     if (!isRole(args.role)) throw new TrustplaneError('VALIDATION_FAILED', 'role must be admin, operator, factory or auditor', { details: { field: 'role' } });
     // No control characters: PostgreSQL text cannot hold NUL, and owners are shown in logs and the ledger.
     if (typeof args.owner !== 'string' || args.owner.trim() === '' || args.owner.length > 200 || /[\x00-\x1f\x7f]/.test(args.owner)) {
@@ -82,6 +94,14 @@ export class ApiTokens {
     }
     if (args.role === 'factory' && products.length === 0) {
       throw new TrustplaneError('VALIDATION_FAILED', 'a factory token must name the products it may enroll for', { details: { field: 'products' } });
+    }
+    // Operator and factory tokens act only for the products they name (server/auth.ts). Admin and
+    // auditor act on everything (tokens, products, the whole ledger): a scope would only look like one.
+    if (products.length > 0 && !productScopedRoles.includes(args.role)) {
+      throw new TrustplaneError('VALIDATION_FAILED', `a ${args.role} token acts on every product: only operator and factory tokens name products`, { details: { field: 'products' } });
+    }
+    for (const sku of products as string[]) {
+      if (productExists && !(await productExists(sku))) throw new TrustplaneError('PRODUCT_NOT_FOUND', `no product ${sku}`, { details: { field: 'products' } });
     }
     const now = this.#clock.now();
     const secret = PREFIX + Buffer.from(this.#random.bytes(32)).toString('base64url');

@@ -11,6 +11,8 @@ export const errorCatalog = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'The resource does not take this method; see Allow' },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'The request line or headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time' },
   // authentication and authorisation
   TOKEN_MISSING: { status: 401, title: 'A bearer token is required' },
   TOKEN_INVALID: { status: 401, title: 'The bearer token is not valid' },

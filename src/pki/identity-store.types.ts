@@ -105,6 +105,12 @@ export interface IdentityUnitOfWork {
   /** Certificates of these devices whose status is one of `statuses`, locked. */
   lockDeviceCertificates(deviceIds: string[], statuses: CertificateStatus[]): Promise<CertificateRecord[]>;
   updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void>;
+  /**
+   * Takes the CA's CRL sequence until commit (one publisher per CA at a time, in any process) and
+   * reads, after the lock, what the next CRL is built from: the latest CRL and the CA's revoked or
+   * on-hold certificates, as committed by then.
+   */
+  lockCrlState(caId: string): Promise<{ latest: CrlRecord | undefined; revoked: CertificateRecord[] }>;
   insertCrl(crl: CrlRecord): Promise<void>;
   /**
    * Everything an issuance batch decides on, read in one round trip: the devices (locked, in a

@@ -12,40 +12,44 @@ export class RevocationPublisher {
     this.#ctx = ctx;
   }
 
-  /** Issues the next CRL of `caId` from the current revocation state; CRL numbers only grow. */
-  async publishCrl(caId: string): Promise<CrlRecord> {
+  /**
+   * Issues the next CRL of `caId` from the revocation state as committed now. RFC 5280 §5.2.3: CRL
+   * numbers increase monotonically. Publishers of one CA, in this process or another on the same
+   * database, take turns (the store's CRL lock, held until commit): each reads the CRL the one before
+   * it committed and builds number + 1 over a state at least as new, so every change is on a CRL
+   * numbered above the one before it, and no publisher ever loses a race it must report as a fault.
+   * With `unlessNewerThan`, a CRL published meanwhile above that number is returned instead of
+   * issuing another (a refresh need not follow a refresh).
+   */
+  async publishCrl(caId: string, options: { unlessNewerThan?: bigint } = {}): Promise<CrlRecord> {
     const ca = await this.#requireSigningCa(caId);
-    for (let attempt = 0; ; attempt++) {
-      const previous = await this.#ctx.store.findLatestCrl(caId);
+    // Before the unit of work: the key store reads through its own connection.
+    const signer = await this.#ctx.keys.signer(ca.keyId);
+    return this.#ctx.store.unitOfWork(async (uow) => {
+      const { latest, revoked } = await uow.lockCrlState(caId);
+      if (latest && options.unlessNewerThan !== undefined && latest.crlNumber > options.unlessNewerThan) return latest;
       const now = this.#ctx.clock.now();
-      const revoked = await this.#ctx.store.listRevokedCertificates(caId);
-      const crlNumber = (previous?.crlNumber ?? 0n) + 1n;
+      const crlNumber = (latest?.crlNumber ?? 0n) + 1n;
       const nextUpdate = new Date(now.getTime() + this.#ctx.config.crlValiditySeconds * 1000);
       const der = await buildCrl({
         issuerCertDer: ca.certificate,
-        signer: await this.#ctx.keys.signer(ca.keyId),
+        signer,
         crlNumber,
         thisUpdate: now,
         nextUpdate,
         revoked: revoked.map((c) => ({ serial: Buffer.from(c.serial, 'hex'), revokedAt: c.revokedAt ?? now, reason: c.revocationReason ?? 'unspecified' })),
       });
       const crl: CrlRecord = { caId, crlNumber, thisUpdate: now, nextUpdate, der };
-      try {
-        await this.#ctx.store.unitOfWork((uow) => uow.insertCrl(crl), { at: now });
-        return crl;
-      } catch (e) {
-        // Another server published the same number first: build again on top of it.
-        if (attempt < 3 && isConflict(e)) continue;
-        throw e;
-      }
-    }
+      await uow.insertCrl(crl);
+      return crl;
+    });
   }
 
   /** The CRL to serve: the latest, re-issued first when it is missing or past half its validity. */
   async currentCrl(caId: string): Promise<CrlRecord> {
     const latest = await this.#ctx.store.findLatestCrl(caId);
     if (latest && !this.#refreshDue(latest)) return latest;
-    return this.publishCrl(caId);
+    return this.publishCrl(caId, { unlessNewerThan: latest?.crlNumber ?? 0n });
   }
 
   /** Re-issues every CRL that is due (run on a timer, and by tests after moving the clock). */
@@ -54,7 +58,7 @@ export class RevocationPublisher {
     for (const id of caIds) {
       const latest = await this.#ctx.store.findLatestCrl(id);
       if (!latest || this.#refreshDue(latest)) {
-        await this.publishCrl(id);
+        await this.publishCrl(id, { unlessNewerThan: latest?.crlNumber ?? 0n });
         n++;
       }
     }
@@ -103,8 +107,4 @@ export class RevocationPublisher {
     if (!ca || ca.kind === 'ocsp-responder') throw new TrustplaneError('NOT_FOUND', 'no such CA');
     return ca;
   }
-}
-
-function isConflict(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'code' in e && (e).code === '23505';
 }

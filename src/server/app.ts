@@ -1,10 +1,12 @@
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { CanonicalHeaderResponse } from './canonical-headers.ts';
 import { defaultConfig } from './config.ts';
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts';
-import { errorHandler, sendProblem } from './problem.ts';
+import { authenticateRequest } from './auth.ts';
+import { refuseUnstorableInput } from './input-hygiene.ts';
+import { clientErrorAsProblem, errorHandler, sendProblem } from './problem.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
@@ -39,11 +41,14 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
     frameworkErrors: (_error, _request, reply) => {
       void sendProblem(reply, 'BAD_REQUEST', 'the request URL is malformed');
     },
+    // Refusals by Node's HTTP parser (headers over the limit, …) are problems too (issue 10 §5).
+    clientErrorHandler: clientErrorAsProblem,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundOrMethodNotAllowed(app));
+  guardTheEdge(app, tp);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -64,4 +69,30 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   ledgerRoutes(app, tp);
   tlogTileRoutes(app, tp);
   return app;
+}
+
+/**
+ * What every route gets before its handler (issue 10 §5), registered before the routes:
+ * - /v1 settles who is asking first (onRequest), so an unauthenticated request is 401 whatever
+ *   its body — before the body is read, parsed, size-checked or validated;
+ * - values no store can hold (input-hygiene.ts) are refused before the schema and again after
+ *   its type coercion.
+ */
+function guardTheEdge(app: FastifyInstance, tp: Trustplane): void {
+  const authenticate = authenticateRequest(tp);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/')) return;
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    if (!existing.includes(authenticate)) route.onRequest = [authenticate, ...existing];
+  });
+  const refuseUnstorable = (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void => {
+    try {
+      refuseUnstorableInput(request);
+      done();
+    } catch (e) {
+      done(e as Error);
+    }
+  };
+  app.addHook('preValidation', refuseUnstorable);
+  app.addHook('preHandler', refuseUnstorable);
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { errorCatalog, TrustplaneError, type ErrorCode } from '../core/errors.ts';
 
 /** RFC 9457 problem details: a stable code, a safe message, never a cause or stack. */
@@ -28,4 +29,20 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (status >= 400 && status < 500) return sendProblem(reply, 'BAD_REQUEST', fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? 'the body is not valid JSON' : undefined);
   request.log.error({ err: error }, 'unexpected error');
   return sendProblem(reply, 'INTERNAL');
+}
+
+/**
+ * What Node's HTTP parser refuses before any route sees the request (a request line or headers
+ * over the limit, a request that never arrives, bytes that are not HTTP): a problem like every
+ * other refusal, written to the socket as Fastify's default handler writes its own JSON.
+ */
+export function clientErrorAsProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'REQUEST_HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+  const { status, title } = errorCatalog[code];
+  const body = JSON.stringify({ type: `https://trustplane.dev/errors/${code}`, title, status, code });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { IdentityStore, IdentityUnitOfWork } from '../pki/identity-store.types.ts';
@@ -11,8 +11,8 @@ import type {
   ProductRecord,
 } from '../pki/records.types.ts';
 import { appendEvents } from './event-writer.ts';
-import { bytes, toCa, toCertificate, toDevice, toEvent, toProduct } from './identity-rows.ts';
-import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
+import { toCa, toCertificate, toDevice, toEvent, toProduct } from './identity-rows.ts';
+import { IdentityUnitOfWorkImpl, selectLatestCrl, selectRevokedCertificates } from './identity-unit-of-work.ts';
 import type { Database } from './schema.types.ts';
 
 /** The identity capability's storage port, one implementation for PGlite and PostgreSQL. */
@@ -102,33 +102,11 @@ export class IdentityRepository implements IdentityStore {
       toCertificate,
     );
   }
-  async listRevokedCertificates(caId: string): Promise<CertificateRecord[]> {
-    const rows = await this.#db
-      .selectFrom('certificates')
-      .selectAll()
-      .where('ca_id', '=', caId)
-      // the partial index's own predicate (migration 0004), so the planner can use that index
-      .where(sql<boolean>`status in ('hold', 'revoked', 'superseded')`)
-      .orderBy('serial')
-      .execute();
-    return rows.map(toCertificate);
+  listRevokedCertificates(caId: string): Promise<CertificateRecord[]> {
+    return selectRevokedCertificates(this.#db, caId);
   }
-  async findLatestCrl(caId: string): Promise<CrlRecord | undefined> {
-    const r = await this.#db
-      .selectFrom('crls')
-      .selectAll()
-      .where('ca_id', '=', caId)
-      .orderBy('crl_number', 'desc')
-      .executeTakeFirst();
-    return (
-      r && {
-        caId: r.ca_id,
-        crlNumber: BigInt(r.crl_number),
-        thisUpdate: r.this_update,
-        nextUpdate: r.next_update,
-        der: bytes(r.der),
-      }
-    );
+  findLatestCrl(caId: string): Promise<CrlRecord | undefined> {
+    return selectLatestCrl(this.#db, caId);
   }
   async listSubjectEvents(subjectType: string, subjectId: string): Promise<EventRecord[]> {
     const rows = await this.#db

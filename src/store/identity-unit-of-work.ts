@@ -12,7 +12,7 @@ import type {
   ProductRecord,
 } from '../pki/records.types.ts';
 import { appendEventsParts } from './event-writer.ts';
-import { toCertificate, toDevice } from './identity-rows.ts';
+import { bytes, toCertificate, toDevice } from './identity-rows.ts';
 import type { CertificatesTable, Database, DevicesTable } from './schema.types.ts';
 import type { Selectable } from 'kysely';
 
@@ -151,6 +151,15 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     await updateCertificateStatusesSql(updates).execute(this.tx);
   }
 
+  async lockCrlState(caId: string): Promise<{ latest: CrlRecord | undefined; revoked: CertificateRecord[] }> {
+    // The CA's row stands for its CRL sequence. FOR NO KEY UPDATE does not conflict with the
+    // FOR KEY SHARE that inserting a certificate or a CRL takes on it (the foreign key), so
+    // issuance goes on; only another publisher of this CA waits, until this one commits. Read
+    // Committed: the reads below run after the lock and see that publisher's CRL.
+    await sql`select id from cas where id = ${caId} for no key update`.execute(this.tx);
+    return { latest: await selectLatestCrl(this.tx, caId), revoked: await selectRevokedCertificates(this.tx, caId) };
+  }
+
   async insertCrl(crl: CrlRecord): Promise<void> {
     // A CRL is derived, published data, not a trust mutation: it needs no event of its own.
     await this.tx
@@ -244,6 +253,23 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     if (Number(rows[0]?.appended) !== w.events.length) throw new Error('the event sequence row is missing');
     this.appendedEvents += w.events.length;
   }
+}
+
+export async function selectRevokedCertificates(db: Executor, caId: string): Promise<CertificateRecord[]> {
+  const rows = await db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('ca_id', '=', caId)
+    // the partial index's own predicate (migration 0004), so the planner can use that index
+    .where(sql<boolean>`status in ('hold', 'revoked', 'superseded')`)
+    .orderBy('serial')
+    .execute();
+  return rows.map(toCertificate);
+}
+
+export async function selectLatestCrl(db: Executor, caId: string): Promise<CrlRecord | undefined> {
+  const r = await db.selectFrom('crls').selectAll().where('ca_id', '=', caId).orderBy('crl_number', 'desc').limit(1).executeTakeFirst();
+  return r && { caId: r.ca_id, crlNumber: BigInt(r.crl_number), thisUpdate: r.this_update, nextUpdate: r.next_update, der: bytes(r.der) };
 }
 
 /** A row as json_agg gives it: timestamps as ISO text, bytea as the query encodes it (hex). */

@@ -27,7 +27,7 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--ttl <duration>', 'lifetime, e.g. 30m, 8h, 1d, 3600s', ttlSeconds)
     .option(
       '--product <sku...>',
-      'limit to these products (required for factory); repeat or comma-separate',
+      'act only for these products: required for factory, optional for operator (none: every product), refused for admin and auditor; repeat or comma-separate',
       collectList,
     )
     .action(async (o: CreateOptions, cmd: Command) => {

@@ -4,7 +4,8 @@ import { closeBatch, createBatch, reissueBatchTokens, type CreateBatchInput } fr
 import { registerBootstrapCa } from '../../enrollment/bootstrap-cas.ts';
 import type { EnrollmentBatchRecord } from '../../enrollment/enrollment-store.types.ts';
 import { batchSerialView, batchView, bootstrapCaView } from '../../enrollment/views.ts';
-import { authorise } from '../auth.ts';
+import type { ApiTokenRecord } from '../../access/api-tokens.ts';
+import { authorise, mayActFor } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { batchParams, bootstrapCaBody, createBatchBody, emptyBody, skuParams } from './schemas.ts';
 
@@ -13,9 +14,10 @@ export function batchRoutes(app: FastifyInstance, tp: Trustplane): void {
   const store = tp.enrollment.store;
   const skuOf = async (b: EnrollmentBatchRecord): Promise<string> => (await tp.identity.store.findProductById(b.productId))?.sku ?? b.productId;
   const view = async (b: EnrollmentBatchRecord) => batchView(b, await skuOf(b), (await store.countUsedTokens([b.id])).get(b.id) ?? 0, tp.clock.now());
-  const findBatch = async (id: string): Promise<EnrollmentBatchRecord> => {
+  /** The batch, if the token may act for its product (a scoped token learns nothing of others' batches). */
+  const findBatch = async (id: string, token: ApiTokenRecord): Promise<EnrollmentBatchRecord> => {
     const b = await store.findBatch(id);
-    if (!b) throw new TrustplaneError('BATCH_NOT_FOUND');
+    if (!b || !mayActFor(token, await skuOf(b))) throw new TrustplaneError('BATCH_NOT_FOUND');
     return b;
   };
 
@@ -40,25 +42,27 @@ export function batchRoutes(app: FastifyInstance, tp: Trustplane): void {
   });
 
   app.get<{ Params: { id: string } }>('/v1/batches/:id', { schema: { tags: ['enrollment'], params: batchParams } }, async (request) => {
-    await authorise(tp, request, 'batch:read');
-    return view(await findBatch(request.params.id));
+    const { token } = await authorise(tp, request, 'batch:read');
+    return view(await findBatch(request.params.id, token));
   });
 
   app.get<{ Params: { id: string } }>('/v1/batches/:id/serials', { schema: { tags: ['enrollment'], params: batchParams } }, async (request) => {
-    await authorise(tp, request, 'batch:read');
-    const batch = await findBatch(request.params.id);
+    const { token } = await authorise(tp, request, 'batch:read');
+    const batch = await findBatch(request.params.id, token);
     const now = tp.clock.now();
     return { items: (await store.listBatchSerials(batch.id)).map((s) => batchSerialView(s, batch, now)) };
   });
 
   app.post<{ Params: { id: string } }>('/v1/batches/:id/tokens', { schema: { tags: ['enrollment'], params: batchParams, body: emptyBody } }, async (request, reply) => {
-    const { actor } = await authorise(tp, request, 'batch:write');
+    const { token, actor } = await authorise(tp, request, 'batch:write');
+    await findBatch(request.params.id, token);
     const { batch, tokens } = await reissueBatchTokens(tp.enrollment, request.params.id, actor);
     return reply.header('cache-control', 'no-store').send({ product: await skuOf(batch), tokens, expiresAt: batch.validUntil.toISOString() });
   });
 
   app.post<{ Params: { id: string } }>('/v1/batches/:id/close', { schema: { tags: ['enrollment'], params: batchParams, body: emptyBody } }, async (request) => {
-    const { actor } = await authorise(tp, request, 'batch:write');
+    const { token, actor } = await authorise(tp, request, 'batch:write');
+    await findBatch(request.params.id, token);
     return view(await closeBatch(tp.enrollment, request.params.id, actor));
   });
 

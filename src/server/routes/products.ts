@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { createProduct, type CreateProductInput } from '../../pki/products.ts';
 import { toPem } from '../../core/pem.ts';
 import { productView } from '../../pki/views.ts';
-import { authorise, requireProductScope } from '../auth.ts';
+import { authorise, mayActFor } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { createProductBody, skuParams } from './schemas.ts';
 import { TrustplaneError } from '../../core/errors.ts';
-import { roleAllows } from '../../core/roles.ts';
 
 export function productRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.post<{ Body: CreateProductInput }>('/v1/products', { schema: { tags: ['products'], body: createProductBody } }, async (request, reply) => {
@@ -16,8 +15,8 @@ export function productRoutes(app: FastifyInstance, tp: Trustplane): void {
   });
 
   app.get('/v1/products', { schema: { tags: ['products'] } }, async (request) => {
-    await authorise(tp, request, 'product:read');
-    return { items: (await tp.identity.store.listProducts()).map(productView) };
+    const { token } = await authorise(tp, request, 'product:read');
+    return { items: (await tp.identity.store.listProducts()).filter((p) => mayActFor(token, p.sku)).map(productView) };
   });
 
   app.get<{ Params: { sku: string } }>('/v1/products/:sku', { schema: { tags: ['products'], params: skuParams } }, async (request) => {
@@ -27,9 +26,8 @@ export function productRoutes(app: FastifyInstance, tp: Trustplane): void {
 
   // The chain a device needs to trust: issuing CA, then root (RFC 5246 §7.4.2 order).
   app.get<{ Params: { sku: string } }>('/v1/products/:sku/ca-chain', { schema: { tags: ['products'], params: skuParams } }, async (request, reply) => {
-    const { token } = await authorise(tp, request, ['product:read', 'device:enroll']);
-    // a factory token (enroll only) reads the chain of its own products only
-    if (!roleAllows(token.role, 'product:read')) requireProductScope(token, request.params.sku);
+    // a factory token (enroll only) reads the chain of its own products only (authorise: scope)
+    await authorise(tp, request, ['product:read', 'device:enroll']);
     const product = await tp.product(request.params.sku);
     const chain = await chainPem(tp, product.issuingCaId);
     return reply.type('application/pem-certificate-chain').send(chain);

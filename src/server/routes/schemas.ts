@@ -24,7 +24,7 @@ export const createProductBody = {
     supportUntil: { type: 'string', format: 'date' },
     keyAlgorithm: { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-3072', 'ml-dsa-65'] },
     certificateValidityDays: { type: 'integer', minimum: 1, maximum: 3650 },
-    renewalWindowDays: { type: 'integer', minimum: 1 },
+    renewalWindowDays: { type: 'integer', minimum: 1, maximum: 3649 },
     serverKeygen: { type: 'boolean', description: 'EST serverkeygen allowed (RFC 7030 §4.4)' },
     reenrollGraceDays: { type: 'integer', minimum: 0, maximum: 90, description: 'days after expiry a certificate may still re-enroll itself' },
     owner: { type: 'string', maxLength: 200 },
@@ -68,7 +68,7 @@ export const createTokenBody = {
   properties: {
     role: { type: 'string', enum: ['admin', 'operator', 'factory', 'auditor'] },
     owner: { type: 'string', maxLength: 200 },
-    ttlSeconds: { type: 'integer', minimum: 60 },
+    ttlSeconds: { type: 'integer', minimum: 60, maximum: 366 * 86400, description: 'at most the server policy (12 h by default)' },
     products: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 100 },
   },
 } as const;
@@ -96,7 +96,7 @@ export const createBatchBody = {
       type: 'object',
       additionalProperties: false,
       required: ['from', 'to'],
-      properties: { prefix: { type: 'string', maxLength: 48 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, width: { type: 'integer', minimum: 1, maximum: 16 } },
+      properties: { prefix: { type: 'string', maxLength: 48 }, from: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, to: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, width: { type: 'integer', minimum: 1, maximum: 16 } },
     },
     validFrom: { type: 'string', maxLength: 40, description: 'RFC 3339 date-time; default now' },
     validUntil: { type: 'string', maxLength: 40, description: 'RFC 3339 date-time; at most 365 days after validFrom' },

@@ -29,7 +29,8 @@ export function tokenRoutes(app: FastifyInstance, tp: Trustplane): void {
     { schema: { tags: ['tokens'], body: createTokenBody } },
     async (request, reply) => {
       const { actor } = await authorise(tp, request, 'token:write');
-      const { record, secret } = await tp.tokens.create(request.body, actorName(actor));
+      const productExists = async (sku: string) => (await tp.identity.store.findProductBySku(sku)) !== undefined;
+      const { record, secret } = await tp.tokens.create(request.body, actorName(actor), productExists);
       // The secret is shown once, here; only its hash is stored.
       return reply.code(201).send({ ...tokenView(record), token: secret });
     },
