@@ -18,8 +18,14 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
     .option('--url <url>', `server URL (env TRUSTPLANE_URL; default ${defaultServerUrl})`)
     // Help names where a secret comes from, never its value (no environment value as a default).
-    .option('--token <token>', 'API token; prefer --token-file: a flag is visible in the process list (env TRUSTPLANE_TOKEN)')
-    .option('--token-file <file>', 'file holding the API token (env TRUSTPLANE_TOKEN_FILE; default: <home>/admin-token)')
+    .option(
+      '--token <token>',
+      'API token; prefer --token-file: a flag is visible in the process list (env TRUSTPLANE_TOKEN)',
+    )
+    .option(
+      '--token-file <file>',
+      'file holding the API token (env TRUSTPLANE_TOKEN_FILE; default: <home>/admin-token)',
+    )
     .option('--home <dir>', 'trustplane home directory (env TRUSTPLANE_HOME; default ./.trustplane)');
   registerServeCommand(program);
   registerProductCommands(program);
