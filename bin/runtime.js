@@ -16,11 +16,9 @@ export function stripsTypes(version) {
 /** node_modules/.bin/node of this checkout: the Node the optional dependency node-linux-<cpu> installs. */
 export const pinnedNode = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 
-export function tooOldLine(version) {
-  return (
-    `trustplane needs Node.js ${supportedRange} (it runs TypeScript by type stripping); this is ${version}. ` +
-    `Run it through npm (npm start, npx trustplane) after npm install, or install Node 24.`
-  );
+/** One line: what is needed, what there is, what to do (`remedy`). */
+export function tooOldLine(version, remedy) {
+  return `trustplane needs Node.js ${supportedRange} (it runs TypeScript by type stripping); this is ${version}: ${remedy}`;
 }
 
 /**
@@ -33,7 +31,8 @@ export async function runEntry(entry) {
     return;
   }
   if (!existsSync(pinnedNode)) {
-    process.stderr.write(`${tooOldLine(process.version)}\n`);
+    const remedy = `${pinnedNode} is missing: run npm install (on Linux x64/arm64 it brings Node 24), or install Node 24`;
+    process.stderr.write(`${tooOldLine(process.version, remedy)}\n`);
     process.exitCode = 1;
     return;
   }

@@ -6,7 +6,8 @@ import { stripsTypes, tooOldLine } from '../bin/runtime.js';
 const npmNode = /\bnode\/(v[\d.]+)/.exec(process.env.npm_config_user_agent ?? '')?.[1];
 
 if (!stripsTypes(process.version)) {
-  process.stderr.write(`${tooOldLine(process.version)}\n`);
+  const platform = `${process.platform}-${process.arch}`;
+  process.stderr.write(`${tooOldLine(process.version, `npm installed no Node for ${platform}; install Node 24`)}\n`);
   process.exit(1);
 }
 if (npmNode !== undefined && !stripsTypes(npmNode)) {
