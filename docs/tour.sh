@@ -61,7 +61,7 @@ section "server: a fresh home in $WORK/home, API on 127.0.0.1:$PORT, EST on 127.
 trustplane serve --home "$WORK/home" --listen "127.0.0.1:$PORT" --est-listen "127.0.0.1:$EST_PORT" \
   --public-url "http://127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 1200); do   # up to 2 minutes: a first start on a loaded machine is slow
   if curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && [ -s "$WORK/home/admin-token" ]; then break; fi
   kill -0 "$SERVE_PID" 2>/dev/null || { echo "tour: the server exited" >&2; exit 1; }
   sleep 0.1
