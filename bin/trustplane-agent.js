@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../src/agent/main.ts';
+import { runEntry } from './runtime.js';
+
+await runEntry('../src/agent/main.ts');

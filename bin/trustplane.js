@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../src/cli/main.ts';
+import { runEntry } from './runtime.js';
+
+await runEntry('../src/cli/main.ts');

@@ -33,3 +33,26 @@ test('token: --token, then TRUSTPLANE_TOKEN, then <home>/admin-token trimmed', a
     await rm(home, { recursive: true, force: true });
   }
 });
+
+test('token file: --token-file, TRUSTPLANE_TOKEN_FILE; a flag wins over the environment; value and file together refused', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'tp-cli-'));
+  try {
+    const flagFile = join(home, 'flag-token');
+    const envFile = join(home, 'env-token');
+    await writeFile(flagFile, 'from-flag-file\n', { mode: 0o600 });
+    await writeFile(envFile, ' from-env-file \n', { mode: 0o600 });
+    await writeFile(join(home, 'admin-token'), 'from-home\n');
+    assert.equal(await resolveToken({ tokenFile: flagFile, home }, { TRUSTPLANE_TOKEN: 'env' }), 'from-flag-file');
+    assert.equal(await resolveToken({ home }, { TRUSTPLANE_TOKEN_FILE: envFile }), 'from-env-file');
+    assert.equal(await resolveToken({ tokenFile: flagFile }, { TRUSTPLANE_TOKEN_FILE: envFile }), 'from-flag-file');
+    assert.equal(await resolveToken({ token: 'flag' }, { TRUSTPLANE_TOKEN_FILE: envFile }), 'flag');
+    const usage = (e: unknown): boolean => e instanceof CliError && e.exitCode === 1;
+    await assert.rejects(resolveToken({ token: 'flag', tokenFile: flagFile }, {}), usage);
+    await assert.rejects(resolveToken({}, { TRUSTPLANE_TOKEN: 'env', TRUSTPLANE_TOKEN_FILE: envFile }), usage);
+    await assert.rejects(resolveToken({ tokenFile: join(home, 'absent') }, {}), usage);
+    await writeFile(join(home, 'empty'), '\n');
+    await assert.rejects(resolveToken({ tokenFile: join(home, 'empty') }, {}), usage);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});

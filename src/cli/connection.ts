@@ -11,6 +11,7 @@ export const defaultHome = './.trustplane';
 export interface GlobalOptions {
   readonly url?: string;
   readonly token?: string;
+  readonly tokenFile?: string;
   readonly home?: string;
 }
 
@@ -32,16 +33,46 @@ export function resolveServerUrl(options: GlobalOptions, env: Env): string {
   return url;
 }
 
-/** --token, then TRUSTPLANE_TOKEN, then <home>/admin-token (written by `serve` on first start). */
+/**
+ * --token or --token-file, then TRUSTPLANE_TOKEN or TRUSTPLANE_TOKEN_FILE, then <home>/admin-token
+ * (written by `serve` on first start). A flag wins over the environment; a value and a file at the
+ * same level is a usage error rather than a silent choice. The secret itself is never printed.
+ */
 export async function resolveToken(options: GlobalOptions, env: Env): Promise<string> {
-  const given = nonEmpty(options.token) ?? nonEmpty(env.TRUSTPLANE_TOKEN);
-  if (given !== undefined) return given;
+  const fromFlags = await tokenAtLevel(nonEmpty(options.token), nonEmpty(options.tokenFile), '--token', '--token-file');
+  if (fromFlags !== undefined) return fromFlags;
+  const fromEnv = await tokenAtLevel(
+    nonEmpty(env.TRUSTPLANE_TOKEN),
+    nonEmpty(env.TRUSTPLANE_TOKEN_FILE),
+    'TRUSTPLANE_TOKEN',
+    'TRUSTPLANE_TOKEN_FILE',
+  );
+  if (fromEnv !== undefined) return fromEnv;
   const file = join(resolveHome(options, env), 'admin-token');
+  return readTokenFile(
+    file,
+    `no token: pass --token-file, set TRUSTPLANE_TOKEN_FILE or TRUSTPLANE_TOKEN, or run where ${file} is readable`,
+  );
+}
+
+async function tokenAtLevel(
+  value: string | undefined,
+  file: string | undefined,
+  valueName: string,
+  fileName: string,
+): Promise<string | undefined> {
+  if (value !== undefined && file !== undefined) throw usageError(`give ${valueName} or ${fileName}, not both`);
+  if (value !== undefined) return value;
+  return file === undefined ? undefined : readTokenFile(file, `cannot read the token file ${file} (${fileName})`);
+}
+
+/** A token file holds the secret alone; surrounding whitespace (a trailing newline) is dropped. */
+export async function readTokenFile(file: string, unreadable: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw usageError(`no token: pass --token, set TRUSTPLANE_TOKEN, or run where ${file} is readable`, cause);
+    throw usageError(unreadable, cause);
   }
   const token = text.trim();
   if (token === '') throw usageError(`no token: ${file} is empty`);

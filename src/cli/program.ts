@@ -17,7 +17,15 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .option('--url <url>', `server URL (env TRUSTPLANE_URL; default ${defaultServerUrl})`)
-    .option('--token <token>', 'API token (env TRUSTPLANE_TOKEN; default: <home>/admin-token)')
+    // Help names where a secret comes from, never its value (no environment value as a default).
+    .option(
+      '--token <token>',
+      'API token; prefer --token-file: a flag is visible in the process list (env TRUSTPLANE_TOKEN)',
+    )
+    .option(
+      '--token-file <file>',
+      'file holding the API token (env TRUSTPLANE_TOKEN_FILE; default: <home>/admin-token)',
+    )
     .option('--home <dir>', 'trustplane home directory (env TRUSTPLANE_HOME; default ./.trustplane)');
   registerServeCommand(program);
   registerProductCommands(program);

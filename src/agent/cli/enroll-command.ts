@@ -9,6 +9,7 @@ import { EstClient, type EnrollmentCredential } from '../est-client.ts';
 import { failpointFromEnvironment } from '../renewal-steps.ts';
 import { StateStore } from '../state-store.ts';
 import { readCaBundle, stderrLog } from './agent-context.ts';
+import { secretFrom } from './secret-source.ts';
 
 interface EnrollOptions {
   server: string;
@@ -16,6 +17,7 @@ interface EnrollOptions {
   product: string;
   serial?: string;
   token?: string;
+  tokenFile?: string;
   bootstrapCert?: string;
   bootstrapKey?: string;
   stateDir: string;
@@ -30,7 +32,8 @@ export function registerEnrollCommand(program: Command): void {
     .requiredOption('--ca-bundle <file>', 'PEM certificates that anchor the EST server (trustplane ca export)')
     .requiredOption('--product <sku>', 'product SKU')
     .option('--serial <serial>', 'device serial (with --bootstrap-cert: read from its subject if omitted)')
-    .option('--token <token>', 'one-time enrollment token of the serial')
+    .option('--token <token>', 'one-time enrollment token of the serial; prefer --token-file (a flag shows in ps)')
+    .option('--token-file <file>', 'file holding the one-time enrollment token')
     .option('--bootstrap-cert <file>', 'manufacturer bootstrap certificate (IDevID), PEM, instead of a token')
     .option('--bootstrap-key <file>', 'its private key, PEM')
     .requiredOption('--state-dir <dir>', 'where the agent keeps its identity')
@@ -56,11 +59,12 @@ export function registerEnrollCommand(program: Command): void {
 
 async function credentialFrom(o: EnrollOptions): Promise<EnrollmentCredential> {
   const bootstrap = o.bootstrapCert !== undefined || o.bootstrapKey !== undefined;
-  if (bootstrap === (o.token !== undefined))
-    throw usageError('give either --token or --bootstrap-cert with --bootstrap-key');
-  if (!bootstrap) {
-    if (o.serial === undefined) throw usageError('--token needs --serial');
-    return { kind: 'token', serial: o.serial, token: o.token! };
+  const token = await secretFrom({ value: o.token, file: o.tokenFile, valueName: '--token', fileName: '--token-file' });
+  if (bootstrap === (token !== undefined))
+    throw usageError('give either --token-file (or --token) or --bootstrap-cert with --bootstrap-key');
+  if (token !== undefined) {
+    if (o.serial === undefined) throw usageError('a token needs --serial');
+    return { kind: 'token', serial: o.serial, token };
   }
   if (o.bootstrapCert === undefined || o.bootstrapKey === undefined)
     throw usageError('--bootstrap-cert and --bootstrap-key go together');

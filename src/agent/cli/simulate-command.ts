@@ -1,12 +1,15 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { simulateFleet, type FleetSummary } from '../fleet-simulator.ts';
+import { usageError } from '../agent-error.ts';
 import { positiveInteger, readCaBundle } from './agent-context.ts';
+import { secretFrom } from './secret-source.ts';
 
 interface SimulateOptions {
   server: string;
   api: string;
-  token: string;
+  token?: string;
+  tokenFile?: string;
   caBundle: string;
   product: string;
   devices: number;
@@ -21,11 +24,9 @@ export function registerSimulateCommand(program: Command): void {
     .description('a simulated fleet: a batch of fresh serials, each enrolled over EST (and with --renew, renewed once)')
     .requiredOption('--server <url>', 'EST server, https://host:port')
     .requiredOption('--api <url>', 'trustplane API, to create the batch')
-    .requiredOption(
-      '--token <token>',
-      'API token allowed to create batches (env TRUSTPLANE_TOKEN)',
-      process.env.TRUSTPLANE_TOKEN,
-    )
+    // No default from the environment here: --help prints defaults, and this one is a secret.
+    .option('--token <token>', 'API token allowed to create batches; prefer --token-file (env TRUSTPLANE_TOKEN)')
+    .option('--token-file <file>', 'file holding that API token (env TRUSTPLANE_TOKEN_FILE)')
     .requiredOption('--ca-bundle <file>', 'PEM certificates that anchor the EST server')
     .requiredOption('--product <sku>', 'product SKU')
     .requiredOption('--devices <n>', 'how many devices', positiveInteger)
@@ -33,6 +34,15 @@ export function registerSimulateCommand(program: Command): void {
     .option('--renew', 'reenroll each device once after enrolling')
     .option('--json', 'print the summary as JSON')
     .action(async (o: SimulateOptions) => {
+      const adminToken = await secretFrom({
+        value: o.token,
+        file: o.tokenFile,
+        valueName: '--token',
+        fileName: '--token-file',
+        env: { value: 'TRUSTPLANE_TOKEN', file: 'TRUSTPLANE_TOKEN_FILE' },
+      });
+      if (adminToken === undefined)
+        throw usageError('no API token: pass --token-file, or set TRUSTPLANE_TOKEN_FILE or TRUSTPLANE_TOKEN');
       const bar = new SingleBar(
         { stream: process.stderr, format: ' {bar} {value}/{total} operations | {duration}s' },
         Presets.shades_classic,
@@ -41,7 +51,7 @@ export function registerSimulateCommand(program: Command): void {
       const summary = await simulateFleet({
         estServer: o.server,
         apiUrl: o.api,
-        adminToken: o.token,
+        adminToken,
         caBundlePem: await readCaBundle(o.caBundle),
         product: o.product,
         devices: o.devices,
