@@ -18,7 +18,12 @@ export interface ServerConfig {
   ocspValiditySeconds: number;
   maxBodyBytes: number;
   logLevel: string;
+  /** request logs: readable lines, JSON lines, or `auto` (readable on a terminal, JSON otherwise) */
+  logFormat: LogFormat;
 }
+
+export const logFormats = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
 
 export const defaultConfig: ServerConfig = {
   home: './.trustplane',
@@ -35,6 +40,7 @@ export const defaultConfig: ServerConfig = {
   ocspValiditySeconds: 3600,
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
+  logFormat: 'auto',
 };
 
 export class ConfigError extends Error {
@@ -67,6 +73,8 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new ConfigError(`the public URL must be an http(s) URL, got ${publicUrl}`);
   const rootKeyAlgorithm = env.TRUSTPLANE_ROOT_KEY_ALG ?? defaultConfig.rootKeyAlgorithm;
   if (!isKeyAlgorithm(rootKeyAlgorithm)) throw new ConfigError(`TRUSTPLANE_ROOT_KEY_ALG: unknown algorithm ${rootKeyAlgorithm}`);
+  const logFormat = env.TRUSTPLANE_LOG_FORMAT || defaultConfig.logFormat;
+  if (!isLogFormat(logFormat)) throw new ConfigError(`TRUSTPLANE_LOG_FORMAT must be ${logFormats.join(', ')}; got ${logFormat}`);
   return Object.freeze({
     ...defaultConfig,
     home: flags.home ?? env.TRUSTPLANE_HOME ?? defaultConfig.home,
@@ -78,5 +86,10 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     kekBase64: env.TRUSTPLANE_KEK || undefined,
     rootKeyAlgorithm,
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
+    logFormat,
   });
+}
+
+function isLogFormat(s: string): s is LogFormat {
+  return (logFormats as readonly string[]).includes(s);
 }
