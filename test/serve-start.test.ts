@@ -87,6 +87,25 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
     });
   }
 
+  it('a failure after the home is made (a bad TRUSTPLANE_KEK): one line, exit 1, and the home is removed', async () => {
+    const home = join(work, 'bad-kek');
+    const run = await runServe({ home, port: await freePort(), estPort: 'off', env: { TRUSTPLANE_KEK: 'c2hvcnQ=' } });
+    assert.equal(run.code, 1);
+    assert.equal(oneLine(run.stderr.replace(/^creating the data home .*\n/, '')), 'error: TRUSTPLANE_KEK must be the base64 encoding of 32 bytes');
+    assert.equal(existsSync(home), false);
+  });
+
+  it('SIGTERM during a first start: it stops at once and leaves no home', async () => {
+    const fresh = join(work, 'interrupted');
+    const s = await ServeProcess.launch({ home: fresh });
+    // Printed once the home exists; making the store and the root CA takes seconds after it.
+    await s.waitForLine(/^creating the data home /m);
+    s.signal('SIGTERM');
+    assert.deepEqual(await s.exit, { code: 143, signal: null });
+    assert.match(s.stderr, /^SIGTERM while starting: stopped$/m);
+    assert.equal(existsSync(fresh), false, 'the half-made home is removed');
+  });
+
   const home = () => join(work, 'home');
 
   it('the first start says what it does; a second server on the home is refused with the holder PID', async () => {

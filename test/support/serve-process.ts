@@ -77,6 +77,13 @@ export class ServeProcess {
    * root of trust is created.
    */
   static async start(options: { home: string; port?: number; estPort?: number | 'off'; cwd?: string; env?: Record<string, string>; token?: string }): Promise<ServeProcess> {
+    const serve = await ServeProcess.launch(options);
+    await serve.#ready();
+    return serve;
+  }
+
+  /** As `start`, without waiting for the server to answer: for what happens during a start. */
+  static async launch(options: { home: string; port?: number; estPort?: number | 'off'; cwd?: string; env?: Record<string, string>; token?: string }): Promise<ServeProcess> {
     const port = options.port ?? (await freePort());
     const estPort = options.estPort ?? (await freePort());
     const child = spawn(process.execPath, [trustplaneBin, ...serveArgs(options.home, port, estPort)], {
@@ -87,7 +94,6 @@ export class ServeProcess {
     const serve = new ServeProcess(options.home, port, child);
     if (options.token !== undefined) serve.token = options.token;
     serve.estUrl = estPort === 'off' ? undefined : `https://127.0.0.1:${estPort}`;
-    await serve.#ready();
     return serve;
   }
 
