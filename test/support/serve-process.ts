@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNodeScript, type ScriptRun } from '../../src/testkit/node-script.ts';
 
+const READY_TIMEOUT_MS = 120_000;
+
 export const trustplaneBin = fileURLToPath(new URL('../../bin/trustplane.js', import.meta.url));
 
 export type CliRun = ScriptRun;
@@ -78,7 +80,14 @@ export class ServeProcess {
    */
   static async start(options: { home: string; port?: number; estPort?: number | 'off'; cwd?: string; env?: Record<string, string>; token?: string }): Promise<ServeProcess> {
     const serve = await ServeProcess.launch(options);
-    await serve.#ready();
+    try {
+      await serve.#ready();
+    } catch (e) {
+      // Not left running: nobody would stop it, and it would hold the home's lock.
+      serve.signal('SIGKILL');
+      await serve.exit;
+      throw e;
+    }
     return serve;
   }
 
@@ -120,7 +129,8 @@ export class ServeProcess {
   }
 
   async #ready(): Promise<void> {
-    const deadline = Date.now() + 30_000;
+    // Generous: a first start (the embedded store, the root CA) takes 30 s and more on a loaded machine.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (this.exited) throw new Error(`serve exited (${this.#child.exitCode ?? this.#child.signalCode})\n${this.log}`);
       try {
@@ -134,6 +144,6 @@ export class ServeProcess {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`serve did not answer /healthz within 30 s\n${this.log}`);
+    throw new Error(`serve did not answer /healthz within ${READY_TIMEOUT_MS / 1000} s\n${this.log}`);
   }
 }
