@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, exitCodes } from './cli-error.ts';
+import { registerAdminCommands } from './commands/admin.ts';
 import { registerBatchCommands } from './commands/batch.ts';
 import { registerCaCommands } from './commands/ca.ts';
 import { registerDeviceCommands } from './commands/device.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerCaCommands(program);
   registerTokenCommands(program);
   registerLedgerCommands(program);
+  registerAdminCommands(program);
   return program;
 }
 

@@ -20,7 +20,12 @@ export interface ServerConfig {
   crlCacheMaxAgeSeconds: number;
   maxBodyBytes: number;
   logLevel: string;
+  /** request logs: readable lines, JSON lines, or `auto` (readable on a terminal, JSON otherwise) */
+  logFormat: LogFormat;
 }
+
+export const logFormats = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
 
 export const defaultConfig: ServerConfig = {
   home: './.trustplane',
@@ -38,6 +43,7 @@ export const defaultConfig: ServerConfig = {
   crlCacheMaxAgeSeconds: 300,
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
+  logFormat: 'auto',
 };
 
 export class ConfigError extends Error {
@@ -72,6 +78,8 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   if (!isKeyAlgorithm(rootKeyAlgorithm)) throw new ConfigError(`TRUSTPLANE_ROOT_KEY_ALG: unknown algorithm ${rootKeyAlgorithm}`);
   const crlMaxAge = env.TRUSTPLANE_CRL_MAX_AGE || undefined;
   if (crlMaxAge !== undefined && !/^\d{1,6}$/.test(crlMaxAge)) throw new ConfigError(`TRUSTPLANE_CRL_MAX_AGE must be a number of seconds (0–999999), got ${crlMaxAge}`);
+  const logFormat = env.TRUSTPLANE_LOG_FORMAT || defaultConfig.logFormat;
+  if (!isLogFormat(logFormat)) throw new ConfigError(`TRUSTPLANE_LOG_FORMAT must be ${logFormats.join(', ')}; got ${logFormat}`);
   return Object.freeze({
     ...defaultConfig,
     home: flags.home ?? env.TRUSTPLANE_HOME ?? defaultConfig.home,
@@ -84,5 +92,10 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     rootKeyAlgorithm,
     crlCacheMaxAgeSeconds: crlMaxAge === undefined ? defaultConfig.crlCacheMaxAgeSeconds : Number(crlMaxAge),
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
+    logFormat,
   });
+}
+
+function isLogFormat(s: string): s is LogFormat {
+  return (logFormats as readonly string[]).includes(s);
 }

@@ -1,21 +1,44 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './config.ts';
 
-/** The data home: the embedded database, the key-encryption key file, the bootstrap token file. */
+/** The data home: the embedded database, the key-encryption key file, the bootstrap token file, the lock. */
 export interface DataHome {
   dir: string;
   databaseDir: string;
   tokenFile: string;
-  created: boolean;
+  /** held by the one server on the embedded store (home-lock.ts) */
+  lockFile: string;
+  /** the lock holder's PID, for the message a refused second server prints */
+  pidFile: string;
+  /** whether the directory exists (before `createHome`) */
+  exists: boolean;
 }
 
-export function prepareHome(dir: string): DataHome {
+/** The home's paths; touches nothing, so a start that fails early leaves no trace. */
+export function locateHome(dir: string): DataHome {
   const abs = resolve(dir);
-  const created = !existsSync(abs);
-  mkdirSync(abs, { recursive: true, mode: 0o700 });
-  return { dir: abs, databaseDir: join(abs, 'db'), tokenFile: join(abs, 'admin-token'), created };
+  return {
+    dir: abs,
+    databaseDir: join(abs, 'db'),
+    tokenFile: join(abs, 'admin-token'),
+    lockFile: join(abs, 'serve.lock'),
+    pidFile: join(abs, 'serve.pid'),
+    exists: existsSync(abs),
+  };
+}
+
+/** Creates the home directory (0700) if it is missing; true when this call made it. */
+export function createHome(home: DataHome): boolean {
+  if (existsSync(home.dir)) return false;
+  mkdirSync(home.dir, { recursive: true, mode: 0o700 });
+  return true;
+}
+
+/** Undoes `createHome` for a first start that failed: a half-made home would look like a real one next time. */
+export function removeHome(home: DataHome): void {
+  rmSync(home.dir, { recursive: true, force: true });
 }
 
 /**
@@ -34,10 +57,6 @@ export function loadKek(home: DataHome, kekBase64: string | undefined): { kek: U
   const kek = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   if (kek.length !== 32) throw new ConfigError(`${file} does not hold a 32-byte base64 key`);
   return { kek: new Uint8Array(kek), source: file };
-}
-
-export function readTokenFile(home: DataHome): string | undefined {
-  return existsSync(home.tokenFile) ? readFileSync(home.tokenFile, 'utf8').trim() : undefined;
 }
 
 export function writeTokenFile(home: DataHome, secret: string): void {

@@ -1,51 +1,140 @@
+import { constants } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { TrustplaneError } from '../core/errors.ts';
 import { actorName } from '../pki/records.types.ts';
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig, type ServeFlags } from './config.ts';
-import { startEstListener } from './est/est-listener.ts';
-import { loadKek, prepareHome, readTokenFile, writeTokenFile, type DataHome } from './home.ts';
+import { ConfigError, loadConfig, type ServeFlags, type ServerConfig } from './config.ts';
+import { startEstListener, type EstListener } from './est/est-listener.ts';
+import { homeInUse, lockHome, type HomeLock } from './home-lock.ts';
+import { createHome, loadKek, locateHome, removeHome, writeTokenFile, type DataHome } from './home.ts';
+import { assertListenable, listenFailure, type ListenAddress } from './listen-check.ts';
+import { logDestination } from './log-output.ts';
+import { StartError } from './start-error.ts';
 import { Trustplane } from './trustplane.ts';
-import { TrustplaneError } from '../core/errors.ts';
 
 const MAINTENANCE_INTERVAL_MS = 5 * 60 * 1000;
+/** A graceful stop still waiting after this (a request that never ends) is cut short. */
+const STOP_DEADLINE_MS = 10_000;
 
-/** `trustplane serve`: opens the store, creates the root of trust on first run, listens. */
+/** Progress and outcome lines for the operator; stdout carries the request logs. */
+function say(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+/** What a start has made so far, undone when it fails. */
+interface Opened {
+  /** the home this start created, while nothing outside it depends on it */
+  createdHome?: DataHome;
+  lock?: HomeLock;
+  tp?: Trustplane;
+  est?: EstListener;
+  app?: FastifyInstance;
+}
+
+interface Running {
+  tp: Trustplane;
+  app: FastifyInstance;
+  est: EstListener | undefined;
+  lock: HomeLock | undefined;
+}
+
+/**
+ * `trustplane serve`: checks the ports, opens (or creates) the home and its store, creates the
+ * root of trust on first run, listens, and stops gracefully on SIGTERM/SIGINT. A start that
+ * fails prints one line, undoes what it made and exits 1: it never stays half up.
+ */
 export async function runServe(flags: ServeFlags): Promise<void> {
-  let config;
+  const opened: Opened = {};
+  // A signal before the server answers: nothing is in flight, stop at once.
+  const stopStarting = (signal: NodeJS.Signals): void => {
+    say(`${signal} while starting: stopped`);
+    opened.lock?.release();
+    if (opened.createdHome) removeHome(opened.createdHome);
+    process.exit(signalExitCode(signal));
+  };
+  process.once('SIGINT', stopStarting).once('SIGTERM', stopStarting);
+  let running: Running;
   try {
-    config = loadConfig(flags, process.env);
+    running = await start(flags, opened);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
+    say(`error: ${failureLine(e)}`);
+    await undo(opened);
+    process.exit(1);
   }
-  const home = prepareHome(config.home);
+  process.off('SIGINT', stopStarting).off('SIGTERM', stopStarting);
+  serveUntilSignalled(running);
+}
+
+async function start(flags: ServeFlags, opened: Opened): Promise<Running> {
+  const config = loadConfig(flags, process.env);
+  const embedded = config.databaseUrl === undefined;
+  const api: ListenAddress = { role: 'API', host: config.listenHost, port: config.listenPort, flag: '--listen' };
+  const estAt: ListenAddress | undefined = config.estListen && { role: 'EST', ...config.estListen, flag: '--est-listen (or --est-listen off)' };
+  await assertListenable(estAt ? [api, estAt] : [api]);
+
+  const home = locateHome(config.home);
+  if (createHome(home)) {
+    opened.createdHome = home;
+    say(`creating the data home ${home.dir} …`);
+  }
+  // With DATABASE_URL the home holds only the KEK and token files, and several servers share the
+  // database by design: only the embedded store, which one process at a time may open, is locked.
+  if (embedded) opened.lock = lockEmbeddedHome(home);
   const { kek, source } = loadKek(home, config.kekBase64);
-  const tp = await Trustplane.open({
-    database: config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: home.databaseDir },
+  say(embedded ? `opening the embedded database in ${home.databaseDir}${opened.createdHome ? ' (first start: creating it takes a while)' : ''} …` : 'connecting to PostgreSQL (DATABASE_URL) …');
+  const tp = (opened.tp = await Trustplane.open({
+    database: embedded ? { kind: 'pglite', dataDir: home.databaseDir } : { kind: 'postgres', url: config.databaseUrl },
     kek,
     identity: { organization: config.organization, rootKeyAlgorithm: config.rootKeyAlgorithm, crlValiditySeconds: config.crlValiditySeconds, ocspValiditySeconds: config.ocspValiditySeconds },
     tokenPolicy: { maxTtlSeconds: config.tokenMaxTtlSeconds, recordCacheSeconds: 2 },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-  });
+  }));
+  if (!(await tp.identity.store.findRootCa())) say(`creating the root CA (${config.rootKeyAlgorithm}) …`);
   const { rootCreated } = await tp.initialise();
+  if (rootCreated) {
+    say(`root CA created; CA keys are wrapped under the key-encryption key from ${source} — back it up`);
+    // A root in a PostgreSQL database is unwrapped by this home's KEK file: the home must now outlive a failed start.
+    if (!embedded) delete opened.createdHome;
+    // The token file exists before the port answers: a client polling /healthz can use it at once.
+    const expiresAt = await createBootstrapToken(tp, home, config.tokenMaxTtlSeconds);
+    say(`bootstrap admin token (expires ${expiresAt.toISOString()}) written to ${home.tokenFile}; it is made this once: later admin tokens come from \`trustplane token create\`, or \`trustplane admin recover\` on this host`);
+  }
   await tp.maintain(); // a server that was down may find CRLs and responders due
-  // The token file exists before the port answers: a client polling /healthz can use it at once.
-  const bootstrap = await ensureBootstrapToken(tp, home, config.tokenMaxTtlSeconds);
+
+  const logStream = logDestination(config.logFormat, process.stdout.isTTY === true);
+  const logs = { logLevel: config.logLevel, ...(logStream ? { logStream } : {}) };
   // EST first: once /healthz answers, every listener does.
-  const est = config.estListen ? await startEstListener(tp, { ...config.estListen, logLevel: config.logLevel, extraNames: publicHost(config.publicUrl) }) : undefined;
-  const app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, logLevel: config.logLevel });
-  const address = await app.listen({ host: config.listenHost, port: config.listenPort });
+  if (config.estListen && estAt) {
+    const estOptions = { ...config.estListen, ...logs, extraNames: publicHost(config.publicUrl) };
+    opened.est = await startEstListener(tp, estOptions).catch((e: unknown) => {
+      throw listenFailure(estAt, e);
+    });
+  }
+  const app = (opened.app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, crlCacheMaxAgeSeconds: config.crlCacheMaxAgeSeconds, ...logs }));
+  const address = await app.listen({ host: config.listenHost, port: config.listenPort }).catch((e: unknown) => {
+    throw listenFailure(api, e);
+  });
   if (!tp.publicUrl) tp.setPublicUrl(address);
 
-  const say = (s: string) => process.stderr.write(s + '\n');
   say(`trustplane listening on ${address} (public URL ${tp.publicUrl})`);
-  if (est) say(`EST (RFC 7030) listening on ${est.url}/.well-known/est/<product>/ (TLS server certificate from the root CA)`);
-  say(`data home: ${home.dir} (${config.databaseUrl ? 'PostgreSQL via DATABASE_URL' : 'embedded PGlite'})`);
-  if (rootCreated) say(`created the root CA; CA keys are wrapped under the key-encryption key from ${source} — back it up`);
-  if (bootstrap) say(`bootstrap admin token (expires ${bootstrap.toISOString()}) written to ${home.tokenFile}`);
+  if (opened.est) say(`EST (RFC 7030) listening on ${opened.est.url}/.well-known/est/<product>/ (TLS server certificate from the root CA)`);
+  say(`data home: ${home.dir} (${storeLine(config)})`);
+  return { tp, app, est: opened.est, lock: opened.lock };
+}
 
+function lockEmbeddedHome(home: DataHome): HomeLock {
+  const attempt = lockHome(home);
+  if (attempt.held) return attempt.lock;
+  throw new StartError(`${homeInUse(home, attempt.holderPid)}; one server at a time may open an embedded store (several may share one PostgreSQL database via DATABASE_URL)`);
+}
+
+function storeLine(config: ServerConfig): string {
+  return config.databaseUrl
+    ? 'PostgreSQL via DATABASE_URL'
+    : 'embedded PGlite: survives a process crash but not a power loss, as PGlite never calls fsync; production runs on PostgreSQL with fsync on, via DATABASE_URL';
+}
+
+function serveUntilSignalled({ tp, app, est, lock }: Running): void {
   const refresh = setInterval(() => {
     void est?.refreshTls().catch((err: unknown) => app.log.error({ err }, 'EST TLS certificate renewal failed'));
     void tp.maintain().then(
@@ -59,16 +148,57 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   // and folded into the Merkle tree, with a signed checkpoint, every second.
   const stopLedger = tp.ledger.startIntegrationLoop(1000, (err: unknown) => app.log.error({ err }, 'ledger integration failed'));
 
-  const stop = async () => {
+  // Listeners first: they take no new requests and wait for those in flight, whose writes
+  // reach the store; then the ledger loop and the store close.
+  const stop = async (): Promise<void> => {
     clearInterval(refresh);
+    await Promise.all([app.close(), est?.close()]);
     await stopLedger();
-    await est?.close();
-    await app.close();
     await tp.close();
-    process.exit(0);
+    lock?.release();
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      say(`${signal} again: exiting without waiting`);
+      process.exit(signalExitCode(signal));
+    }
+    stopping = true;
+    say(`${signal}: stopping (requests in flight finish, then the database closes; a second ${signal} exits at once) …`);
+    setTimeout(() => {
+      say(`error: still stopping after ${STOP_DEADLINE_MS / 1000} s: exiting without waiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    stop().then(
+      () => {
+        say('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        say(`error: while stopping: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+}
+
+/** Best effort, after the failure line: each step alone, so one that fails does not leave the others. */
+async function undo(opened: Opened): Promise<void> {
+  const steps = [() => opened.app?.close(), () => opened.est?.close(), () => opened.tp?.close(), () => opened.lock?.release()];
+  for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
+  if (opened.createdHome) removeHome(opened.createdHome);
+}
+
+function failureLine(e: unknown): string {
+  if (e instanceof StartError || e instanceof ConfigError) return e.message;
+  const line = e instanceof TrustplaneError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+  // A fault of ours rather than the operator's: the stack helps whoever debugs it.
+  return process.env.TRUSTPLANE_LOG_LEVEL === 'debug' && e instanceof Error && e.stack ? `${line}\n${e.stack}` : line;
+}
+
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
 }
 
 function publicHost(url: string | undefined): string[] {
@@ -79,21 +209,13 @@ function publicHost(url: string | undefined): string[] {
   }
 }
 
-/** A short-lived admin token (the policy's longest lifetime) for the operator at the console; re-minted when the last one lapsed. */
-async function ensureBootstrapToken(tp: Trustplane, home: DataHome, ttlSeconds: number): Promise<Date | undefined> {
-  const existing = readTokenFile(home);
-  if (existing) {
-    try {
-      await tp.tokens.authenticate(existing);
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof TrustplaneError)) throw e;
-    }
-  }
-  const { record, secret } = await tp.tokens.create(
-    { role: 'admin', owner: 'bootstrap', ttlSeconds },
-    actorName({ kind: 'system', name: 'serve' }),
-  );
+/**
+ * The one admin token a new root of trust comes with, for the operator at the console: the token
+ * policy's longest lifetime, made once. A later start never makes another (a revoked one stays
+ * revoked); `trustplane admin recover` makes one, logged, on the host.
+ */
+async function createBootstrapToken(tp: Trustplane, home: DataHome, ttlSeconds: number): Promise<Date> {
+  const { record, secret } = await tp.tokens.create({ role: 'admin', owner: 'bootstrap', ttlSeconds }, actorName({ kind: 'system', name: 'serve' }));
   writeTokenFile(home, secret);
   return record.expiresAt;
 }
