@@ -162,7 +162,9 @@ describe('concurrent revocation changes on one product, two serve processes on o
     // One after the other: the first creates the schema and the root of trust; the second finds them.
     for (let i = 0; i < 2; i++) {
       const home = await mkdtemp(join(tmpdir(), 'tp-crl-race-home-'));
-      servers.push(await ServeProcess.start({ home, estPort: 'off', env: { DATABASE_URL: databaseUrl, TRUSTPLANE_KEK: kek, TRUSTPLANE_LOG_LEVEL: 'warn' } }));
+      // The second finds the root of trust made by the first, and with it the one bootstrap token: it borrows that.
+      const token = servers[0]?.token;
+      servers.push(await ServeProcess.start({ home, estPort: 'off', env: { DATABASE_URL: databaseUrl, TRUSTPLANE_KEK: kek, TRUSTPLANE_LOG_LEVEL: 'warn' }, ...(token === undefined ? {} : { token }) }));
     }
     const apis = servers.map((s) => apiOf(s.url, s.token));
     const { caId, serials } = await seed(apis[0]!);
