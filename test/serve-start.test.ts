@@ -126,6 +126,20 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
     assert.equal((await api(first, 'GET', '/v1/products/lock-1/devices/BEFORE-KILL')).status, 200);
   });
 
+  it('TRUSTPLANE_CRL_MAX_AGE reaches the CRL answers of the real server', async () => {
+    const s = await ServeProcess.start({ home: join(work, 'home-crl-age'), env: { TRUSTPLANE_CRL_MAX_AGE: '45' } });
+    try {
+      const product = await api(s, 'POST', '/v1/products', { sku: 'age-1', name: 'Age', craClass: 'default', supportUntil: '2036-01-01' });
+      assert.equal(product.status, 201);
+      const res = await fetch(`${s.url}/pki/${product.body.issuingCaId}/crl`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('cache-control') ?? '', /(^|[ ,])max-age=45(,|$)/);
+    } finally {
+      s.signal('SIGTERM');
+      await s.exit;
+    }
+  });
+
   it('a server killed with SIGKILL leaves no lock behind, and its answered writes are there at the next start', async () => {
     const killed = running.pop()!;
     const token = await readFile(join(home(), 'admin-token'), 'utf8');
