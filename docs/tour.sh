@@ -183,6 +183,17 @@ trustplane-agent simulate --server "$EST" --api "$TRUSTPLANE_URL" --token-file "
     --ca-bundle root.pem --product gw-100 --devices 20 --concurrency 4 --renew
 # --- tour:end
 
+section "revoked means revoked: an operator re-provisions SN0001"
+# --- tour:begin reprovision
+# SN0001 was revoked for keyCompromise above: nothing the device holds brings it back. An operator
+# decides, once, with a reason in the ledger; --via token prints a one-time token for that serial
+trustplane device reprovision --product gw-100 --serial SN0001 --via token \
+    --reason "board replaced, RMA 4711" > SN0001.token
+trustplane-agent enroll --server "$EST" --ca-bundle root.pem --product gw-100 \
+    --serial SN0001 --token-file SN0001.token --state-dir agent-SN0001   # a new key, made on the device
+trustplane device history --product gw-100 --serial SN0001   # revoked, the operator's decision, re-provisioned
+# --- tour:end
+
 section "the trust ledger"
 # --- tour:begin ledger
 # keep the log's verifier key (its public key, by name) and a signed checkpoint, as an auditor would

@@ -66,6 +66,8 @@ test('docs/tour.sh runs end to end against a fresh server', { timeout: 600_000 }
       /^enrolled gw-100\/SN-00002: /m, // the agent with a token file
       /^enrolled gw-100\/SN0002: /m, // the agent with an IDevID
       /^devices +20 succeeded, 0 failed$/m, // simulate with --token-file
+      /^enrolled gw-100\/SN0001: /m, // the revoked device, after the operator's decision
+      /device\.reprovision-authorised[\s\S]*device\.reprovisioned/, // its history: the decision, then the enrollment
       /it extends your checkpoint at size \d+$/m,
       /^OK: event 3 is in the log/m,
       /^== tour complete$/m,
