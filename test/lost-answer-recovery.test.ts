@@ -226,6 +226,20 @@ for (const target of databaseTargets()) {
         await expectRefusal(server, ask, 409, 'DEVICE_ALREADY_ENROLLED', 'after first use: the device renews with what it holds');
       });
     }
+
+    it('serverkeygen never supersedes a certificate for a key the device made itself (simpleenroll), used or not', async () => {
+      const serial = 'KG-OWN';
+      const { tokens } = await server.createBatch(KEYGEN, { serials: [serial] });
+      const basic = { user: serial, password: tokens.get(serial)! };
+      const own = makeCsr('ecdsa-p256');
+      const enrolled = await post(KEYGEN, 'simpleenroll', { basic, body: estBody(own.der) });
+      assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
+      const held = serialOf(await currentPem(KEYGEN, serial));
+      // Whoever holds the spent token cannot swap the device's own key for one the server makes.
+      const ask = () => post(KEYGEN, 'serverkeygen', { basic, body: estBody(makeCsr('ecdsa-p256').der) });
+      await expectRefusal(server, ask, 409, 'DEVICE_ALREADY_ENROLLED', 'the device holds the certificate of its own key');
+      assert.equal(serialOf(await currentPem(KEYGEN, serial)), held);
+    });
   });
 }
 

@@ -303,14 +303,15 @@ describe('a lost answer is answered again while unused (DESIGN rule 8)', () => {
     assert.equal(answeredAgain({ device: device('active'), current, csrSpkiSha256: keyA.spkiSha256, retry: { kind: 'enrollment', spentOn: 'bb' } }), undefined);
   });
 
-  test('a lost serverkeygen answer is re-issued only over the unused certificate of an enrollment', () => {
+  test('a lost serverkeygen answer is re-issued only over the unused certificate of a serverkeygen enrollment', () => {
     const state = (over: Partial<CertificateRecord>) => {
-      const { der: _der, ...rest } = cert({ issuedFor: 'enroll', ...over });
+      const { der: _der, ...rest } = cert({ issuedFor: 'serverkeygen', ...over });
       return rest;
     };
     checkLostAnswerReissue(device('active'), state({}), 'aa');
     refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({ firstUsedAt: NOW }), 'aa'));
     refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({ issuedFor: 'renew' }), 'aa'));
+    refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({ issuedFor: 'enroll' }), 'aa'));
     refused('DEVICE_ALREADY_ENROLLED', () => checkLostAnswerReissue(device('active'), state({}), 'bb'));
     refused('DEVICE_NOT_ACTIVE', () => checkLostAnswerReissue(device('suspended'), state({}), 'aa'));
   });

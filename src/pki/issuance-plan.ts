@@ -75,11 +75,12 @@ export function answeredAgain(args: {
  * A lost serverkeygen answer (RFC 7030 §4.4): the server kept no copy of the key it made, so the
  * certificate cannot be given again. A retry with the same credential gets a fresh key and
  * certificate, superseding the lost one, only while that one is still the device's current
- * certificate, made by an enrollment and never used: the device cannot hold it.
+ * certificate, made by serverkeygen and never used: the device cannot hold it. A certificate for a
+ * key the device made itself (simpleenroll) is never superseded so: the device may hold it.
  */
 export function checkLostAnswerReissue(device: DeviceRecord, current: CertificateState | undefined, lost: string): void {
   if (device.state !== 'active') nextDeviceState(device.state, 'renew'); // throws the lifecycle's own code
-  if (!current || current.serial !== lost || current.status !== 'good' || current.issuedFor !== 'enroll' || current.firstUsedAt !== null) {
+  if (!current || current.serial !== lost || current.status !== 'good' || current.issuedFor !== 'serverkeygen' || current.firstUsedAt !== null) {
     throw new TrustplaneError('DEVICE_ALREADY_ENROLLED', 'the device has used its certificate since (or renewed it): renew with it instead');
   }
 }

@@ -38,6 +38,8 @@ export interface IssuanceRequest {
    * request's credential is the first one's (its token, spent on that certificate, or its IDevID).
    */
   reissueOf?: string;
+  /** serverkeygen (RFC 7030 §4.4): the key is the server's making, not the device's */
+  serverGeneratedKey?: boolean;
   /** how and where it was asked for (via, station, bootstrap CA): joins the event's details */
   provenance?: { station?: string } & Record<string, unknown>;
 }
@@ -267,7 +269,7 @@ export class IssuancePipeline {
       revokedAt: null,
       issuedAt: now,
       firstUsedAt: null,
-      issuedFor: request.kind,
+      issuedFor: request.kind === 'enroll' && request.serverGeneratedKey === true ? 'serverkeygen' : request.kind,
     };
     const { serial: deviceSerial, csr } = request;
     const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);

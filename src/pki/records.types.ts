@@ -81,8 +81,11 @@ export interface CertificateRecord {
   /** when the device first authenticated with it on the device listener; null: never (yet) */
   firstUsedAt: Date | null;
   /** the issuance that made it; null for certificates that are not a device's, or older than the field */
-  issuedFor: 'enroll' | 'renew' | null;
+  issuedFor: IssuedFor | null;
 }
+
+/** What made a device certificate: a first enrollment with the device's own key, one with a key the server made (RFC 7030 §4.4), or a renewal. */
+export type IssuedFor = 'enroll' | 'serverkeygen' | 'renew';
 
 export interface KeyBinding {
   spkiSha256: Uint8Array;

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { IssuedFor } from '../pki/records.types.ts';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 /** int8 comes back as a string from `pg` and as a number or bigint from PGlite; repositories normalise. */
@@ -69,7 +70,7 @@ export interface CertificatesTable {
   revoked_at: Timestamp | null;
   issued_at: Timestamp;
   first_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  issued_for: ColumnType<'enroll' | 'renew' | null, 'enroll' | 'renew' | null | undefined, 'enroll' | 'renew' | null>;
+  issued_for: ColumnType<IssuedFor | null, IssuedFor | null | undefined, IssuedFor | null>;
 }
 
 export interface DeviceKeysTable {

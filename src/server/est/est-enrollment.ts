@@ -72,7 +72,7 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const authority = await enrollmentAuthority(tp, request, product);
     const requested = await io.parseCsr(request.body); // §4.4.1: a CSR all the same; its key is not used
     const { privateKey, csr } = await serverKey(product.keyAlgorithm, requested);
-    const asked: IssuanceRequest = { kind: 'enroll', product, csr, actor: deviceActor(product, authority), ...authority, provenance: { ...authority.provenance, keyGeneratedBy: 'server' } };
+    const asked: IssuanceRequest = { kind: 'enroll', serverGeneratedKey: true, product, csr, actor: deviceActor(product, authority), ...authority, provenance: { ...authority.provenance, keyGeneratedBy: 'server' } };
     let certificate: CertificateRecord;
     try {
       ({ certificate } = await tp.issuance.issue(asked));

@@ -7,8 +7,9 @@ import type { Migration } from 'kysely/migration';
  * certificates.first_used_at: when the device first authenticated with the certificate on the
  * device (EST) listener, set once. Until then the certificate it superseded may still fetch it
  * again (a lost answer); from then on the superseded one authenticates nothing.
- * certificates.issued_for: the issuance that made it (enroll or renew); null for rows before this
- * migration. A lost serverkeygen answer is re-issued only over a certificate made by an enrollment.
+ * certificates.issued_for: the issuance that made it (enroll, serverkeygen or renew); null for rows
+ * before this migration. A lost serverkeygen answer is re-issued only over a certificate that
+ * serverkeygen made: never over one for a key the device made itself.
  *
  * devices.reprovision_*: an operator's pending decision to let a revoked device enroll once, by
  * one path, until a time (the ledger event holds who decided and why). Kept only while the
@@ -19,7 +20,7 @@ export const deviceRecovery: Migration = {
     await db.schema.alterTable('certificates').addColumn('first_used_at', 'timestamptz').execute();
     await db.schema
       .alterTable('certificates')
-      .addColumn('issued_for', 'text', (c) => c.check(sql`issued_for in ('enroll', 'renew')`))
+      .addColumn('issued_for', 'text', (c) => c.check(sql`issued_for in ('enroll', 'serverkeygen', 'renew')`))
       .execute();
     await db.schema
       .alterTable('devices')
