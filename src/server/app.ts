@@ -75,8 +75,9 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
  * What every route gets before its handler (issue 10 §5), registered before the routes:
  * - /v1 settles who is asking first (onRequest), so an unauthenticated request is 401 whatever
  *   its body — before the body is read, parsed, size-checked or validated;
- * - values no store can hold (input-hygiene.ts) are refused before the schema and again after
- *   its type coercion.
+ * - values no store can hold (input-hygiene.ts) are refused once, after the schema's type
+ *   coercion (which can make a number that is not finite out of the query text `Infinity`) and
+ *   before any handler: a value that also breaks the schema is refused by the schema first.
  */
 function guardTheEdge(app: FastifyInstance, tp: Trustplane): void {
   const authenticate = authenticateRequest(tp);
@@ -93,6 +94,5 @@ function guardTheEdge(app: FastifyInstance, tp: Trustplane): void {
       done(e as Error);
     }
   };
-  app.addHook('preValidation', refuseUnstorable);
   app.addHook('preHandler', refuseUnstorable);
 }

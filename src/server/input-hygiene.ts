@@ -55,8 +55,8 @@ function printable(key: string): string {
 }
 
 /**
- * The request's values, checked at the edge of every route (before its schema, and again after
- * the schema's type coercion): 400 VALIDATION_FAILED naming where, never a 5xx or a silently
+ * The request's values, checked at the edge of every route (once, after the schema's type
+ * coercion, before the handler): 400 VALIDATION_FAILED naming where, never a 5xx or a silently
  * altered value.
  */
 export function refuseUnstorableInput(request: FastifyRequest): void {
