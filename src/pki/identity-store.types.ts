@@ -27,7 +27,6 @@ export interface IdentityReader {
   listDeviceCertificates(deviceId: string): Promise<CertificateRecord[]>;
   findCertificate(caId: string, serial: string): Promise<CertificateRecord | undefined>;
   findCertificates(serials: string[]): Promise<CertificateRecord[]>;
-  listRevokedCertificates(caId: string): Promise<CertificateRecord[]>;
   findLatestCrl(caId: string): Promise<CrlRecord | undefined>;
   listSubjectEvents(subjectType: string, subjectId: string): Promise<EventRecord[]>;
 }

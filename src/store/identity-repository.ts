@@ -12,7 +12,7 @@ import type {
 } from '../pki/records.types.ts';
 import { appendEvents } from './event-writer.ts';
 import { toCa, toCertificate, toDevice, toEvent, toProduct } from './identity-rows.ts';
-import { IdentityUnitOfWorkImpl, selectLatestCrl, selectRevokedCertificates } from './identity-unit-of-work.ts';
+import { IdentityUnitOfWorkImpl, selectLatestCrl } from './identity-unit-of-work.ts';
 import type { Database } from './schema.types.ts';
 
 /** The identity capability's storage port, one implementation for PGlite and PostgreSQL. */
@@ -101,9 +101,6 @@ export class IdentityRepository implements IdentityStore {
     return (await this.#db.selectFrom('certificates').selectAll().where('serial', 'in', serials).execute()).map(
       toCertificate,
     );
-  }
-  listRevokedCertificates(caId: string): Promise<CertificateRecord[]> {
-    return selectRevokedCertificates(this.#db, caId);
   }
   findLatestCrl(caId: string): Promise<CrlRecord | undefined> {
     return selectLatestCrl(this.#db, caId);

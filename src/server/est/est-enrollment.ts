@@ -101,7 +101,8 @@ export function estEnrollmentRoutes(app: FastifyInstance, tp: Trustplane, io: { 
     const { record } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
     const now = tp.clock.now();
     const windowMs = product.renewalWindowDays * DAY_MS;
-    // A superseded certificate is an interrupted rotation: finish it now.
+    // A superseded certificate authenticates only to fetch its unused successor again (a lost
+    // answer): ask now, with a CSR for the successor's key; any other request with it is refused.
     const start = record.status === 'superseded' ? now : new Date(record.notAfter.getTime() - windowMs);
     const end = record.status === 'superseded' ? now : new Date(record.notAfter.getTime() - windowMs / 2);
     return reply.header('retry-after', '21600').send({ suggestedWindow: { start: start.toISOString(), end: end.toISOString() }, notAfter: record.notAfter.toISOString(), status: record.status });

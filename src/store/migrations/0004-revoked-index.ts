@@ -10,7 +10,7 @@ import type { Migration } from 'kysely/migration';
 export const revokedIndex: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await sql`drop index certificates_ca_status`.execute(db);
-    // The predicate is written exactly as listRevokedCertificates asks, so the planner can use it.
+    // The predicate is written exactly as selectRevokedCertificates (store/identity-unit-of-work.ts) asks, so the planner can use it.
     await sql`create index certificates_ca_not_good on certificates (ca_id, serial) where status in ('hold', 'revoked', 'superseded')`.execute(db);
   },
   down(): Promise<void> {
