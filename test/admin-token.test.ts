@@ -9,24 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import { freshPostgresDatabase } from './support/databases.ts';
 import { runCli, ServeProcess } from './support/serve-process.ts';
 
-async function api(s: ServeProcess, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(s.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
 const tokenFile = async (home: string): Promise<string> => (await readFile(join(home, 'admin-token'), 'utf8')).trim();
 
 /** The ledger's leaves once a checkpoint covers at least `atLeast` events (the server integrates every second). */
 async function ledgerLeaves(s: ServeProcess, token: string, atLeast: number): Promise<any[]> {
   for (let i = 0; i < 300; i++) {
-    const checkpoint = await api(s, 'GET', '/v1/ledger/checkpoint', token);
+    const checkpoint = await s.api('GET', '/v1/ledger/checkpoint', undefined, token);
     if (checkpoint.status === 200 && checkpoint.body.treeSize >= atLeast) {
-      const entries = await api(s, 'GET', `/v1/ledger/entries?start=0&end=${checkpoint.body.treeSize}`, token);
+      const entries = await s.api('GET', `/v1/ledger/entries?start=0&end=${checkpoint.body.treeSize}`, undefined, token);
       return entries.body.items.map((e: { leaf: string }) => JSON.parse(e.leaf));
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -36,7 +26,7 @@ async function ledgerLeaves(s: ServeProcess, token: string, atLeast: number): Pr
 
 /** The admin token `admin recover` wrote, checked against the token list: owner and creator name the host's operator. */
 async function assertRecoveredToken(s: ServeProcess, token: string): Promise<any> {
-  const tokens = await api(s, 'GET', '/v1/tokens', token);
+  const tokens = await s.api('GET', '/v1/tokens', undefined, token);
   assert.equal(tokens.status, 200, 'the recovered token is an admin token that works');
   const recovered = tokens.body.items.find((t: { owner: string }) => t.owner.startsWith('recovered by '));
   assert.ok(recovered, 'the recovered token is listed');
@@ -60,21 +50,21 @@ describe('the bootstrap admin token and admin recover (embedded store, real bina
   it('a revoked bootstrap token stays revoked across a restart, and no other is made', async () => {
     server = await ServeProcess.start({ home });
     const bootstrap = server.token;
-    const other = await api(server, 'POST', '/v1/tokens', bootstrap, { role: 'admin', owner: 'ops', ttlSeconds: 3600 });
+    const other = await server.api('POST', '/v1/tokens', { role: 'admin', owner: 'ops', ttlSeconds: 3600 }, bootstrap);
     assert.equal(other.status, 201);
-    const listed = await api(server, 'GET', '/v1/tokens', other.body.token);
+    const listed = await server.api('GET', '/v1/tokens', undefined, other.body.token);
     const bootstrapRecord = listed.body.items.find((t: { owner: string }) => t.owner === 'bootstrap');
     assert.equal(bootstrapRecord.createdBy, 'system:serve');
-    assert.equal((await api(server, 'DELETE', `/v1/tokens/${bootstrapRecord.id}`, other.body.token)).status, 204);
+    assert.equal((await server.api('DELETE', `/v1/tokens/${bootstrapRecord.id}`, undefined, other.body.token)).status, 204);
     await server.stop();
 
     server = await ServeProcess.start({ home });
     assert.doesNotMatch(server.stderr, /bootstrap admin token/);
     assert.equal(await tokenFile(home), bootstrap, 'the token file still holds the revoked token');
-    const refused = await api(server, 'GET', '/v1/tokens', bootstrap);
+    const refused = await server.api('GET', '/v1/tokens', undefined, bootstrap);
     assert.equal(refused.status, 401);
     assert.equal(refused.body.code, 'TOKEN_REVOKED');
-    const afterRestart = await api(server, 'GET', '/v1/tokens', other.body.token);
+    const afterRestart = await server.api('GET', '/v1/tokens', undefined, other.body.token);
     assert.deepEqual(
       afterRestart.body.items.map((t: { owner: string }) => t.owner).sort(),
       ['bootstrap', 'ops'],

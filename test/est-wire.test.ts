@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeCsr } from '../src/testkit/csr.ts';
-import { lowerCaseNames, RawHttpConnection, rawRequest, type RawAnswer } from '../src/testkit/raw-http.ts';
+import { assertCanonicalWire, basicAuthorization, RawHttpConnection, rawRequest, type RawAnswer } from '../src/testkit/raw-http.ts';
 import { databaseTargets } from './support/databases.ts';
 import { certificatesFromCertsOnly } from './support/est-client.ts';
 import { takeSnapshot } from './support/state-snapshot.ts';
@@ -22,16 +22,13 @@ function stableLines(answer: RawAnswer): string[] {
   return answer.headerLines.filter((l) => !/^(Date|Content-Length|Keep-Alive|Connection):/.test(l)).sort();
 }
 
-/** Every name canonical, and Content-Length (as spelt) equal to the body's length. */
+/** Every name canonical, Content-Length (as spelt) equal to the body's length, and a Date. */
 function assertWire(answer: RawAnswer): void {
-  assert.deepEqual(lowerCaseNames(answer.headerLines), [], answer.headerLines.join('\n'));
-  assert.equal(answer.header('Content-Length'), String(answer.body.length), answer.headerLines.join('\n'));
+  assertCanonicalWire(answer);
   assert.match(answer.header('Date') ?? '', /GMT$/);
 }
 
-function basic(serial: string, token: string): [string, string] {
-  return ['Authorization', `Basic ${Buffer.from(`${serial}:${token}`).toString('base64')}`];
-}
+const basic = basicAuthorization;
 
 for (const target of databaseTargets()) {
   describe(`EST on the wire, as a case-sensitive C client reads it (${target.name})`, () => {

@@ -9,10 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { createPublicKey, createPrivateKey, X509Certificate } from 'node:crypto';
-import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
+import { basicAuthorization, RawHttpConnection, rawRequest } from '../src/testkit/raw-http.ts';
 import { databaseTargets } from './support/databases.ts';
 import { certificatesFromCertsOnly, estBody, estRequest, type EstCall } from './support/est-client.ts';
 import { Workdir } from './support/openssl.ts';
@@ -45,21 +45,14 @@ for (const target of databaseTargets()) {
      * Sends an EST POST on a raw TLS connection and hangs up on the first byte of the answer: the
      * server has committed (it answers after its unit of work), the device never reads the answer.
      */
-    function postAndDropAnswer(sku: string, op: string, call: Omit<EstCall, 'ca'>): Promise<void> {
-      const { hostname: host, port } = new URL(url(sku, op));
-      return new Promise((resolve, reject) => {
-        const socket = connect({ host, port: Number(port), ca: server.rootPem, servername: 'localhost', ...(call.cert ? { cert: call.cert, key: call.key } : {}) }, () => {
-          const body = call.body ?? '';
-          const auth = call.basic ? `Authorization: Basic ${Buffer.from(`${call.basic.user}:${call.basic.password}`).toString('base64')}\r\n` : '';
-          socket.write(`POST /.well-known/est/${sku}/${op} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/pkcs10\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${auth}Connection: close\r\n\r\n${body}`);
-        });
-        socket.once('data', (first: Buffer) => {
-          socket.destroy();
-          assert.match(first.toString('latin1'), /^HTTP\/1\.1 200/, 'the dropped answer was a success');
-          resolve();
-        });
-        socket.on('error', reject);
-      });
+    async function postAndDropAnswer(sku: string, op: string, call: Omit<EstCall, 'ca'>): Promise<void> {
+      const conn = await RawHttpConnection.tls(Number(new URL(url(sku, op)).port), { ca: server.rootPem, servername: 'localhost', ...(call.cert ? { cert: call.cert, key: call.key } : {}) });
+      const first = new Promise<Buffer>((resolve, reject) => conn.socket.once('data', resolve).once('error', reject));
+      const headers: [string, string][] = [['Content-Type', 'application/pkcs10'], ['Connection', 'close'], ...(call.basic ? [basicAuthorization(call.basic.user, call.basic.password)] : [])];
+      conn.socket.write(rawRequest('POST', `/.well-known/est/${sku}/${op}`, headers, call.body ?? ''));
+      const answer = await first;
+      conn.close();
+      assert.match(answer.toString('latin1'), /^HTTP\/1\.1 200/, 'the dropped answer was a success');
     }
 
     async function device(sku: string, serial: string): Promise<{ state: string; currentCertificate: { serialNumber: string } | null; certificates: { serialNumber: string; status: string }[] }> {

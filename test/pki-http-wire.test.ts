@@ -17,17 +17,14 @@ import { buildApp } from '../src/server/app.ts';
 import { ConfigError, loadConfig } from '../src/server/config.ts';
 import { Trustplane } from '../src/server/trustplane.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
-import { lowerCaseNames, RawHttpConnection, rawRequest, type RawAnswer } from '../src/testkit/raw-http.ts';
+import { assertCanonicalWire, RawHttpConnection, rawRequest, type RawAnswer } from '../src/testkit/raw-http.ts';
 import { databaseTargets } from './support/databases.ts';
 import { splitPem, Workdir } from './support/openssl.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const supportUntil = `${new Date().getUTCFullYear() + 5}-12-31`;
 
-function assertWire(answer: RawAnswer): void {
-  assert.deepEqual(lowerCaseNames(answer.headerLines), [], answer.headerLines.join('\n'));
-  assert.equal(answer.header('Content-Length'), String(answer.body.length), answer.headerLines.join('\n'));
-}
+const assertWire = assertCanonicalWire;
 
 function maxAgeOf(answer: RawAnswer): number {
   const m = /(?:^|, )max-age=(\d+)(?:,|$)/.exec(answer.header('Cache-Control') ?? '');

@@ -3,6 +3,7 @@
  * header names exactly as sent (fetch, undici and node:http all fold them to lower case), several
  * requests on one kept-alive connection, chunked bodies, HEAD. Not a general client.
  */
+import assert from 'node:assert/strict';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
@@ -83,6 +84,17 @@ export function rawRequest(method: string, path: string, headers: [string, strin
   const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...headers.map(([n, v]) => `${n}: ${v}`)];
   if (bytes) lines.push(`Content-Length: ${bytes.length}`);
   return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), bytes ?? Buffer.alloc(0)]);
+}
+
+/** Every header name canonical, and `Content-Length` (as spelt) equal to the body's length. */
+export function assertCanonicalWire(answer: RawAnswer): void {
+  assert.deepEqual(lowerCaseNames(answer.headerLines), [], answer.headerLines.join('\n'));
+  assert.equal(answer.header('Content-Length'), String(answer.body.length), answer.headerLines.join('\n'));
+}
+
+/** RFC 7617 HTTP Basic, as a header line for rawRequest. */
+export function basicAuthorization(user: string, password: string): [string, string] {
+  return ['Authorization', `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`];
 }
 
 /** The header names of an answer with a word that does not begin with a capital (`content-type`, `Www-authenticate`). */

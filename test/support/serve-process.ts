@@ -110,6 +110,17 @@ export class ServeProcess {
     return this.#child.exitCode !== null || this.#child.signalCode !== null;
   }
 
+  /** A JSON call to the API with a bearer token (this server's own unless given); the status and the parsed body. */
+  async api(method: string, path: string, body?: unknown, token: string = this.token): Promise<{ status: number; body: any }> {
+    const res = await fetch(this.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+  }
+
   async stop(): Promise<void> {
     if (this.exited) return;
     this.#child.kill('SIGTERM');
