@@ -11,16 +11,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, runServe, ServeProcess } from './support/serve-process.ts';
 
-async function api(s: ServeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(s.url + path, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
 async function occupy(port: number): Promise<Server> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -116,20 +106,20 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
     }
     assert.match(first.stderr, /embedded PGlite: survives a process crash but not a power loss.*production runs on PostgreSQL with fsync on/);
     assert.match(first.log, /^\{"level":30,/m, 'JSON log lines when stdout is not a terminal');
-    assert.equal((await api(first, 'POST', '/v1/products', { sku: 'lock-1', name: 'Lock', craClass: 'default', supportUntil: '2036-01-01' })).status, 201);
-    assert.equal((await api(first, 'POST', '/v1/products/lock-1/devices', { serial: 'BEFORE-KILL' })).status, 201);
+    assert.equal((await first.api('POST', '/v1/products', { sku: 'lock-1', name: 'Lock', craClass: 'default', supportUntil: '2036-01-01' })).status, 201);
+    assert.equal((await first.api('POST', '/v1/products/lock-1/devices', { serial: 'BEFORE-KILL' })).status, 201);
 
     const second = await runServe({ home: home(), port: await freePort(), estPort: await freePort() });
     assert.equal(second.code, 1);
     assert.match(oneLine(second.stderr), new RegExp(`^error: the data home .* is in use by the trustplane server with PID ${first.pid};`));
     // The refused server changed nothing: the first still serves.
-    assert.equal((await api(first, 'GET', '/v1/products/lock-1/devices/BEFORE-KILL')).status, 200);
+    assert.equal((await first.api('GET', '/v1/products/lock-1/devices/BEFORE-KILL')).status, 200);
   });
 
   it('TRUSTPLANE_CRL_MAX_AGE reaches the CRL answers of the real server', async () => {
     const s = await ServeProcess.start({ home: join(work, 'home-crl-age'), env: { TRUSTPLANE_CRL_MAX_AGE: '45' } });
     try {
-      const product = await api(s, 'POST', '/v1/products', { sku: 'age-1', name: 'Age', craClass: 'default', supportUntil: '2036-01-01' });
+      const product = await s.api('POST', '/v1/products', { sku: 'age-1', name: 'Age', craClass: 'default', supportUntil: '2036-01-01' });
       assert.equal(product.status, 201);
       const res = await fetch(`${s.url}/pki/${product.body.issuingCaId}/crl`);
       assert.equal(res.status, 200);
@@ -150,7 +140,7 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
     running.push(next);
     assert.doesNotMatch(next.stderr, /creating|root CA created|bootstrap admin token/, 'nothing is made again');
     assert.equal(await readFile(join(home(), 'admin-token'), 'utf8'), token, 'the token file is not rewritten');
-    assert.equal((await api(next, 'GET', '/v1/products/lock-1/devices/BEFORE-KILL')).status, 200, 'a registration answered 201 survived the crash');
+    assert.equal((await next.api('GET', '/v1/products/lock-1/devices/BEFORE-KILL')).status, 200, 'a registration answered 201 survived the crash');
   });
 
   it('SIGTERM lets a request in flight finish, closes the store and exits 0; the data is intact at the next start', async () => {
@@ -167,7 +157,7 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
 
     const next = await ServeProcess.start({ home: home(), env: { TRUSTPLANE_LOG_FORMAT: 'pretty' } });
     running.push(next);
-    const device = await api(next, 'GET', '/v1/products/lock-1/devices/IN-FLIGHT');
+    const device = await next.api('GET', '/v1/products/lock-1/devices/IN-FLIGHT');
     assert.equal(device.status, 200);
     assert.equal(device.body.state, 'registered');
     // TRUSTPLANE_LOG_FORMAT=pretty: readable lines even without a terminal.
@@ -185,5 +175,19 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
     assert.deepEqual(await s.exit, { code: 143, signal: null });
     assert.match(s.stderr, /^SIGTERM again: exiting without waiting$/m);
     req.destroy();
+  });
+
+  it('SIGINT (Ctrl-C) stops it gracefully too: the request in flight finishes, exit 0', async () => {
+    const s = await ServeProcess.start({ home: join(work, 'home-sigint') });
+    await s.api('POST', '/v1/products', { sku: 'int-1', name: 'Int', craClass: 'default', supportUntil: '2036-01-01' });
+    const { req, answer } = await registrationInFlight(s, 'int-1');
+    s.signal('SIGINT');
+    await s.waitForLine(/^SIGINT: stopping/m);
+    req.end(JSON.stringify({ serial: 'IN-FLIGHT' }));
+    const res = await answer;
+    assert.equal(res.statusCode, 201);
+    assert.equal((await bodyOf(res)).serial, 'IN-FLIGHT');
+    assert.deepEqual(await s.exit, { code: 0, signal: null }, s.stderr);
+    assert.match(s.stderr, /^stopped$/m);
   });
 });
