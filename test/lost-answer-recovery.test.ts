@@ -162,6 +162,8 @@ for (const target of databaseTargets()) {
       await expectRefusal(server, () => post(SKU, 'simpleenroll', { basic, body: estBody(makeCsr('ecdsa-p256').der) }), 401, 'ENROLLMENT_TOKEN_USED', 'another key');
       assert.equal((await renewalInfo(c1, keyPem(k))).status, 200);
       await expectRefusal(server, () => post(SKU, 'simpleenroll', { basic, body: estBody(sameKey(k).der) }), 401, 'ENROLLMENT_TOKEN_USED', 'after first use');
+      server.clock.advance(60_000);
+      assert.equal((await post(SKU, 'simplereenroll', { cert: c1, key: keyPem(k), body: estBody(sameKey(k).der) })).status, 200, 'the device then renews normally');
     });
 
     it('simpleenroll with a bootstrap certificate: dropped, 5 retries get the same certificate; after first use, DEVICE_ALREADY_ENROLLED', async () => {
@@ -176,6 +178,8 @@ for (const target of databaseTargets()) {
       assert.equal((await renewalInfo(c1, keyPem(k))).status, 200);
       await expectRefusal(server, () => post(SKU, 'simpleenroll', { ...tls, body: estBody(sameKey(k).der) }), 409, 'DEVICE_ALREADY_ENROLLED', 'after first use');
       assert.deepEqual((await history(SKU, 'I1')).map((e) => e.action), ['device.registered', 'device.enrolled']);
+      server.clock.advance(60_000);
+      assert.equal((await post(SKU, 'simplereenroll', { cert: c1, key: keyPem(k), body: estBody(sameKey(k).der) })).status, 200, 'the device then renews normally');
     });
 
     for (const via of ['token', 'bootstrap'] as const) {
