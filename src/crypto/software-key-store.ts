@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSign, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TrustplaneError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -111,5 +111,13 @@ function softwareSigner(keyId: string, algorithm: KeyAlgorithm, key: KeyObject, 
     signatureAlgorithm,
     spki,
     sign: async (data) => new Uint8Array(await asyncSign(signatureAlgorithm.hash, data, key)),
+    signParts: async (parts) => {
+      const { hash } = signatureAlgorithm;
+      // Ed25519 and ML-DSA sign the message itself, not a hash of it: they need it whole.
+      if (hash === null) return new Uint8Array(await asyncSign(null, Buffer.concat(parts), key));
+      const signing = createSign(hash);
+      for (const part of parts) signing.update(part);
+      return new Uint8Array(signing.sign(key));
+    },
   };
 }
