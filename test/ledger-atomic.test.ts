@@ -75,7 +75,7 @@ for (const target of databaseTargets()) {
       assert.equal(before.certificates.filter((c) => c.status === 'good').length, 1, 'D1 holds a good certificate');
 
       await assert.rejects(
-        changeDeviceState(bad, tp.revocation, product, 'D1', { transition: 'revoke', reason: 'keyCompromise' }, actor),
+        changeDeviceState(bad, product, 'D1', { transition: 'revoke', reason: 'keyCompromise' }, actor),
         refused,
       );
       await assert.rejects(registerDevices(bad, product, [{ serial: 'D2' }], actor), refused);

@@ -2,6 +2,8 @@
  * Interop, revocation: the real `openssl ocsp` client and `curl` + `openssl crl` / `openssl verify`
  * against a running server, through a device lifecycle (revoke, suspend, reinstate, decommission).
  * The cases run in order and share one product: each builds on the revocation state before it.
+ * OCSP answers the change at once; the CRL carries it from the next batch (issue 11), which the
+ * server runs every TRUSTPLANE_CRL_DELAY and these tests run by hand.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -113,9 +115,14 @@ for (const target of databaseTargets()) {
       return { ok: r.status === 0 && new RegExp(`^${name}\\.pem: OK$`, 'm').test(r.stdout), output: r.output };
     }
 
+    /** The change through the API; the CRL served stays as it was until the next batch, which then runs. */
     async function transition(name: DeviceName, action: string, body: object = {}): Promise<void> {
+      const before = await fetchCrl();
       const r = await server.api('POST', `/v1/products/${sku}/devices/SN-${name}/${action}`, body);
       assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal((await fetchCrl()).number, before.number, 'the change builds no CRL in its request');
+      const issued = await server.tp.issueDueCrls();
+      assert.ok(issued.some((c) => c.kind === 'full'), 'the next batch issues a complete CRL (a small one is re-issued at every batch)');
     }
 
     it('OCSP (POST): every fresh certificate is good', async () => {

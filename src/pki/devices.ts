@@ -6,7 +6,6 @@ import type { IdentityContext } from './identity-context.ts';
 import type { CertificateStatusUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from './records.types.ts';
 import { DEVICE_SERIAL_PATTERN, HARDWARE_ID_PATTERN, requireMatch } from './validation.ts';
-import type { RevocationPublisher } from './revocation.ts';
 
 export const MAX_IMPORT_ROWS = 1000;
 
@@ -58,14 +57,15 @@ export async function registerDevices(ctx: IdentityContext, product: ProductReco
 /** A lifecycle change that touches certificates: suspend, reinstate, revoke, decommission. */
 export async function changeDeviceState(
   ctx: IdentityContext,
-  publisher: RevocationPublisher,
   product: ProductRecord,
   serial: string,
   change: { transition: Exclude<DeviceTransition, 'enroll' | 'renew'>; reason?: RevocationReason },
   actor: Actor,
 ): Promise<DeviceRecord> {
   const now = ctx.clock.now();
-  const { device, revokedAny } = await ctx.store.unitOfWork(async (uow) => {
+  // RFC 5280 §5: the change reaches the CRLs in the next batch (CrlPublisher), and OCSP at once
+  // (the store tells the responder, which forgets the certificates' answers before the commit).
+  return ctx.store.unitOfWork(async (uow) => {
     const [device] = await uow.lockDevices([{ productId: product.id, serial }]);
     if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
     const next = nextDeviceState(device.state, change.transition);
@@ -90,11 +90,8 @@ export async function changeDeviceState(
         },
       },
     ]);
-    return { device: updated, revokedAny: updates.length > 0 };
+    return updated;
   }, { at: now });
-  // RFC 5280 §5: the CRL is re-issued on every change of revocation state, before we answer.
-  if (revokedAny) await publisher.publishCrl(product.issuingCaId);
-  return device;
 }
 
 async function certificateUpdates(

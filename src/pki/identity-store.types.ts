@@ -3,7 +3,6 @@ import type {
   CaRecord,
   CertificateRecord,
   CertificateStatus,
-  CrlRecord,
   DeviceRecord,
   EventInput,
   EventRecord,
@@ -27,7 +26,6 @@ export interface IdentityReader {
   listDeviceCertificates(deviceId: string): Promise<CertificateRecord[]>;
   findCertificate(caId: string, serial: string): Promise<CertificateRecord | undefined>;
   findCertificates(serials: string[]): Promise<CertificateRecord[]>;
-  findLatestCrl(caId: string): Promise<CrlRecord | undefined>;
   listSubjectEvents(subjectType: string, subjectId: string): Promise<EventRecord[]>;
 }
 
@@ -104,13 +102,6 @@ export interface IdentityUnitOfWork {
   /** Certificates of these devices whose status is one of `statuses`, locked. */
   lockDeviceCertificates(deviceIds: string[], statuses: CertificateStatus[]): Promise<CertificateRecord[]>;
   updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void>;
-  /**
-   * Takes the CA's CRL sequence until commit (one publisher per CA at a time, in any process) and
-   * reads, after the lock, what the next CRL is built from: the latest CRL and the CA's revoked or
-   * on-hold certificates, as committed by then.
-   */
-  lockCrlState(caId: string): Promise<{ latest: CrlRecord | undefined; revoked: CertificateRecord[] }>;
-  insertCrl(crl: CrlRecord): Promise<void>;
   /**
    * Everything an issuance batch decides on, read in one round trip: the devices (locked, in a
    * stable order), the key bindings of the requests' keys, the devices' good or on-hold

@@ -7,13 +7,15 @@ import { buildName } from './names.ts';
 /** Where a CA's revocation and issuer data are published (the URLs written into certificates). */
 export interface PublicationUrls {
   crl: string;
+  /** RFC 5280 §5.2.6: the delta CRLs of the complete CRL at `crl` */
+  deltaCrl: string;
   ocsp: string;
   caIssuers: string;
 }
 
 export function publicationUrls(publicUrl: string, caId: string): PublicationUrls {
   const base = `${publicUrl.replace(/\/+$/, '')}/pki/${caId}`;
-  return { crl: `${base}/crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca.crt` };
+  return { crl: `${base}/crl`, deltaCrl: `${base}/delta-crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca.crt` };
 }
 
 const uri = (u: string): x509.GeneralName => new x509.GeneralName({ uniformResourceIdentifier: u });

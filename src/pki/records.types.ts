@@ -94,14 +94,6 @@ export interface KeyBinding {
   retiredAt: Date | null;
 }
 
-export interface CrlRecord {
-  caId: string;
-  crlNumber: bigint;
-  thisUpdate: Date;
-  nextUpdate: Date;
-  der: Uint8Array;
-}
-
 /** Who did it: a token's owner, a device speaking for itself (EST), or trustplane itself (start-up, schedules). */
 export type Actor =
   | { kind: 'token'; tokenId: string; owner: string; role: string }

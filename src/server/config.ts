@@ -18,6 +18,10 @@ export interface ServerConfig {
   ocspValiditySeconds: number;
   /** Cache-Control max-age bound of CRL answers (never past nextUpdate either); env TRUSTPLANE_CRL_MAX_AGE */
   crlCacheMaxAgeSeconds: number;
+  /** the longest a revocation waits for the next CRL that lists it; env TRUSTPLANE_CRL_DELAY */
+  crlBatchDelaySeconds: number;
+  /** a complete CRL at most this often while it is large (1 MiB+), delta CRLs between; env TRUSTPLANE_CRL_FULL_INTERVAL */
+  crlFullIntervalSeconds: number;
   maxBodyBytes: number;
   logLevel: string;
   /** request logs: readable lines, JSON lines, or `auto` (readable on a terminal, JSON otherwise) */
@@ -41,6 +45,8 @@ export const defaultConfig: ServerConfig = {
   crlValiditySeconds: 24 * 3600,
   ocspValiditySeconds: 3600,
   crlCacheMaxAgeSeconds: 300,
+  crlBatchDelaySeconds: 60,
+  crlFullIntervalSeconds: 3600,
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
   logFormat: 'auto',
@@ -78,6 +84,8 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   if (!isKeyAlgorithm(rootKeyAlgorithm)) throw new ConfigError(`TRUSTPLANE_ROOT_KEY_ALG: unknown algorithm ${rootKeyAlgorithm}`);
   const crlMaxAge = env.TRUSTPLANE_CRL_MAX_AGE || undefined;
   if (crlMaxAge !== undefined && !/^\d{1,6}$/.test(crlMaxAge)) throw new ConfigError(`TRUSTPLANE_CRL_MAX_AGE must be a number of seconds (0–999999), got ${crlMaxAge}`);
+  const crlDelay = seconds(env, 'TRUSTPLANE_CRL_DELAY', 1, defaultConfig.crlBatchDelaySeconds);
+  const crlFullInterval = seconds(env, 'TRUSTPLANE_CRL_FULL_INTERVAL', 1, defaultConfig.crlFullIntervalSeconds);
   const logFormat = env.TRUSTPLANE_LOG_FORMAT || defaultConfig.logFormat;
   if (!isLogFormat(logFormat)) throw new ConfigError(`TRUSTPLANE_LOG_FORMAT must be ${logFormats.join(', ')}; got ${logFormat}`);
   return Object.freeze({
@@ -91,9 +99,19 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     kekBase64: env.TRUSTPLANE_KEK || undefined,
     rootKeyAlgorithm,
     crlCacheMaxAgeSeconds: crlMaxAge === undefined ? defaultConfig.crlCacheMaxAgeSeconds : Number(crlMaxAge),
+    crlBatchDelaySeconds: crlDelay,
+    crlFullIntervalSeconds: crlFullInterval,
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
     logFormat,
   });
+}
+
+/** A whole number of seconds from the environment, at least `min`, or the default when unset. */
+function seconds(env: NodeJS.ProcessEnv, name: string, min: number, fallback: number): number {
+  const raw = env[name] || undefined;
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name} must be a whole number of seconds (${min}–9999999), got ${raw}`);
+  return Number(raw);
 }
 
 function isLogFormat(s: string): s is LogFormat {

@@ -87,6 +87,7 @@ async function start(flags: ServeFlags, opened: Opened): Promise<Running> {
     kek,
     identity: { organization: config.organization, rootKeyAlgorithm: config.rootKeyAlgorithm, crlValiditySeconds: config.crlValiditySeconds, ocspValiditySeconds: config.ocspValiditySeconds },
     tokenPolicy: { maxTtlSeconds: config.tokenMaxTtlSeconds, recordCacheSeconds: 2 },
+    crl: { batchDelaySeconds: config.crlBatchDelaySeconds, fullIntervalSeconds: config.crlFullIntervalSeconds },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   }));
   if (!(await tp.identity.store.findRootCa())) say(`creating the root CA (${config.rootKeyAlgorithm}) …`);
@@ -144,6 +145,18 @@ function serveUntilSignalled({ tp, app, est, lock }: Running): void {
   }, MAINTENANCE_INTERVAL_MS);
   refresh.unref();
 
+  // RFC 5280 §5: status changes reach the CRLs in batches, at most one delay after they commit.
+  let crlRun: Promise<unknown> = Promise.resolve();
+  const crlBatches = setInterval(() => {
+    crlRun = crlRun.then(() =>
+      tp.issueDueCrls().then(
+        (issued) => issued.length > 0 && app.log.info({ crls: issued.map((c) => ({ ca: c.caId, number: c.crlNumber.toString(), kind: c.kind, entries: c.entries })) }, 'CRLs issued'),
+        (err: unknown) => app.log.error({ err }, 'CRL issuance failed'),
+      ),
+    );
+  }, tp.crls.policy.batchDelaySeconds * 1000);
+  crlBatches.unref();
+
   // Integration is apart from sequencing (tessera): events are sequenced in their transactions,
   // and folded into the Merkle tree, with a signed checkpoint, every second.
   const stopLedger = tp.ledger.startIntegrationLoop(1000, (err: unknown) => app.log.error({ err }, 'ledger integration failed'));
@@ -152,7 +165,9 @@ function serveUntilSignalled({ tp, app, est, lock }: Running): void {
   // reach the store; then the ledger loop and the store close.
   const stop = async (): Promise<void> => {
     clearInterval(refresh);
+    clearInterval(crlBatches);
     await Promise.all([app.close(), est?.close()]);
+    await crlRun;
     await stopLedger();
     await tp.close();
     lock?.release();

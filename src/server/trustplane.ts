@@ -6,7 +6,11 @@ import { ensureRootCa } from '../pki/ca-hierarchy.ts';
 import { defaultIdentityConfig, type IdentityConfig, type IdentityContext } from '../pki/identity-context.ts';
 import { IssuancePipeline } from '../pki/issuance.ts';
 import type { ProductRecord } from '../pki/records.types.ts';
-import { RevocationPublisher } from '../pki/revocation.ts';
+import { CrlPublisher, defaultCrlPolicy, type CrlPolicy } from '../pki/crl/crl-publisher.ts';
+import { OcspService } from '../pki/ocsp/ocsp-service.ts';
+import { CertificateStatusHub } from '../pki/certificate-status-listener.ts';
+import { RevocationRepository } from '../store/revocation-repository.ts';
+import type { StoredCrl } from '../pki/revocation-store.types.ts';
 import { rotateOcspResponders } from '../pki/ocsp-responder-rotation.ts';
 import { openDatabase, type DatabaseLocation, type OpenDatabase } from '../store/database.ts';
 import { IdentityRepository } from '../store/identity-repository.ts';
@@ -36,6 +40,10 @@ export interface TrustplaneOptions {
   issuanceQueueLimit?: number;
   /** The trust ledger's origin (its name in checkpoints) and integration batch size. */
   ledger?: Partial<LedgerConfig>;
+  /** When CRLs are issued and how they are served (validity comes from `identity.crlValiditySeconds`). */
+  crl?: Partial<Omit<CrlPolicy, 'validitySeconds'>>;
+  /** Pre-produced OCSP answers kept in memory (default 100,000). */
+  ocspCacheEntries?: number;
 }
 
 /** The composition root: ports wired to their adapters, shared by the HTTP server, benches and tests. */
@@ -43,7 +51,10 @@ export class Trustplane {
   readonly database: OpenDatabase;
   readonly identity: IdentityContext;
   readonly issuance: IssuancePipeline;
-  readonly revocation: RevocationPublisher;
+  /** CRLs: issued in batches by `issueDueCrls` (the server's timer), served as stored. */
+  readonly crls: CrlPublisher;
+  /** OCSP: pre-produced answers. */
+  readonly ocsp: OcspService;
   readonly tokens: ApiTokens;
   readonly clock: Clock;
   readonly csrVerifier: CsrVerifierPool;
@@ -57,7 +68,8 @@ export class Trustplane {
     this.clock = options.clock ?? systemClock;
     const random = options.random ?? systemRandom;
     this.#publicUrl = options.publicUrl;
-    const store = new IdentityRepository(database.db, this.clock);
+    const statusHub = new CertificateStatusHub();
+    const store = new IdentityRepository(database.db, this.clock, statusHub);
     this.identity = {
       store,
       keys: new SoftwareKeyStore(options.kek, new KeyRepository(database.db), random, this.clock),
@@ -73,9 +85,12 @@ export class Trustplane {
       },
     };
     this.issuance = new IssuancePipeline(this.identity, options.issuanceQueueLimit === undefined ? {} : { maxQueuedRequests: options.issuanceQueueLimit });
-    this.enrollment = { identity: this.identity, store: new EnrollmentRepository(database.db, this.clock) };
+    this.enrollment = { identity: this.identity, store: new EnrollmentRepository(database.db, this.clock, statusHub) };
     this.csrVerifier = new CsrVerifierPool(options.csrWorkers);
-    this.revocation = new RevocationPublisher(this.identity);
+    const revocationStore = new RevocationRepository(database.db);
+    this.crls = new CrlPublisher(this.identity, revocationStore, { ...defaultCrlPolicy, ...options.crl, validitySeconds: this.identity.config.crlValiditySeconds });
+    this.ocsp = new OcspService(this.identity, revocationStore, { validitySeconds: this.identity.config.ocspValiditySeconds, cacheEntries: options.ocspCacheEntries ?? 100_000 });
+    statusHub.add(this.ocsp);
     this.ledger = new Ledger(new LedgerRepository(database.db), this.identity.keys, this.clock, ledgerConfig(options.ledger));
     this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
   }
@@ -124,13 +139,26 @@ export class Trustplane {
    */
   async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[]; ledger: IntegrationResult }> {
     const products = await this.identity.store.listProducts();
-    const root = await this.identity.store.findRootCa();
     const system = { kind: 'system', name: 'maintenance' } as const;
     const respondersRotated = await rotateOcspResponders(this.identity, products, system);
-    const crlsIssued = await this.revocation.refreshDueCrls([...(root ? [root.id] : []), ...products.map((p) => p.issuingCaId)]);
+    for (const sku of respondersRotated) {
+      const product = products.find((p) => p.sku === sku);
+      if (product) this.ocsp.responderChanged(product.issuingCaId);
+    }
+    const crlsIssued = (await this.issueDueCrls()).length;
     await this.database.maintain();
     const ledger = await this.ledger.integrate();
     return { crlsIssued, respondersRotated, ledger };
+  }
+
+  /**
+   * Issues the CRLs that are due, for the root and every product's issuing CA: the batch that
+   * carries status changes into CRLs (the server runs it every `crl.batchDelaySeconds`).
+   */
+  async issueDueCrls(): Promise<StoredCrl[]> {
+    const products = await this.identity.store.listProducts();
+    const root = await this.identity.store.findRootCa();
+    return this.crls.issueDue([...(root ? [root.id] : []), ...products.map((p) => p.issuingCaId)]);
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import type {
 } from '../enrollment/enrollment-store.types.ts';
 import type { ReprovisionGrant } from '../pki/records.types.ts';
 import { runUnitOfWork } from './identity-repository.ts';
+import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { bytes } from './identity-rows.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
 import type { BootstrapCasTable, Database, EnrollmentBatchesTable } from './schema.types.ts';
@@ -136,14 +137,16 @@ class EnrollmentUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Enrollm
 export class EnrollmentRepository implements EnrollmentStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
+  readonly #listener: CertificateStatusListener | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener) {
+    this.#listener = listener;
     this.#db = db;
     this.#clock = clock;
   }
 
   unitOfWork<T>(fn: (uow: EnrollmentUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
-    return runUnitOfWork(this.#db, (tx: Transaction<Database>) => new EnrollmentUnitOfWorkImpl(tx), fn, options?.at ?? this.#clock.now());
+    return runUnitOfWork(this.#db, (tx: Transaction<Database>) => new EnrollmentUnitOfWorkImpl(tx, this.#listener), fn, options?.at ?? this.#clock.now(), this.#listener);
   }
 
   async findBatch(id: string): Promise<EnrollmentBatchRecord | undefined> {

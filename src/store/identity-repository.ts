@@ -5,24 +5,26 @@ import type { IdentityStore, IdentityUnitOfWork } from '../pki/identity-store.ty
 import type {
   CaRecord,
   CertificateRecord,
-  CrlRecord,
   DeviceRecord,
   EventRecord,
   ProductRecord,
 } from '../pki/records.types.ts';
 import { appendEvents } from './event-writer.ts';
 import { toCa, toCertificate, toDevice, toEvent, toProduct } from './identity-rows.ts';
-import { IdentityUnitOfWorkImpl, selectLatestCrl } from './identity-unit-of-work.ts';
+import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
 import type { Database } from './schema.types.ts';
+import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 
 /** The identity capability's storage port, one implementation for PGlite and PostgreSQL. */
 export class IdentityRepository implements IdentityStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
+  readonly #listener: CertificateStatusListener | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener) {
     this.#db = db;
     this.#clock = clock;
+    this.#listener = listener;
   }
 
   async findRootCa(): Promise<CaRecord | undefined> {
@@ -102,9 +104,6 @@ export class IdentityRepository implements IdentityStore {
       toCertificate,
     );
   }
-  findLatestCrl(caId: string): Promise<CrlRecord | undefined> {
-    return selectLatestCrl(this.#db, caId);
-  }
   async listSubjectEvents(subjectType: string, subjectId: string): Promise<EventRecord[]> {
     const rows = await this.#db
       .selectFrom('events')
@@ -127,7 +126,7 @@ export class IdentityRepository implements IdentityStore {
   }
 
   unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
-    return runUnitOfWork(this.#db, (tx) => new IdentityUnitOfWorkImpl(tx), fn, options?.at ?? this.#clock.now());
+    return runUnitOfWork(this.#db, (tx) => new IdentityUnitOfWorkImpl(tx, this.#listener), fn, options?.at ?? this.#clock.now(), this.#listener);
   }
 }
 
@@ -135,12 +134,27 @@ export class IdentityRepository implements IdentityStore {
  * Runs `fn` in one transaction with a unit of work made by `make`, then appends the events it
  * recorded in the same transaction. DESIGN rule 1: no event, no change.
  */
-export function runUnitOfWork<U extends IdentityUnitOfWorkImpl, T>(db: Kysely<Database>, make: (tx: Transaction<Database>) => U, fn: (uow: U) => Promise<T>, at: Date): Promise<T> {
-  return db.transaction().execute(async (tx) => {
-    const uow = make(tx);
-    const result = await fn(uow);
-    if (uow.wrote && uow.events.length === 0 && uow.appendedEvents === 0) throw new Error('a unit of work changed trust state without recording an event');
-    if (uow.events.length > 0) await appendEvents(tx, uow.events, at);
+export async function runUnitOfWork<U extends IdentityUnitOfWorkImpl, T>(
+  db: Kysely<Database>,
+  make: (tx: Transaction<Database>) => U,
+  fn: (uow: U) => Promise<T>,
+  at: Date,
+  listener?: CertificateStatusListener,
+): Promise<T> {
+  let uow: U | undefined;
+  let committed = false;
+  try {
+    const result = await db.transaction().execute(async (tx) => {
+      uow = make(tx);
+      const result = await fn(uow);
+      if (uow.wrote && uow.events.length === 0 && uow.appendedEvents === 0) throw new Error('a unit of work changed trust state without recording an event');
+      if (uow.events.length > 0) await appendEvents(tx, uow.events, at);
+      return result;
+    });
+    committed = true;
     return result;
-  });
+  } finally {
+    // After commit or rollback: what answers for these certificates from memory may be made again.
+    if (uow && listener) listener.settled(uow.statusChanges, committed);
+  }
 }

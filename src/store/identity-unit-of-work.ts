@@ -2,17 +2,17 @@ import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { RevocationReason } from '../core/revocation-reason.ts';
 import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork, IssuanceState, IssuanceStateQuery, IssuanceWrites, TokenUse } from '../pki/identity-store.types.ts';
 import type { OneTimeTokenGrant } from '../pki/issuance-plan.ts';
+import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import type {
   CaRecord,
   CertificateRecord,
-  CrlRecord,
   DeviceRecord,
   EventInput,
   KeyBinding,
   ProductRecord,
 } from '../pki/records.types.ts';
 import { appendEventsParts } from './event-writer.ts';
-import { bytes, toCertificate, toDevice } from './identity-rows.ts';
+import { toCertificate, toDevice } from './identity-rows.ts';
 import type { CertificatesTable, Database, DevicesTable } from './schema.types.ts';
 import type { Selectable } from 'kysely';
 
@@ -31,9 +31,18 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   /** events already appended by a write that carries its own (writeIssuance) */
   appendedEvents = 0;
   wrote = false;
+  /** certificates whose revocation status this unit of work changed or that it created */
+  readonly statusChanges: string[] = [];
   protected readonly tx: Executor;
-  constructor(tx: Executor) {
+  readonly #listener: CertificateStatusListener | undefined;
+  constructor(tx: Executor, listener?: CertificateStatusListener) {
     this.tx = tx;
+    this.#listener = listener;
+  }
+
+  #changing(serials: string[]): void {
+    this.statusChanges.push(...serials);
+    this.#listener?.changing(serials);
   }
 
   recordEvents(events: EventInput[]): void {
@@ -126,6 +135,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   async insertCertificates(certs: CertificateRecord[]): Promise<void> {
     if (certs.length === 0) return;
     this.wrote = true;
+    this.#changing(certs.map((c) => c.serial));
     await insertCertificatesSql(certs).execute(this.tx);
   }
 
@@ -148,30 +158,8 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   async updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     this.wrote = true;
+    this.#changing(updates.map((u) => u.serial));
     await updateCertificateStatusesSql(updates).execute(this.tx);
-  }
-
-  async lockCrlState(caId: string): Promise<{ latest: CrlRecord | undefined; revoked: CertificateRecord[] }> {
-    // The CA's row stands for its CRL sequence. FOR NO KEY UPDATE does not conflict with the
-    // FOR KEY SHARE that inserting a certificate or a CRL takes on it (the foreign key), so
-    // issuance goes on; only another publisher of this CA waits, until this one commits. Read
-    // Committed: the reads below run after the lock and see that publisher's CRL.
-    await sql`select id from cas where id = ${caId} for no key update`.execute(this.tx);
-    return { latest: await selectLatestCrl(this.tx, caId), revoked: await selectRevokedCertificates(this.tx, caId) };
-  }
-
-  async insertCrl(crl: CrlRecord): Promise<void> {
-    // A CRL is derived, published data, not a trust mutation: it needs no event of its own.
-    await this.tx
-      .insertInto('crls')
-      .values({
-        ca_id: crl.caId,
-        crl_number: crl.crlNumber.toString(),
-        this_update: crl.thisUpdate,
-        next_update: crl.nextUpdate,
-        der: crl.der,
-      })
-      .execute();
   }
 
   async lockIssuanceState(q: IssuanceStateQuery): Promise<IssuanceState> {
@@ -245,6 +233,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     ];
     if (statements.length === 0 && w.events.length === 0) return; // every request of the batch was refused
     if (statements.length > 0) this.wrote = true;
+    this.#changing([...w.statusUpdates.map((u) => u.serial), ...w.certificates.map((c) => c.serial)]);
     // One round trip: each write a data-modifying WITH query of one statement (all see the same
     // snapshot; none touches a row another one writes), and the events last.
     const writes = statements.map((s, i) => sql`${sql.raw(`w${i}`)} as (${s})`);
@@ -255,22 +244,6 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   }
 }
 
-export async function selectRevokedCertificates(db: Executor, caId: string): Promise<CertificateRecord[]> {
-  const rows = await db
-    .selectFrom('certificates')
-    .selectAll()
-    .where('ca_id', '=', caId)
-    // the partial index's own predicate (migration 0004), so the planner can use that index
-    .where(sql<boolean>`status in ('hold', 'revoked', 'superseded')`)
-    .orderBy('serial')
-    .execute();
-  return rows.map(toCertificate);
-}
-
-export async function selectLatestCrl(db: Executor, caId: string): Promise<CrlRecord | undefined> {
-  const r = await db.selectFrom('crls').selectAll().where('ca_id', '=', caId).orderBy('crl_number', 'desc').limit(1).executeTakeFirst();
-  return r && { caId: r.ca_id, crlNumber: BigInt(r.crl_number), thisUpdate: r.this_update, nextUpdate: r.next_update, der: bytes(r.der) };
-}
 
 /** A row as json_agg gives it: timestamps as ISO text, bytea as the query encodes it (hex). */
 type JsonRow<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] extends Uint8Array ? string : T[K] };
@@ -349,8 +322,10 @@ function updateDevicesSql(updates: DeviceUpdate[]): RawBuilder<unknown> {
 
 function insertCertificatesSql(certs: CertificateRecord[]): RawBuilder<unknown> {
   const column = <T>(f: (c: CertificateRecord) => T): T[] => certs.map(f);
-  return sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at, issued_for)
-    select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at, c.issued_for
+  // status_xid (migration 0006): a certificate born superseded (renewed twice in one batch) is a status change.
+  return sql`insert into certificates (serial, ca_id, device_id, spki_sha256, der, not_before, not_after, status, revocation_reason, revoked_at, issued_at, issued_for, status_xid)
+    select c.serial, c.ca_id, c.device_id, decode(c.spki_sha256, 'hex'), decode(c.der, 'hex'), c.not_before, c.not_after, c.status, c.revocation_reason, c.revoked_at, c.issued_at, c.issued_for,
+      case when c.status <> 'good' then pg_current_xact_id() end
     from unnest(${column((c) => c.serial)}::text[], ${column((c) => c.caId)}::text[], ${column((c) => c.deviceId)}::text[],
       ${column((c) => hex(c.spkiSha256))}::text[], ${column((c) => hex(c.der))}::text[],
       ${column((c) => time(c.notBefore))}::timestamptz[], ${column((c) => time(c.notAfter))}::timestamptz[], ${column((c) => c.status)}::text[],
@@ -360,7 +335,8 @@ function insertCertificatesSql(certs: CertificateRecord[]): RawBuilder<unknown> 
 }
 
 function updateCertificateStatusesSql(updates: CertificateStatusUpdate[]): RawBuilder<unknown> {
-  return sql`update certificates as c set status = u.status, revocation_reason = u.reason, revoked_at = u.at
+  // status_xid (migration 0006): which CRLs already carry this change is read against it.
+  return sql`update certificates as c set status = u.status, revocation_reason = u.reason, revoked_at = u.at, status_xid = pg_current_xact_id()
     from unnest(${updates.map((u) => u.serial)}::text[], ${updates.map((u) => u.status)}::text[],
       ${updates.map((u) => u.revocationReason)}::text[], ${updates.map((u) => time(u.revokedAt))}::timestamptz[])
       as u(serial, status, reason, at)

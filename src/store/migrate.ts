@@ -5,6 +5,7 @@ import { ledger } from './migrations/0002-ledger.ts';
 import { enrollment } from './migrations/0003-enrollment.ts';
 import { revokedIndex } from './migrations/0004-revoked-index.ts';
 import { deviceRecovery } from './migrations/0005-device-recovery.ts';
+import { revocationAtScale } from './migrations/0006-revocation-at-scale.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003-enrollment': enrollment,
   '0004-revoked-index': revokedIndex,
   '0005-device-recovery': deviceRecovery,
+  '0006-revocation-at-scale': revocationAtScale,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -71,6 +71,8 @@ export interface CertificatesTable {
   issued_at: Timestamp;
   first_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   issued_for: ColumnType<IssuedFor | null, IssuedFor | null | undefined, IssuedFor | null>;
+  /** xid8 as text: the transaction that last changed the revocation status (migration 0006) */
+  status_xid: ColumnType<string | null, never, never>;
 }
 
 export interface DeviceKeysTable {
@@ -83,6 +85,31 @@ export interface DeviceKeysTable {
 export interface CrlsTable {
   ca_id: string;
   crl_number: Int8;
+  this_update: Timestamp;
+  next_update: Timestamp;
+  der: ColumnType<Uint8Array | null, Uint8Array | null | undefined, never>;
+  kind: ColumnType<'full' | 'delta', 'full' | 'delta' | undefined, never>;
+  base_crl_number: ColumnType<string | null, string | null | undefined, never>;
+  /** pg_snapshot as text: every status change this snapshot sees is on the CRL */
+  covers_snapshot: ColumnType<string | null, string | null | undefined, never>;
+  entries: ColumnType<string | null, number | null | undefined, never>;
+  byte_length: ColumnType<string | null, number | null | undefined, never>;
+  parts_id: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export interface CrlPartsTable {
+  parts_id: string;
+  part: number;
+  bytes: Uint8Array;
+}
+
+export interface OcspResponsesTable {
+  ca_id: string;
+  cert_id: Uint8Array;
+  serial: string;
+  status: 'good' | 'revoked' | 'unknown';
+  status_xid: string | null;
+  responder_key_id: string;
   this_update: Timestamp;
   next_update: Timestamp;
   der: Uint8Array;
@@ -179,6 +206,8 @@ export interface Database {
   certificates: CertificatesTable;
   device_keys: DeviceKeysTable;
   crls: CrlsTable;
+  crl_parts: CrlPartsTable;
+  ocsp_responses: OcspResponsesTable;
   events: EventsTable;
   event_sequence: EventSequenceTable;
   tokens: TokensTable;

@@ -7,7 +7,7 @@ import { FakeClock } from '../../src/core/clock.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { startEstListener } from '../../src/server/est/est-listener.ts';
 import { toPem } from '../../src/core/pem.ts';
-import { Trustplane } from '../../src/server/trustplane.ts';
+import { Trustplane, type TrustplaneOptions } from '../../src/server/trustplane.ts';
 import type { DatabaseLocation } from '../../src/store/database.ts';
 import type { DatabaseTarget } from './databases.ts';
 
@@ -55,12 +55,20 @@ export async function startTestServer(args: {
   est?: boolean;
   /** see TrustplaneOptions.issuanceQueueLimit */
   issuanceQueueLimit?: number;
+  /** see TrustplaneOptions.crl */
+  crl?: TrustplaneOptions['crl'];
 }): Promise<TestServer> {
   const clock = args.clock ?? new FakeClock(new Date());
   const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
   const location = args.reuse?.location ?? (await args.target.fresh(join(home, 'db')));
   const kek = args.reuse?.kek ?? new Uint8Array(Buffer.alloc(32, 7));
-  const tp = await Trustplane.open({ database: location, kek, clock, ...(args.issuanceQueueLimit === undefined ? {} : { issuanceQueueLimit: args.issuanceQueueLimit }) });
+  const tp = await Trustplane.open({
+    database: location,
+    kek,
+    clock,
+    ...(args.issuanceQueueLimit === undefined ? {} : { issuanceQueueLimit: args.issuanceQueueLimit }),
+    ...(args.crl === undefined ? {} : { crl: args.crl }),
+  });
   await tp.initialise();
   const app = await buildApp(tp, { maxBodyBytes: 1024 * 1024, logLevel: args.logStream ? 'info' : 'silent', ...(args.logStream ? { logStream: args.logStream } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -20,4 +20,14 @@ export function registerCaCommands(program: Command): void {
       await writePublicFile(o.out, chain.endsWith('\n') ? chain : chain + '\n');
       inform(`wrote ${o.out}: CA chain of ${o.product}`);
     });
+
+  ca.command('publish-crl')
+    .description("issue a product's next CRL now (a complete CRL and its delta), without waiting for the batch delay")
+    .requiredOption('--product <sku>', 'product SKU')
+    .action(async (o: { product: string }, cmd: Command) => {
+      type Crl = { crlNumber: string; entries: number; bytes: number; url: string };
+      const { full, delta } = await (await clientFor(cmd)).postJson<{ full: Crl; delta: Crl }>(apiPath`/v1/products/${o.product}/crl`, {});
+      print(`CRL ${full.crlNumber}: ${full.entries} entries, ${full.bytes} bytes, ${full.url}`);
+      print(`delta CRL ${delta.crlNumber}: ${delta.entries} entries, ${delta.bytes} bytes, ${delta.url}`);
+    });
 }

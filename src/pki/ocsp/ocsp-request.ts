@@ -1,4 +1,4 @@
-import { OCSPRequest, Version, id_pkix_ocsp_nonce, type CertID } from '@peculiar/asn1-ocsp';
+import { CertID as CertIDSchema, OCSPRequest, Version, id_pkix_ocsp_nonce, type CertID } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { fromBER } from 'asn1js';
 import { TrustplaneError } from '../../core/errors.ts';
@@ -68,6 +68,11 @@ export function parseOcspRequest(untrustedDer: Uint8Array): ParsedOcspRequest {
     if (r.singleRequestExtensions?.some((e) => e.critical)) malformed('unsupported critical single-request extension');
   }
   return { requests: list.map((r) => certRequest(r.reqCert)), nonce };
+}
+
+/** The fields of a CertID we made or kept ourselves (its DER, from an earlier parse). */
+export function certIdFields(certIdDer: Uint8Array): OcspCertRequest {
+  return { ...certRequest(AsnConvert.parse(certIdDer, CertIDSchema)), certIdDer };
 }
 
 function certRequest(certId: CertID): OcspCertRequest {

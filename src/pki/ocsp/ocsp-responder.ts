@@ -8,6 +8,7 @@ import {
   buildOcspResponse,
   type OcspCertStatus,
   type OcspResponderIdentity,
+  type PreparedResponder,
   type OcspSingle,
 } from './ocsp-response.ts';
 
@@ -34,8 +35,26 @@ interface IssuerIdentity {
  * RFC 6960 §4.1.1: a CertID names `issuer` when issuerNameHash = H(issuer subject DER) and
  * issuerKeyHash = H(issuer subjectPublicKey BIT STRING value). An unknown H names no issuer of ours.
  */
-export function certIdMatchesIssuer(req: OcspCertRequest, issuer: OcspIssuer): boolean {
-  return matches(req, issuerIdentity(issuer));
+export function certIdMatchesIssuer(req: OcspCertRequest, issuer: OcspIssuer | PreparedIssuer): boolean {
+  return matches(req, prepared(issuer));
+}
+
+/** An issuer made ready once: its name and key hashed under every CertID hash we answer. */
+export interface PreparedIssuer {
+  hashes: ReadonlyMap<string, { nameHash: Buffer; keyHash: Buffer }>;
+}
+
+export function prepareIssuer(issuer: OcspIssuer): PreparedIssuer {
+  const identity = issuerIdentity(issuer);
+  const hashes = new Map<string, { nameHash: Buffer; keyHash: Buffer }>();
+  for (const [oid, hash] of hashByOid) {
+    hashes.set(oid, { nameHash: createHash(hash).update(identity.subjectDer).digest(), keyHash: createHash(hash).update(identity.subjectPublicKey).digest() });
+  }
+  return { hashes };
+}
+
+function prepared(issuer: OcspIssuer | PreparedIssuer): PreparedIssuer {
+  return 'hashes' in issuer ? issuer : prepareIssuer(issuer);
 }
 
 /**
@@ -60,8 +79,8 @@ export function ocspSerialHex(serial: Uint8Array): string | undefined {
  */
 export async function respondOcsp(args: {
   requestDer: Uint8Array;
-  issuer: OcspIssuer;
-  responder: OcspResponderIdentity;
+  issuer: OcspIssuer | PreparedIssuer;
+  responder: OcspResponderIdentity | PreparedResponder;
   now: Date;
   validitySeconds: number;
   lookup: (serialHex: string) => Promise<OcspCertStatus>;
@@ -79,7 +98,7 @@ export async function respondOcsp(args: {
   try {
     if (!Number.isFinite(args.validitySeconds) || args.validitySeconds <= 0)
       throw new TrustplaneError('INTERNAL', 'validitySeconds must be positive');
-    const issuer = issuerIdentity(args.issuer);
+    const issuer = prepared(args.issuer);
     const thisUpdate = args.now;
     const nextUpdate = new Date(args.now.getTime() + args.validitySeconds * 1000);
     const responses: OcspSingle[] = [];
@@ -95,7 +114,7 @@ export async function respondOcsp(args: {
 
 async function statusOf(
   request: OcspCertRequest,
-  issuer: IssuerIdentity,
+  issuer: PreparedIssuer,
   lookup: (serialHex: string) => Promise<OcspCertStatus>,
 ): Promise<OcspCertStatus> {
   // §2.2: "unknown" when the responder does not know about the certificate, e.g. another CA's.
@@ -109,13 +128,9 @@ async function statusOf(
   return status;
 }
 
-function matches(req: OcspCertRequest, issuer: IssuerIdentity): boolean {
-  const hash = hashByOid.get(req.hashAlgorithmOid);
-  if (hash === undefined) return false;
-  const digest = (data: Uint8Array): Buffer => createHash(hash).update(data).digest();
-  return (
-    digest(issuer.subjectDer).equals(req.issuerNameHash) && digest(issuer.subjectPublicKey).equals(req.issuerKeyHash)
-  );
+function matches(req: OcspCertRequest, issuer: PreparedIssuer): boolean {
+  const h = issuer.hashes.get(req.hashAlgorithmOid);
+  return h !== undefined && h.nameHash.equals(req.issuerNameHash) && h.keyHash.equals(req.issuerKeyHash);
 }
 
 function issuerIdentity(issuer: OcspIssuer): IssuerIdentity {

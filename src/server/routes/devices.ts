@@ -106,7 +106,7 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
       async (request) => {
         const { actor } = await authorise(tp, request, 'device:write');
         const product = await tp.product(request.params.sku);
-        const device = await changeDeviceState(tp.identity, tp.revocation, product, request.params.serial, { transition }, actor);
+        const device = await changeDeviceState(tp.identity, product, request.params.serial, { transition }, actor);
         return deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id));
       },
     );
@@ -119,7 +119,7 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
       const { actor } = await authorise(tp, request, 'device:write');
       const product = await tp.product(request.params.sku);
       const reason = parseOperatorRevocationReason(request.body.reason);
-      const device = await changeDeviceState(tp.identity, tp.revocation, product, request.params.serial, { transition: 'revoke', reason }, actor);
+      const device = await changeDeviceState(tp.identity, product, request.params.serial, { transition: 'revoke', reason }, actor);
       return deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id));
     },
   );

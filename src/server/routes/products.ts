@@ -4,7 +4,9 @@ import { toPem } from '../../core/pem.ts';
 import { productView } from '../../pki/views.ts';
 import { authorise, mayActFor } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { createProductBody, skuParams } from './schemas.ts';
+import { createProductBody, emptyBody, skuParams } from './schemas.ts';
+import { publicationUrls } from '../../pki/profiles.ts';
+import type { StoredCrl } from '../../pki/revocation-store.types.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 
 export function productRoutes(app: FastifyInstance, tp: Trustplane): void {
@@ -32,6 +34,32 @@ export function productRoutes(app: FastifyInstance, tp: Trustplane): void {
     const chain = await chainPem(tp, product.issuingCaId);
     return reply.type('application/pem-certificate-chain').send(chain);
   });
+
+  // Revocations reach the CRLs in batches (TRUSTPLANE_CRL_DELAY); an operator may publish now,
+  // e.g. after a mass revocation: a complete CRL of the state as committed, and its delta CRL.
+  app.post<{ Params: { sku: string }; Body: Record<string, never> }>(
+    '/v1/products/:sku/crl',
+    { schema: { tags: ['products'], params: skuParams, body: emptyBody } },
+    async (request, reply) => {
+      await authorise(tp, request, 'device:write');
+      const product = await tp.product(request.params.sku);
+      const { full, delta } = await tp.crls.issueNow(product.issuingCaId);
+      const urls = publicationUrls(tp.identity.config.publicUrl(), product.issuingCaId);
+      return reply.code(201).send({ full: crlView(full, urls.crl), delta: crlView(delta, urls.deltaCrl) });
+    },
+  );
+}
+
+function crlView(crl: StoredCrl, url: string): Record<string, unknown> {
+  return {
+    crlNumber: crl.crlNumber.toString(),
+    ...(crl.baseCrlNumber === null ? {} : { baseCrlNumber: crl.baseCrlNumber.toString() }),
+    entries: crl.entries,
+    bytes: crl.byteLength,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    nextUpdate: crl.nextUpdate.toISOString(),
+    url,
+  };
 }
 
 export async function chainPem(tp: Trustplane, issuingCaId: string): Promise<string> {

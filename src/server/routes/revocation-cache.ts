@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { isSuccessfulOcspResponse } from '../../pki/ocsp/ocsp-response-status.ts';
 
 /** HTTP headers of one answer, lower-case names as Fastify keeps them (written canonical on the wire). */
 export type CacheHeaders = Record<string, string>;
@@ -18,22 +16,19 @@ export function crlCacheHeaders(crl: { thisUpdate: Date; nextUpdate: Date }, now
 }
 
 /**
- * An OCSP answer over HTTP, as RFC 5019 §6.2 asks: Last-Modified = thisUpdate, Expires = nextUpdate,
- * ETag = hex SHA-1 of the OCSPResponse, and max-age reaching no later than nextUpdate. `producedAt`
- * is the clock reading taken before the responder was asked: the responder writes thisUpdate at
- * that reading or later (in whole seconds) and nextUpdate `validitySeconds` after it, so these
- * headers can only say less than the signed answer, never more. test/pki-http-cache.test.ts holds
- * them to the response's own times. An error answer (RFC 6960 §2.3) has no times: not cached.
+ * An OCSP answer over HTTP, as RFC 5019 §6.2 asks: Last-Modified = thisUpdate, Expires =
+ * nextUpdate, ETag = hex SHA-1 of the OCSPResponse, and max-age reaching no later than nextUpdate.
+ * The times are the signed answer's own (a pre-produced answer may be minutes old). An error
+ * answer (RFC 6960 §2.3) and a nonce answer (made for one request) are not for caches.
  */
-export function ocspCacheHeaders(der: Uint8Array, producedAt: Date, validitySeconds: number): CacheHeaders {
-  if (!isSuccessfulOcspResponse(der)) return { 'cache-control': 'no-store' };
-  const thisUpdate = wholeSeconds(producedAt);
-  const nextUpdate = wholeSeconds(new Date(producedAt.getTime() + validitySeconds * 1000));
+export function ocspCacheHeaders(answer: { cache?: { thisUpdate: Date; nextUpdate: Date; etag: string } }, now: Date): CacheHeaders {
+  if (!answer.cache) return { 'cache-control': 'no-store' };
+  const { thisUpdate, nextUpdate, etag } = answer.cache;
   return {
     'last-modified': thisUpdate.toUTCString(),
     expires: nextUpdate.toUTCString(),
-    etag: `"${createHash('sha1').update(der).digest('hex')}"`,
-    'cache-control': `max-age=${Math.max(0, secondsUntil(nextUpdate, producedAt))}, public, no-transform, must-revalidate`,
+    etag,
+    'cache-control': `max-age=${Math.max(0, secondsUntil(nextUpdate, now))}, public, no-transform, must-revalidate`,
   };
 }
 

@@ -1,0 +1,359 @@
+import { createHash } from 'node:crypto';
+import { isTrustplaneError } from '../../core/errors.ts';
+import type { CertificateStatusListener } from '../certificate-status-listener.ts';
+import type { IdentityContext } from '../identity-context.ts';
+import type { CaRecord } from '../records.types.ts';
+import type { CertificateRevocationState, RevocationStore } from '../revocation-store.types.ts';
+import { certIdFields, parseOcspRequest, type OcspCertRequest } from './ocsp-request.ts';
+import { certIdMatchesIssuer, ocspSerialHex, prepareIssuer, respondOcsp, type PreparedIssuer } from './ocsp-responder.ts';
+import { buildOcspErrorResponse, buildOcspResponse, prepareResponder, type OcspCertStatus, type PreparedResponder } from './ocsp-response.ts';
+
+/** One OCSP answer, with what its HTTP caching headers are made from (RFC 5019 §6.2) when it has times. */
+export interface OcspAnswer {
+  der: Uint8Array;
+  /** thisUpdate, nextUpdate and the answer's SHA-1 (ETag); absent for error answers and nonce answers */
+  cache?: { thisUpdate: Date; nextUpdate: Date; etag: string };
+}
+
+/** How answers were made, for the operator (and the benchmark): pre-produced ones dominate. */
+export interface OcspCounters {
+  /** pre-produced answers served from memory */
+  memory: number;
+  /** pre-produced answers read from the store (after a restart, or another process made them) */
+  stored: number;
+  /** answers signed because none was stored (first request for a CertID, a status change, staleness) */
+  produced: number;
+  /** answers to requests with a nonce (RFC 8954) or several CertIDs: signed for the request */
+  fresh: number;
+  /** malformedRequest and unauthorized */
+  errors: number;
+}
+
+interface Answer extends OcspAnswer {
+  cache: { thisUpdate: Date; nextUpdate: Date; etag: string };
+  serial: string;
+  /** made again from here on (half its validity) */
+  refreshAtMs: number;
+  /** the status it says; undefined when read back from the store (a nonce answer then asks the store) */
+  status: OcspCertStatus | undefined;
+}
+
+interface CaContext {
+  ca: CaRecord;
+  issuer: PreparedIssuer;
+  responder: PreparedResponder;
+  responderKeyId: string;
+  loadedAtMs: number;
+}
+
+export interface OcspServiceOptions {
+  validitySeconds: number;
+  /** pre-produced answers kept in memory (each ~0.3–1 kB) */
+  cacheEntries: number;
+}
+
+/** A CA's responder is looked up again this often, so that a rotation by another process is seen. */
+const CA_RELOAD_MS = 60_000;
+
+/**
+ * The OCSP responder (RFC 6960) of every CA, answering from pre-produced responses (RFC 6960 §2.4
+ * "pre-produced", RFC 5019): one signed answer per CertID, made the first time it is asked for or
+ * when its certificate's status changes, stored, and kept in memory; re-made when half its
+ * validity has passed. A repeated request is a map lookup: no parse, no database,
+ * no signature. A request with a nonce gets its own signature (RFC 8954), counted apart.
+ *
+ * Freshness across a status change (CertificateStatusListener): before the change commits, the
+ * certificate's answers leave memory and none is kept until it has settled; an answer being made
+ * meanwhile from the old state is served to its own request but never kept. So the first request
+ * after the commit makes (or reads) an answer from the committed state.
+ */
+export class OcspService implements CertificateStatusListener {
+  readonly #ctx: IdentityContext;
+  readonly #store: RevocationStore;
+  readonly #options: OcspServiceOptions;
+  readonly #cas = new Map<string, Promise<CaContext | undefined>>();
+  /** `${caId}|${CertID hex}` -> answer */
+  readonly #answers = new Map<string, Answer>();
+  /** `${caId}|${request bytes}` -> answer key: a repeated request needs no parse */
+  readonly #requests = new Map<string, string>();
+  /** serial -> answer keys, to forget them when the status changes */
+  readonly #keysBySerial = new Map<string, Set<string>>();
+  /** serial -> changes in flight; serial -> generation (bumped at every change and settle) */
+  readonly #changing = new Map<string, number>();
+  readonly #generation = new Map<string, number>();
+  readonly #producing = new Map<string, Promise<Answer>>();
+  readonly counters: OcspCounters = { memory: 0, stored: 0, produced: 0, fresh: 0, errors: 0 };
+
+  constructor(ctx: IdentityContext, store: RevocationStore, options: OcspServiceOptions) {
+    this.#ctx = ctx;
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Answers one OCSP request for the CA `caId`. Never throws on client input; fails closed (internalError, never good). */
+  async respond(caId: string, requestDer: Uint8Array): Promise<OcspAnswer> {
+    const requestKey = `${caId}|${Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength).toString('latin1')}`;
+    const known = this.#requests.get(requestKey);
+    if (known !== undefined) {
+      const answer = this.#answers.get(known);
+      if (answer && this.#usable(answer)) {
+        this.counters.memory++;
+        return answer;
+      }
+    }
+    const context = await this.#context(caId);
+    if (!context) {
+      this.counters.errors++;
+      return { der: buildOcspErrorResponse('unauthorized') }; // RFC 6960 §2.3: not a CA we answer for
+    }
+    let parsed;
+    try {
+      parsed = parseOcspRequest(requestDer);
+    } catch (e) {
+      this.counters.errors++;
+      if (isTrustplaneError(e) && e.code === 'OCSP_MALFORMED_REQUEST') return { der: buildOcspErrorResponse('malformedRequest') };
+      return { der: buildOcspErrorResponse('internalError') };
+    }
+    const [single] = parsed.requests;
+    if (parsed.nonce !== undefined || parsed.requests.length !== 1 || !single) return this.#fresh(context, requestDer, parsed.requests);
+    const answer = await this.#answer(context, single);
+    if (this.#keepable(answer.serial)) remember(this.#requests, requestKey, `${caId}|${hex(single.certIdDer)}`, this.#options.cacheEntries * 2);
+    return answer;
+  }
+
+  /** The CA's responder changed (rotation): answers are made by the new one from now on. */
+  responderChanged(caId: string): void {
+    this.#cas.delete(caId);
+  }
+
+  changing(serials: readonly string[]): void {
+    for (const serial of serials) {
+      this.#changing.set(serial, (this.#changing.get(serial) ?? 0) + 1);
+      this.#forget(serial);
+    }
+  }
+
+  settled(serials: readonly string[], committed: boolean): void {
+    const remade = new Set<string>();
+    for (const serial of serials) {
+      const left = (this.#changing.get(serial) ?? 1) - 1;
+      if (left > 0) this.#changing.set(serial, left);
+      else this.#changing.delete(serial);
+      const keys = this.#forget(serial);
+      if (committed) for (const k of keys) remade.add(k);
+    }
+    // RFC 6960 §2.4: the new status is signed now, not at the next request: re-make what was asked for before.
+    for (const key of remade) {
+      const [caId, certIdHex] = splitKey(key);
+      void this.#context(caId)
+        .then(async (context) => {
+          const request = certRequestFromDer(certIdHex);
+          if (context && request) await this.#answer(context, request);
+        })
+        .catch(() => undefined); // the next request makes it instead
+    }
+  }
+
+  /** A pre-produced answer for one CertID: from memory, from the store, or made now (once, however many ask). */
+  async #answer(context: CaContext, request: OcspCertRequest): Promise<Answer> {
+    const key = `${context.ca.id}|${hex(request.certIdDer)}`;
+    const held = this.#answers.get(key);
+    if (held && this.#usable(held)) {
+      this.counters.memory++;
+      return held;
+    }
+    let making = this.#producing.get(key);
+    if (!making) {
+      making = this.#make(context, request, key).finally(() => this.#producing.delete(key));
+      this.#producing.set(key, making);
+    }
+    return making;
+  }
+
+  async #make(context: CaContext, request: OcspCertRequest, key: string): Promise<Answer> {
+    const caId = context.ca.id;
+    const ours = certIdMatchesIssuer(request, context.issuer);
+    const serialHex = ours ? ocspSerialHex(request.serial) : undefined;
+    const serial = serialHex === undefined ? '' : serialHex.padStart(32, '0');
+    const generation = this.#generation.get(serial) ?? 0;
+    const now = this.#ctx.clock.now();
+
+    let answer: Answer | undefined;
+    const stored = await this.#store.findOcspResponse(caId, request.certIdDer);
+    if (stored && stored.responderKeyId === context.responderKeyId && this.#freshAt(stored, now)) {
+      this.counters.stored++;
+      answer = answerOf(stored.der, stored.thisUpdate, stored.nextUpdate, serial, undefined);
+    } else {
+      const state = serial === '' ? undefined : await this.#store.revocationState(caId, serial);
+      const status = statusOf(state);
+      const nextUpdate = new Date(now.getTime() + this.#options.validitySeconds * 1000);
+      const der = await buildOcspResponse({ responder: context.responder, responses: [{ request, status, thisUpdate: now, nextUpdate }], nonce: undefined, producedAt: now });
+      this.counters.produced++;
+      answer = answerOf(der, now, nextUpdate, serial, status);
+      // Stored so that a restart or another server need not sign it again; the status_xid keeps it honest.
+      if (this.#unchanged(serial, generation)) {
+        await this.#store.saveOcspResponse({
+          caId,
+          certId: request.certIdDer,
+          serial: serial === '' ? '-' : serial,
+          status: status.kind,
+          statusXid: state?.statusXid ?? null,
+          responderKeyId: context.responderKeyId,
+          thisUpdate: wholeSeconds(now),
+          nextUpdate: wholeSeconds(nextUpdate),
+          der,
+        });
+      }
+    }
+    if (this.#unchanged(serial, generation)) this.#keep(key, answer);
+    return answer;
+  }
+
+  /** Nonce (RFC 8954) or several CertIDs: an answer for this request alone, statuses from memory where known. */
+  async #fresh(context: CaContext, requestDer: Uint8Array, requests: OcspCertRequest[]): Promise<OcspAnswer> {
+    this.counters.fresh++;
+    const der = await respondOcsp({
+      requestDer,
+      issuer: context.issuer,
+      responder: context.responder,
+      now: this.#ctx.clock.now(),
+      validitySeconds: this.#options.validitySeconds,
+      lookup: async (serialHex) => {
+        const serial = serialHex.padStart(32, '0');
+        const request = requests.find((r) => ocspSerialHex(r.serial) === serialHex);
+        const held = request && this.#answers.get(`${context.ca.id}|${hex(request.certIdDer)}`);
+        if (held?.status && this.#usable(held)) return held.status;
+        return statusOf(await this.#store.revocationState(context.ca.id, serial));
+      },
+    });
+    return { der };
+  }
+
+  /**
+   * Served while less than half its validity has passed (RFC 5019 §6.1: responses are refreshed well
+   * before nextUpdate); after that the next request for it makes a new one (one signature per
+   * CertID per half-validity, shared by every request waiting for it).
+   */
+  #usable(answer: Answer): boolean {
+    const now = this.#ctx.clock.now().getTime();
+    return now < answer.refreshAtMs && now >= answer.cache.thisUpdate.getTime() - 1000;
+  }
+
+  #freshAt(stored: { thisUpdate: Date; nextUpdate: Date }, now: Date): boolean {
+    const half = (stored.nextUpdate.getTime() - stored.thisUpdate.getTime()) / 2;
+    return now.getTime() < stored.thisUpdate.getTime() + half && now.getTime() >= stored.thisUpdate.getTime() - 1000;
+  }
+
+  #keepable(serial: string): boolean {
+    return !this.#changing.has(serial);
+  }
+
+  #unchanged(serial: string, generation: number): boolean {
+    return !this.#changing.has(serial) && (this.#generation.get(serial) ?? 0) === generation;
+  }
+
+  #keep(key: string, answer: Answer): void {
+    remember(this.#answers, key, answer, this.#options.cacheEntries, (evicted) => this.#keysBySerial.get(evicted.serial)?.delete(key));
+    let keys = this.#keysBySerial.get(answer.serial);
+    if (!keys) this.#keysBySerial.set(answer.serial, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** Drops the serial's answers from memory; returns their keys. */
+  #forget(serial: string): string[] {
+    this.#generation.set(serial, (this.#generation.get(serial) ?? 0) + 1);
+    const keys = [...(this.#keysBySerial.get(serial) ?? [])];
+    for (const key of keys) this.#answers.delete(key);
+    this.#keysBySerial.delete(serial);
+    if (!this.#changing.has(serial) && keys.length === 0) this.#generation.delete(serial);
+    return keys;
+  }
+
+  #context(caId: string): Promise<CaContext | undefined> {
+    let loading = this.#cas.get(caId);
+    if (!loading) {
+      loading = this.#load(caId);
+      this.#cas.set(caId, loading);
+      loading.catch(() => this.#cas.delete(caId));
+    } else {
+      void loading.then((c) => {
+        if (c && Date.now() - c.loadedAtMs > CA_RELOAD_MS && this.#cas.get(caId) === loading) this.#cas.delete(caId);
+      });
+    }
+    return loading;
+  }
+
+  async #load(caId: string): Promise<CaContext | undefined> {
+    const ca = await this.#ctx.store.findCa(caId);
+    if (!ca || ca.kind === 'ocsp-responder') return undefined;
+    // RFC 6960 §4.2.2.2: an issuing CA answers through its delegated responder; the root signs its own.
+    const responderCa = ca.kind === 'issuing' ? await this.#ctx.store.findCurrentOcspResponder(ca.id) : undefined;
+    const signer = await this.#ctx.keys.signer(responderCa?.keyId ?? ca.keyId);
+    return {
+      ca,
+      issuer: prepareIssuer({ certDer: ca.certificate }),
+      responder: prepareResponder({ signer, certDer: responderCa?.certificate ?? ca.certificate, includeCert: responderCa !== undefined }),
+      responderKeyId: signer.keyId,
+      loadedAtMs: Date.now(),
+    };
+  }
+}
+
+function statusOf(state: CertificateRevocationState | undefined): OcspCertStatus {
+  if (!state) return { kind: 'unknown' };
+  switch (state.status) {
+    case 'good':
+      return { kind: 'good' };
+    case 'hold':
+      return { kind: 'revoked', revokedAt: state.revokedAt ?? new Date(0), reason: 'certificateHold' };
+    case 'revoked':
+    case 'superseded':
+      // Fail closed: a revoked row without its time still answers revoked.
+      return { kind: 'revoked', revokedAt: state.revokedAt ?? new Date(0), reason: state.reason ?? 'unspecified' };
+  }
+}
+
+function answerOf(der: Uint8Array, thisUpdate: Date, nextUpdate: Date, serial: string, status: OcspCertStatus | undefined): Answer {
+  const half = (nextUpdate.getTime() - thisUpdate.getTime()) / 2;
+  return {
+    der,
+    cache: { thisUpdate: wholeSeconds(thisUpdate), nextUpdate: wholeSeconds(nextUpdate), etag: `"${createHash('sha1').update(der).digest('hex')}"` },
+    serial,
+    refreshAtMs: thisUpdate.getTime() + half,
+    status,
+  };
+}
+
+/** A bounded map: past `max` entries the oldest goes (insertion order; a hot entry is re-inserted when remade). */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number, evicted?: (v: V) => void): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) {
+    const oldest = map.keys().next();
+    if (oldest.done) break;
+    const v = map.get(oldest.value);
+    map.delete(oldest.value);
+    if (v !== undefined) evicted?.(v);
+  }
+}
+
+function certRequestFromDer(certIdHex: string): OcspCertRequest | undefined {
+  // The CertID was parsed once already; re-read its fields through the request parser's own rules.
+  try {
+    return certIdFields(Buffer.from(certIdHex, 'hex'));
+  } catch {
+    return undefined;
+  }
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+function splitKey(key: string): [string, string] {
+  const at = key.indexOf('|');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
+function wholeSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
