@@ -16,6 +16,7 @@ import { freshPglite, freshPostgres, makeCsrs, openPrepared, type BenchCsr, type
 import { runHttpIssuance } from './http-issuance.ts';
 import { measureHashLimit, printLedgerTables, runLedgerAppends, runLedgerProofs, type AppendRow, type ProofRow } from './ledger.ts';
 import { runServiceIssuance } from './issuance.ts';
+import { printRevocationTables, runRevocationBench, type CrlRow, type RevocationRow } from './revocation.ts';
 import { measureSignVerifyLimit } from './limit.ts';
 import type { Throughput } from './stats.ts';
 
@@ -25,7 +26,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,est,ledger' },
+    only: { type: 'string', default: 'service,http,cfssl,est,ledger,revocation' },
     'est-n': { type: 'string', default: '10000' },
     'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
@@ -34,6 +35,9 @@ const { values } = parseArgs({
     'ledger-batch': { type: 'string', default: '1000' },
     'ledger-proofs': { type: 'string', default: '1000' },
     'ledger-proof-stores': { type: 'string', default: 'pglite,postgres' },
+    'revocation-sizes': { type: 'string', default: '0,10000,100000,1000000' },
+    'revocation-samples': { type: 'string', default: '200' },
+    'revocation-api': { type: 'string', default: '10000' },
   },
 });
 const n = positive('n', values.n);
@@ -199,4 +203,24 @@ if (only.has('ledger')) {
   }
   const hashLimit = Math.max(hashBefore, measureHashLimit());
   printLedgerTables(hashLimit, appends, signing, proofs);
+}
+
+if (only.has('revocation')) {
+  say('revocation at fleet scale…');
+  const options = {
+    sizes: values['revocation-sizes'].split(',').map((v) => Number(v)),
+    samples: positive('revocation-samples', values['revocation-samples']),
+    apiRevocations: Number(values['revocation-api']),
+    say,
+  };
+  const revokes: RevocationRow[] = [];
+  const crls: CrlRow[] = [];
+  const run = async (db: BenchDatabase): Promise<void> => {
+    const r = await runRevocationBench(db, options);
+    revokes.push(...r.revokes);
+    crls.push(...r.crls);
+  };
+  await withDatabase(freshPglite, run);
+  if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), run);
+  printRevocationTables(revokes, crls);
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { changeDeviceState, registerDevices } from '../src/pki/devices.ts';
 import type { IdentityContext } from '../src/pki/identity-context.ts';
 import type { IdentityStore, IdentityUnitOfWork } from '../src/pki/identity-store.types.ts';
+import type { EventInput } from '../src/pki/records.types.ts';
 import { databaseTargets } from './support/databases.ts';
 import { Workdir } from './support/openssl.ts';
 import { takeSnapshot } from './support/state-snapshot.ts';
@@ -26,11 +27,14 @@ function forwarding<T extends object>(target: T, overrides: Partial<T>): T {
  * A store whose units of work record events the database cannot store: jsonb refuses the NUL
  * character (PostgreSQL: "unsupported Unicode escape sequence"), so the event append fails.
  */
+const poisoned = (e: EventInput): EventInput => ({ ...e, details: { ...e.details, note: 'nul \u0000 here' } });
+
 function poisonedContext(ctx: IdentityContext): IdentityContext {
   const poison = (uow: IdentityUnitOfWork): IdentityUnitOfWork =>
     forwarding(uow, {
-      recordEvents: (events) =>
-        uow.recordEvents(events.map((e) => ({ ...e, details: { ...e.details, note: 'nul \u0000 here' } }))),
+      recordEvents: (events) => uow.recordEvents(events.map(poisoned)),
+      // a lifecycle change writes its event in the same statement as its state
+      writeIssuance: (writes) => uow.writeIssuance({ ...writes, events: writes.events.map(poisoned) }),
     });
   const store = forwarding<IdentityStore>(ctx.store, {
     unitOfWork: (fn, options) => ctx.store.unitOfWork((uow) => fn(poison(uow)), options),

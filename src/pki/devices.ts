@@ -3,7 +3,7 @@ import { newId } from '../core/ids.ts';
 import { nextDeviceState, type DeviceTransition } from '../core/lifecycle.ts';
 import { revocationReasons, type RevocationReason } from '../core/revocation-reason.ts';
 import type { IdentityContext } from './identity-context.ts';
-import type { CertificateStatusUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
+import type { CertificateState, CertificateStatusUpdate } from './identity-store.types.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from './records.types.ts';
 import { DEVICE_SERIAL_PATTERN, HARDWARE_ID_PATTERN, requireMatch } from './validation.ts';
 
@@ -65,53 +65,67 @@ export async function changeDeviceState(
   const now = ctx.clock.now();
   // RFC 5280 §5: the change reaches the CRLs in the next batch (CrlPublisher), and OCSP at once
   // (the store tells the responder, which forgets the certificates' answers before the commit).
+  // One read that locks the device and its good or on-hold certificates, one write with the event:
+  // a revocation costs the same round trips however many certificates are revoked already.
   return ctx.store.unitOfWork(async (uow) => {
-    const [device] = await uow.lockDevices([{ productId: product.id, serial }]);
+    const state = await uow.lockIssuanceState({ devices: [{ productId: product.id, serial }], spkiSha256: [], oneTimeTokens: [], factoryAsks: [], now });
+    const device = state.devices[0];
     if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
     const next = nextDeviceState(device.state, change.transition);
-    const updates = await certificateUpdates(uow, device, change, now);
-    if (change.transition === 'revoke' || change.transition === 'decommission') await uow.retireDeviceKeys(device.id, now);
-    await uow.updateCertificateStatuses(updates);
+    const updates = certificateUpdates(
+      state.certificates.filter((c) => c.deviceId === device.id),
+      change,
+      now,
+    );
     const updated: DeviceRecord = { ...device, state: next, updatedAt: now };
-    await uow.updateDevices([{ id: device.id, state: next, currentCertificateSerial: device.currentCertificateSerial, updatedAt: now }]);
-    uow.recordEvents([
-      {
-        actor: actorName(actor),
-        action: `device.${change.transition === 'decommission' ? 'decommissioned' : change.transition === 'reinstate' ? 'reinstated' : change.transition === 'suspend' ? 'suspended' : 'revoked'}`,
-        subjectType: 'device',
-        subjectId: device.id,
-        details: {
-          product: product.sku,
-          serial,
-          from: device.state,
-          to: next,
-          ...(change.reason ? { reason: change.reason } : {}),
-          certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
+    await uow.writeIssuance({
+      bindings: [],
+      statusUpdates: updates,
+      certificates: [],
+      devices: [{ id: device.id, state: next, currentCertificateSerial: device.currentCertificateSerial, updatedAt: now }],
+      spentTokens: [],
+      retireKeysOf: change.transition === 'revoke' || change.transition === 'decommission' ? [device.id] : [],
+      at: now,
+      events: [
+        {
+          actor: actorName(actor),
+          action: `device.${change.transition === 'decommission' ? 'decommissioned' : change.transition === 'reinstate' ? 'reinstated' : change.transition === 'suspend' ? 'suspended' : 'revoked'}`,
+          subjectType: 'device',
+          subjectId: device.id,
+          details: {
+            product: product.sku,
+            serial,
+            from: device.state,
+            to: next,
+            ...(change.reason ? { reason: change.reason } : {}),
+            certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
+          },
         },
-      },
-    ]);
+      ],
+    });
     return updated;
   }, { at: now });
 }
 
-async function certificateUpdates(
-  uow: IdentityUnitOfWork,
-  device: DeviceRecord,
+/** The status changes of a lifecycle change, over the device's good or on-hold certificates (serial order). */
+function certificateUpdates(
+  certificates: readonly CertificateState[],
   change: { transition: Exclude<DeviceTransition, 'enroll' | 'renew'>; reason?: RevocationReason },
   now: Date,
-): Promise<CertificateStatusUpdate[]> {
+): CertificateStatusUpdate[] {
+  const having = (status: CertificateState['status']): CertificateState[] => certificates.filter((c) => c.status === status);
   switch (change.transition) {
     case 'suspend': // RFC 5280 §5.3.1 certificateHold
-      return (await uow.lockDeviceCertificates([device.id], ['good'])).map((c) => ({ serial: c.serial, status: 'hold', revocationReason: 'certificateHold', revokedAt: now }));
+      return having('good').map((c) => ({ serial: c.serial, status: 'hold', revocationReason: 'certificateHold', revokedAt: now }));
     case 'reinstate': // removeFromCRL: the hold is lifted, the entry leaves the next CRL
-      return (await uow.lockDeviceCertificates([device.id], ['hold'])).map((c) => ({ serial: c.serial, status: 'good', revocationReason: null, revokedAt: null }));
+      return having('hold').map((c) => ({ serial: c.serial, status: 'good', revocationReason: null, revokedAt: null }));
     case 'revoke': {
       const reason = change.reason ?? 'unspecified';
-      return (await uow.lockDeviceCertificates([device.id], ['good', 'hold'])).map((c) => ({ serial: c.serial, status: 'revoked', revocationReason: reason, revokedAt: now }));
+      return certificates.map((c) => ({ serial: c.serial, status: 'revoked', revocationReason: reason, revokedAt: now }));
     }
     case 'decommission':
       // DESIGN: decommissioning revokes every certificate with cessationOfOperation.
-      return (await uow.lockDeviceCertificates([device.id], ['good', 'hold'])).map((c) => ({ serial: c.serial, status: 'revoked', revocationReason: 'cessationOfOperation', revokedAt: now }));
+      return certificates.map((c) => ({ serial: c.serial, status: 'revoked', revocationReason: 'cessationOfOperation', revokedAt: now }));
   }
 }
 

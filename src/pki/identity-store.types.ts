@@ -81,6 +81,8 @@ export interface IssuanceWrites {
   certificates: CertificateRecord[];
   devices: DeviceUpdate[];
   spentTokens: TokenUse[];
+  /** devices whose bound keys are retired at `at` (revoke, decommission): never certified again */
+  retireKeysOf?: string[];
   /** the batch's events: appended last, in the same statement */
   events: EventInput[];
   at: Date;
@@ -97,10 +99,7 @@ export interface IdentityUnitOfWork {
   /** Locks and returns the devices, in a stable order (no deadlocks between concurrent units). */
   lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
   updateDevices(updates: DeviceUpdate[]): Promise<void>;
-  retireDeviceKeys(deviceId: string, at: Date): Promise<void>;
   insertCertificates(certs: CertificateRecord[]): Promise<void>;
-  /** Certificates of these devices whose status is one of `statuses`, locked. */
-  lockDeviceCertificates(deviceIds: string[], statuses: CertificateStatus[]): Promise<CertificateRecord[]>;
   updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void>;
   /**
    * Everything an issuance batch decides on, read in one round trip: the devices (locked, in a

@@ -12,7 +12,7 @@ import type {
   ProductRecord,
 } from '../pki/records.types.ts';
 import { appendEventsParts } from './event-writer.ts';
-import { toCertificate, toDevice } from './identity-rows.ts';
+import { toDevice } from './identity-rows.ts';
 import type { CertificatesTable, Database, DevicesTable } from './schema.types.ts';
 import type { Selectable } from 'kysely';
 
@@ -122,37 +122,11 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     await updateDevicesSql(updates).execute(this.tx);
   }
 
-  async retireDeviceKeys(deviceId: string, at: Date): Promise<void> {
-    this.wrote = true;
-    await this.tx
-      .updateTable('device_keys')
-      .set({ retired_at: at })
-      .where('device_id', '=', deviceId)
-      .where('retired_at', 'is', null)
-      .execute();
-  }
-
   async insertCertificates(certs: CertificateRecord[]): Promise<void> {
     if (certs.length === 0) return;
     this.wrote = true;
     this.#changing(certs.map((c) => c.serial));
     await insertCertificatesSql(certs).execute(this.tx);
-  }
-
-  async lockDeviceCertificates(
-    deviceIds: string[],
-    statuses: CertificateRecord['status'][],
-  ): Promise<CertificateRecord[]> {
-    if (deviceIds.length === 0) return [];
-    const rows = await this.tx
-      .selectFrom('certificates')
-      .selectAll()
-      .where('device_id', 'in', deviceIds)
-      .where('status', 'in', statuses)
-      .orderBy('serial')
-      .forUpdate()
-      .execute();
-    return rows.map(toCertificate);
   }
 
   async updateCertificateStatuses(updates: CertificateStatusUpdate[]): Promise<void> {
@@ -230,6 +204,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       ...(w.certificates.length > 0 ? [insertCertificatesSql(w.certificates)] : []),
       ...(w.devices.length > 0 ? [updateDevicesSql(w.devices)] : []),
       ...(w.spentTokens.length > 0 ? [spendTokensSql(w.spentTokens)] : []),
+      ...(w.retireKeysOf && w.retireKeysOf.length > 0 ? [retireKeysSql(w.retireKeysOf, w.at)] : []),
     ];
     if (statements.length === 0 && w.events.length === 0) return; // every request of the batch was refused
     if (statements.length > 0) this.wrote = true;
@@ -341,6 +316,10 @@ function updateCertificateStatusesSql(updates: CertificateStatusUpdate[]): RawBu
       ${updates.map((u) => u.revocationReason)}::text[], ${updates.map((u) => time(u.revokedAt))}::timestamptz[])
       as u(serial, status, reason, at)
     where c.serial = u.serial`;
+}
+
+function retireKeysSql(deviceIds: string[], at: Date): RawBuilder<unknown> {
+  return sql`update device_keys set retired_at = ${at.toISOString()}::timestamptz where device_id = any(${deviceIds}::text[]) and retired_at is null`;
 }
 
 function bindKeysSql(bindings: KeyBinding[], at: Date): RawBuilder<unknown> {

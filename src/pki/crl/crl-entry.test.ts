@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { revocationReasonCode, revocationReasons, type RevocationReason } from '../../core/revocation-reason.ts';
-import { crlEntryDer } from './crl-entry.ts';
+import { crlEntriesDer, crlEntryDer, type CrlEntry } from './crl-entry.ts';
 
 /** The same entry through @peculiar/asn1-x509, the library the rest of the CRL is built with. */
 function libraryEntry(serial: Uint8Array, revokedAt: Date, reason: RevocationReason): Uint8Array {
@@ -37,6 +37,20 @@ describe('crlEntryDer', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  it('crlEntriesDer writes a page byte-equal to the entries one by one', () => {
+    const entry = fc.record({
+      serialHex: fc.uint8Array({ minLength: 1, maxLength: 20 }).filter((b) => b[0] !== 0).map((b) => Buffer.from(b).toString('hex').padStart(32, '0')),
+      revokedAt: fc.date({ min: new Date('1950-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+      reason: fc.constantFrom(...reasons),
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 50 }), (entries: CrlEntry[]) => {
+        assert.deepEqual(crlEntriesDer(entries), Buffer.concat(entries.map(crlEntryDer)));
+      }),
+      { numRuns: 500 },
     );
   });
 

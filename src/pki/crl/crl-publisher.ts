@@ -5,7 +5,7 @@ import { publicationUrls } from '../profiles.ts';
 import type { CaRecord } from '../records.types.ts';
 import type { RevocationRow, RevocationStore, StoredCrl } from '../revocation-store.types.ts';
 import { buildCrlParts } from './build-crl.ts';
-import { crlEntryDer } from './crl-entry.ts';
+import { crlEntriesDer } from './crl-entry.ts';
 
 export interface CrlPolicy {
   /** thisUpdate to nextUpdate of every CRL; a CRL is re-issued when half of it has passed */
@@ -135,7 +135,7 @@ export class CrlPublisher {
         const rows = await store.revokedPage(ca.id, after, now, pageSize);
         if (rows.length === 0) return;
         entries += rows.length;
-        yield Buffer.concat(rows.map((r) => crlEntryDer(listed(r, now))));
+        yield crlEntriesDer(rows.map((r) => listed(r, now)));
         after = rows[rows.length - 1]!.serial;
         if (rows.length < pageSize) return;
       }
@@ -150,7 +150,7 @@ export class CrlPublisher {
     const now = this.#ctx.clock.now();
     const changes = await this.#store.changesSince(ca.id, base.coversSnapshot);
     // §5.3.1: a certificate that left hold since the base is listed with removeFromCRL.
-    const page = Buffer.concat(changes.map((r) => crlEntryDer(r.status === 'good' ? { serialHex: r.serial, revokedAt: now, reason: 'removeFromCRL' } : listed(r, now))));
+    const page = crlEntriesDer(changes.map((r) => (r.status === 'good' ? { serialHex: r.serial, revokedAt: now, reason: 'removeFromCRL' as const } : listed(r, now))));
     return this.#issue(ca, now, snapshot, 'delta', base.crlNumber, [page], () => changes.length);
   }
 
