@@ -132,6 +132,7 @@ async function issuanceBench(): Promise<void> {
   if (only.has('cfssl')) {
     say(`  cfssl serve: ${clients} clients…`);
     cfssl = await runCfsslIssuance(csrs, clients, 2);
+    if (cfssl === undefined) say('  cfssl not installed (Debian: apt-get install golang-cfssl); skipped');
     rows.push({ scenario: `cfssl serve (HTTP), ${clients} clients`, result: cfssl ?? 'not installed' });
     // As shipped: cfssl's own default log level (info) writes a line per request, as trustplane's
     // default (info) does. The × cfssl column stays against the faster run above.
