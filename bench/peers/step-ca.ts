@@ -4,13 +4,13 @@
 // default store, badger v2, on disk. step-ca serves HTTPS only; it makes its own TLS server
 // certificate for 127.0.0.1 from the intermediate, as it does in production.
 import { execFile, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { access, constants, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { provisionerKey, signToken } from './step-ca-token.ts';
 
 const run = promisify(execFile);
 
@@ -65,33 +65,6 @@ export function checkStepCaSignAnswer(status: number, body: Buffer): void {
   const answer = JSON.parse(text) as { crt?: unknown };
   if (typeof answer.crt !== 'string' || !answer.crt.startsWith('-----BEGIN CERTIFICATE-----'))
     throw new Error('step-ca sign: no crt in the answer');
-}
-
-const base64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
-
-/** RFC 7638 §3.2: the thumbprint hashes the required members of an EC key, in lexicographic order. */
-function jwkThumbprint(jwk: { crv: string; kty: string; x: string; y: string }): string {
-  return base64url(
-    createHash('sha256')
-      .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
-      .digest(),
-  );
-}
-
-/** The JWK provisioner's key pair: the public JWK goes into ca.json, the private key mints tokens. */
-function provisionerKey(): { privateKey: KeyObject; publicJwk: Record<string, string>; kid: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-  if (kty === undefined || crv === undefined || x === undefined || y === undefined)
-    throw new Error('EC JWK without kty/crv/x/y');
-  const kid = jwkThumbprint({ crv, kty, x, y });
-  return { privateKey, kid, publicJwk: { kty, crv, x, y, kid, use: 'sig', alg: 'ES256' } };
-}
-
-/** An ES256 JWS compact serialisation (RFC 7515 §7.1; RFC 7518 §3.4: r || s, not DER). */
-function es256Jwt(header: object, claims: object, key: KeyObject): string {
-  const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  return `${input}.${base64url(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }))}`;
 }
 
 /** Root and intermediate, ECDSA P-256, with openssl (what `step ca init` would make; we have no `step`). */
@@ -261,21 +234,13 @@ export async function startStepCa(
   if (child.pid === undefined) throw new Error('step-ca: no pid');
 
   const audience = `${url}/1.0/sign`;
-  const signToken = (commonName: string): string => {
-    // step-ca refuses tokens issued before it started (authority.authorizeToken): at the earliest,
-    // the next whole second, within the one minute of leeway it allows.
-    const now = Math.ceil(Date.now() / 1000);
-    const claims = {
-      iss: PROVISIONER,
-      aud: audience,
-      sub: commonName,
-      sans: [commonName],
-      iat: now,
-      nbf: now,
-      exp: now + 3600,
-      jti: randomUUID(),
-    };
-    return es256Jwt({ alg: 'ES256', kid: provisioner.kid, typ: 'JWT' }, claims, provisioner.privateKey);
+  const minter = { name: PROVISIONER, kid: provisioner.kid, privateKey: provisioner.privateKey };
+  return {
+    url,
+    rootPem,
+    pid: child.pid,
+    version: found.version,
+    signToken: (commonName) => signToken(minter, audience, commonName),
+    stop,
   };
-  return { url, rootPem, pid: child.pid, version: found.version, signToken, stop };
 }
