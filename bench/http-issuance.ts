@@ -1,10 +1,13 @@
 // Over HTTP: the real Fastify app, in a child process, on a loopback port; 16
 // keep-alive clients POST /v1/products/{sku}/devices/{serial}/enroll, each for its own device.
+// Plain HTTP: the /v1 API is served without TLS here (step-ca's row is HTTPS; the EST rows are
+// trustplane over TLS).
 import { runHttpLoad } from './load/http-load.ts';
-import { locationArgument, startServerProcess } from './server-process.ts';
+import { postgresClusterCpu } from './process-cpu.ts';
+import { locationArgument, startServerProcess, usageBetween, type ServerProcess } from './server-process.ts';
 import { BENCH_SKU, deviceSerial, type BenchCsr } from './fixtures.ts';
 import type { DatabaseLocation } from '../src/store/database.ts';
-import type { Throughput } from './stats.ts';
+import type { IssuanceResult } from './stats.ts';
 
 function checkEnrollAnswer(status: number, body: Buffer): void {
   if (status !== 201) throw new Error(`enroll: HTTP ${status} ${body.toString('utf8').slice(0, 200)}`);
@@ -13,22 +16,36 @@ function checkEnrollAnswer(status: number, body: Buffer): void {
 }
 
 /** Starts bench/http-server.ts on `location` with the first `n` devices registered. */
-async function startServer(location: DatabaseLocation, n: number): Promise<{ url: string; token: string; stop(): Promise<void> }> {
-  const server = await startServerProcess<{ url: string; token: string }>('./http-server.ts', [String(n), locationArgument(location)]);
-  return { ...server.ready, stop: () => server.stop() };
+function startServer(location: DatabaseLocation, n: number): Promise<ServerProcess<{ url: string; token: string }>> {
+  return startServerProcess<{ url: string; token: string }>('./http-server.ts', [String(n), locationArgument(location)]);
 }
 
-export async function runHttpIssuance(location: DatabaseLocation, csrs: readonly BenchCsr[], concurrency: number): Promise<Throughput> {
+/**
+ * The figures, with the server process's CPU per certificate and, on PostgreSQL, the whole
+ * cluster's (bench/process-cpu.ts), both measured around the timed load only.
+ */
+export async function runHttpIssuance(location: DatabaseLocation, csrs: readonly BenchCsr[], concurrency: number): Promise<IssuanceResult> {
   const server = await startServer(location, csrs.length);
   try {
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${server.token}` };
+    const { url, token } = server.ready;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const bodies = csrs.map((c) => JSON.stringify({ csr: c.pem }));
-    return await runHttpLoad({
+    const database = location.kind === 'postgres' ? await postgresClusterCpu(location.url) : undefined;
+    const serverBefore = await server.probe();
+    const databaseBefore = database?.();
+    const result = await runHttpLoad({
       concurrency,
       total: csrs.length,
-      makeRequest: (i) => ({ method: 'POST', url: `${server.url}/v1/products/${BENCH_SKU}/devices/${deviceSerial(i)}/enroll`, headers, body: bodies[i]! }),
+      makeRequest: (i) => ({ method: 'POST', url: `${url}/v1/products/${BENCH_SKU}/devices/${deviceSerial(i)}/enroll`, headers, body: bodies[i]! }),
       check: (status, body) => checkEnrollAnswer(status, body),
     });
+    const databaseAfter = database?.();
+    const { cpuMsPerRequest } = usageBetween(serverBefore, await server.probe(), csrs.length);
+    return {
+      ...result,
+      serverCpuMsPerCert: cpuMsPerRequest,
+      ...(databaseBefore !== undefined && databaseAfter !== undefined ? { databaseCpuMsPerCert: (databaseAfter - databaseBefore) / csrs.length } : {}),
+    };
   } finally {
     await server.stop();
   }

@@ -1,16 +1,21 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,est,ledger]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger]`
+//   step-ca: built by `bash bench/peers/build-step-ca.sh` (skipped with a line when it is not);
+//   est-tls (not in the default list): trustplane's EST simpleenroll over TLS keep-alive as a row of
+//   the issuance table, next to step-ca's HTTPS figure
 //   est: [--est-n 10000] [--est-clients 32] (est.ts: EST simpleenroll over TLS, keep-alive and a
 //   handshake per request, and `trustplane-agent simulate`)
 //   ledger: [--ledger-sizes 100000,1000000,10000000] [--ledger-n 100000] [--ledger-single 1000] [--ledger-batch 1000] [--ledger-proofs 1000] [--ledger-proof-stores pglite,postgres]
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
-// when a URL is given) and over HTTP, next to two figures measured in the same run: the limit
-// (Node's raw P-256 sign + verify pairs per second on one core) and the peer, `cfssl serve`.
+// when a URL is given) and over HTTP, next to figures measured in the same run: the limit
+// (Node's raw P-256 sign + verify pairs per second on one core) and the peers, `cfssl serve` and
+// step-ca (issue 11), with each server's CPU per certificate.
 // Performance is printed, never asserted: see docs/benchmarks.md.
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runCfsslIssuance } from './cfssl-issuance.ts';
+import { runEstEnrollment } from './est-enrollment.ts';
 import { printEstTable, runEstFloor, runEstScenarios, type EstRow } from './est.ts';
 import { freshPglite, freshPostgres, makeCsrs, openPrepared, type BenchCsr, type BenchDatabase } from './fixtures.ts';
 import { runHttpIssuance } from './http-issuance.ts';
@@ -18,7 +23,9 @@ import { measureHashLimit, printLedgerTables, runLedgerAppends, runLedgerProofs,
 import { runServiceIssuance } from './issuance.ts';
 import { printRevocationTables, runRevocationBench, type CrlRow, type RevocationRow } from './revocation.ts';
 import { measureSignVerifyLimit } from './limit.ts';
-import type { Throughput } from './stats.ts';
+import { STEP_CA_NOT_BUILT } from './peers/step-ca.ts';
+import { runStepCaIssuance } from './step-ca-issuance.ts';
+import type { IssuanceResult, Throughput } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +33,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,est,ledger,revocation' },
+    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation' },
     'est-n': { type: 'string', default: '10000' },
     'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
@@ -45,7 +52,7 @@ const inFlight = positive('in-flight', values['in-flight']);
 const clients = positive('clients', values.clients);
 const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
 const only = new Set(values.only.split(','));
-const issuance = ['service', 'http', 'cfssl'].some((s) => only.has(s));
+const issuance = ['service', 'http', 'cfssl', 'step-ca', 'est-tls'].some((s) => only.has(s));
 const estN = positive('est-n', values['est-n']);
 const estClients = positive('est-clients', values['est-clients']);
 const ledgerSizes = values['ledger-sizes'].split(',').map((v) => positive('ledger-sizes', v));
@@ -67,7 +74,9 @@ const say = (s: string): void => void process.stderr.write(s + '\n');
 
 interface Row {
   scenario: string;
-  result: Throughput | 'not installed';
+  result: IssuanceResult | 'not installed' | 'not built';
+  /** What the server CPU cell leaves out, when it leaves something out. */
+  cpuNote?: string;
 }
 
 async function withDatabase<T>(make: () => BenchDatabase | Promise<BenchDatabase>, run: (db: BenchDatabase) => Promise<T>): Promise<T> {
@@ -117,7 +126,7 @@ async function issuanceBench(): Promise<void> {
   if (only.has('http')) {
     const httpRun = async (db: BenchDatabase): Promise<Row> => {
       const row = await http(db, csrs);
-      if (row.result !== 'not installed' && row.result.errors === 0) httpByStore.set(db.label, row.result);
+      if (typeof row.result === 'object' && row.result.errors === 0) httpByStore.set(db.label, row.result);
       return row;
     };
     rows.push(await withDatabase(freshPglite, httpRun));
@@ -127,6 +136,7 @@ async function issuanceBench(): Promise<void> {
   if (only.has('cfssl')) {
     say(`  cfssl serve: ${clients} clients…`);
     cfssl = await runCfsslIssuance(csrs, clients, 2);
+    if (cfssl === undefined) say('  cfssl not installed (Debian: apt-get install golang-cfssl); skipped');
     rows.push({ scenario: `cfssl serve (HTTP), ${clients} clients`, result: cfssl ?? 'not installed' });
     // As shipped: cfssl's own default log level (info) writes a line per request, as trustplane's
     // default (info) does. The × cfssl column stays against the faster run above.
@@ -134,17 +144,56 @@ async function issuanceBench(): Promise<void> {
     const shipped = await runCfsslIssuance(csrs, clients, 1);
     rows.push({ scenario: `cfssl serve (HTTP), its default log level (info), ${clients} clients`, result: shipped ?? 'not installed' });
   }
+  let stepCa: Throughput | undefined;
+  const notes: string[] = [];
+  if (only.has('step-ca')) {
+    // No "logger" in ca.json: no line per request, as trustplane at 'warn' and cfssl at warning.
+    // The × step-ca column is against this run.
+    say(`  step-ca (HTTPS, badger on disk): minting ${n} one-time tokens, then ${clients} clients…`);
+    const quiet = await runStepCaIssuance(csrs, clients, { requestLog: false });
+    if (quiet === undefined) {
+      say(`  ${STEP_CA_NOT_BUILT}`);
+      notes.push(STEP_CA_NOT_BUILT);
+      rows.push({ scenario: `step-ca (HTTPS), ${clients} clients`, result: 'not built' });
+    } else {
+      stepCa = quiet.result;
+      rows.push({ scenario: `step-ca (HTTPS), ${clients} clients`, result: quiet.result });
+      say(`  step-ca with the logger \`step ca init\` configures (a line per request): ${clients} clients…`);
+      const logged = await runStepCaIssuance(csrs, clients, { requestLog: true });
+      if (logged) rows.push({ scenario: `step-ca (HTTPS), its request log (step ca init's), ${clients} clients`, result: logged.result });
+      notes.push(
+        `step-ca ${quiet.version} (Debian's Go sources, bench/peers/build-step-ca.sh): JWK provisioner, a one-time token per CSR minted before the clock; ` +
+          'badger v2 on disk (SyncWrites on: Debian ships badger 2.2007), storing the token id and the certificate; TLS 1.3 keep-alive, its own TLS certificate for 127.0.0.1.',
+      );
+    }
+  }
+  if (only.has('est-tls')) {
+    // trustplane over TLS, as step-ca is: EST simpleenroll with a one-time token per device (Basic),
+    // keep-alive. Its CSRs and tokens are its own (est-enrollment.ts), made before the clock.
+    const estRun = async (db: BenchDatabase): Promise<Row> => {
+      say(`  EST simpleenroll over TLS on ${db.label}, keep-alive:`);
+      const r = await runEstEnrollment(db.location, n, clients, 'keep-alive', say);
+      return {
+        scenario: `EST simpleenroll (HTTPS), ${db.label}, ${clients} clients`,
+        result: { ...r, serverCpuMsPerCert: r.serverCpuMs },
+        ...(db.location.kind === 'postgres' ? { cpuNote: 'PostgreSQL not counted' } : {}),
+      };
+    };
+    rows.push(await withDatabase(freshPglite, estRun));
+    if (databaseUrl) rows.push(await withDatabase(() => freshPostgres(databaseUrl), estRun));
+  }
 
   say('limit again, after the scenarios…');
   const limitAfter = measureSignVerifyLimit();
   // The higher of the two: the ratios then err on the modest side.
   const limit = Math.max(limitBefore, limitAfter);
 
-  const table: string[][] = [['scenario', 'certs/s', 'p50 ms', 'p99 ms', '× limit', '× cfssl', 'errors']];
-  table.push([`limit: Node P-256 sign+verify, 1 core (${limitBefore.toFixed(0)} / ${limitAfter.toFixed(0)})`, limit.toFixed(0), '', '', '1.00', cfssl ? (limit / cfssl.perSecond).toFixed(2) : '', '']);
-  for (const { scenario, result } of rows) {
-    if (result === 'not installed') {
-      table.push([scenario, 'not installed', '', '', '', '', '']);
+  const ratio = (perSecond: number, to: Throughput | undefined): string => (to ? (perSecond / to.perSecond).toFixed(2) : '');
+  const table: string[][] = [['scenario', 'certs/s', 'p50 ms', 'p99 ms', '× limit', '× cfssl', '× step-ca', 'server CPU ms/cert', 'errors']];
+  table.push([`limit: Node P-256 sign+verify, 1 core (${limitBefore.toFixed(0)} / ${limitAfter.toFixed(0)})`, limit.toFixed(0), '', '', '1.00', ratio(limit, cfssl), ratio(limit, stepCa), '', '']);
+  for (const { scenario, result, cpuNote } of rows) {
+    if (result === 'not installed' || result === 'not built') {
+      table.push([scenario, result, '', '', '', '', '', '', '']);
       continue;
     }
     table.push([
@@ -153,7 +202,9 @@ async function issuanceBench(): Promise<void> {
       result.p50Ms.toFixed(1),
       result.p99Ms.toFixed(1),
       (result.perSecond / limit).toFixed(2),
-      cfssl ? (result.perSecond / cfssl.perSecond).toFixed(2) : '',
+      ratio(result.perSecond, cfssl),
+      ratio(result.perSecond, stepCa),
+      serverCpuCell(result, cpuNote),
       String(result.errors),
     ]);
   }
@@ -163,13 +214,27 @@ async function issuanceBench(): Promise<void> {
   console.log(line(table[0]!));
   console.log(`|${widths.map((w, c) => (c === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`);
   for (const r of table.slice(1)) console.log(line(r));
+  console.log(
+    '\nserver CPU: user + system of the server process, all threads, around the timed load; on PostgreSQL plus the whole ' +
+      "cluster's (postmaster and children, /proc), shown as server + PG. trustplane's /v1 rows are plain HTTP; step-ca serves HTTPS only.",
+  );
+  for (const note of notes) console.log(note);
 
   for (const { scenario, result } of rows) {
-    if (result !== 'not installed' && result.errors > 0) {
+    if (result !== 'not installed' && result !== 'not built' && result.errors > 0) {
       console.log(`\n${scenario}: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
       process.exitCode = 1;
     }
   }
+}
+
+/** Server CPU per certificate: with PostgreSQL's, `total (server + PG database)`. */
+function serverCpuCell(result: IssuanceResult, note: string | undefined): string {
+  const server = result.serverCpuMsPerCert;
+  if (server === undefined) return '';
+  const database = result.databaseCpuMsPerCert;
+  const cell = database === undefined ? server.toFixed(2) : `${(server + database).toFixed(2)} (${server.toFixed(2)} + PG ${database.toFixed(2)})`;
+  return note ? `${cell}, ${note}` : cell;
 }
 
 if (only.has('est')) {

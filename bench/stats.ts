@@ -9,6 +9,13 @@ export interface Throughput {
   firstError?: string;
 }
 
+/**
+ * An issuance scenario's figures with the CPU its server spent per certificate (ms, user + system,
+ * all threads), measured around the timed load; `databaseCpuMsPerCert`: a separate database
+ * server's (PostgreSQL's), when there is one and it runs on this machine.
+ */
+export type IssuanceResult = Throughput & { serverCpuMsPerCert?: number; databaseCpuMsPerCert?: number };
+
 /** Nearest-rank percentile of ascending `sorted`. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;

@@ -15,6 +15,8 @@ export interface CfsslPeer {
   url: string;
   /** PEM of the CA certificate cfssl signs with. */
   caCertPem: string;
+  /** The server process, for its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -201,5 +203,6 @@ export async function startCfssl(workDir: string, options: { logLevel?: number }
     await sleep(50);
   }
 
-  return { url, caCertPem: ca.cert, stop };
+  if (child.pid === undefined) throw new Error('cfssl serve: no pid');
+  return { url, caCertPem: ca.cert, pid: child.pid, stop };
 }
