@@ -39,12 +39,15 @@ export interface BenchDatabase {
   dispose(): Promise<void>;
 }
 
+/** BENCH_PGLITE_THREAD=worker: PGlite on a worker thread of its own (the HTTP child inherits it). */
+export const pgliteThread = (): { thread?: 'main' | 'worker' } => (process.env.BENCH_PGLITE_THREAD === 'worker' ? { thread: 'worker' } : {});
+
 /** A fresh PGlite database on disk (not in memory: persistence is part of what is measured). */
 export function freshPglite(): BenchDatabase {
   const dir = mkdtempSync(join(tmpdir(), 'tp-bench-'));
   return {
     label: 'PGlite',
-    location: { kind: 'pglite', dataDir: join(dir, 'db') },
+    location: { kind: 'pglite', dataDir: join(dir, 'db'), ...pgliteThread() },
     dispose: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   };
 }

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseLocation } from '../src/store/database.ts';
+import { pgliteThread } from './fixtures.ts';
 
 export interface ServerProcess<T> {
   /** What the child printed once it listened. */
@@ -43,7 +44,7 @@ export const locationArgument = (location: DatabaseLocation): string =>
 
 /** Parses `locationArgument`'s output back, in the child. */
 export const locationFromArgument = (where: string): DatabaseLocation =>
-  where.startsWith('postgres') ? { kind: 'postgres', url: where } : { kind: 'pglite', dataDir: where };
+  where.startsWith('postgres') ? { kind: 'postgres', url: where } : { kind: 'pglite', dataDir: where, ...pgliteThread() };
 
 /** Runs `bench/<script>` with `args`; resolves with its first stdout line, parsed. */
 export async function startServerProcess<T>(script: string, args: readonly string[]): Promise<ServerProcess<T>> {
