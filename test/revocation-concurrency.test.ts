@@ -174,4 +174,37 @@ describe('concurrent revocation changes on one product, two serve processes on o
     }
     await assertServedCrl(work, apis[1]!, caId, before, serials);
   });
+
+  test('OCSP across the two processes: a revocation through one reaches the answer the other kept in memory', async (t) => {
+    if (servers.length < 2 || !work) return t.skip('needs the two processes of the test before');
+    const apis = servers.map((s) => apiOf(s.url, s.token));
+    await ok(apis[0]!, 'POST', `/v1/products/${SKU}/devices`, { serial: 'OCSP-X' }, 201);
+    const { csrPem } = await work.makeKeyAndCsr('x', 'ecdsa-p256', '/CN=x');
+    const cert = await ok(apis[0]!, 'POST', `/v1/products/${SKU}/devices/OCSP-X/enroll`, { csr: csrPem }, 201);
+    await work.write('x.pem', cert.certificate as string);
+    await work.write('x-chain.pem', cert.chain as string);
+    await work.opensslOk(['x509', '-in', 'x-chain.pem', '-out', 'x-issuing.pem']); // the first certificate of the chain
+    await work.opensslOk(['ocsp', '-issuer', 'x-issuing.pem', '-cert', 'x.pem', '-no_nonce', '-reqout', 'x.req']);
+    const request = await work.read('x.req');
+    const caId = ((await ok(apis[1]!, 'GET', `/v1/products/${SKU}`, undefined, 200)) as { issuingCaId: string }).issuingCaId;
+    const status = async (url: string): Promise<string> => {
+      const res = await fetch(`${url}/pki/${caId}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: request });
+      await work!.write('x.resp', new Uint8Array(await res.arrayBuffer()));
+      const r = await work!.opensslOk(['ocsp', '-respin', 'x.resp', '-issuer', 'x-issuing.pem', '-cert', 'x.pem', '-noverify']);
+      return /x\.pem: (\w+)/.exec(r.stdout)?.[1] ?? r.output;
+    };
+    // The second process makes and keeps the answer "good" (asked twice: the second from memory).
+    assert.equal(await status(servers[1]!.url), 'good');
+    assert.equal(await status(servers[1]!.url), 'good');
+    await ok(apis[0]!, 'POST', `/v1/products/${SKU}/devices/OCSP-X/revoke`, { reason: 'keyCompromise' }, 200);
+    // PostgreSQL delivers the announcement at commit; the second process forgets its answer when it
+    // arrives. Asked until it says so (a liveness check: a kept "good" would say good forever).
+    let seen = await status(servers[1]!.url);
+    for (let i = 0; i < 200 && seen !== 'revoked'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      seen = await status(servers[1]!.url);
+    }
+    assert.equal(seen, 'revoked');
+    assert.equal(await status(servers[0]!.url), 'revoked', 'and the revoking process at once');
+  });
 });

@@ -10,6 +10,8 @@ import { CrlPublisher, defaultCrlPolicy, type CrlPolicy } from '../pki/crl/crl-p
 import { OcspService } from '../pki/ocsp/ocsp-service.ts';
 import { CertificateStatusHub } from '../pki/certificate-status-listener.ts';
 import { RevocationRepository } from '../store/revocation-repository.ts';
+import { listenForStatusChanges, type StatusChangeFeed } from '../store/status-notifications.ts';
+import { newId } from '../core/ids.ts';
 import type { StoredCrl } from '../pki/revocation-store.types.ts';
 import { rotateOcspResponders } from '../pki/ocsp-responder-rotation.ts';
 import { openDatabase, type DatabaseLocation, type OpenDatabase } from '../store/database.ts';
@@ -61,6 +63,8 @@ export class Trustplane {
   readonly ledger: Ledger;
   readonly enrollment: EnrollmentContext;
   #publicUrl: string | undefined;
+  readonly #announcer: string | undefined;
+  #statusFeed: StatusChangeFeed | undefined;
   readonly #products = new Map<string, ProductRecord>();
 
   private constructor(database: OpenDatabase, options: TrustplaneOptions) {
@@ -69,7 +73,10 @@ export class Trustplane {
     const random = options.random ?? systemRandom;
     this.#publicUrl = options.publicUrl;
     const statusHub = new CertificateStatusHub();
-    const store = new IdentityRepository(database.db, this.clock, statusHub);
+    // On PostgreSQL other servers may share the database: status changes are announced to them.
+    const announce = database.kind === 'postgres' ? { sender: newId('srv', random) } : undefined;
+    this.#announcer = announce?.sender;
+    const store = new IdentityRepository(database.db, this.clock, statusHub, announce);
     this.identity = {
       store,
       keys: new SoftwareKeyStore(options.kek, new KeyRepository(database.db), random, this.clock),
@@ -85,7 +92,7 @@ export class Trustplane {
       },
     };
     this.issuance = new IssuancePipeline(this.identity, options.issuanceQueueLimit === undefined ? {} : { maxQueuedRequests: options.issuanceQueueLimit });
-    this.enrollment = { identity: this.identity, store: new EnrollmentRepository(database.db, this.clock, statusHub) };
+    this.enrollment = { identity: this.identity, store: new EnrollmentRepository(database.db, this.clock, statusHub, announce) };
     this.csrVerifier = new CsrVerifierPool(options.csrWorkers);
     const revocationStore = new RevocationRepository(database.db);
     this.crls = new CrlPublisher(this.identity, revocationStore, { ...defaultCrlPolicy, ...options.crl, validitySeconds: this.identity.config.crlValiditySeconds });
@@ -98,7 +105,17 @@ export class Trustplane {
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
     ledgerConfig(options.ledger); // a bad ledger origin stops the start before the database opens
     const database = await openDatabase(options.database);
-    return new Trustplane(database, options);
+    const tp = new Trustplane(database, options);
+    if (options.database.kind === 'postgres' && tp.#announcer !== undefined) {
+      // Until the feed listens, answers come from the store only (memory is not trusted).
+      tp.ocsp.setMemoryTrusted(false);
+      tp.#statusFeed = listenForStatusChanges(options.database.url, tp.#announcer, {
+        changed: (serials) => tp.ocsp.changedElsewhere(serials),
+        up: () => tp.ocsp.setMemoryTrusted(true),
+        down: () => tp.ocsp.setMemoryTrusted(false),
+      });
+    }
+    return tp;
   }
 
   setPublicUrl(url: string): void {
@@ -162,6 +179,7 @@ export class Trustplane {
   }
 
   async close(): Promise<void> {
+    await this.#statusFeed?.close();
     await this.ledger.close();
     await this.csrVerifier.close();
     await this.database.close();

@@ -8,7 +8,7 @@ import type {
   EnrollmentUnitOfWork,
 } from '../enrollment/enrollment-store.types.ts';
 import type { ReprovisionGrant } from '../pki/records.types.ts';
-import { runUnitOfWork } from './identity-repository.ts';
+import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { bytes } from './identity-rows.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
@@ -138,15 +138,17 @@ export class EnrollmentRepository implements EnrollmentStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
   readonly #listener: CertificateStatusListener | undefined;
+  readonly #announce: StatusAnnouncement | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener) {
+  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener, announce?: StatusAnnouncement) {
     this.#listener = listener;
+    this.#announce = announce;
     this.#db = db;
     this.#clock = clock;
   }
 
   unitOfWork<T>(fn: (uow: EnrollmentUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
-    return runUnitOfWork(this.#db, (tx: Transaction<Database>) => new EnrollmentUnitOfWorkImpl(tx, this.#listener), fn, options?.at ?? this.#clock.now(), this.#listener);
+    return runUnitOfWork(this.#db, (tx: Transaction<Database>) => new EnrollmentUnitOfWorkImpl(tx, this.#listener), fn, options?.at ?? this.#clock.now(), this.#listener, this.#announce);
   }
 
   async findBatch(id: string): Promise<EnrollmentBatchRecord | undefined> {

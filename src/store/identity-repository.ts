@@ -1,4 +1,5 @@
-import { type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { SERIALS_PER_NOTIFICATION, STATUS_CHANNEL, statusPayload } from './status-notifications.ts';
 import type { Clock } from '../core/clock.ts';
 import type { DeviceState } from '../core/lifecycle.ts';
 import type { IdentityStore, IdentityUnitOfWork } from '../pki/identity-store.types.ts';
@@ -20,11 +21,14 @@ export class IdentityRepository implements IdentityStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
   readonly #listener: CertificateStatusListener | undefined;
+  readonly #announce: StatusAnnouncement | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener) {
+  /** `announce`: on PostgreSQL, status changes are announced to other servers sharing the database. */
+  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener, announce?: StatusAnnouncement) {
     this.#db = db;
     this.#clock = clock;
     this.#listener = listener;
+    this.#announce = announce;
   }
 
   async findRootCa(): Promise<CaRecord | undefined> {
@@ -126,8 +130,13 @@ export class IdentityRepository implements IdentityStore {
   }
 
   unitOfWork<T>(fn: (uow: IdentityUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
-    return runUnitOfWork(this.#db, (tx) => new IdentityUnitOfWorkImpl(tx, this.#listener), fn, options?.at ?? this.#clock.now(), this.#listener);
+    return runUnitOfWork(this.#db, (tx) => new IdentityUnitOfWorkImpl(tx, this.#listener), fn, options?.at ?? this.#clock.now(), this.#listener, this.#announce);
   }
+}
+
+/** Who announces status changes (NOTIFY) to the other servers on the same PostgreSQL database. */
+export interface StatusAnnouncement {
+  sender: string;
 }
 
 /**
@@ -140,6 +149,7 @@ export async function runUnitOfWork<U extends IdentityUnitOfWorkImpl, T>(
   fn: (uow: U) => Promise<T>,
   at: Date,
   listener?: CertificateStatusListener,
+  announce?: StatusAnnouncement,
 ): Promise<T> {
   let uow: U | undefined;
   let committed = false;
@@ -149,6 +159,13 @@ export async function runUnitOfWork<U extends IdentityUnitOfWorkImpl, T>(
       const result = await fn(uow);
       if (uow.wrote && uow.events.length === 0 && uow.appendedEvents === 0) throw new Error('a unit of work changed trust state without recording an event');
       if (uow.events.length > 0) await appendEvents(tx, uow.events, at);
+      // PostgreSQL delivers NOTIFY at commit, and never for a rolled-back transaction.
+      if (announce) {
+        for (let i = 0; i < uow.statusUpdates.length; i += SERIALS_PER_NOTIFICATION) {
+          const payload = statusPayload(announce.sender, uow.statusUpdates.slice(i, i + SERIALS_PER_NOTIFICATION));
+          await sql`select pg_notify(${STATUS_CHANNEL}, ${payload})`.execute(tx);
+        }
+      }
       return result;
     });
     committed = true;

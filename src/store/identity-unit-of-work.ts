@@ -33,6 +33,8 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   wrote = false;
   /** certificates whose revocation status this unit of work changed or that it created */
   readonly statusChanges: string[] = [];
+  /** of those, the ones that existed before (other servers may hold answers for them) */
+  readonly statusUpdates: string[] = [];
   protected readonly tx: Executor;
   readonly #listener: CertificateStatusListener | undefined;
   constructor(tx: Executor, listener?: CertificateStatusListener) {
@@ -133,6 +135,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     if (updates.length === 0) return;
     this.wrote = true;
     this.#changing(updates.map((u) => u.serial));
+    this.statusUpdates.push(...updates.map((u) => u.serial));
     await updateCertificateStatusesSql(updates).execute(this.tx);
   }
 
@@ -209,6 +212,7 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     if (statements.length === 0 && w.events.length === 0) return; // every request of the batch was refused
     if (statements.length > 0) this.wrote = true;
     this.#changing([...w.statusUpdates.map((u) => u.serial), ...w.certificates.map((c) => c.serial)]);
+    this.statusUpdates.push(...w.statusUpdates.map((u) => u.serial));
     // One round trip: each write a data-modifying WITH query of one statement (all see the same
     // snapshot; none touches a row another one writes), and the events last.
     const writes = statements.map((s, i) => sql`${sql.raw(`w${i}`)} as (${s})`);

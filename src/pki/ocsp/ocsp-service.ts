@@ -83,6 +83,9 @@ export class OcspService implements CertificateStatusListener {
   readonly #generation = new Map<string, number>();
   readonly #producing = new Map<string, Promise<Answer>>();
   readonly counters: OcspCounters = { memory: 0, stored: 0, produced: 0, fresh: 0, errors: 0 };
+  #memoryTrusted = true;
+  /** bumped whenever everything is forgotten: an answer begun before may not be kept */
+  #epoch = 0;
 
   constructor(ctx: IdentityContext, store: RevocationStore, options: OcspServiceOptions) {
     this.#ctx = ctx;
@@ -117,8 +120,31 @@ export class OcspService implements CertificateStatusListener {
     const [single] = parsed.requests;
     if (parsed.nonce !== undefined || parsed.requests.length !== 1 || !single) return this.#fresh(context, requestDer, parsed.requests);
     const answer = await this.#answer(context, single);
-    if (this.#keepable(answer.serial)) remember(this.#requests, requestKey, `${caId}|${hex(single.certIdDer)}`, this.#options.cacheEntries * 2);
+    if (this.#keepable(answer.serial) && this.#memoryTrusted) remember(this.#requests, requestKey, `${caId}|${hex(single.certIdDer)}`, this.#options.cacheEntries * 2);
     return answer;
+  }
+
+  /**
+   * Another server committed these status changes (announced through the store): forget their
+   * answers and make again those that were asked for.
+   */
+  changedElsewhere(serials: readonly string[]): void {
+    this.changing(serials);
+    this.settled(serials, true);
+  }
+
+  /**
+   * Whether answers may be kept in memory: not while changes made elsewhere could go unheard (the
+   * announcement channel is down). Turning it on or off forgets everything kept so far.
+   */
+  setMemoryTrusted(trusted: boolean): void {
+    this.#memoryTrusted = trusted;
+    this.#answers.clear();
+    this.#requests.clear();
+    this.#keysBySerial.clear();
+    // answers being made now read the store before this: none may be kept
+    for (const serial of this.#generation.keys()) this.#generation.set(serial, (this.#generation.get(serial) ?? 0) + 1);
+    this.#epoch++;
   }
 
   /** The CA's responder changed (rotation): answers are made by the new one from now on. */
@@ -176,6 +202,7 @@ export class OcspService implements CertificateStatusListener {
     const serialHex = ours ? ocspSerialHex(request.serial) : undefined;
     const serial = serialHex === undefined ? '' : serialHex.padStart(32, '0');
     const generation = this.#generation.get(serial) ?? 0;
+    const epoch = this.#epoch;
     const now = this.#ctx.clock.now();
 
     let answer: Answer | undefined;
@@ -205,7 +232,7 @@ export class OcspService implements CertificateStatusListener {
         });
       }
     }
-    if (this.#unchanged(serial, generation)) this.#keep(key, answer);
+    if (this.#unchanged(serial, generation) && this.#epoch === epoch && this.#memoryTrusted) this.#keep(key, answer);
     return answer;
   }
 
