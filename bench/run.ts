@@ -1,8 +1,10 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,est,ledger]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,est,ledger,ocsp]`
 //   est: [--est-n 10000] [--est-clients 32] (est.ts: EST simpleenroll over TLS, keep-alive and a
 //   handshake per request, and `trustplane-agent simulate`)
 //   ledger: [--ledger-sizes 100000,1000000,10000000] [--ledger-n 100000] [--ledger-single 1000] [--ledger-batch 1000] [--ledger-proofs 1000] [--ledger-proof-stores pglite,postgres]
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
+//   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
+//   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
 // when a URL is given) and over HTTP, next to two figures measured in the same run: the limit
@@ -17,6 +19,7 @@ import { runHttpIssuance } from './http-issuance.ts';
 import { measureHashLimit, printLedgerTables, runLedgerAppends, runLedgerProofs, type AppendRow, type ProofRow } from './ledger.ts';
 import { runServiceIssuance } from './issuance.ts';
 import { measureSignVerifyLimit } from './limit.ts';
+import { runOcspBench } from './ocsp.ts';
 import type { Throughput } from './stats.ts';
 
 const { values } = parseArgs({
@@ -25,7 +28,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,est,ledger' },
+    only: { type: 'string', default: 'service,http,cfssl,est,ledger,ocsp' },
     'est-n': { type: 'string', default: '10000' },
     'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
@@ -34,6 +37,9 @@ const { values } = parseArgs({
     'ledger-batch': { type: 'string', default: '1000' },
     'ledger-proofs': { type: 'string', default: '1000' },
     'ledger-proof-stores': { type: 'string', default: 'pglite,postgres' },
+    'ocsp-n': { type: 'string', default: '1000' },
+    'ocsp-seconds': { type: 'string', default: '10' },
+    'ocsp-connections': { type: 'string', default: '16,64' },
   },
 });
 const n = positive('n', values.n);
@@ -199,4 +205,18 @@ if (only.has('ledger')) {
   }
   const hashLimit = Math.max(hashBefore, measureHashLimit());
   printLedgerTables(hashLimit, appends, signing, proofs);
+}
+
+if (only.has('ocsp')) {
+  say('OCSP: trustplane, openssl ocsp -port and the HTTP floors under wrk…');
+  const ocsp = {
+    n: positive('ocsp-n', values['ocsp-n']),
+    seconds: positive('ocsp-seconds', values['ocsp-seconds']),
+    warmupSeconds: 2,
+    connections: values['ocsp-connections'].split(',').map((v) => positive('ocsp-connections', v)),
+    threads: 2, // wrk's threads: the bench machine's 2 cores, shared with the server under test
+    say,
+    stores: [freshPglite, ...(databaseUrl ? [() => freshPostgres(databaseUrl)] : [])].map((make) => <T>(run: (db: BenchDatabase) => Promise<T>) => withDatabase(make, run)),
+  };
+  if (!(await runOcspBench(ocsp))) process.exitCode = 1;
 }
