@@ -68,7 +68,7 @@ export function printOcspTable(rows: readonly OcspRow[], notes: readonly string[
     `| ${row.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]!) : cell.padStart(widths[k]!))).join(' | ')} |`;
   console.log(
     `\nOCSP (issue 11), ${c.n} ECDSA P-256 device certificates per responder, every tenth revoked; SHA-1 CertIDs by openssl ocsp; ` +
-      `wrk -t${c.threads} on ${cpus().length} CPUs shared with the server; ${c.seconds} s per run after ${c.warmupSeconds} s of warm-up; ` +
+      `wrk -t${c.threads} (no more threads than connections) on ${cpus().length} CPUs shared with the server; ${c.seconds} s per run after ${c.warmupSeconds} s of warm-up; ` +
       `${new Date().toISOString().slice(0, 10)}\n`,
   );
   console.log(line(header));
