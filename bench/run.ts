@@ -1,4 +1,4 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp]`
 //   step-ca: built by `bash bench/peers/build-step-ca.sh` (skipped with a line when it is not);
 //   est-tls (not in the default list): trustplane's EST simpleenroll over TLS keep-alive as a row of
 //   the issuance table, next to step-ca's HTTPS figure
@@ -6,6 +6,8 @@
 //   handshake per request, and `trustplane-agent simulate`)
 //   ledger: [--ledger-sizes 100000,1000000,10000000] [--ledger-n 100000] [--ledger-single 1000] [--ledger-batch 1000] [--ledger-proofs 1000] [--ledger-proof-stores pglite,postgres]
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
+//   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
+//   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
 // when a URL is given) and over HTTP, next to figures measured in the same run: the limit
@@ -26,6 +28,7 @@ import { measureSignVerifyLimit } from './limit.ts';
 import { STEP_CA_NOT_BUILT } from './peers/step-ca.ts';
 import { runStepCaIssuance } from './step-ca-issuance.ts';
 import type { IssuanceResult, Throughput } from './stats.ts';
+import { runOcspBench } from './ocsp.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +36,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation' },
+    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp' },
     'est-n': { type: 'string', default: '10000' },
     'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
@@ -45,6 +48,9 @@ const { values } = parseArgs({
     'revocation-sizes': { type: 'string', default: '0,10000,100000,1000000' },
     'revocation-samples': { type: 'string', default: '200' },
     'revocation-api': { type: 'string', default: '10000' },
+    'ocsp-n': { type: 'string', default: '1000' },
+    'ocsp-seconds': { type: 'string', default: '10' },
+    'ocsp-connections': { type: 'string', default: '16,64' },
   },
 });
 const n = positive('n', values.n);
@@ -288,4 +294,18 @@ if (only.has('revocation')) {
   await withDatabase(freshPglite, run);
   if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), run);
   printRevocationTables(revokes, crls);
+}
+
+if (only.has('ocsp')) {
+  say('OCSP: trustplane, openssl ocsp -port and the HTTP floors under wrk…');
+  const ocsp = {
+    n: positive('ocsp-n', values['ocsp-n']),
+    seconds: positive('ocsp-seconds', values['ocsp-seconds']),
+    warmupSeconds: 2,
+    connections: values['ocsp-connections'].split(',').map((v) => positive('ocsp-connections', v)),
+    threads: 2, // wrk's threads: the bench machine's 2 cores, shared with the server under test
+    say,
+    stores: [freshPglite, ...(databaseUrl ? [() => freshPostgres(databaseUrl)] : [])].map((make) => <T>(run: (db: BenchDatabase) => Promise<T>) => withDatabase(make, run)),
+  };
+  if (!(await runOcspBench(ocsp))) process.exitCode = 1;
 }
