@@ -4,9 +4,9 @@ import type { CertificateStatusListener } from '../certificate-status-listener.t
 import type { IdentityContext } from '../identity-context.ts';
 import type { CaRecord } from '../records.types.ts';
 import type { CertificateRevocationState, RevocationStore } from '../revocation-store.types.ts';
-import { certIdFields, parseOcspRequest, type OcspCertRequest } from './ocsp-request.ts';
-import { certIdMatchesIssuer, ocspSerialHex, prepareIssuer, respondOcsp, type PreparedIssuer } from './ocsp-responder.ts';
-import { buildOcspErrorResponse, buildOcspResponse, prepareResponder, type OcspCertStatus, type PreparedResponder } from './ocsp-response.ts';
+import { certIdFields, parseOcspRequest, type OcspCertRequest, type ParsedOcspRequest } from './ocsp-request.ts';
+import { certIdMatchesIssuer, ocspSerialHex, prepareIssuer, type PreparedIssuer } from './ocsp-responder.ts';
+import { buildOcspErrorResponse, buildOcspResponse, prepareResponder, type OcspCertStatus, type OcspSingle, type PreparedResponder } from './ocsp-response.ts';
 
 /** One OCSP answer, with what its HTTP caching headers are made from (RFC 5019 §6.2) when it has times. */
 export interface OcspAnswer {
@@ -48,6 +48,8 @@ interface CaContext {
 
 export interface OcspServiceOptions {
   validitySeconds: number;
+  /** told of a store or signing failure (answered internalError) */
+  onInternalError?: (cause: unknown) => void;
   /** pre-produced answers kept in memory (each ~0.3–1 kB) */
   cacheEntries: number;
 }
@@ -117,11 +119,18 @@ export class OcspService implements CertificateStatusListener {
       if (isTrustplaneError(e) && e.code === 'OCSP_MALFORMED_REQUEST') return { der: buildOcspErrorResponse('malformedRequest') };
       return { der: buildOcspErrorResponse('internalError') };
     }
-    const [single] = parsed.requests;
-    if (parsed.nonce !== undefined || parsed.requests.length !== 1 || !single) return this.#fresh(context, requestDer, parsed.requests);
-    const answer = await this.#answer(context, single);
-    if (this.#keepable(answer.serial) && this.#memoryTrusted) remember(this.#requests, requestKey, `${caId}|${hex(single.certIdDer)}`, this.#options.cacheEntries * 2);
-    return answer;
+    try {
+      const [single] = parsed.requests;
+      if (parsed.nonce !== undefined || parsed.requests.length !== 1 || !single) return await this.#fresh(context, parsed);
+      const answer = await this.#answer(context, single);
+      if (this.#keepable(answer.serial) && this.#memoryTrusted) remember(this.#requests, requestKey, `${caId}|${hex(single.certIdDer)}`, this.#options.cacheEntries * 2);
+      return answer;
+    } catch (cause) {
+      // Fail closed (RFC 6960 §2.3): a store or signing failure is internalError, never good.
+      this.counters.errors++;
+      this.#options.onInternalError?.(cause);
+      return { der: buildOcspErrorResponse('internalError') };
+    }
   }
 
   /**
@@ -198,9 +207,7 @@ export class OcspService implements CertificateStatusListener {
 
   async #make(context: CaContext, request: OcspCertRequest, key: string): Promise<Answer> {
     const caId = context.ca.id;
-    const ours = certIdMatchesIssuer(request, context.issuer);
-    const serialHex = ours ? ocspSerialHex(request.serial) : undefined;
-    const serial = serialHex === undefined ? '' : serialHex.padStart(32, '0');
+    const serial = ocspKeySerial(context, request);
     const generation = this.#generation.get(serial) ?? 0;
     const epoch = this.#epoch;
     const now = this.#ctx.clock.now();
@@ -236,24 +243,27 @@ export class OcspService implements CertificateStatusListener {
     return answer;
   }
 
-  /** Nonce (RFC 8954) or several CertIDs: an answer for this request alone, statuses from memory where known. */
-  async #fresh(context: CaContext, requestDer: Uint8Array, requests: OcspCertRequest[]): Promise<OcspAnswer> {
+  /**
+   * Nonce (RFC 8954) or several CertIDs: an answer for this request alone, signed for it; each
+   * CertID's status from its pre-produced answer (so a nonce request costs a signature, not a read).
+   */
+  async #fresh(context: CaContext, parsed: ParsedOcspRequest): Promise<OcspAnswer> {
     this.counters.fresh++;
-    const der = await respondOcsp({
-      requestDer,
-      issuer: context.issuer,
-      responder: context.responder,
-      now: this.#ctx.clock.now(),
-      validitySeconds: this.#options.validitySeconds,
-      lookup: async (serialHex) => {
-        const serial = serialHex.padStart(32, '0');
-        const request = requests.find((r) => ocspSerialHex(r.serial) === serialHex);
-        const held = request && this.#answers.get(`${context.ca.id}|${hex(request.certIdDer)}`);
-        if (held?.status && this.#usable(held)) return held.status;
-        return statusOf(await this.#store.revocationState(context.ca.id, serial));
-      },
-    });
-    return { der };
+    const now = this.#ctx.clock.now();
+    const nextUpdate = new Date(now.getTime() + this.#options.validitySeconds * 1000);
+    const responses: OcspSingle[] = [];
+    for (const request of parsed.requests) responses.push({ request, status: await this.#statusFor(context, request), thisUpdate: now, nextUpdate });
+    return { der: await buildOcspResponse({ responder: context.responder, responses, nonce: parsed.nonce, producedAt: now }) };
+  }
+
+  async #statusFor(context: CaContext, request: OcspCertRequest): Promise<OcspCertStatus> {
+    const generation = this.#generation.get(ocspKeySerial(context, request)) ?? 0;
+    const answer = await this.#answer(context, request);
+    if (answer.status) return answer.status;
+    // Read back from the store (no status kept with it): ask the certificate once, and remember.
+    const status = answer.serial === '' ? ({ kind: 'unknown' } as const) : statusOf(await this.#store.revocationState(context.ca.id, answer.serial));
+    if (this.#unchanged(answer.serial, generation)) answer.status = status;
+    return status;
   }
 
   /**
@@ -324,6 +334,12 @@ export class OcspService implements CertificateStatusListener {
       loadedAtMs: Date.now(),
     };
   }
+}
+
+/** The serial a CertID names for this CA, as the store keys it ('' when it names none of ours). */
+function ocspKeySerial(context: CaContext, request: OcspCertRequest): string {
+  const serialHex = certIdMatchesIssuer(request, context.issuer) ? ocspSerialHex(request.serial) : undefined;
+  return serialHex === undefined ? '' : serialHex.padStart(32, '0');
 }
 
 function statusOf(state: CertificateRevocationState | undefined): OcspCertStatus {
