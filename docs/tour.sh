@@ -112,7 +112,13 @@ cmp <(openssl x509 -in device-2.pem -noout -pubkey) <(openssl pkey -in device-2.
 
 trustplane device revoke --product gw-100 --serial SN0001 --reason keyCompromise
 openssl ocsp -issuer issuing-ca.pem -cert device-2.pem -CAfile root.pem \
-    -url "$(openssl x509 -in device-2.pem -noout -ocsp_uri)"                  # device-2.pem: revoked
+    -url "$(openssl x509 -in device-2.pem -noout -ocsp_uri)"                  # device-2.pem: revoked at once
+
+# the CRL follows within TRUSTPLANE_CRL_DELAY (60 s), batched; an operator may publish now
+trustplane ca publish-crl --product gw-100
+crl_url=$(openssl x509 -in device-2.pem -noout -ext crlDistributionPoints | grep -o 'http[^ ]*')
+curl -s "$crl_url" -o crl.der && openssl crl -inform DER -in crl.der -out crl.pem
+openssl verify -crl_check -CRLfile crl.pem -CAfile root.pem -untrusted issuing-ca.pem device-2.pem || true   # certificate revoked
 trustplane device decommission --product gw-100 --serial SN0003   # final; revokes with cessationOfOperation
 
 trustplane device show    --product gw-100 --serial SN0001
