@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, runServe, ServeProcess } from './support/serve-process.ts';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificateList } from '@peculiar/asn1-x509';
+import { makeCsr } from '../src/testkit/csr.ts';
 
 async function occupy(port: number): Promise<Server> {
   const server = createServer();
@@ -124,6 +127,35 @@ describe('trustplane serve: start failures, the home lock, graceful stop (real b
       const res = await fetch(`${s.url}/pki/${product.body.issuingCaId}/crl`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('cache-control') ?? '', /(^|[ ,])max-age=45(,|$)/);
+    } finally {
+      s.signal('SIGTERM');
+      await s.exit;
+    }
+  });
+
+  it('TRUSTPLANE_CRL_DELAY: a revocation reaches the CRL by the server\'s own batch, with no publish', async () => {
+    const s = await ServeProcess.start({ home: join(work, 'home-crl-delay'), estPort: 'off', env: { TRUSTPLANE_CRL_DELAY: '1' } });
+    try {
+      const product = await s.api('POST', '/v1/products', { sku: 'delay-1', name: 'Delay', craClass: 'default', supportUntil: '2036-01-01' });
+      assert.equal(product.status, 201);
+      assert.equal((await s.api('POST', '/v1/products/delay-1/devices', { serial: 'D1' })).status, 201);
+      const enrolled = await s.api('POST', '/v1/products/delay-1/devices/D1/enroll', { csr: makeCsr('ecdsa-p256').pem });
+      assert.equal(enrolled.status, 201);
+      const crlSerials = async (): Promise<string[]> => {
+        const res = await fetch(`${s.url}/pki/${product.body.issuingCaId}/crl`);
+        const crl = AsnConvert.parse(new Uint8Array(await res.arrayBuffer()), CertificateList);
+        return (crl.tbsCertList.revokedCertificates ?? []).map((e) => Buffer.from(e.userCertificate).toString('hex').replace(/^0+/, ''));
+      };
+      assert.deepEqual(await crlSerials(), []);
+      assert.equal((await s.api('POST', '/v1/products/delay-1/devices/D1/revoke', { reason: 'keyCompromise' })).status, 200);
+      // The batch runs every second here: asked until the CRL lists it (a liveness check, not a timing).
+      const serial = (enrolled.body.serialNumber as string).replace(/^0+/, '');
+      let listed = await crlSerials();
+      for (let i = 0; i < 200 && !listed.includes(serial); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        listed = await crlSerials();
+      }
+      assert.deepEqual(listed, [serial]);
     } finally {
       s.signal('SIGTERM');
       await s.exit;
