@@ -8,6 +8,8 @@
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
 //   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
 //   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
+//   revocation: [--revocation-sizes 0,10000,100000,1000000] [--revocation-samples 200] [--revocation-api 10000]
+//   (revocation.ts: revoke latency as revoked certificates accumulate, complete and delta CRL builds)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
 // when a URL is given) and over HTTP, next to figures measured in the same run: the limit
