@@ -7,6 +7,7 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { supervisePeer } from './peer-process.ts';
 
 const run = promisify(execFile);
 
@@ -161,32 +162,13 @@ export async function startCfssl(workDir: string, options: { logLevel?: number }
     ],
     { stdio: ['ignore', log.fd, log.fd] },
   );
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    });
-    child.once('error', () => {
-      exited = true;
-      resolve();
-    });
-  });
-
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitedPromise;
-      clearTimeout(killer);
-    }
-    await log.close().catch(() => undefined);
-  };
+  const peer = supervisePeer(child, log);
+  const stop = (): Promise<void> => peer.stop();
 
   // Wait until it answers: POST /api/v1/cfssl/info returns the CA.
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (exited) {
+    if (peer.exited()) {
       await log.close().catch(() => undefined);
       throw new Error(`cfssl serve exited early; see ${join(workDir, 'cfssl-serve.log')}`);
     }

@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { provisionerKey, signToken } from './step-ca-token.ts';
+import { supervisePeer } from './peer-process.ts';
 
 const run = promisify(execFile);
 
@@ -202,30 +203,12 @@ export async function startStepCa(
     stdio: ['ignore', log.fd, log.fd],
     env: { ...process.env, STEPPATH: join(workDir, 'step') },
   });
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    });
-    child.once('error', () => {
-      exited = true;
-      resolve();
-    });
-  });
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitedPromise;
-      clearTimeout(killer);
-    }
-    await log.close().catch(() => undefined);
-  };
+  const peer = supervisePeer(child, log);
+  const stop = (): Promise<void> => peer.stop();
 
   const deadline = Date.now() + 20_000;
   while (!(await healthy(url, rootPem))) {
-    if (exited || Date.now() > deadline) {
+    if (peer.exited() || Date.now() > deadline) {
       await stop();
       throw new Error(`step-ca did not become healthy on ${url}; see ${logFile}`);
     }
