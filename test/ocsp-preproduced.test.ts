@@ -113,5 +113,21 @@ for (const target of databaseTargets()) {
       assert.equal(server.tp.ocsp.counters.produced, 0);
       assert.deepEqual(await check('racer', afterRestart), { status: 'revoked', reason: 'keyCompromise' });
     });
+
+    it('maintenance prunes stored answers once their nextUpdate has passed; the next request makes a new one', async () => {
+      const request = await work.read('steady.req');
+      await post(request);
+      const stored = async (): Promise<number> => Number((await server.tp.database.db.selectFrom('ocsp_responses').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      assert.ok((await stored()) > 0);
+      await server.tp.maintain();
+      assert.ok((await stored()) > 0, 'fresh answers stay');
+      server.clock.advance(2 * 3600_000); // past every answer's nextUpdate (1 h validity)
+      await server.tp.maintain();
+      assert.equal(await stored(), 0);
+      const produced = server.tp.ocsp.counters.produced;
+      await post(request); // (its times are the moved clock's: openssl would call them invalid, rightly)
+      assert.equal(server.tp.ocsp.counters.produced, produced + 1, 'made again');
+      assert.equal(await stored(), 1);
+    });
   });
 }

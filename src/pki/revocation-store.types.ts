@@ -78,4 +78,6 @@ export interface RevocationStore {
   saveOcspResponse(response: StoredOcspResponse): Promise<void>;
   /** Drops a CA's stored answers (its responder changed). */
   dropOcspResponses(caId: string): Promise<void>;
+  /** Drops stored answers whose nextUpdate has passed (none of them is served again); how many. */
+  pruneOcspResponses(now: Date): Promise<number>;
 }

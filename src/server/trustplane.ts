@@ -163,6 +163,7 @@ export class Trustplane {
       if (product) this.ocsp.responderChanged(product.issuingCaId);
     }
     const crlsIssued = (await this.issueDueCrls()).length;
+    await this.ocsp.pruneStored();
     await this.database.maintain();
     const ledger = await this.ledger.integrate();
     return { crlsIssued, respondersRotated, ledger };

@@ -166,6 +166,11 @@ export class RevocationRepository implements RevocationStore {
       .execute();
   }
 
+  async pruneOcspResponses(now: Date): Promise<number> {
+    const r = await this.#db.deleteFrom('ocsp_responses').where('next_update', '<', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async dropOcspResponses(caId: string): Promise<void> {
     await this.#db.deleteFrom('ocsp_responses').where('ca_id', '=', caId).execute();
   }

@@ -156,6 +156,11 @@ export class OcspService implements CertificateStatusListener {
     this.#epoch++;
   }
 
+  /** Maintenance: stored answers past their nextUpdate are never served again (a CertID asked again gets a new one). */
+  pruneStored(): Promise<number> {
+    return this.#store.pruneOcspResponses(this.#ctx.clock.now());
+  }
+
   /** The CA's responder changed (rotation): answers are made by the new one from now on. */
   responderChanged(caId: string): void {
     this.#cas.delete(caId);
