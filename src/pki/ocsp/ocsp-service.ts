@@ -80,14 +80,20 @@ export class OcspService implements CertificateStatusListener {
   readonly #requests = new Map<string, string>();
   /** serial -> answer keys, to forget them when the status changes */
   readonly #keysBySerial = new Map<string, Set<string>>();
-  /** serial -> changes in flight; serial -> generation (bumped at every change and settle) */
+  /**
+   * serial -> changes in flight. A change (before commit, at settle) takes the next number of
+   * #seq and leaves it in #lastChange; an answer begun at number n is kept only if its serial's
+   * last change is at most n, and nothing was forgotten wholesale since (#forgottenAt). Entries of
+   * #lastChange older than every answer in the making are dropped (#inMaking counts them by start).
+   */
   readonly #changing = new Map<string, number>();
-  readonly #generation = new Map<string, number>();
-  readonly #producing = new Map<string, Promise<Answer>>();
+  readonly #lastChange = new Map<string, number>();
+  readonly #inMaking = new Map<number, number>();
+  #seq = 0;
+  #forgottenAt = 0;
+  readonly #producing = new Map<string, { serial: string; begun: number; answer: Promise<Answer> }>();
   readonly counters: OcspCounters = { memory: 0, stored: 0, produced: 0, fresh: 0, errors: 0 };
   #memoryTrusted = true;
-  /** bumped whenever everything is forgotten: an answer begun before may not be kept */
-  #epoch = 0;
 
   constructor(ctx: IdentityContext, store: RevocationStore, options: OcspServiceOptions) {
     this.#ctx = ctx;
@@ -152,8 +158,7 @@ export class OcspService implements CertificateStatusListener {
     this.#requests.clear();
     this.#keysBySerial.clear();
     // answers being made now read the store before this: none may be kept
-    for (const serial of this.#generation.keys()) this.#generation.set(serial, (this.#generation.get(serial) ?? 0) + 1);
-    this.#epoch++;
+    this.#forgottenAt = ++this.#seq;
   }
 
   /** Maintenance: stored answers past their nextUpdate are never served again (a CertID asked again gets a new one). */
@@ -202,19 +207,26 @@ export class OcspService implements CertificateStatusListener {
       this.counters.memory++;
       return held;
     }
-    let making = this.#producing.get(key);
-    if (!making) {
-      making = this.#make(context, request, key).finally(() => this.#producing.delete(key));
-      this.#producing.set(key, making);
-    }
-    return making;
+    // Join an answer already being made, unless its certificate changed since it began: then it
+    // may say the old status, and this request came after the change.
+    const making = this.#producing.get(key);
+    if (making && this.#unchanged(making.serial, making.begun)) return making.answer;
+    return this.#make(context, request, key);
   }
 
-  async #make(context: CaContext, request: OcspCertRequest, key: string): Promise<Answer> {
-    const caId = context.ca.id;
+  #make(context: CaContext, request: OcspCertRequest, key: string): Promise<Answer> {
     const serial = ocspKeySerial(context, request);
-    const generation = this.#generation.get(serial) ?? 0;
-    const epoch = this.#epoch;
+    const begun = this.#begin();
+    const entry = { serial, begun, answer: this.#makeFrom(context, request, key, serial, begun) };
+    this.#producing.set(key, entry);
+    return entry.answer.finally(() => {
+      this.#end(begun);
+      if (this.#producing.get(key) === entry) this.#producing.delete(key);
+    });
+  }
+
+  async #makeFrom(context: CaContext, request: OcspCertRequest, key: string, serial: string, begun: number): Promise<Answer> {
+    const caId = context.ca.id;
     const now = this.#ctx.clock.now();
 
     let answer: Answer | undefined;
@@ -230,7 +242,7 @@ export class OcspService implements CertificateStatusListener {
       this.counters.produced++;
       answer = answerOf(der, now, nextUpdate, serial, status);
       // Stored so that a restart or another server need not sign it again; the status_xid keeps it honest.
-      if (this.#unchanged(serial, generation)) {
+      if (this.#unchanged(serial, begun)) {
         await this.#store.saveOcspResponse({
           caId,
           certId: request.certIdDer,
@@ -244,7 +256,7 @@ export class OcspService implements CertificateStatusListener {
         });
       }
     }
-    if (this.#unchanged(serial, generation) && this.#epoch === epoch && this.#memoryTrusted) this.#keep(key, answer);
+    if (this.#unchanged(serial, begun) && this.#memoryTrusted) this.#keep(key, answer);
     return answer;
   }
 
@@ -262,13 +274,17 @@ export class OcspService implements CertificateStatusListener {
   }
 
   async #statusFor(context: CaContext, request: OcspCertRequest): Promise<OcspCertStatus> {
-    const generation = this.#generation.get(ocspKeySerial(context, request)) ?? 0;
     const answer = await this.#answer(context, request);
     if (answer.status) return answer.status;
     // Read back from the store (no status kept with it): ask the certificate once, and remember.
-    const status = answer.serial === '' ? ({ kind: 'unknown' } as const) : statusOf(await this.#store.revocationState(context.ca.id, answer.serial));
-    if (this.#unchanged(answer.serial, generation)) answer.status = status;
-    return status;
+    const begun = this.#begin();
+    try {
+      const status = answer.serial === '' ? ({ kind: 'unknown' } as const) : statusOf(await this.#store.revocationState(context.ca.id, answer.serial));
+      if (this.#unchanged(answer.serial, begun)) answer.status = status;
+      return status;
+    } finally {
+      this.#end(begun);
+    }
   }
 
   /**
@@ -290,8 +306,27 @@ export class OcspService implements CertificateStatusListener {
     return !this.#changing.has(serial);
   }
 
-  #unchanged(serial: string, generation: number): boolean {
-    return !this.#changing.has(serial) && (this.#generation.get(serial) ?? 0) === generation;
+  #unchanged(serial: string, begun: number): boolean {
+    return !this.#changing.has(serial) && (this.#lastChange.get(serial) ?? 0) <= begun && this.#forgottenAt <= begun;
+  }
+
+  /** An answer (or a status read) is being made from the store's state as of now: its number. */
+  #begin(): number {
+    const n = this.#seq;
+    this.#inMaking.set(n, (this.#inMaking.get(n) ?? 0) + 1);
+    return n;
+  }
+
+  #end(begun: number): void {
+    const left = (this.#inMaking.get(begun) ?? 1) - 1;
+    if (left > 0) this.#inMaking.set(begun, left);
+    else this.#inMaking.delete(begun);
+    // Changes older than every answer in the making can no longer make one stale.
+    if (this.#inMaking.size === 0) this.#lastChange.clear();
+    else if (this.#lastChange.size > 10_000) {
+      const oldest = Math.min(...this.#inMaking.keys());
+      for (const [serial, at] of this.#lastChange) if (at <= oldest && !this.#changing.has(serial)) this.#lastChange.delete(serial);
+    }
   }
 
   #keep(key: string, answer: Answer): void {
@@ -303,11 +338,10 @@ export class OcspService implements CertificateStatusListener {
 
   /** Drops the serial's answers from memory; returns their keys. */
   #forget(serial: string): string[] {
-    this.#generation.set(serial, (this.#generation.get(serial) ?? 0) + 1);
+    this.#lastChange.set(serial, ++this.#seq);
     const keys = [...(this.#keysBySerial.get(serial) ?? [])];
     for (const key of keys) this.#answers.delete(key);
     this.#keysBySerial.delete(serial);
-    if (!this.#changing.has(serial) && keys.length === 0) this.#generation.delete(serial);
     return keys;
   }
 
