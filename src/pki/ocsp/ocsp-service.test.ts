@@ -32,7 +32,7 @@ describe('OcspService across a status change', () => {
   });
   after(() => ca.remove());
 
-  function setUp(): { service: OcspService; state: { now: CertificateRevocationState }; hold(): () => void } {
+  function setUp(): { service: OcspService; state: { now: CertificateRevocationState }; hold: () => () => void } {
     const caRecord = { id: 'ca_1', kind: 'root', keyId: 'key_1', certificate: ca.cert.der } as CaRecord;
     const ctx = {
       store: { findCa: (id: string) => Promise.resolve(id === 'ca_1' ? caRecord : undefined), findCurrentOcspResponder: () => Promise.resolve(undefined) },
