@@ -67,17 +67,15 @@ const MAX_BATCH = 128;
 /** Requests waiting beyond this are refused at once (503 + Retry-After) rather than queued for ever. */
 const MAX_QUEUED_REQUESTS = 8192;
 /**
- * Batches under way at once. While one holds its transaction (on the embedded store, the one
- * connection) the next encodes its certificates; on PostgreSQL both may hold one. Device rows
- * are locked in a stable order and the event counter last, so concurrent batches cannot deadlock.
- */
-const MAX_CONCURRENT_BATCHES = 2;
-
-/**
  * Issues device certificates. Concurrent requests are grouped into one unit of work (group
  * commit): one locking read and one write statement, with the events, for the whole batch.
  * Each request is still decided on its own, and its state change and event commit together.
  * If a batch fails as a whole, each request is retried alone so one fault cannot sink others.
+ *
+ * One batch is under way at a time, and the next is formed when it has committed: it holds every
+ * request that arrived meanwhile. A batch formed while another still held the connection would
+ * take only the few that had arrived, then wait; the fixed cost of a transaction (four
+ * statements) would be shared by fewer certificates.
  */
 export class IssuancePipeline {
   readonly #ctx: IdentityContext;
@@ -85,7 +83,7 @@ export class IssuancePipeline {
   readonly #issuers = new Map<string, IssuerMaterial>();
   readonly #subjects = new Map<string, DeviceSubjectEncoder>();
   readonly #maxQueued: number;
-  #active = 0;
+  #draining = false;
 
   constructor(ctx: IdentityContext, limits: { maxQueuedRequests?: number } = {}) {
     this.#ctx = ctx;
@@ -98,8 +96,8 @@ export class IssuancePipeline {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
-      if (this.#active < MAX_CONCURRENT_BATCHES) {
-        this.#active++;
+      if (!this.#draining) {
+        this.#draining = true;
         setImmediate(() => void this.#drain());
       }
     });
@@ -118,7 +116,7 @@ export class IssuancePipeline {
         }
       }
     } finally {
-      this.#active--;
+      this.#draining = false;
     }
   }
 
