@@ -2,15 +2,15 @@ import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { randomCertificateSerial } from '../core/random.ts';
 import type { Signer } from '../crypto/signer.ts';
-import { der, encodeTbsCertificate, keyIdentifierOf, signTbsCertificate } from './certificate-builder.ts';
+import { der, signTbsCertificate } from './certificate-builder.ts';
 import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateState, CertificateStatusUpdate, DeviceUpdate, TokenUse } from './identity-store.types.ts';
 import { checkOneTimeToken, checkRenewalAuthority, checkSpentToken, csrSubjectNamesForLedger, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
-import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { DeviceCertificateTemplate } from './device-certificate-template.ts';
+import { KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord, type ReprovisionPath } from './records.types.ts';
-import { deviceUrn } from './validation.ts';
 
 export interface IssuanceRequest {
   kind: IssuanceKind;
@@ -60,7 +60,8 @@ interface IssuerMaterial {
   signer: Signer;
   /** DER of the issuer's subject: the issuer field of every certificate it signs */
   name: Uint8Array;
-  extensions: DeviceExtensionEncoder;
+  /** by product, key usage and public URL: what their certificates share, encoded once */
+  templates: Map<string, DeviceCertificateTemplate>;
 }
 
 const MAX_BATCH = 128;
@@ -81,7 +82,6 @@ export class IssuancePipeline {
   readonly #ctx: IdentityContext;
   readonly #queue: Pending[] = [];
   readonly #issuers = new Map<string, IssuerMaterial>();
-  readonly #subjects = new Map<string, DeviceSubjectEncoder>();
   readonly #maxQueued: number;
   #draining = false;
 
@@ -269,30 +269,25 @@ export class IssuancePipeline {
       firstUsedAt: null,
       issuedFor: request.kind === 'enroll' && request.serverGeneratedKey === true ? 'serverkeygen' : request.kind,
     };
-    const { serial: deviceSerial, csr } = request;
-    const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);
+    const { csr } = request;
     const keyUsage = csr.keyAlgorithm === 'rsa-3072' ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment : KeyUsageFlags.digitalSignature;
-    const tbs = encodeTbsCertificate(
-      {
-        serial: Buffer.from(cert.serial, 'hex'),
-        issuer: issuer.name,
-        // DESIGN rule 2: the subject comes from the registry, never from the CSR.
-        subject: this.#subject(product).encode(deviceSerial),
-        notBefore: cert.notBefore,
-        notAfter: cert.notAfter,
-        spki: csr.spki,
-        extensions: issuer.extensions.encode({ spki: csr.spki, deviceUrn: deviceUrn(product.sku, deviceSerial), keyUsageFlags: keyUsage, urls }),
-      },
-      issuer.signer,
-    );
+    // DESIGN rule 2: the subject comes from the registry, never from the CSR; only its key is used.
+    const tbs = this.#template(issuer, product, keyUsage).encodeTbs({ serial, notBefore, notAfter, deviceSerial: request.serial, spki: csr.spki });
     return { cert, tbs };
   }
 
-  /** Products never change after creation, so each keeps its subject encoder. */
-  #subject(product: ProductRecord): DeviceSubjectEncoder {
-    let subject = this.#subjects.get(product.id);
-    if (!subject) this.#subjects.set(product.id, (subject = new DeviceSubjectEncoder(this.#ctx.config.organization, product.sku)));
-    return subject;
+  /** Products never change after creation; the public URL may (setPublicUrl), so it is in the key. */
+  #template(issuer: IssuerMaterial, product: ProductRecord, keyUsageFlags: number): DeviceCertificateTemplate {
+    const publicUrl = this.#ctx.config.publicUrl();
+    const key = `${product.id} ${keyUsageFlags} ${publicUrl}`;
+    let template = issuer.templates.get(key);
+    if (!template) {
+      if (issuer.templates.size >= 256) issuer.templates.clear(); // the public URL changed more often than it ever should
+      const urls = publicationUrls(publicUrl, issuer.ca.id);
+      template = new DeviceCertificateTemplate({ signer: issuer.signer, issuerName: issuer.name, organization: this.#ctx.config.organization, sku: product.sku, keyUsageFlags, urls });
+      issuer.templates.set(key, template);
+    }
+    return template;
   }
 
   async #issuer(caId: string): Promise<IssuerMaterial> {
@@ -301,7 +296,7 @@ export class IssuancePipeline {
     const ca = await this.#ctx.store.findCa(caId);
     if (!ca) throw new Error(`issuing CA ${caId} is missing`);
     const signer = await this.#ctx.keys.signer(ca.keyId);
-    const material = { ca, signer, name: der(subjectOf(ca.certificate)), extensions: new DeviceExtensionEncoder(keyIdentifierOf(signer.spki)) };
+    const material = { ca, signer, name: der(subjectOf(ca.certificate)), templates: new Map<string, DeviceCertificateTemplate>() };
     this.#issuers.set(caId, material);
     return material;
   }
