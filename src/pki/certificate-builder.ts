@@ -3,6 +3,7 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import type { Signer } from '../crypto/signer.ts';
+import { byteLength, DER_BIT_STRING, DER_SEQUENCE, derElement, type DerParts } from './der/der-writer.ts';
 
 /** Everything that varies between certificates; the profile decides the values (DESIGN rule 2). */
 export interface CertificateTemplate {
@@ -13,24 +14,6 @@ export interface CertificateTemplate {
   notAfter: Date;
   spki: Uint8Array;
   extensions: x509.Extension[];
-}
-
-/**
- * The same template with its parts already DER-encoded, for the issuance hot path: what does not
- * vary per issuer (issuer name, most extensions) is encoded once and reused.
- */
-export interface EncodedCertificateTemplate {
-  serial: Uint8Array;
-  /** DER Name */
-  issuer: Uint8Array;
-  /** DER Name */
-  subject: Uint8Array;
-  notBefore: Date;
-  notAfter: Date;
-  /** DER SubjectPublicKeyInfo */
-  spki: Uint8Array;
-  /** DER of each Extension, in order */
-  extensions: readonly Uint8Array[];
 }
 
 export function algorithmIdentifier(signer: Signer): x509.AlgorithmIdentifier {
@@ -54,42 +37,16 @@ export async function signCertificate(template: CertificateTemplate, signer: Sig
   return signTbsCertificate(new Uint8Array(AsnConvert.serialize(tbs)), signer);
 }
 
-/** signCertificate over pre-encoded parts; the same DER for the same values. */
-export async function signEncodedCertificate(template: EncodedCertificateTemplate, signer: Signer): Promise<Uint8Array> {
-  return signTbsCertificate(encodeTbsCertificate(template, signer), signer);
-}
-
-/** RFC 5280 §4.1: the TBSCertificate's DER, in field order; nothing is signed yet. */
-export function encodeTbsCertificate(template: EncodedCertificateTemplate, signer: Signer): Uint8Array {
-  const tbs = new asn1js.Sequence({
-    value: [
-      encoded(VERSION_V3),
-      new asn1js.Integer({ valueHex: positiveInteger(template.serial) }),
-      encoded(algorithmIdentifierDer(signer)),
-      encoded(template.issuer),
-      encoded(validity(template.notBefore, template.notAfter)),
-      encoded(template.subject),
-      encoded(template.spki),
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 3 }, value: [new asn1js.Sequence({ value: template.extensions.map(encoded) })] }),
-    ],
-  });
-  return new Uint8Array(tbs.toBER());
-}
-
 /**
  * RFC 5280 §4.1.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
  * The TBS goes in as the bytes that were signed, not encoded a second time.
  */
 export async function signTbsCertificate(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
   const signatureValue = await signer.sign(tbsDer);
-  const cert = new asn1js.Sequence({ value: [encoded(tbsDer), encoded(algorithmIdentifierDer(signer)), new asn1js.BitString({ valueHex: signatureValue })] });
-  return new Uint8Array(cert.toBER());
+  // BIT STRING: no unused bits in the last octet (X.690 §8.6.2.2), then the signature's octets.
+  return join(derElement(DER_SEQUENCE, [tbsDer, algorithmIdentifierDer(signer), ...derElement(DER_BIT_STRING, [NO_UNUSED_BITS, signatureValue])]));
 }
-
-/** A Name's DER from its RDNs' DER, in order (each encoded by the ASN.1 libraries). */
-export function encodedName(rdns: readonly Uint8Array[]): Uint8Array {
-  return new Uint8Array(new asn1js.Sequence({ value: rdns.map(encoded) }).toBER());
-}
+const NO_UNUSED_BITS = Uint8Array.of(0);
 
 export function der(value: unknown): Uint8Array {
   return new Uint8Array(AsnConvert.serialize(value));
@@ -114,30 +71,14 @@ export function encoded(value: Uint8Array): asn1js.BaseBlock {
 }
 
 /** [0] EXPLICIT Version v3, as asn1-schema encodes TBSCertificate.version. */
-const VERSION_V3 = new Uint8Array(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: x509.Version.v3 })] }).toBER());
+export const VERSION_V3 = new Uint8Array(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: x509.Version.v3 })] }).toBER());
 
 const algorithmIdentifiers = new WeakMap<Signer, Uint8Array>();
-function algorithmIdentifierDer(signer: Signer): Uint8Array {
+/** The signer's AlgorithmIdentifier as DER, encoded once per signer. */
+export function algorithmIdentifierDer(signer: Signer): Uint8Array {
   let encodedId = algorithmIdentifiers.get(signer);
   if (!encodedId) algorithmIdentifiers.set(signer, (encodedId = der(algorithmIdentifier(signer))));
   return encodedId;
-}
-
-/**
- * Validity ::= SEQUENCE { notBefore, notAfter }. The certificates of one issuance batch share it
- * (same clock reading, same product), so the last one encoded is kept: ~9 µs per certificate.
- */
-function validity(notBefore: Date, notAfter: Date): Uint8Array {
-  const key = `${notBefore.getTime()} ${notAfter.getTime()}`;
-  if (lastValidity?.key !== key) lastValidity = { key, der: new Uint8Array(new asn1js.Sequence({ value: [time(notBefore), time(notAfter)] }).toBER()) };
-  return lastValidity.der;
-}
-let lastValidity: { key: string; der: Uint8Array } | undefined;
-
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, whole seconds: as x509.Time picks it. */
-function time(date: Date): asn1js.BaseBlock {
-  const t = new x509.Time(date);
-  return t.utcTime ? new asn1js.UTCTime({ valueDate: t.utcTime }) : new asn1js.GeneralizedTime({ valueDate: t.getTime() });
 }
 
 /** RFC 5280 §4.1.2.2: serials are positive INTEGERs; a set top bit needs a leading zero octet. */
@@ -180,4 +121,15 @@ function keyIdentifierOfKey(info: x509.SubjectPublicKeyInfo): Uint8Array {
 
 export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+/** DER parts as one array of its own (not a slice of Node's shared Buffer pool). */
+export function join(parts: DerParts): Uint8Array {
+  const out = new Uint8Array(byteLength(parts));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

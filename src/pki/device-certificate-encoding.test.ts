@@ -1,17 +1,19 @@
-// The issuance hot path encodes device certificates from pre-encoded parts
-// (signEncodedCertificate, DeviceSubjectEncoder, DeviceExtensionEncoder). It must
-// give the very bytes the plain asn1-schema path (signCertificate, buildName,
-// deviceExtensions) gives.
+// The issuance hot path assembles device certificates from DER parts
+// (DeviceCertificateTemplate, signTbsCertificate). It must give the very bytes the
+// plain asn1-schema path (signCertificate, buildName, deviceExtensions) gives.
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { signatureAlgorithmFor, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
 import type { Signer } from '../crypto/signer.ts';
 import { makeCsr } from '../testkit/csr.ts';
-import { der, keyIdentifierOf, signCertificate, signEncodedCertificate } from './certificate-builder.ts';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as x509 from '@peculiar/asn1-x509';
+import { der, keyIdentifierOf, signCertificate, signTbsCertificate } from './certificate-builder.ts';
 import { verifyCsr } from './csr.ts';
 import { buildName } from './names.ts';
-import { DeviceExtensionEncoder, deviceExtensions, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { DeviceCertificateTemplate } from './device-certificate-template.ts';
+import { deviceExtensions, KeyUsageFlags, publicationUrls } from './profiles.ts';
 
 /** Signs with a fixed value, so two encodings of one certificate compare byte for byte. */
 function fixedSigner(algorithm: KeyAlgorithm): Signer {
@@ -31,12 +33,10 @@ const cases: { algorithm: KeyAlgorithm; serial: number[]; notAfter: string; flag
   { algorithm: 'rsa-3072', serial: [0x7f, ...new Array<number>(15).fill(0xab)], notAfter: '2049-12-31T23:59:59Z', flags: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment },
 ];
 
-test('device certificates: the pre-encoded path gives the bytes of the asn1-schema path', async () => {
+test('device certificates: the template gives the bytes of the asn1-schema path', async () => {
   const signer = fixedSigner('ecdsa-p256');
   const issuer = buildName([{ type: 'organization', value: 'trustplane' }, { type: 'organizationalUnit', value: 'sku-1' }, { type: 'commonName', value: 'issuing CA ü' }]);
   const issuerKeyId = keyIdentifierOf(signer.spki);
-  const encoder = new DeviceExtensionEncoder(issuerKeyId);
-  const subjects = new DeviceSubjectEncoder('trustplane', 'sku-1');
   for (const [i, c] of cases.entries()) {
     const csr = verifyCsr(makeCsr(c.algorithm === 'rsa-3072' ? 'ecdsa-p256' : c.algorithm).der);
     const serial = [`device-${i}`, 'A.b_c-9', 'x'.repeat(64)][i]!;
@@ -53,19 +53,14 @@ test('device certificates: the pre-encoded path gives the bytes of the asn1-sche
       { ...common, issuer, subject: buildName(subjectAttrs), extensions: deviceExtensions({ spki: csr.spki, issuerKeyId, deviceUrn, keyUsageFlags: c.flags, urls }) },
       signer,
     );
-    // Twice: the second run takes the shared extensions from the encoder's cache.
+    const template = new DeviceCertificateTemplate({ signer, issuerName: der(issuer), organization: 'trustplane', sku: 'sku-1', keyUsageFlags: c.flags, urls });
+    // Twice: one template serves every certificate of its product.
     for (let round = 0; round < 2; round++) {
-      const encoded = await signEncodedCertificate(
-        {
-          ...common,
-          issuer: der(issuer),
-          subject: subjects.encode(serial),
-          extensions: encoder.encode({ spki: csr.spki, deviceUrn, keyUsageFlags: c.flags, urls }),
-        },
-        signer,
-      );
+      const encoded = await signTbsCertificate(template.encodeTbs({ ...common, deviceSerial: serial }), signer);
       assert.equal(Buffer.from(encoded).toString('hex'), Buffer.from(plain).toString('hex'), `case ${i}, round ${round}`);
     }
+    // The signed wrapper, assembled from parts too, is what asn1-schema writes for the parsed certificate.
+    assert.equal(Buffer.from(der(AsnConvert.parse(plain, x509.Certificate))).toString('hex'), Buffer.from(plain).toString('hex'), `case ${i}: the wrapper`);
   }
 });
 

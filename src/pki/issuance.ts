@@ -2,15 +2,15 @@ import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { randomCertificateSerial } from '../core/random.ts';
 import type { Signer } from '../crypto/signer.ts';
-import { der, encodeTbsCertificate, keyIdentifierOf, signTbsCertificate } from './certificate-builder.ts';
+import { der, signTbsCertificate } from './certificate-builder.ts';
 import { subjectOf } from './ca-hierarchy.ts';
 import type { VerifiedCsr } from './csr.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateState, CertificateStatusUpdate, DeviceUpdate, TokenUse } from './identity-store.types.ts';
 import { checkOneTimeToken, checkRenewalAuthority, checkSpentToken, csrSubjectNamesForLedger, decideIssuance, type IssuanceKind, type OneTimeTokenGrant } from './issuance-plan.ts';
-import { DeviceExtensionEncoder, DeviceSubjectEncoder, KeyUsageFlags, publicationUrls } from './profiles.ts';
+import { DeviceCertificateTemplate } from './device-certificate-template.ts';
+import { KeyUsageFlags, publicationUrls } from './profiles.ts';
 import { actorName, type Actor, type CaRecord, type CertificateRecord, type EventInput, type KeyBinding, type ProductRecord, type ReprovisionPath } from './records.types.ts';
-import { deviceUrn } from './validation.ts';
 
 export interface IssuanceRequest {
   kind: IssuanceKind;
@@ -60,32 +60,30 @@ interface IssuerMaterial {
   signer: Signer;
   /** DER of the issuer's subject: the issuer field of every certificate it signs */
   name: Uint8Array;
-  extensions: DeviceExtensionEncoder;
+  /** by product, key usage and public URL: what their certificates share, encoded once */
+  templates: Map<string, DeviceCertificateTemplate>;
 }
 
 const MAX_BATCH = 128;
 /** Requests waiting beyond this are refused at once (503 + Retry-After) rather than queued for ever. */
 const MAX_QUEUED_REQUESTS = 8192;
 /**
- * Batches under way at once. While one holds its transaction (on the embedded store, the one
- * connection) the next encodes its certificates; on PostgreSQL both may hold one. Device rows
- * are locked in a stable order and the event counter last, so concurrent batches cannot deadlock.
- */
-const MAX_CONCURRENT_BATCHES = 2;
-
-/**
  * Issues device certificates. Concurrent requests are grouped into one unit of work (group
  * commit): one locking read and one write statement, with the events, for the whole batch.
  * Each request is still decided on its own, and its state change and event commit together.
  * If a batch fails as a whole, each request is retried alone so one fault cannot sink others.
+ *
+ * One batch is under way at a time, and the next is formed when it has committed: it holds every
+ * request that arrived meanwhile. A batch formed while another still held the connection would
+ * take only the few that had arrived, then wait; the fixed cost of a transaction (four
+ * statements) would be shared by fewer certificates.
  */
 export class IssuancePipeline {
   readonly #ctx: IdentityContext;
   readonly #queue: Pending[] = [];
   readonly #issuers = new Map<string, IssuerMaterial>();
-  readonly #subjects = new Map<string, DeviceSubjectEncoder>();
   readonly #maxQueued: number;
-  #active = 0;
+  #draining = false;
 
   constructor(ctx: IdentityContext, limits: { maxQueuedRequests?: number } = {}) {
     this.#ctx = ctx;
@@ -98,8 +96,8 @@ export class IssuancePipeline {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
-      if (this.#active < MAX_CONCURRENT_BATCHES) {
-        this.#active++;
+      if (!this.#draining) {
+        this.#draining = true;
         setImmediate(() => void this.#drain());
       }
     });
@@ -118,7 +116,7 @@ export class IssuancePipeline {
         }
       }
     } finally {
-      this.#active--;
+      this.#draining = false;
     }
   }
 
@@ -271,30 +269,25 @@ export class IssuancePipeline {
       firstUsedAt: null,
       issuedFor: request.kind === 'enroll' && request.serverGeneratedKey === true ? 'serverkeygen' : request.kind,
     };
-    const { serial: deviceSerial, csr } = request;
-    const urls = publicationUrls(this.#ctx.config.publicUrl(), issuer.ca.id);
+    const { csr } = request;
     const keyUsage = csr.keyAlgorithm === 'rsa-3072' ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment : KeyUsageFlags.digitalSignature;
-    const tbs = encodeTbsCertificate(
-      {
-        serial: Buffer.from(cert.serial, 'hex'),
-        issuer: issuer.name,
-        // DESIGN rule 2: the subject comes from the registry, never from the CSR.
-        subject: this.#subject(product).encode(deviceSerial),
-        notBefore: cert.notBefore,
-        notAfter: cert.notAfter,
-        spki: csr.spki,
-        extensions: issuer.extensions.encode({ spki: csr.spki, deviceUrn: deviceUrn(product.sku, deviceSerial), keyUsageFlags: keyUsage, urls }),
-      },
-      issuer.signer,
-    );
+    // DESIGN rule 2: the subject comes from the registry, never from the CSR; only its key is used.
+    const tbs = this.#template(issuer, product, keyUsage).encodeTbs({ serial, notBefore, notAfter, deviceSerial: request.serial, spki: csr.spki });
     return { cert, tbs };
   }
 
-  /** Products never change after creation, so each keeps its subject encoder. */
-  #subject(product: ProductRecord): DeviceSubjectEncoder {
-    let subject = this.#subjects.get(product.id);
-    if (!subject) this.#subjects.set(product.id, (subject = new DeviceSubjectEncoder(this.#ctx.config.organization, product.sku)));
-    return subject;
+  /** Products never change after creation; the public URL may (setPublicUrl), so it is in the key. */
+  #template(issuer: IssuerMaterial, product: ProductRecord, keyUsageFlags: number): DeviceCertificateTemplate {
+    const publicUrl = this.#ctx.config.publicUrl();
+    const key = `${product.id} ${keyUsageFlags} ${publicUrl}`;
+    let template = issuer.templates.get(key);
+    if (!template) {
+      if (issuer.templates.size >= 256) issuer.templates.clear(); // the public URL changed more often than it ever should
+      const urls = publicationUrls(publicUrl, issuer.ca.id);
+      template = new DeviceCertificateTemplate({ signer: issuer.signer, issuerName: issuer.name, organization: this.#ctx.config.organization, sku: product.sku, keyUsageFlags, urls });
+      issuer.templates.set(key, template);
+    }
+    return template;
   }
 
   async #issuer(caId: string): Promise<IssuerMaterial> {
@@ -303,7 +296,7 @@ export class IssuancePipeline {
     const ca = await this.#ctx.store.findCa(caId);
     if (!ca) throw new Error(`issuing CA ${caId} is missing`);
     const signer = await this.#ctx.keys.signer(ca.keyId);
-    const material = { ca, signer, name: der(subjectOf(ca.certificate)), extensions: new DeviceExtensionEncoder(keyIdentifierOf(signer.spki)) };
+    const material = { ca, signer, name: der(subjectOf(ca.certificate)), templates: new Map<string, DeviceCertificateTemplate>() };
     this.#issuers.set(caId, material);
     return material;
   }

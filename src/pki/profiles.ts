@@ -1,8 +1,7 @@
 import { OctetString } from '@peculiar/asn1-schema';
 import * as asn1js from 'asn1js';
 import * as x509 from '@peculiar/asn1-x509';
-import { der, encoded, encodedName, extension, keyIdentifierOf } from './certificate-builder.ts';
-import { buildName } from './names.ts';
+import { extension, keyIdentifierOf } from './certificate-builder.ts';
 
 /** Where a CA's revocation and issuer data are published (the URLs written into certificates). */
 export interface PublicationUrls {
@@ -88,16 +87,31 @@ export function deviceExtensions(args: {
   keyUsageFlags: number;
   urls: PublicationUrls;
 }): x509.Extension[] {
+  const shared = deviceSharedExtensions(args);
   return [
-    basicConstraints(false),
-    keyUsage(args.keyUsageFlags),
-    extension(x509.id_ce_extKeyUsage, false, new x509.ExtendedKeyUsage([x509.id_kp_clientAuth])),
+    ...shared.beforeSubjectKeyId,
     subjectKeyIdentifier(args.spki),
-    authorityKeyIdentifier(args.issuerKeyId),
+    shared.authorityKeyId,
     extension(x509.id_ce_subjectAltName, false, new x509.SubjectAlternativeName([uri(args.deviceUrn)])),
-    crlDistributionPoint(args.urls.crl),
-    authorityInfoAccess({ ocsp: args.urls.ocsp, caIssuers: args.urls.caIssuers }),
+    ...shared.afterSubjectAltName,
   ];
+}
+
+/**
+ * deviceExtensions but the two that name the device and its key (SKI, SAN), in the places around
+ * them: what every device certificate of one issuer, key usage and URL shares (encoded once by the
+ * issuance template, device-certificate-template.ts).
+ */
+export function deviceSharedExtensions(args: { issuerKeyId: Uint8Array; keyUsageFlags: number; urls: PublicationUrls }): {
+  beforeSubjectKeyId: x509.Extension[];
+  authorityKeyId: x509.Extension;
+  afterSubjectAltName: x509.Extension[];
+} {
+  return {
+    beforeSubjectKeyId: [basicConstraints(false), keyUsage(args.keyUsageFlags), extension(x509.id_ce_extKeyUsage, false, new x509.ExtendedKeyUsage([x509.id_kp_clientAuth]))],
+    authorityKeyId: authorityKeyIdentifier(args.issuerKeyId),
+    afterSubjectAltName: [crlDistributionPoint(args.urls.crl), authorityInfoAccess({ ocsp: args.urls.ocsp, caIssuers: args.urls.caIssuers })],
+  };
 }
 
 /** A TLS server (the EST listener): serverAuth, its host names and addresses as SAN (RFC 6125). */
@@ -114,88 +128,6 @@ export function tlsServerExtensions(args: { spki: Uint8Array; issuerKeyId: Uint8
     authorityKeyIdentifier(args.issuerKeyId),
     extension(x509.id_ce_subjectAltName, false, new x509.SubjectAlternativeName(names)),
   ];
-}
-
-/**
- * deviceExtensions as DER, for the issuance hot path: the extensions every device of an issuer
- * shares (basicConstraints, keyUsage, extKeyUsage, AKI, CDP, AIA) are encoded once per issuer and
- * URL; only SKI and SAN are encoded per certificate. Same bytes, same order as deviceExtensions.
- */
-export class DeviceExtensionEncoder {
-  readonly #issuerKeyId: Uint8Array;
-  readonly #shared = new Map<string, Uint8Array>();
-
-  constructor(issuerKeyId: Uint8Array) {
-    this.#issuerKeyId = issuerKeyId;
-  }
-
-  encode(args: { spki: Uint8Array; deviceUrn: string; keyUsageFlags: number; urls: PublicationUrls }): Uint8Array[] {
-    const { urls } = args;
-    return [
-      this.#once('basicConstraints', () => basicConstraints(false)),
-      this.#once(`keyUsage ${args.keyUsageFlags}`, () => keyUsage(args.keyUsageFlags)),
-      this.#once('extKeyUsage', () => extension(x509.id_ce_extKeyUsage, false, new x509.ExtendedKeyUsage([x509.id_kp_clientAuth]))),
-      perDeviceExtension(OID_SUBJECT_KEY_IDENTIFIER, new asn1js.OctetString({ valueHex: keyIdentifierOf(args.spki) })),
-      this.#once('authorityKeyIdentifier', () => authorityKeyIdentifier(this.#issuerKeyId)),
-      perDeviceExtension(OID_SUBJECT_ALT_NAME, new asn1js.Sequence({ value: [uriGeneralName(args.deviceUrn)] })),
-      this.#once(`crl ${urls.crl}`, () => crlDistributionPoint(urls.crl)),
-      this.#once(`aia ${urls.ocsp} ${urls.caIssuers}`, () => authorityInfoAccess({ ocsp: urls.ocsp, caIssuers: urls.caIssuers })),
-    ];
-  }
-
-  #once(key: string, make: () => x509.Extension): Uint8Array {
-    let value = this.#shared.get(key);
-    if (!value) {
-      if (this.#shared.size >= 64) this.#shared.clear(); // the public URL changed more often than it ever should
-      this.#shared.set(key, (value = der(make())));
-    }
-    return value;
-  }
-}
-
-/**
- * The device subject (DESIGN rule 2: from the registry, never from the CSR): O, OU = SKU,
- * serialNumber and CN = the device serial, as buildName encodes them. O and OU are encoded once.
- */
-export class DeviceSubjectEncoder {
-  readonly #shared: Uint8Array[];
-
-  constructor(organization: string, sku: string) {
-    this.#shared = [der(buildName([{ type: 'organization', value: organization }])[0]), der(buildName([{ type: 'organizationalUnit', value: sku }])[0])];
-  }
-
-  encode(serial: string): Uint8Array {
-    return encodedName([
-      ...this.#shared,
-      // X.520: serialNumber is a PrintableString; commonName a DirectoryString (UTF8String here)
-      attributeRdn(OID_SERIAL_NUMBER, new asn1js.PrintableString({ value: serial })),
-      attributeRdn(OID_COMMON_NAME, new asn1js.Utf8String({ value: serial })),
-    ]);
-  }
-}
-
-const oid = (id: string): Uint8Array => new Uint8Array(new asn1js.ObjectIdentifier({ value: id }).toBER());
-const OID_SERIAL_NUMBER = oid('2.5.4.5');
-const OID_COMMON_NAME = oid('2.5.4.3');
-const OID_SUBJECT_KEY_IDENTIFIER = oid(x509.id_ce_subjectKeyIdentifier);
-const OID_SUBJECT_ALT_NAME = oid(x509.id_ce_subjectAltName);
-
-/** RelativeDistinguishedName ::= SET OF AttributeTypeAndValue, here of one. */
-function attributeRdn(type: Uint8Array, value: asn1js.BaseBlock): Uint8Array {
-  return new Uint8Array(new asn1js.Set({ value: [new asn1js.Sequence({ value: [encoded(type), value] })] }).toBER());
-}
-
-/**
- * A non-critical extension encoded straight with asn1js, as asn1-schema would encode it
- * (RFC 5280 §4.1: critical DEFAULT FALSE is omitted; extnValue wraps the value's DER).
- */
-function perDeviceExtension(extnID: Uint8Array, value: asn1js.BaseBlock): Uint8Array {
-  return new Uint8Array(new asn1js.Sequence({ value: [encoded(extnID), new asn1js.OctetString({ valueHex: value.toBER() })] }).toBER());
-}
-
-/** GeneralName uniformResourceIdentifier: [6] IMPLICIT IA5String (RFC 5280 §4.2.1.6). */
-function uriGeneralName(u: string): asn1js.BaseBlock {
-  return new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 6 }, valueHex: new asn1js.IA5String({ value: u }).valueBlock.toBER() });
 }
 
 export { F as KeyUsageFlags };
