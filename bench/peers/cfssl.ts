@@ -4,10 +4,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { supervisePeer } from './peer-process.ts';
+import { freeLoopbackPort, supervisePeer } from './peer-process.ts';
 
 const run = promisify(execFile);
 
@@ -65,18 +64,6 @@ export async function cfsslInstalled(): Promise<boolean> {
   }
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
 
 function postJson(url: string, body: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {

@@ -6,12 +6,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { access, constants, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { provisionerKey, signToken } from './step-ca-token.ts';
-import { supervisePeer } from './peer-process.ts';
+import { freeLoopbackPort, supervisePeer } from './peer-process.ts';
 
 const run = promisify(execFile);
 
@@ -130,18 +129,6 @@ async function makeCaFiles(dir: string): Promise<{ root: string; crt: string; ke
   return { root, crt, key };
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
 
 function healthy(url: string, ca: string): Promise<boolean> {
   return new Promise((resolve) => {
