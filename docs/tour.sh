@@ -25,7 +25,8 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local p
   for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 30000))
+    # below Linux's ephemeral range (32768-60999): no other process's connect() or listen(0) takes it meanwhile
+    p=$((20000 + RANDOM % 12000))
     if port_free "$p"; then echo "$p"; return 0; fi
   done
   echo "tour: no free loopback port" >&2
