@@ -2,7 +2,7 @@
 // (SIGTERM), then insists (SIGKILL after 5 s), then closes its log.
 import type { ChildProcess } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../src/testkit/free-port.ts';
 
 export interface PeerProcess {
   exited(): boolean;
@@ -33,16 +33,4 @@ export function supervisePeer(child: ChildProcess, log: FileHandle): PeerProcess
   };
 }
 
-/** A port free on 127.0.0.1 now, for a peer that must be told its port (it cannot listen on 0). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
+export { freeLoopbackPort };

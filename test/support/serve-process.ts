@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNodeScript, type ScriptRun } from '../../src/testkit/node-script.ts';
@@ -20,14 +19,9 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
   return runNodeScript(trustplaneBin, args, options);
 }
 
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address !== 'object') throw new Error('no free port');
-  return address.port;
-}
+import { freeLoopbackPort as freePort } from '../../src/testkit/free-port.ts';
+
+export { freePort };
 
 /** `trustplane serve …` run to its end: for starts that must fail. */
 export function runServe(options: { home: string; port: number; estPort: number | 'off'; env?: Record<string, string> }): Promise<CliRun> {
