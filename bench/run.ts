@@ -8,7 +8,7 @@
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
 //   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
 //   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
-//   revocation: [--revocation-sizes 0,10000,100000,1000000] [--revocation-samples 200] [--revocation-api 10000]
+//   revocation: [--revocation-sizes 0,10000,100000,1000000] [--revocation-samples 1000] [--revocation-api 10000]
 //   (revocation.ts: revoke latency as revoked certificates accumulate, complete and delta CRL builds)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
@@ -48,7 +48,7 @@ const { values } = parseArgs({
     'ledger-proofs': { type: 'string', default: '1000' },
     'ledger-proof-stores': { type: 'string', default: 'pglite,postgres' },
     'revocation-sizes': { type: 'string', default: '0,10000,100000,1000000' },
-    'revocation-samples': { type: 'string', default: '200' },
+    'revocation-samples': { type: 'string', default: '1000' },
     'revocation-api': { type: 'string', default: '10000' },
     'ocsp-n': { type: 'string', default: '1000' },
     'ocsp-seconds': { type: 'string', default: '10' },
