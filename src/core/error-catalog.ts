@@ -70,6 +70,15 @@ export const errorCatalog = {
   NOTE_SIGNATURE_INVALID: { status: 422, title: 'The note carries no valid signature by the expected key' },
   PROOF_INVALID: { status: 422, title: 'The Merkle proof does not verify' },
   LEDGER_INCONSISTENT: { status: 500, title: 'The ledger store is inconsistent; run ledger verify' },
+  // updates: TUF
+  TUF_METADATA_MALFORMED: { status: 400, title: 'The TUF metadata cannot be parsed' },
+  TUF_KEY_UNSUPPORTED: { status: 422, title: 'TUF keys must be Ed25519 or ECDSA P-256' },
+  TUF_SIGNATURE_INVALID: { status: 422, title: 'The signature does not verify over the canonical TUF metadata' },
+  TUF_KEY_NOT_AUTHORISED: { status: 403, title: "The key is not one of the role's keys" },
+  TUF_THRESHOLD_NOT_MET: { status: 409, title: "The metadata lacks its role's threshold of valid signatures" },
+  TUF_VERSION_CONFLICT: { status: 409, title: 'The metadata version does not follow the current one' },
+  TUF_TARGET_EXISTS: { status: 409, title: 'A target of this name is already published' },
+  TUF_TARGET_NOT_FOUND: { status: 404, title: 'No such target in the targets metadata' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

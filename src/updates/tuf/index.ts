@@ -1,0 +1,31 @@
+export { canonicalBytes, canonicalJson } from './canonical-json.ts';
+export { signTufMetadata } from './local-signer.ts';
+export { maxMetadataBytes, metadataBytes, parseMetadata } from './metadata-codec.ts';
+export { buildSnapshot, buildTimestamp, type OnlineMetadataPlan, type SignedFile, type SnapshotMetadata, type TimestampMetadata } from './online-metadata.ts';
+export { metadataPath, targetPath, timestampPath } from './repository-paths.ts';
+export {
+  addRootSignature,
+  buildRoot,
+  requireRootPublishable,
+  rootRoleKeys,
+  rootSignatureStatus,
+  type RolePlan,
+  type RootMetadata,
+  type RootPlan,
+  type RootSignatureStatus,
+} from './root-metadata.ts';
+export { checkTargetName, targetFileInfo } from './target-file.ts';
+export {
+  addTargetsSignature,
+  initialTargets,
+  nextTargetsWithout,
+  nextTargetsWithRelease,
+  requireTargetsApproved,
+  targetsSignatureStatus,
+  targetsSigningBytes,
+  type TargetsMetadata,
+  type Validity,
+} from './targets-metadata.ts';
+export { publicKeyOfTufKey, spkiOfTufKey, tufKeyFromSpki, tufKeyId, type IdentifiedTufKey } from './tuf-keys.ts';
+export { signingBytes, thresholdStatus, verifiesWith } from './tuf-signatures.ts';
+export type * from './tuf-metadata.types.ts';
