@@ -3,9 +3,9 @@ import { TrustplaneError } from '../../core/errors.ts';
 /**
  * TUF 4.1: signatures are over the "canonical JSON" of `signed` — the OLPC dialect that
  * securesystemslib and tuf-js implement: keys sorted by code unit, no whitespace, integers only,
- * and only `"` and `\` escaped in strings. This is not RFC 8785 (JCS), which escapes control
- * characters: the two disagree on such strings, so we refuse them instead of picking one,
- * and a client's JSON.parse could not read them raw anyway.
+ * and only `"` and `\` escaped in strings. It is not RFC 8785 (JCS), and not always JSON:
+ * control characters stay raw (a PEM key's newlines), so files are written with
+ * `metadataFileJson` instead and only signatures cover these bytes.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value === 'boolean') return JSON.stringify(value);
@@ -15,11 +15,7 @@ export function canonicalJson(value: unknown): string {
   }
   if (typeof value === 'string') return canonicalString(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${canonicalString(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
+  if (typeof value === 'object') return `{${sortedEntries(value).map(([k, v]) => `${canonicalString(k)}:${canonicalJson(v)}`).join(',')}}`;
   throw malformed(`canonical JSON cannot carry a ${typeof value}`);
 }
 
@@ -28,11 +24,24 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(canonicalJson(value));
 }
 
-// Control characters and lone surrogates would not survive the round trip through bytes and JSON.parse.
-const unsafe = /[\u0000-\u001f]/;
+/**
+ * A metadata file's bytes: ordinary JSON (control characters escaped) with keys sorted and no
+ * whitespace, so the same metadata always gives the same bytes and the same hash, which the
+ * snapshot and timestamp pin. Whatever canonicalJson refuses is refused here too.
+ */
+export function metadataFileJson(value: unknown): Uint8Array {
+  canonicalJson(value);
+  return new TextEncoder().encode(JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(sortedEntries(v)) : v)));
+}
+
+function sortedEntries(value: object): [string, unknown][] {
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
 function canonicalString(s: string): string {
-  if (unsafe.test(s) || !s.isWellFormed()) throw malformed('a string carries a control character or a lone surrogate');
+  // A lone surrogate would become U+FFFD in the UTF-8 that is signed, not the string that was meant.
+  if (!s.isWellFormed()) throw malformed('a string carries a lone surrogate');
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

@@ -1,6 +1,6 @@
 import { Metadata, MetadataKind } from '@tufjs/models';
 import { TrustplaneError } from '../../core/errors.ts';
-import { canonicalBytes } from './canonical-json.ts';
+import { canonicalBytes, metadataFileJson } from './canonical-json.ts';
 import { publicKeyOfTufKey, tufKeyId } from './tuf-keys.ts';
 import type { AnySigned, RootSigned, SignedMetadata, SnapshotSigned, TargetsSigned, TimestampSigned } from './tuf-metadata.types.ts';
 
@@ -30,9 +30,9 @@ const kinds: Readonly<Record<MetadataKindName, MetadataKind>> = {
   timestamp: MetadataKind.Timestamp,
 };
 
-/** The file as served: canonical JSON, so the same metadata always hashes the same (snapshot and timestamp pin hashes). */
+/** The file as served: JSON with sorted keys, so the same metadata always hashes the same (snapshot and timestamp pin hashes). */
 export function metadataBytes(metadata: SignedMetadata<AnySigned>): Uint8Array {
-  return canonicalBytes(metadata);
+  return metadataFileJson(metadata);
 }
 
 /**
@@ -49,7 +49,7 @@ export function parseMetadata<K extends MetadataKindName>(kind: K, input: Uint8A
     throw new TrustplaneError('TUF_METADATA_MALFORMED', `not valid ${kind} metadata: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   const metadata = value as SignedMetadata<KindOf[K]>;
-  canonicalBytes(metadata); // refuses what canonical JSON cannot carry (floats, control characters)
+  canonicalBytes(metadata.signed); // refuses what canonical JSON cannot carry (floats, lone surrogates)
   if (kind === 'root') checkRootKeys(metadata.signed as RootSigned);
   return metadata;
 }
