@@ -28,4 +28,20 @@ export {
 } from './targets-metadata.ts';
 export { publicKeyOfTufKey, spkiOfTufKey, tufKeyFromSpki, tufKeyId, type IdentifiedTufKey } from './tuf-keys.ts';
 export { signingBytes, thresholdStatus, verifiesWith } from './tuf-signatures.ts';
-export type * from './tuf-metadata.types.ts';
+export {
+  specVersion,
+  type AnySigned,
+  type MetaFileInfo,
+  type ReleaseCustom,
+  type RootSigned,
+  type SignedMetadata,
+  type SnapshotSigned,
+  type TargetFileInfo,
+  type TargetsSigned,
+  type ThresholdStatus,
+  type TimestampSigned,
+  type TopLevelRole,
+  type TufKey,
+  type TufRole,
+  type TufSignature,
+} from './tuf-metadata.types.ts';

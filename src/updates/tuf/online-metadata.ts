@@ -63,7 +63,7 @@ function metaFileInfo(version: number, bytes: Uint8Array): MetaFileInfo {
 async function signOnline<T extends SnapshotSigned | TimestampSigned>(signed: T, root: RootMetadata, roleName: TopLevelRole, signer: Signer): Promise<SignedFile<SignedMetadata<T>>> {
   // Fail closed before signing: a key the root does not name would publish metadata no client accepts.
   const { keyId } = tufKeyFromSpki(signer.spki);
-  if (!root.signed.roles[roleName].keyids.includes(keyId)) {
+  if (!parseMetadata('root', root).signed.roles[roleName].keyids.includes(keyId)) {
     throw new TrustplaneError('TUF_KEY_NOT_AUTHORISED', `the server's key ${keyId.slice(0, 16)}… is not the root's ${roleName} key`);
   }
   const metadata: SignedMetadata<T> = { signed, signatures: [await signWithSigner(signer, signed)] };

@@ -46,12 +46,14 @@ export function targetsSigningBytes(targets: Uint8Array | TargetsMetadata): Uint
 /** Adds a release manager's signature, checked against the current root's targets keys. */
 export function addTargetsSignature(targets: Uint8Array | TargetsMetadata, signature: TufSignature, root: RootMetadata): TargetsMetadata {
   const draft = parseMetadata('targets', targets);
-  return withCheckedSignature(draft, signature, [{ role: root.signed.roles.targets, keys: root.signed.keys }], 'targets');
+  const { signed } = parseMetadata('root', root);
+  return withCheckedSignature(draft, signature, [{ role: signed.roles.targets, keys: signed.keys }], 'targets');
 }
 
 /** TUF 5.6.3: how many of the root's targets keys have signed. */
 export function targetsSignatureStatus(targets: Uint8Array | TargetsMetadata, root: RootMetadata): ThresholdStatus {
-  return thresholdStatus(root.signed.roles.targets, root.signed.keys, parseMetadata('targets', targets));
+  const { signed } = parseMetadata('root', root);
+  return thresholdStatus(signed.roles.targets, signed.keys, parseMetadata('targets', targets));
 }
 
 /** Fails closed unless m of the release managers signed: the gate before a snapshot lists this version. */
