@@ -1,4 +1,8 @@
+import { createRequire } from 'node:module';
 import { TrustplaneError } from '../../core/errors.ts';
+
+// The very encoder tuf-js verifies with (CommonJS, no types of its own).
+const { canonicalize } = createRequire(import.meta.url)('@tufjs/canonical-json') as { canonicalize: (value: unknown) => string };
 
 /**
  * TUF 4.1: signatures are over the "canonical JSON" of `signed` — the OLPC dialect that
@@ -8,14 +12,33 @@ import { TrustplaneError } from '../../core/errors.ts';
  * `metadataFileJson` instead and only signatures cover these bytes.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
+  checkCanonicalisable(value);
+  return canonicalize(value);
+}
+
+/**
+ * What @tufjs/canonical-json would encode wrongly or crash on, refused first: non-integers (and
+ * integers beyond 2^53, which would not survive a round trip), lone surrogates (they would become
+ * U+FFFD in the UTF-8 that is signed, not the string that was meant), and anything but JSON values.
+ */
+function checkCanonicalisable(value: unknown): void {
+  if (value === null || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw malformed('canonical JSON carries integers only');
-    return JSON.stringify(value);
+    return;
   }
-  if (typeof value === 'string') return canonicalString(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') return `{${sortedEntries(value).map(([k, v]) => `${canonicalString(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) throw malformed('a string carries a lone surrogate');
+    return;
+  }
+  if (Array.isArray(value)) return value.forEach(checkCanonicalisable);
+  if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      checkCanonicalisable(k);
+      checkCanonicalisable(v);
+    }
+    return;
+  }
   throw malformed(`canonical JSON cannot carry a ${typeof value}`);
 }
 
@@ -37,12 +60,6 @@ export function metadataFileJson(value: unknown): Uint8Array {
 function sortedEntries(value: object): [string, unknown][] {
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function canonicalString(s: string): string {
-  // A lone surrogate would become U+FFFD in the UTF-8 that is signed, not the string that was meant.
-  if (!s.isWellFormed()) throw malformed('a string carries a lone surrogate');
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 function malformed(message: string): TrustplaneError {
