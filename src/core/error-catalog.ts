@@ -70,6 +70,14 @@ export const errorCatalog = {
   NOTE_SIGNATURE_INVALID: { status: 422, title: 'The note carries no valid signature by the expected key' },
   PROOF_INVALID: { status: 422, title: 'The Merkle proof does not verify' },
   LEDGER_INCONSISTENT: { status: 500, title: 'The ledger store is inconsistent; run ledger verify' },
+  // updates: releases
+  BLOB_TOO_LARGE: { status: 413, title: 'The upload exceeds the size limit' },
+  BLOB_NOT_FOUND: { status: 404, title: 'No such blob' },
+  BLOB_RANGE_INVALID: { status: 416, title: 'The byte range is outside the blob' },
+  SBOM_TOO_LARGE: { status: 413, title: 'The SBOM exceeds the size limit' },
+  SBOM_MALFORMED: { status: 400, title: 'The SBOM is not well-formed JSON' },
+  SBOM_VERSION_UNSUPPORTED: { status: 422, title: 'The SBOM is not CycloneDX 1.5 or 1.6' },
+  SBOM_INVALID: { status: 422, title: 'The SBOM does not conform to the CycloneDX schema' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },
