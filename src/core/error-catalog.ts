@@ -79,6 +79,14 @@ export const errorCatalog = {
   TUF_VERSION_CONFLICT: { status: 409, title: 'The metadata version does not follow the current one' },
   TUF_TARGET_EXISTS: { status: 409, title: 'A target of this name is already published' },
   TUF_TARGET_NOT_FOUND: { status: 404, title: 'No such target in the targets metadata' },
+  // updates: releases
+  BLOB_TOO_LARGE: { status: 413, title: 'The upload exceeds the size limit' },
+  BLOB_NOT_FOUND: { status: 404, title: 'No such blob' },
+  BLOB_RANGE_INVALID: { status: 416, title: 'The byte range is outside the blob' },
+  SBOM_TOO_LARGE: { status: 413, title: 'The SBOM exceeds the size limit' },
+  SBOM_MALFORMED: { status: 400, title: 'The SBOM is not well-formed JSON' },
+  SBOM_VERSION_UNSUPPORTED: { status: 422, title: 'The SBOM is not CycloneDX 1.5 or 1.6' },
+  SBOM_INVALID: { status: 422, title: 'The SBOM does not conform to the CycloneDX schema' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

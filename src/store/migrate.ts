@@ -6,6 +6,7 @@ import { enrollment } from './migrations/0003-enrollment.ts';
 import { revokedIndex } from './migrations/0004-revoked-index.ts';
 import { deviceRecovery } from './migrations/0005-device-recovery.ts';
 import { revocationAtScale } from './migrations/0006-revocation-at-scale.ts';
+import { blobs } from './migrations/0007-blobs.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0004-revoked-index': revokedIndex,
   '0005-device-recovery': deviceRecovery,
   '0006-revocation-at-scale': revocationAtScale,
+  '0007-blobs': blobs,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -103,6 +103,28 @@ export interface CrlPartsTable {
   bytes: Uint8Array;
 }
 
+/** Uploads still running (migration 0007): their chunks are not (yet) a blob. */
+export interface BlobUploadsTable {
+  upload_id: string;
+  started_at: Generated<Date>;
+}
+
+export interface BlobChunksTable {
+  upload_id: string;
+  seq: number;
+  bytes: Uint8Array;
+}
+
+/** Content-addressed blobs on the PostgreSQL store: the row makes the upload's chunks visible. */
+export interface BlobsTable {
+  sha256: string;
+  sha512: string;
+  length: Int8;
+  chunk_bytes: number;
+  upload_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface OcspResponsesTable {
   ca_id: string;
   cert_id: Uint8Array;
@@ -208,6 +230,9 @@ export interface Database {
   crls: CrlsTable;
   crl_parts: CrlPartsTable;
   ocsp_responses: OcspResponsesTable;
+  blob_uploads: BlobUploadsTable;
+  blob_chunks: BlobChunksTable;
+  blobs: BlobsTable;
   events: EventsTable;
   event_sequence: EventSequenceTable;
   tokens: TokensTable;
