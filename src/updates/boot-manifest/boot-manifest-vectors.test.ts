@@ -10,7 +10,14 @@ import { parseCoseSign, sigStructure } from './cose-sign.ts';
 import { checkManifestApplies } from './manifest-applies.ts';
 import { encodeManifestPayload } from './manifest-payload.ts';
 import { annotatedDump } from './testing/annotated-dump.ts';
-import { vectorDevice, vectorExpectations, vectorImage, vectorKeys, vectorManifest, vectorsDescription } from './testing/boot-manifest-vectors.ts';
+import {
+  vectorDevice,
+  vectorExpectations,
+  vectorImage,
+  vectorKeys,
+  vectorManifest,
+  vectorsDescription,
+} from './testing/boot-manifest-vectors.ts';
 import { verifyBootManifest } from './verify-boot-manifest.ts';
 
 const dir = new URL('../../../test/vectors/boot-manifest/', import.meta.url);
@@ -34,8 +41,21 @@ describe('boot manifest test vectors', () => {
     assert.deepEqual(message.payload, encodeManifestPayload(vectorManifest()));
     const [ed] = message.signatures;
     assert.ok(ed);
-    assert.deepEqual(ed.signature, await keys.signers.ed25519.sign(sigStructure(message.bodyProtected, ed.protected, message.payload)));
+    assert.deepEqual(
+      ed.signature,
+      await keys.signers.ed25519.sign(sigStructure(message.bodyProtected, ed.protected, message.payload)),
+    );
     assert.equal(readText('valid.annotated.txt'), annotatedDump(read('valid.cbor')));
+  });
+
+  it('docs/reference/boot-manifest.md shows the deterministic parts of valid.cbor byte for byte', () => {
+    const doc = readFileSync(new URL('../../../docs/reference/boot-manifest.md', import.meta.url), 'utf8');
+    // Every annotated section but the envelope, whose ML-DSA-65 signature changes at each regeneration.
+    const sections = readText('valid.annotated.txt')
+      .split(/\n# [^\n]*\n/)
+      .slice(1);
+    assert.equal(sections.length, 4);
+    for (const section of sections) assert.ok(doc.includes(section.trimEnd()), section.slice(0, 80));
   });
 
   it('valid.cbor verifies, describes image.bin and applies to the vector device', () => {

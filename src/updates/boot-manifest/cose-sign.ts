@@ -38,7 +38,11 @@ export function sigStructure(bodyProtected: Uint8Array, signProtected: Uint8Arra
 }
 
 /** RFC 9052 §4.1: the tagged COSE_Sign message, unprotected headers empty. */
-export function encodeCoseSign(bodyProtected: Uint8Array, payload: Uint8Array, signatures: readonly { protected: Uint8Array; signature: Uint8Array }[]): Uint8Array {
+export function encodeCoseSign(
+  bodyProtected: Uint8Array,
+  payload: Uint8Array,
+  signatures: readonly { protected: Uint8Array; signature: Uint8Array }[],
+): Uint8Array {
   const entries = signatures.map((s) => [s.protected, new Map(), s.signature]);
   return encodeDeterministic(new Tag(COSE_SIGN_TAG, [bodyProtected, new Map(), payload, entries]));
 }
@@ -53,7 +57,8 @@ function signatureEntry(value: unknown): CoseSignature {
   // RFC 9052 §4.1: COSE_Signature = [Headers (protected bstr, unprotected map), signature bstr]
   if (!Array.isArray(value) || value.length !== 3) throw malformed('a COSE_Signature is not a 3-element array');
   const [prot, unprotected, signature] = value as unknown[];
-  if (!isBytes(prot) || !(unprotected instanceof Map) || !isBytes(signature)) throw malformed('a COSE_Signature is not [bstr, map, bstr]');
+  if (!isBytes(prot) || !(unprotected instanceof Map) || !isBytes(signature))
+    throw malformed('a COSE_Signature is not [bstr, map, bstr]');
   return { protected: new Uint8Array(prot), unprotected, signature: new Uint8Array(signature) };
 }
 
@@ -63,15 +68,22 @@ function signatureEntry(value: unknown): CoseSignature {
  */
 export function parseCoseSign(bytes: Uint8Array): CoseSign {
   const value = decodeStrict(bytes, 'COSE_Sign message');
-  if (!(value instanceof Tag) || value.tag !== COSE_SIGN_TAG) throw malformed('not a tagged COSE_Sign message (CBOR tag 98)');
+  if (!(value instanceof Tag) || value.tag !== COSE_SIGN_TAG)
+    throw malformed('not a tagged COSE_Sign message (CBOR tag 98)');
   const body: unknown = value.contents;
   // RFC 9052 §4.1: COSE_Sign = [Headers, payload : bstr / nil, signatures : [+ COSE_Signature]]
   if (!Array.isArray(body) || body.length !== 4) throw malformed('COSE_Sign is not a 4-element array');
   const [bodyProtected, bodyUnprotected, payload, signatures] = body as unknown[];
-  if (!isBytes(bodyProtected) || !(bodyUnprotected instanceof Map)) throw malformed('COSE_Sign headers are not [bstr, map]');
+  if (!isBytes(bodyProtected) || !(bodyUnprotected instanceof Map))
+    throw malformed('COSE_Sign headers are not [bstr, map]');
   if (!isBytes(payload)) throw malformed('the COSE_Sign payload is not an attached byte string');
   if (!Array.isArray(signatures) || signatures.length === 0) throw malformed('COSE_Sign carries no signature array');
-  return { bodyProtected: new Uint8Array(bodyProtected), bodyUnprotected, payload: new Uint8Array(payload), signatures: signatures.map(signatureEntry) };
+  return {
+    bodyProtected: new Uint8Array(bodyProtected),
+    bodyUnprotected,
+    payload: new Uint8Array(payload),
+    signatures: signatures.map(signatureEntry),
+  };
 }
 
 /** A protected header's map; RFC 9052 §3 allows an empty bstr for an empty map, which no manifest header is. */

@@ -17,8 +17,14 @@ describe('checkManifestApplies', () => {
   });
 
   it('refuses a revision not listed, and takes an empty list as every revision', () => {
-    assert.equal(checkManifestApplies(manifest, { ...device, hardwareRevision: 'rev-a' })?.code, 'MANIFEST_HARDWARE_MISMATCH');
-    assert.equal(checkManifestApplies({ ...manifest, hardware: [] }, { ...device, hardwareRevision: 'rev-a' }), undefined);
+    assert.equal(
+      checkManifestApplies(manifest, { ...device, hardwareRevision: 'rev-a' })?.code,
+      'MANIFEST_HARDWARE_MISMATCH',
+    );
+    assert.equal(
+      checkManifestApplies({ ...manifest, hardware: [] }, { ...device, hardwareRevision: 'rev-a' }),
+      undefined,
+    );
   });
 
   it('refuses a security version below the installed one (anti-rollback)', () => {

@@ -20,7 +20,8 @@ export interface FieldProblem {
 type Candidate = { readonly [K in keyof BootManifest]: unknown };
 type Check = (value: unknown) => string | undefined;
 
-const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
+const isUint = (v: unknown, max: number): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
 const isBytes = (v: unknown, length: number): boolean => v instanceof Uint8Array && v.length === length;
 const matches = (v: unknown, pattern: RegExp): boolean => typeof v === 'string' && pattern.test(v);
 
@@ -44,7 +45,10 @@ function imageProblem(v: unknown): string | undefined {
 const checks: { readonly [K in keyof BootManifest]: Check } = {
   formatVersion: (v) => (v === 1 ? undefined : 'must be 1'),
   product: (v) => (matches(v, SKU_PATTERN) ? undefined : 'must be a product SKU'),
-  kind: (v) => ((bootManifestKinds as readonly unknown[]).includes(v) ? undefined : `must be one of ${bootManifestKinds.join(', ')}`),
+  kind: (v) =>
+    (bootManifestKinds as readonly unknown[]).includes(v)
+      ? undefined
+      : `must be one of ${bootManifestKinds.join(', ')}`,
   version: (v) => (matches(v, VISIBLE_ASCII_64) ? undefined : 'must be 1 to 64 visible ASCII characters'),
   securityVersion: (v) => (isUint(v, MAX_SECURITY_VERSION) ? undefined : 'must be an integer from 0 to 2^32-1'),
   hardware: hardwareProblem,

@@ -13,7 +13,8 @@ function malformed(message: string): TrustplaneError {
 }
 
 function onlyLabels(map: ReadonlyMap<unknown, unknown>, labels: readonly number[], what: string): void {
-  if (map.size !== labels.length || !labels.every((l) => map.has(l))) throw malformed(`the ${what} must hold exactly labels ${labels.join(', ') || '(none)'}`);
+  if (map.size !== labels.length || !labels.every((l) => map.has(l)))
+    throw malformed(`the ${what} must hold exactly labels ${labels.join(', ') || '(none)'}`);
 }
 
 /** The body's protected header is { 3: content type } and names this format; the unprotected one is empty. */
@@ -21,7 +22,8 @@ export function checkBodyHeaders(message: CoseSign): void {
   const headers = decodeProtectedHeader(message.bodyProtected, 'body protected header');
   onlyLabels(headers, [headerLabel.contentType], 'body protected header');
   // RFC 9052 §3.1: content type tells the verifier how to read the payload; another format is not a boot manifest.
-  if (headers.get(headerLabel.contentType) !== BOOT_MANIFEST_CONTENT_TYPE) throw malformed('the content type is not a trustplane boot manifest');
+  if (headers.get(headerLabel.contentType) !== BOOT_MANIFEST_CONTENT_TYPE)
+    throw malformed('the content type is not a trustplane boot manifest');
   onlyLabels(message.bodyUnprotected, [], 'body unprotected header');
 }
 
@@ -37,6 +39,7 @@ export function readSignatureHeaders(signature: CoseSignature): SignatureHeaders
   onlyLabels(signature.unprotected, [], 'signature unprotected header');
   const alg = headers.get(headerLabel.alg);
   const kid = headers.get(headerLabel.kid);
-  if (typeof alg !== 'number' || !(kid instanceof Uint8Array)) throw malformed('a signature header has an alg that is not an integer or a kid that is not a byte string');
+  if (typeof alg !== 'number' || !(kid instanceof Uint8Array))
+    throw malformed('a signature header has an alg that is not an integer or a kid that is not a byte string');
   return { alg, kid: new Uint8Array(kid) };
 }

@@ -6,7 +6,12 @@ import type { BootManifest } from './boot-manifest.types.ts';
 import { decodeManifestPayload, encodeManifestPayload } from './manifest-payload.ts';
 import { sampleManifest } from './testing/sample-manifest.ts';
 
-const visible = (max: number) => fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: max });
+const visible = (max: number) =>
+  fc.string({
+    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+    maxLength: max,
+  });
 
 const anyManifest: fc.Arbitrary<BootManifest> = fc.record({
   formatVersion: fc.constant(1 as const),
@@ -15,7 +20,11 @@ const anyManifest: fc.Arbitrary<BootManifest> = fc.record({
   version: visible(64),
   securityVersion: fc.integer({ min: 0, max: 0xffff_ffff }),
   hardware: fc.uniqueArray(visible(64), { maxLength: 32 }),
-  image: fc.record({ length: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }), sha512: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+  image: fc.record({
+    length: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    sha512: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+  }),
   releaseId: visible(128),
   issuedAt: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
 });
@@ -32,11 +41,33 @@ describe('manifest payload', () => {
   });
 
   it('is the documented map with integer keys 1..9, image keys 1..3 (RFC 8949 §4.2.1 order)', () => {
-    const m = sampleManifest(new Uint8Array(0), { product: 'P', version: '1', hardware: [], releaseId: 'r', issuedAt: 0, securityVersion: 0, image: { length: 1, sha256: new Uint8Array(32), sha512: new Uint8Array(64) } });
+    const m = sampleManifest(new Uint8Array(0), {
+      product: 'P',
+      version: '1',
+      hardware: [],
+      releaseId: 'r',
+      issuedAt: 0,
+      securityVersion: 0,
+      image: { length: 1, sha256: new Uint8Array(32), sha512: new Uint8Array(64) },
+    });
     const hex = Buffer.from(encodeManifestPayload(m)).toString('hex');
     const expected =
-      'a9' + '0101' + '026150' + '0368' + Buffer.from('firmware').toString('hex') + '046131' + '0500' + '0680' +
-      '07a3' + '0101' + '025820' + '00'.repeat(32) + '035840' + '00'.repeat(64) + '086172' + '0900';
+      'a9' +
+      '0101' +
+      '026150' +
+      '0368' +
+      Buffer.from('firmware').toString('hex') +
+      '046131' +
+      '0500' +
+      '0680' +
+      '07a3' +
+      '0101' +
+      '025820' +
+      '00'.repeat(32) +
+      '035840' +
+      '00'.repeat(64) +
+      '086172' +
+      '0900';
     assert.equal(hex, expected);
   });
 
@@ -73,7 +104,11 @@ describe('manifest payload', () => {
       'not a map': Uint8Array.of(0x80),
     };
     for (const [what, bytes] of Object.entries(variants)) {
-      assert.throws(() => decodeManifestPayload(bytes), (e) => e instanceof TrustplaneError && e.code === 'MANIFEST_MALFORMED', what);
+      assert.throws(
+        () => decodeManifestPayload(bytes),
+        (e) => e instanceof TrustplaneError && e.code === 'MANIFEST_MALFORMED',
+        what,
+      );
     }
   });
 });

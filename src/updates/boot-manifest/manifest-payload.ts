@@ -8,13 +8,26 @@ import { manifestFieldProblem } from './manifest-fields.ts';
  * encoded per RFC 8949 §4.2.1 so the same manifest always has the same bytes.
  */
 
-const key = { formatVersion: 1, product: 2, kind: 3, version: 4, securityVersion: 5, hardware: 6, image: 7, releaseId: 8, issuedAt: 9 } as const;
+const key = {
+  formatVersion: 1,
+  product: 2,
+  kind: 3,
+  version: 4,
+  securityVersion: 5,
+  hardware: 6,
+  image: 7,
+  releaseId: 8,
+  issuedAt: 9,
+} as const;
 const imageKey = { length: 1, sha256: 2, sha512: 3 } as const;
 
 /** The payload bytes of a manifest; a manifest that breaks a field rule is not signed. */
 export function encodeManifestPayload(manifest: BootManifest): Uint8Array {
   const problem = manifestFieldProblem(manifest);
-  if (problem) throw new TrustplaneError('VALIDATION_FAILED', `boot manifest ${problem.field} ${problem.reason}`, { details: { field: problem.field } });
+  if (problem)
+    throw new TrustplaneError('VALIDATION_FAILED', `boot manifest ${problem.field} ${problem.reason}`, {
+      details: { field: problem.field },
+    });
   const { image } = manifest;
   return encodeDeterministic(
     new Map<number, unknown>([
@@ -24,7 +37,14 @@ export function encodeManifestPayload(manifest: BootManifest): Uint8Array {
       [key.version, manifest.version],
       [key.securityVersion, manifest.securityVersion],
       [key.hardware, [...manifest.hardware]],
-      [key.image, new Map<number, unknown>([[imageKey.length, image.length], [imageKey.sha256, image.sha256], [imageKey.sha512, image.sha512]])],
+      [
+        key.image,
+        new Map<number, unknown>([
+          [imageKey.length, image.length],
+          [imageKey.sha256, image.sha256],
+          [imageKey.sha512, image.sha512],
+        ]),
+      ],
       [key.releaseId, manifest.releaseId],
       [key.issuedAt, manifest.issuedAt],
     ]),
@@ -36,11 +56,19 @@ function malformed(message: string, details?: Record<string, unknown>): Trustpla
 }
 
 /** A map holding exactly `keys` (format 1 has no optional or extension fields): its values by name. */
-function exactMap<K extends string>(value: unknown, keys: Readonly<Record<K, number>>, what: string): Record<K, unknown> {
+function exactMap<K extends string>(
+  value: unknown,
+  keys: Readonly<Record<K, number>>,
+  what: string,
+): Record<K, unknown> {
   if (!(value instanceof Map)) throw malformed(`the ${what} is not a CBOR map`);
   const wanted = Object.values<number>(keys);
-  if (value.size !== wanted.length || !wanted.every((k) => value.has(k))) throw malformed(`the ${what} does not hold exactly keys ${wanted.join(', ')}`);
-  return Object.fromEntries(Object.entries<number>(keys).map(([name, k]) => [name, value.get(k)])) as Record<K, unknown>;
+  if (value.size !== wanted.length || !wanted.every((k) => value.has(k)))
+    throw malformed(`the ${what} does not hold exactly keys ${wanted.join(', ')}`);
+  return Object.fromEntries(Object.entries<number>(keys).map(([name, k]) => [name, value.get(k)])) as Record<
+    K,
+    unknown
+  >;
 }
 
 const copyBytes = (v: unknown): unknown => (v instanceof Uint8Array ? new Uint8Array(v) : v);
@@ -53,12 +81,21 @@ const copyBytes = (v: unknown): unknown => (v instanceof Uint8Array ? new Uint8A
 export function decodeManifestPayload(bytes: Uint8Array): BootManifest {
   const fields = exactMap(decodeStrict(bytes, 'manifest payload'), key, 'manifest payload');
   const imageFields = exactMap(fields.image, imageKey, 'manifest image');
-  const image = { length: imageFields.length, sha256: copyBytes(imageFields.sha256), sha512: copyBytes(imageFields.sha512) };
+  const image = {
+    length: imageFields.length,
+    sha256: copyBytes(imageFields.sha256),
+    sha512: copyBytes(imageFields.sha512),
+  };
   const candidate = { ...fields, image };
   const problem = manifestFieldProblem(candidate);
   if (problem) throw malformed(`manifest ${problem.field} ${problem.reason}`, { field: problem.field });
-  const manifest = { ...candidate, hardware: [...(candidate.hardware as string[])], image: image as BootImage } as BootManifest;
+  const manifest = {
+    ...candidate,
+    hardware: [...(candidate.hardware as string[])],
+    image: image as BootImage,
+  } as BootManifest;
   // RFC 8949 §4.2.1: the strict decoder already refused other encodings; this states the invariant.
-  if (Buffer.compare(Buffer.from(encodeManifestPayload(manifest)), Buffer.from(bytes)) !== 0) throw malformed('the manifest payload is not deterministically encoded');
+  if (Buffer.compare(Buffer.from(encodeManifestPayload(manifest)), Buffer.from(bytes)) !== 0)
+    throw malformed('the manifest payload is not deterministically encoded');
   return manifest;
 }

@@ -2,7 +2,12 @@ import { TrustplaneError } from '../../core/errors.ts';
 import type { Signer } from '../../crypto/signer.ts';
 import type { BootManifest, BootManifestSigners } from './boot-manifest.types.ts';
 import { encodeCoseSign, headerLabel, protectedHeader, sigStructure } from './cose-sign.ts';
-import { BOOT_MANIFEST_CONTENT_TYPE, manifestKeyId, signatureSlots, type SignatureSlot } from './manifest-algorithms.ts';
+import {
+  BOOT_MANIFEST_CONTENT_TYPE,
+  manifestKeyId,
+  signatureSlots,
+  type SignatureSlot,
+} from './manifest-algorithms.ts';
 import { encodeManifestPayload } from './manifest-payload.ts';
 import { verifyBootManifest } from './verify-boot-manifest.ts';
 
@@ -24,7 +29,10 @@ export async function signBootManifest(manifest: BootManifest, signers: BootMani
         [headerLabel.kid, manifestKeyId(signer.spki)],
       ]);
       // RFC 9052 §4.4: each signer signs Sig_structure; Ed25519 and ML-DSA sign it whole (no prehash).
-      return { protected: signProtected, signature: await signer.sign(sigStructure(bodyProtected, signProtected, payload)) };
+      return {
+        protected: signProtected,
+        signature: await signer.sign(sigStructure(bodyProtected, signProtected, payload)),
+      };
     }),
   );
   const signed = encodeCoseSign(bodyProtected, payload, signatures);
@@ -34,7 +42,10 @@ export async function signBootManifest(manifest: BootManifest, signers: BootMani
 
 function requireSignerFor(slot: SignatureSlot, signer: Signer): void {
   if (signer.algorithm !== slot.algorithm) {
-    throw new TrustplaneError('MANIFEST_KEY_INVALID', `the ${slot.algorithm} manifest signer holds an ${signer.algorithm} key`);
+    throw new TrustplaneError(
+      'MANIFEST_KEY_INVALID',
+      `the ${slot.algorithm} manifest signer holds an ${signer.algorithm} key`,
+    );
   }
 }
 

@@ -33,7 +33,11 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }),
 );
 
@@ -61,7 +65,10 @@ describe('verifyBootManifest on hostile input', () => {
   });
 
   it('refuses arbitrary bytes with MANIFEST_MALFORMED or MANIFEST_SIGNATURE_INVALID', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => refusesCleanly(bytes, keys)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => refusesCleanly(bytes, keys)),
+      { numRuns: 3000 },
+    );
   });
 
   it('refuses arbitrary CBOR, tagged 98 or not, the same way', () => {
@@ -74,7 +81,9 @@ describe('verifyBootManifest on hostile input', () => {
         fc.boolean(),
         fc.constant(null),
         fc.array(tie('value'), { maxLength: 5 }),
-        fc.array(fc.tuple(fc.integer({ min: -4, max: 10 }), tie('value')), { maxLength: 5 }).map((entries) => new Map(entries)),
+        fc
+          .array(fc.tuple(fc.integer({ min: -4, max: 10 }), tie('value')), { maxLength: 5 })
+          .map((entries) => new Map(entries)),
       ),
     })).value;
     fc.assert(

@@ -40,7 +40,7 @@ describe('verifyBootManifest', () => {
 
   it('refuses a broken ML-DSA-65 signature although the Ed25519 one holds, and the reverse', async () => {
     const { bodyProtected, payload, entries } = await forgeParts(keys, { manifest });
-    const [ed, ml] = entries as [typeof entries[0], typeof entries[0]];
+    const [ed, ml] = entries as [(typeof entries)[0], (typeof entries)[0]];
     const brokenMl = encodeCoseSign(bodyProtected, payload, [ed, { ...ml, signature: flipBit(ml.signature, 100) }]);
     assert.throws(() => verifyBootManifest(brokenMl, keys.trust), refusal('MANIFEST_SIGNATURE_INVALID', 'ml-dsa-65'));
     const brokenEd = encodeCoseSign(bodyProtected, payload, [{ ...ed, signature: flipBit(ed.signature, 0) }, ml]);
@@ -50,21 +50,30 @@ describe('verifyBootManifest', () => {
   it('refuses a manifest with one signature missing', async () => {
     const { bodyProtected, payload, entries } = await forgeParts(keys, { manifest });
     for (const kept of entries) {
-      assert.throws(() => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [kept]), keys.trust), refusal('MANIFEST_SIGNATURE_INVALID'));
+      assert.throws(
+        () => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [kept]), keys.trust),
+        refusal('MANIFEST_SIGNATURE_INVALID'),
+      );
     }
   });
 
   it('refuses an extra third signature, even a valid one', async () => {
     const { bodyProtected, payload, entries } = await forgeParts(keys, { manifest });
     const third = await signatureEntry(keys.signers.mlDsa65, ML_DSA_65.coseAlg, bodyProtected, payload);
-    assert.throws(() => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [...entries, third]), keys.trust), refusal('MANIFEST_SIGNATURE_INVALID'));
+    assert.throws(
+      () => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [...entries, third]), keys.trust),
+      refusal('MANIFEST_SIGNATURE_INVALID'),
+    );
   });
 
   it('refuses signatures swapped between the slots', async () => {
     const { bodyProtected, payload, entries } = await forgeParts(keys, { manifest });
-    const [ed, ml] = entries as [typeof entries[0], typeof entries[0]];
+    const [ed, ml] = entries as [(typeof entries)[0], (typeof entries)[0]];
     const entriesSwapped = encodeCoseSign(bodyProtected, payload, [ml, ed]);
-    assert.throws(() => verifyBootManifest(entriesSwapped, keys.trust), refusal('MANIFEST_SIGNATURE_INVALID', 'ed25519'));
+    assert.throws(
+      () => verifyBootManifest(entriesSwapped, keys.trust),
+      refusal('MANIFEST_SIGNATURE_INVALID', 'ed25519'),
+    );
     const bytesSwapped = encodeCoseSign(bodyProtected, payload, [
       { ...ed, signature: ml.signature },
       { ...ml, signature: ed.signature },
@@ -74,18 +83,33 @@ describe('verifyBootManifest', () => {
 
   it('refuses a signature by another key, whether it names its own kid or the expected one', async () => {
     const { bodyProtected, payload, entries } = await forgeParts(keys, { manifest });
-    const [ed] = entries as [typeof entries[0]];
+    const [ed] = entries as [(typeof entries)[0]];
     const ownKid = await signatureEntry(other.signers.mlDsa65, ML_DSA_65.coseAlg, bodyProtected, payload);
-    assert.throws(() => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [ed, ownKid]), keys.trust), refusal('MANIFEST_SIGNATURE_INVALID', 'ml-dsa-65'));
-    const expectedKid = await signatureEntry(other.signers.mlDsa65, ML_DSA_65.coseAlg, bodyProtected, payload, manifestKeyId(keys.trust.mlDsa65Spki));
-    assert.throws(() => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [ed, expectedKid]), keys.trust), (e) => refusal('MANIFEST_SIGNATURE_INVALID', 'ml-dsa-65')(e) && /does not verify/.test((e as Error).message));
+    assert.throws(
+      () => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [ed, ownKid]), keys.trust),
+      refusal('MANIFEST_SIGNATURE_INVALID', 'ml-dsa-65'),
+    );
+    const expectedKid = await signatureEntry(
+      other.signers.mlDsa65,
+      ML_DSA_65.coseAlg,
+      bodyProtected,
+      payload,
+      manifestKeyId(keys.trust.mlDsa65Spki),
+    );
+    assert.throws(
+      () => verifyBootManifest(encodeCoseSign(bodyProtected, payload, [ed, expectedKid]), keys.trust),
+      (e) => refusal('MANIFEST_SIGNATURE_INVALID', 'ml-dsa-65')(e) && /does not verify/.test((e as Error).message),
+    );
     assert.throws(() => verifyBootManifest(signed, other.trust), refusal('MANIFEST_SIGNATURE_INVALID', 'ed25519'));
   });
 
   it('refuses a payload changed after signing', async () => {
     const { bodyProtected, entries } = await forgeParts(keys, { manifest });
     const lowered = encodeManifestPayload({ ...manifest, securityVersion: manifest.securityVersion - 1 });
-    assert.throws(() => verifyBootManifest(encodeCoseSign(bodyProtected, lowered, entries), keys.trust), refusal('MANIFEST_SIGNATURE_INVALID', 'ed25519'));
+    assert.throws(
+      () => verifyBootManifest(encodeCoseSign(bodyProtected, lowered, entries), keys.trust),
+      refusal('MANIFEST_SIGNATURE_INVALID', 'ed25519'),
+    );
   });
 
   it('refuses another content type, validly signed', async () => {
@@ -126,23 +150,50 @@ describe('verifyBootManifest', () => {
   it('refuses headers it does not expect', async () => {
     const { bodyProtected, payload, entries } = await forgeParts(keys, { manifest });
     const envelope = (bodyUnprotected: Map<number, unknown>, signatureUnprotected: Map<number, unknown>) =>
-      encodeDeterministic(new Tag(98, [bodyProtected, bodyUnprotected, payload, entries.map((e) => [e.protected, signatureUnprotected, e.signature])]));
+      encodeDeterministic(
+        new Tag(98, [
+          bodyProtected,
+          bodyUnprotected,
+          payload,
+          entries.map((e) => [e.protected, signatureUnprotected, e.signature]),
+        ]),
+      );
     assert.doesNotThrow(() => verifyBootManifest(envelope(new Map(), new Map()), keys.trust));
-    assert.throws(() => verifyBootManifest(envelope(new Map([[4, new Uint8Array(1)]]), new Map()), keys.trust), refusal('MANIFEST_MALFORMED'));
-    assert.throws(() => verifyBootManifest(envelope(new Map(), new Map([[4, new Uint8Array(1)]])), keys.trust), refusal('MANIFEST_MALFORMED'));
-    const extraBodyHeader = await forgeManifest(keys, { manifest, bodyProtected: encodeDeterministic(new Map<number, unknown>([[1, -19], [3, 'application/vnd.trustplane.boot-manifest+cbor']])) });
+    assert.throws(
+      () => verifyBootManifest(envelope(new Map([[4, new Uint8Array(1)]]), new Map()), keys.trust),
+      refusal('MANIFEST_MALFORMED'),
+    );
+    assert.throws(
+      () => verifyBootManifest(envelope(new Map(), new Map([[4, new Uint8Array(1)]])), keys.trust),
+      refusal('MANIFEST_MALFORMED'),
+    );
+    const extraBodyHeader = await forgeManifest(keys, {
+      manifest,
+      bodyProtected: encodeDeterministic(
+        new Map<number, unknown>([
+          [1, -19],
+          [3, 'application/vnd.trustplane.boot-manifest+cbor'],
+        ]),
+      ),
+    });
     assert.throws(() => verifyBootManifest(extraBodyHeader, keys.trust), refusal('MANIFEST_MALFORMED'));
   });
 
   it('refuses more than 64 KiB before parsing', () => {
     const huge = new Uint8Array(MAX_BOOT_MANIFEST_BYTES + 1);
-    assert.throws(() => verifyBootManifest(huge, keys.trust), (e) => refusal('MANIFEST_MALFORMED')(e) && /at most/.test((e as Error).message));
+    assert.throws(
+      () => verifyBootManifest(huge, keys.trust),
+      (e) => refusal('MANIFEST_MALFORMED')(e) && /at most/.test((e as Error).message),
+    );
   });
 
   it('fails closed on trust anchors of the wrong algorithms', () => {
     const swapped = { ed25519Spki: keys.trust.mlDsa65Spki, mlDsa65Spki: keys.trust.ed25519Spki };
     assert.throws(() => verifyBootManifest(signed, swapped), refusal('MANIFEST_KEY_INVALID'));
-    assert.throws(() => verifyBootManifest(signed, { ...keys.trust, ed25519Spki: new Uint8Array(3) }), refusal('MANIFEST_KEY_INVALID'));
+    assert.throws(
+      () => verifyBootManifest(signed, { ...keys.trust, ed25519Spki: new Uint8Array(3) }),
+      refusal('MANIFEST_KEY_INVALID'),
+    );
   });
 
   it('checks the slots in order: Ed25519 first, then ML-DSA-65', () => {

@@ -13,7 +13,15 @@ function elide(text: string, keep = 2): string {
   const out: string[] = [];
   let run: string[] = [];
   const flush = () => {
-    out.push(...(run.length > keep * 2 + 1 ? [...run.slice(0, keep), `${run[0]?.match(/^\s*/)?.[0] ?? ''}… ${run.length - keep * 2} more lines of 8 bytes …`, ...run.slice(-keep)] : run));
+    out.push(
+      ...(run.length > keep * 2 + 1
+        ? [
+            ...run.slice(0, keep),
+            `${run[0]?.match(/^\s*/)?.[0] ?? ''}… ${run.length - keep * 2} more lines of 8 bytes …`,
+            ...run.slice(-keep),
+          ]
+        : run),
+    );
     run = [];
   };
   for (const line of text.split('\n')) {
@@ -32,7 +40,16 @@ export function annotatedDump(signed: Uint8Array): string {
   const sections: [string, Uint8Array][] = [
     ['body protected header (envelope [0])', message.bodyProtected],
     ['payload (envelope [2])', message.payload],
-    ...message.signatures.map((s, i): [string, Uint8Array] => [`signature ${i} protected header (envelope [3][${i}][0])`, s.protected]),
+    ...message.signatures.map((s, i): [string, Uint8Array] => [
+      `signature ${i} protected header (envelope [3][${i}][0])`,
+      s.protected,
+    ]),
   ];
-  return [`# COSE_Sign envelope (${signed.length} bytes)`, elide(comment(signed, options), 3), ...sections.flatMap(([title, bytes]) => ['', `# ${title}`, comment(bytes, options).trimEnd()])].join('\n') + '\n';
+  return (
+    [
+      `# COSE_Sign envelope (${signed.length} bytes)`,
+      elide(comment(signed, options), 3),
+      ...sections.flatMap(([title, bytes]) => ['', `# ${title}`, comment(bytes, options).trimEnd()]),
+    ].join('\n') + '\n'
+  );
 }

@@ -16,7 +16,8 @@ import { sampleManifest } from './sample-manifest.ts';
  * hedged (randomised), so its signature bytes change at every run.
  */
 
-const seed = (label: string): Uint8Array => new Uint8Array(createHash('sha256').update(`trustplane boot manifest test vector key: ${label}`).digest());
+const seed = (label: string): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(`trustplane boot manifest test vector key: ${label}`).digest());
 export const vectorSeeds = { ed25519: seed('ed25519'), mlDsa65: seed('ml-dsa-65') };
 export const vectorKeys = (): ManifestKeys => seededManifestKeys(vectorSeeds.ed25519, vectorSeeds.mlDsa65);
 
@@ -24,10 +25,23 @@ export const vectorKeys = (): ManifestKeys => seededManifestKeys(vectorSeeds.ed2
 export const vectorImage = (): Uint8Array => Uint8Array.from({ length: 4096 }, (_, i) => i % 251);
 
 export const vectorManifest = (overrides: Partial<BootManifest> = {}): BootManifest =>
-  sampleManifest(vectorImage(), { product: 'TP-GW-100', kind: 'firmware', version: '2.4.1', securityVersion: 8, hardware: ['rev-b', 'rev-c'], releaseId: 'rel_vector_0001', issuedAt: 1_767_225_600, ...overrides });
+  sampleManifest(vectorImage(), {
+    product: 'TP-GW-100',
+    kind: 'firmware',
+    version: '2.4.1',
+    securityVersion: 8,
+    hardware: ['rev-b', 'rev-c'],
+    releaseId: 'rel_vector_0001',
+    issuedAt: 1_767_225_600,
+    ...overrides,
+  });
 
 /** The device every vector is checked against. */
-export const vectorDevice: DeviceBootState = { sku: 'TP-GW-100', hardwareRevision: 'rev-b', installedSecurityVersion: 7 };
+export const vectorDevice: DeviceBootState = {
+  sku: 'TP-GW-100',
+  hardwareRevision: 'rev-b',
+  installedSecurityVersion: 7,
+};
 
 export interface VectorExpectation {
   readonly file: string;
@@ -38,11 +52,33 @@ export interface VectorExpectation {
 }
 
 export const vectorExpectations: readonly VectorExpectation[] = [
-  { file: 'valid.cbor', description: 'both signatures verify; image.bin matches; applies to the device (security version 8 ≥ 7)', expect: 'accept' },
-  { file: 'ml-dsa-65-signature-broken.cbor', description: 'one bit of the ML-DSA-65 signature flipped; the Ed25519 signature still verifies', expect: 'MANIFEST_SIGNATURE_INVALID', algorithm: 'ml-dsa-65' },
-  { file: 'ed25519-signature-broken.cbor', description: 'one bit of the Ed25519 signature flipped; the ML-DSA-65 signature still verifies', expect: 'MANIFEST_SIGNATURE_INVALID', algorithm: 'ed25519' },
-  { file: 'rollback.cbor', description: 'validly signed, security version 6 below the installed 7', expect: 'MANIFEST_ROLLBACK' },
-  { file: 'hardware-mismatch.cbor', description: 'validly signed for hardware rev-a only', expect: 'MANIFEST_HARDWARE_MISMATCH' },
+  {
+    file: 'valid.cbor',
+    description: 'both signatures verify; image.bin matches; applies to the device (security version 8 ≥ 7)',
+    expect: 'accept',
+  },
+  {
+    file: 'ml-dsa-65-signature-broken.cbor',
+    description: 'one bit of the ML-DSA-65 signature flipped; the Ed25519 signature still verifies',
+    expect: 'MANIFEST_SIGNATURE_INVALID',
+    algorithm: 'ml-dsa-65',
+  },
+  {
+    file: 'ed25519-signature-broken.cbor',
+    description: 'one bit of the Ed25519 signature flipped; the ML-DSA-65 signature still verifies',
+    expect: 'MANIFEST_SIGNATURE_INVALID',
+    algorithm: 'ed25519',
+  },
+  {
+    file: 'rollback.cbor',
+    description: 'validly signed, security version 6 below the installed 7',
+    expect: 'MANIFEST_ROLLBACK',
+  },
+  {
+    file: 'hardware-mismatch.cbor',
+    description: 'validly signed for hardware rev-a only',
+    expect: 'MANIFEST_HARDWARE_MISMATCH',
+  },
 ];
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -55,12 +91,23 @@ function manifestJson(m: BootManifest): object {
 export function vectorsDescription(keys: ManifestKeys): object {
   const [ed, ml] = signatureSlots;
   return {
-    about: 'trustplane signed boot manifest test vectors; see docs/reference/boot-manifest.md. Test keys only: the seeds are public.',
+    about:
+      'trustplane signed boot manifest test vectors; see docs/reference/boot-manifest.md. Test keys only: the seeds are public.',
     regenerate: 'node scripts/boot-manifest-vectors.ts',
     contentType: BOOT_MANIFEST_CONTENT_TYPE,
     keys: {
-      ed25519: { coseAlg: ed.coseAlg, seed: hex(vectorSeeds.ed25519), spki: 'ed25519.spki.der', kid: hex(manifestKeyId(keys.trust.ed25519Spki)) },
-      'ml-dsa-65': { coseAlg: ml.coseAlg, seed: hex(vectorSeeds.mlDsa65), spki: 'ml-dsa-65.spki.der', kid: hex(manifestKeyId(keys.trust.mlDsa65Spki)) },
+      ed25519: {
+        coseAlg: ed.coseAlg,
+        seed: hex(vectorSeeds.ed25519),
+        spki: 'ed25519.spki.der',
+        kid: hex(manifestKeyId(keys.trust.ed25519Spki)),
+      },
+      'ml-dsa-65': {
+        coseAlg: ml.coseAlg,
+        seed: hex(vectorSeeds.mlDsa65),
+        spki: 'ml-dsa-65.spki.der',
+        kid: hex(manifestKeyId(keys.trust.mlDsa65Spki)),
+      },
     },
     image: 'image.bin',
     device: vectorDevice,
@@ -90,7 +137,13 @@ export async function buildBootManifestVectors(): Promise<Map<string, Uint8Array
     ['valid.annotated.txt', annotatedDump(valid)],
     ['ml-dsa-65-signature-broken.cbor', await brokenSignature(keys, 1)],
     ['ed25519-signature-broken.cbor', await brokenSignature(keys, 0)],
-    ['rollback.cbor', await signBootManifest(vectorManifest({ securityVersion: 6, releaseId: 'rel_vector_0000' }), keys.signers)],
-    ['hardware-mismatch.cbor', await signBootManifest(vectorManifest({ hardware: ['rev-a'], releaseId: 'rel_vector_0002' }), keys.signers)],
+    [
+      'rollback.cbor',
+      await signBootManifest(vectorManifest({ securityVersion: 6, releaseId: 'rel_vector_0000' }), keys.signers),
+    ],
+    [
+      'hardware-mismatch.cbor',
+      await signBootManifest(vectorManifest({ hardware: ['rev-a'], releaseId: 'rel_vector_0002' }), keys.signers),
+    ],
   ]);
 }

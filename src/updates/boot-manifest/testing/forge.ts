@@ -16,9 +16,16 @@ export interface SignatureEntry {
   signature: Uint8Array;
 }
 
-export const standardBodyProtected = (contentType: string = BOOT_MANIFEST_CONTENT_TYPE): Uint8Array => protectedHeader([[headerLabel.contentType, contentType]]);
+export const standardBodyProtected = (contentType: string = BOOT_MANIFEST_CONTENT_TYPE): Uint8Array =>
+  protectedHeader([[headerLabel.contentType, contentType]]);
 
-export async function signatureEntry(signer: Signer, coseAlg: number, bodyProtected: Uint8Array, payload: Uint8Array, kid: Uint8Array = manifestKeyId(signer.spki)): Promise<SignatureEntry> {
+export async function signatureEntry(
+  signer: Signer,
+  coseAlg: number,
+  bodyProtected: Uint8Array,
+  payload: Uint8Array,
+  kid: Uint8Array = manifestKeyId(signer.spki),
+): Promise<SignatureEntry> {
   const prot = protectedHeader([
     [headerLabel.alg, coseAlg],
     [headerLabel.kid, kid],
@@ -33,11 +40,17 @@ export interface ForgeOptions {
 }
 
 /** The two standard signature entries over the given (or the manifest's own) payload. */
-export async function forgeParts(keys: ManifestKeys, options: ForgeOptions): Promise<{ bodyProtected: Uint8Array; payload: Uint8Array; entries: SignatureEntry[] }> {
+export async function forgeParts(
+  keys: ManifestKeys,
+  options: ForgeOptions,
+): Promise<{ bodyProtected: Uint8Array; payload: Uint8Array; entries: SignatureEntry[] }> {
   const payload = options.payload ?? encodeManifestPayload(options.manifest as BootManifest);
   const bodyProtected = options.bodyProtected ?? standardBodyProtected();
   const [ed, ml] = signatureSlots;
-  const entries = [await signatureEntry(keys.signers.ed25519, ed.coseAlg, bodyProtected, payload), await signatureEntry(keys.signers.mlDsa65, ml.coseAlg, bodyProtected, payload)];
+  const entries = [
+    await signatureEntry(keys.signers.ed25519, ed.coseAlg, bodyProtected, payload),
+    await signatureEntry(keys.signers.mlDsa65, ml.coseAlg, bodyProtected, payload),
+  ];
   return { bodyProtected, payload, entries };
 }
 

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import type { BootManifest } from '../boot-manifest.types.ts';
 
 /** Test kit: a valid manifest for `image`, with any field overridden. */
-export function sampleManifest(image: Uint8Array = new TextEncoder().encode('trustplane test image'), overrides: Partial<BootManifest> = {}): BootManifest {
+export function sampleManifest(
+  image: Uint8Array = new TextEncoder().encode('trustplane test image'),
+  overrides: Partial<BootManifest> = {},
+): BootManifest {
   return {
     formatVersion: 1,
     product: 'TP-GW-100',
