@@ -87,6 +87,13 @@ export const errorCatalog = {
   SBOM_MALFORMED: { status: 400, title: 'The SBOM is not well-formed JSON' },
   SBOM_VERSION_UNSUPPORTED: { status: 422, title: 'The SBOM is not CycloneDX 1.5 or 1.6' },
   SBOM_INVALID: { status: 422, title: 'The SBOM does not conform to the CycloneDX schema' },
+  // updates: boot manifest
+  MANIFEST_MALFORMED: { status: 400, title: 'The boot manifest cannot be parsed' },
+  MANIFEST_SIGNATURE_INVALID: { status: 422, title: 'The boot manifest does not carry valid Ed25519 and ML-DSA-65 signatures by the expected keys' },
+  MANIFEST_PRODUCT_MISMATCH: { status: 422, title: 'The boot manifest is for another product' },
+  MANIFEST_HARDWARE_MISMATCH: { status: 422, title: "The boot manifest does not list the device's hardware revision" },
+  MANIFEST_ROLLBACK: { status: 422, title: "The boot manifest's security version is below the installed one" },
+  MANIFEST_KEY_INVALID: { status: 500, title: 'The boot manifest keys are not the Ed25519 and ML-DSA-65 keys it needs' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },
