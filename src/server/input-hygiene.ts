@@ -1,3 +1,4 @@
+import { Stream } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { TrustplaneError } from '../core/errors.ts';
 
@@ -43,10 +44,12 @@ function stringProblem(s: string): string | undefined {
 
 /**
  * A body parsed from JSON, or a query or params object (the query parser's objects have a
- * prototype of their own); a Buffer (OCSP, EST) is bytes, checked by its own parser.
+ * prototype of their own); a Buffer (OCSP, EST) is bytes, checked by its own parser, and a
+ * stream (an image upload) is bytes still to come, hashed as they arrive: walking it would walk
+ * the socket, the server and back.
  */
 function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer);
+  return typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer) && !(v instanceof Stream);
 }
 
 /** A path as shown in an error: what the client sent, minus what cannot be shown. */
