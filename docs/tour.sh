@@ -215,4 +215,27 @@ trustplane ledger prove --event 3 --out bundle.json    # event, inclusion proof,
 trustplane ledger check-proof bundle.json --verifier-key "$(cat vkey.txt)"          # no server, no database
 # --- tour:end
 
+section "signed updates: a TUF root, a release approved by two release managers"
+# --- tour:begin updates
+# people's keys, each made on its owner's machine: two product security officers, three release managers
+for who in olga oscar alice bob carol; do trustplane keygen --out "$who.key"; done
+trustplane tuf init --product gw-100 --officer olga=olga.key.pub --officer oscar=oscar.key.pub --root-threshold 2 \
+    --manager alice=alice.key.pub --manager bob=bob.key.pub --manager carol=carol.key.pub \
+    --managers-expire 2030-12-31 --approvals 2
+trustplane tuf sign-root --product gw-100 --key olga.key     # each officer signs on their machine
+trustplane tuf sign-root --product gw-100 --key oscar.key    # 2 of 2: root 1 is in force
+
+# a firmware release: the image and its CycloneDX SBOM; nothing goes out before 2 managers approve
+head -c 1048576 /dev/urandom > fw-2.4.1.bin
+echo '{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+  "metadata":{"component":{"type":"firmware","name":"gw-100-firmware","version":"2.4.1"}},
+  "components":[{"type":"library","name":"openssl","version":"3.0.15","purl":"pkg:generic/openssl@3.0.15"}]}' > bom.cdx.json
+RELEASE=$(trustplane release create --product gw-100 --version 2.4.1 --security-version 7 --security \
+    --image fw-2.4.1.bin --sbom bom.cdx.json | sed -n 's/^id: *//p')
+trustplane release approve --product gw-100 --release "$RELEASE" --key alice.key --image fw-2.4.1.bin
+trustplane release approve --product gw-100 --release "$RELEASE" --key bob.key --image fw-2.4.1.bin  # published
+curl -sS --fail-with-body "$TRUSTPLANE_URL/tuf/gw-100/metadata/timestamp.json"   # what a device reads first; no token
+trustplane tuf show --product gw-100
+# --- tour:end
+
 section "tour complete"

@@ -39,6 +39,15 @@ export class ApiClient {
     return (await this.#send('GET', path)).text();
   }
 
+  /**
+   * Streams a file's bytes (an image, an SBOM) as application/octet-stream: never read whole into
+   * memory. No timeout: a 2 GiB image over a slow link takes what it takes.
+   */
+  async postStream<T>(path: string, body: ReadableStream<Uint8Array>, length: number): Promise<T> {
+    const headers = { authorization: `Bearer ${this.#token}`, accept: 'application/json', 'content-type': 'application/octet-stream', 'content-length': String(length) };
+    return (await this.#exchange(path, { method: 'POST', headers, body, duplex: 'half' })).json() as Promise<T>;
+  }
+
   async delete(path: string): Promise<void> {
     await (await this.#send('DELETE', path)).arrayBuffer();
   }
@@ -50,6 +59,10 @@ export class ApiClient {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
+    return this.#exchange(path, init);
+  }
+
+  async #exchange(path: string, init: RequestInit): Promise<Response> {
     let answer: Response;
     try {
       answer = await fetch(this.baseUrl + path, init);

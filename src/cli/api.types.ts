@@ -116,3 +116,26 @@ export interface BootstrapCa {
   readonly fingerprintSha256: string;
   readonly notAfter: string;
 }
+
+export interface BlobDigests {
+  sha256: string;
+  sha512: string;
+  length: number;
+}
+
+export interface Release {
+  id: string;
+  product: string;
+  version: string;
+  securityVersion: number;
+  kind: 'firmware' | 'config';
+  updateType: 'security' | 'feature';
+  hardware: string[];
+  image: { name: string; length: number; sha256: string; sha512: string };
+  sbom: { sha256: string; specVersion: string; components: number; name?: string; version?: string; purl?: string } | null;
+  state: string;
+  createdBy: string;
+  createdAt: string;
+  publishedAt?: string;
+  retainUntil?: string;
+}

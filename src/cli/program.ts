@@ -5,15 +5,22 @@ import { registerBatchCommands } from './commands/batch.ts';
 import { registerCaCommands } from './commands/ca.ts';
 import { registerDeviceCommands } from './commands/device.ts';
 import { registerLedgerCommands } from './commands/ledger.ts';
+import { registerKeygenCommand } from './commands/keygen.ts';
 import { registerProductCommands } from './commands/product.ts';
+import { registerReleaseCommands } from './commands/release.ts';
+import { registerTufCommands } from './commands/tuf.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { defaultServerUrl } from './connection.ts';
 
+const CLI_VERSION = '0.1.0';
+
 export function buildProgram(): Command {
   const program = new Command('trustplane')
     .description('trustplane device-trust control plane: server and command-line client')
-    .version('0.1.0')
+    // `-V` only: `--version` is `release create`'s option (a release's version), and Commander
+    // would read a root `--version` anywhere on the line. `trustplane --version` alone: runCli.
+    .version(CLI_VERSION, '-V', 'output the version number (also --version, alone)')
     // Set before subcommands are added: they inherit it, so a usage error throws instead of exiting.
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
@@ -36,6 +43,9 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerLedgerCommands(program);
   registerAdminCommands(program);
+  registerReleaseCommands(program);
+  registerTufCommands(program);
+  registerKeygenCommand(program);
   return program;
 }
 
@@ -44,6 +54,10 @@ export function buildProgram(): Command {
  * 0 done, 1 usage, 2 refused by the server, 3 server unreachable.
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
+  if (argv.length === 3 && argv[2] === '--version') {
+    process.stdout.write(`${CLI_VERSION}\n`);
+    return exitCodes.ok;
+  }
   try {
     await buildProgram().parseAsync(argv);
     return exitCodes.ok;

@@ -26,3 +26,4 @@ export class FakeClock implements Clock {
 }
 
 export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;

@@ -79,9 +79,11 @@ export const errorCatalog = {
   TUF_VERSION_CONFLICT: { status: 409, title: 'The metadata version does not follow the current one' },
   TUF_TARGET_EXISTS: { status: 409, title: 'A target of this name is already published' },
   TUF_TARGET_NOT_FOUND: { status: 404, title: 'No such target in the targets metadata' },
+  TUF_NOT_INITIALISED: { status: 409, title: 'The product has no published TUF root yet' },
+  TUF_ROOT_NOT_PROPOSED: { status: 409, title: 'This root version is not awaiting signatures' },
   // updates: releases
   BLOB_TOO_LARGE: { status: 413, title: 'The upload exceeds the size limit' },
-  BLOB_NOT_FOUND: { status: 404, title: 'No such blob' },
+  BLOB_NOT_FOUND: { status: 422, title: 'No uploaded blob has this SHA-256' },
   BLOB_RANGE_INVALID: { status: 416, title: 'The byte range is outside the blob' },
   SBOM_TOO_LARGE: { status: 413, title: 'The SBOM exceeds the size limit' },
   SBOM_MALFORMED: { status: 400, title: 'The SBOM is not well-formed JSON' },
@@ -94,6 +96,14 @@ export const errorCatalog = {
   MANIFEST_HARDWARE_MISMATCH: { status: 422, title: "The boot manifest does not list the device's hardware revision" },
   MANIFEST_ROLLBACK: { status: 422, title: "The boot manifest's security version is below the installed one" },
   MANIFEST_KEY_INVALID: { status: 500, title: 'The boot manifest keys are not the Ed25519 and ML-DSA-65 keys it needs' },
+  // updates: release records
+  RELEASE_NOT_FOUND: { status: 404, title: 'No such release' },
+  RELEASE_EXISTS: { status: 409, title: 'The product already has a release of this kind and version' },
+  RELEASE_RETAINED: { status: 409, title: 'The security release must stay available until its retention date (CRA Art 13(9))' },
+  SBOM_REQUIRED: { status: 422, title: 'A firmware release needs its SBOM' },
+  RELEASE_NOT_AWAITING_APPROVAL: { status: 409, title: 'The release is not awaiting approval' },
+  RELEASE_APPROVAL_STALE: { status: 409, title: 'The targets to approve changed since they were fetched; fetch the approval again' },
+  RELEASE_MANAGER_EXPIRED: { status: 403, title: "The release manager's approvals no longer count (expired)" },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -12,14 +12,19 @@ export type Permission =
   | 'token:read'
   | 'ledger:read'
   | 'batch:write'
-  | 'batch:read';
+  | 'batch:read'
+  | 'release:write'
+  | 'release:read'
+  // uploading a signature made elsewhere (an officer's root signature, a manager's approval): the signature is what counts
+  | 'release:approve';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read'],
-  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve'],
+  // a build pipeline's token: uploads images and SBOMs and creates releases; approving one takes release managers' keys
+  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve'],
   // and only the serials of an open batch that names the token's owner (server/auth.ts)
   factory: ['device:enroll'],
-  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read'],
+  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read'],
 };
 
 export function roleAllows(role: Role, permission: Permission): boolean {

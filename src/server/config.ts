@@ -22,6 +22,8 @@ export interface ServerConfig {
   crlBatchDelaySeconds: number;
   /** a complete CRL at most this often while it is large (1 MiB+), delta CRLs between; env TRUSTPLANE_CRL_FULL_INTERVAL */
   crlFullIntervalSeconds: number;
+  /** largest release image (or SBOM) an upload may carry; env TRUSTPLANE_MAX_IMAGE_BYTES */
+  maxImageBytes: number;
   maxBodyBytes: number;
   logLevel: string;
   /** request logs: readable lines, JSON lines, or `auto` (readable on a terminal, JSON otherwise) */
@@ -47,6 +49,7 @@ export const defaultConfig: ServerConfig = {
   crlCacheMaxAgeSeconds: 300,
   crlBatchDelaySeconds: 60,
   crlFullIntervalSeconds: 3600,
+  maxImageBytes: 2 * 1024 * 1024 * 1024,
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
   logFormat: 'auto',
@@ -86,6 +89,8 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   if (crlMaxAge !== undefined && !/^\d{1,6}$/.test(crlMaxAge)) throw new ConfigError(`TRUSTPLANE_CRL_MAX_AGE must be a number of seconds (0–999999), got ${crlMaxAge}`);
   const crlDelay = seconds(env, 'TRUSTPLANE_CRL_DELAY', 1, defaultConfig.crlBatchDelaySeconds);
   const crlFullInterval = seconds(env, 'TRUSTPLANE_CRL_FULL_INTERVAL', 1, defaultConfig.crlFullIntervalSeconds);
+  const maxImage = env.TRUSTPLANE_MAX_IMAGE_BYTES || undefined;
+  if (maxImage !== undefined && (!/^\d{1,16}$/.test(maxImage) || Number(maxImage) < 1)) throw new ConfigError(`TRUSTPLANE_MAX_IMAGE_BYTES must be a number of bytes, got ${maxImage}`);
   const logFormat = env.TRUSTPLANE_LOG_FORMAT || defaultConfig.logFormat;
   if (!isLogFormat(logFormat)) throw new ConfigError(`TRUSTPLANE_LOG_FORMAT must be ${logFormats.join(', ')}; got ${logFormat}`);
   return Object.freeze({
@@ -101,6 +106,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     crlCacheMaxAgeSeconds: crlMaxAge === undefined ? defaultConfig.crlCacheMaxAgeSeconds : Number(crlMaxAge),
     crlBatchDelaySeconds: crlDelay,
     crlFullIntervalSeconds: crlFullInterval,
+    maxImageBytes: maxImage === undefined ? defaultConfig.maxImageBytes : Number(maxImage),
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
     logFormat,
   });

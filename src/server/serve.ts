@@ -88,6 +88,9 @@ async function start(flags: ServeFlags, opened: Opened): Promise<Running> {
     identity: { organization: config.organization, rootKeyAlgorithm: config.rootKeyAlgorithm, crlValiditySeconds: config.crlValiditySeconds, ocspValiditySeconds: config.ocspValiditySeconds },
     tokenPolicy: { maxTtlSeconds: config.tokenMaxTtlSeconds, recordCacheSeconds: 2 },
     crl: { batchDelaySeconds: config.crlBatchDelaySeconds, fullIntervalSeconds: config.crlFullIntervalSeconds },
+    // Release images: files in the home beside the embedded store; in PostgreSQL with DATABASE_URL.
+    home: home.dir,
+    updates: { maxImageBytes: config.maxImageBytes },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   }));
   if (!(await tp.identity.store.findRootCa())) say(`creating the root CA (${config.rootKeyAlgorithm}) …`);

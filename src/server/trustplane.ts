@@ -26,6 +26,11 @@ import { Ledger } from '../ledger/ledger.ts';
 import { LedgerRepository } from '../store/ledger-repository.ts';
 import type { EnrollmentContext } from '../enrollment/batches.ts';
 import { EnrollmentRepository } from '../store/enrollment-repository.ts';
+import { defaultUpdatesConfig, type UpdatesConfig, type UpdatesContext } from '../updates/updates-context.ts';
+import { UpdatesRepository } from '../store/updates-repository.ts';
+import { openBlobStore, type SweptBlobStore } from '../store/blob-store.ts';
+import { PostgresBlobStore } from '../store/blob-store-postgres.ts';
+import { refreshOnlineMetadata } from '../updates/tuf-online.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -46,6 +51,12 @@ export interface TrustplaneOptions {
   crl?: Partial<Omit<CrlPolicy, 'validitySeconds'>>;
   /** Pre-produced OCSP answers kept in memory (default 100,000). */
   ocspCacheEntries?: number;
+  /**
+   * The data home: on the embedded store, release images live in its `blobs/` directory. Without
+   * it (and always with PostgreSQL) they live in the database.
+   */
+  home?: string;
+  updates?: Partial<UpdatesConfig>;
 }
 
 /** The composition root: ports wired to their adapters, shared by the HTTP server, benches and tests. */
@@ -62,6 +73,9 @@ export class Trustplane {
   readonly csrVerifier: CsrVerifierPool;
   readonly ledger: Ledger;
   readonly enrollment: EnrollmentContext;
+  /** Releases, their images and SBOMs. */
+  readonly updates: UpdatesContext;
+  readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
   #statusFeed: StatusChangeFeed | undefined;
@@ -100,6 +114,8 @@ export class Trustplane {
     statusHub.add(this.ocsp);
     this.ledger = new Ledger(new LedgerRepository(database.db), this.identity.keys, this.clock, ledgerConfig(options.ledger));
     this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
+    this.#blobs = options.home === undefined ? new PostgresBlobStore(database.db) : openBlobStore(database, options.home);
+    this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
@@ -154,7 +170,7 @@ export class Trustplane {
    * re-issue CRLs that are due, replace OCSP responders before they expire, database housekeeping,
    * and integrate the ledger (so a checkpoint is at most one maintenance interval behind).
    */
-  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[]; ledger: IntegrationResult }> {
+  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[]; tufRefreshed: string[]; ledger: IntegrationResult }> {
     const products = await this.identity.store.listProducts();
     const system = { kind: 'system', name: 'maintenance' } as const;
     const respondersRotated = await rotateOcspResponders(this.identity, products, system);
@@ -163,10 +179,19 @@ export class Trustplane {
       if (product) this.ocsp.responderChanged(product.issuingCaId);
     }
     const crlsIssued = (await this.issueDueCrls()).length;
+    const tufRefreshed = await this.refreshTufMetadata(products);
     await this.ocsp.pruneStored();
+    await this.#blobs.sweep();
     await this.database.maintain();
     const ledger = await this.ledger.integrate();
-    return { crlsIssued, respondersRotated, ledger };
+    return { crlsIssued, respondersRotated, tufRefreshed, ledger };
+  }
+
+  /** Re-signs TUF timestamps and snapshots due (half their validity gone): devices never see them expire. */
+  async refreshTufMetadata(products: ProductRecord[]): Promise<string[]> {
+    const refreshed: string[] = [];
+    for (const product of products) if (await refreshOnlineMetadata(this.updates, product)) refreshed.push(product.sku);
+    return refreshed;
   }
 
   /**

@@ -7,6 +7,8 @@ import { revokedIndex } from './migrations/0004-revoked-index.ts';
 import { deviceRecovery } from './migrations/0005-device-recovery.ts';
 import { revocationAtScale } from './migrations/0006-revocation-at-scale.ts';
 import { blobs } from './migrations/0007-blobs.ts';
+import { releases } from './migrations/0008-releases.ts';
+import { tufRepository } from './migrations/0009-tuf-repository.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -18,6 +20,8 @@ const migrations: Record<string, Migration> = {
   '0005-device-recovery': deviceRecovery,
   '0006-revocation-at-scale': revocationAtScale,
   '0007-blobs': blobs,
+  '0008-releases': releases,
+  '0009-tuf-repository': tufRepository,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

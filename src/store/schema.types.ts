@@ -242,4 +242,83 @@ export interface Database {
   enrollment_batches: EnrollmentBatchesTable;
   enrollment_tokens: EnrollmentTokensTable;
   bootstrap_cas: BootstrapCasTable;
+  releases: ReleasesTable;
+  tuf_keys: TufKeysTable;
+  tuf_roots: TufRootsTable;
+  release_managers: ReleaseManagersTable;
+  tuf_targets: TufTargetsTable;
+  tuf_online: TufOnlineTable;
+}
+
+export interface ReleasesTable {
+  id: string;
+  product_id: string;
+  version: string;
+  security_version: Int8;
+  kind: string;
+  update_type: string;
+  hardware: string[];
+  image_name: string;
+  image_sha256: string;
+  image_sha512: string;
+  image_length: Int8;
+  sbom: ColumnType<unknown, string | null, string | null>;
+  state: string;
+  created_by: string;
+  created_at: Timestamp;
+  published_at: Timestamp | null;
+  retain_until: Timestamp | null;
+  target_name: string | null;
+  manifest: Uint8Array | null;
+}
+
+export interface TufKeysTable {
+  product_id: string;
+  snapshot_key_id: string;
+  timestamp_key_id: string;
+  manifest_ed25519_key_id: string;
+  manifest_ml_dsa_key_id: string;
+  created_at: Timestamp;
+}
+
+export interface TufRootsTable {
+  product_id: string;
+  version: number;
+  metadata: string;
+  officers: ColumnType<unknown, string, string>;
+  managers: ColumnType<unknown, string, string>;
+  state: string;
+  proposed_by: string;
+  proposed_at: Timestamp;
+  published_at: Timestamp | null;
+}
+
+export interface ReleaseManagersTable {
+  product_id: string;
+  key_id: string;
+  owner: string;
+  public_key: Uint8Array;
+  expires_at: Timestamp;
+  root_version: number;
+}
+
+export interface TufTargetsTable {
+  id: string;
+  product_id: string;
+  version: number;
+  base_version: number;
+  release_id: string | null;
+  metadata: string;
+  state: string;
+  created_at: Timestamp;
+  published_at: Timestamp | null;
+}
+
+export interface TufOnlineTable {
+  product_id: string;
+  role: string;
+  version: number;
+  metadata: string;
+  expires_at: Timestamp;
+  created_at: Timestamp;
 }

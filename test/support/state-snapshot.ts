@@ -19,6 +19,13 @@ export const snapshotTables = [
   'enrollment_batches',
   'enrollment_tokens',
   'bootstrap_cas',
+  'releases',
+  'blobs',
+  'tuf_keys',
+  'tuf_roots',
+  'release_managers',
+  'tuf_targets',
+  'tuf_online',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 

@@ -57,6 +57,8 @@ export async function startTestServer(args: {
   issuanceQueueLimit?: number;
   /** see TrustplaneOptions.crl */
   crl?: TrustplaneOptions['crl'];
+  /** see TrustplaneOptions.updates */
+  updates?: TrustplaneOptions['updates'];
 }): Promise<TestServer> {
   const clock = args.clock ?? new FakeClock(new Date());
   const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
@@ -68,6 +70,8 @@ export async function startTestServer(args: {
     clock,
     ...(args.issuanceQueueLimit === undefined ? {} : { issuanceQueueLimit: args.issuanceQueueLimit }),
     ...(args.crl === undefined ? {} : { crl: args.crl }),
+    ...(args.updates === undefined ? {} : { updates: args.updates }),
+    home,
   });
   await tp.initialise();
   const app = await buildApp(tp, { maxBodyBytes: 1024 * 1024, logLevel: args.logStream ? 'info' : 'silent', ...(args.logStream ? { logStream: args.logStream } : {}) });

@@ -109,3 +109,22 @@ export const bootstrapCaBody = {
   required: ['certificate'],
   properties: { certificate: { type: 'string', maxLength: 32768, description: 'the manufacturer CA certificate, PEM' } },
 } as const;
+
+export const releaseParams = { type: 'object', properties: { sku, releaseId: { type: 'string', pattern: '^rel_[0-9a-f]{20}$' } }, required: ['sku', 'releaseId'] } as const;
+
+const sha256Hex = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+export const createReleaseBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'securityVersion', 'kind', 'updateType', 'imageSha256'],
+  properties: {
+    version: { type: 'string', maxLength: 64 },
+    securityVersion: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    kind: { type: 'string', enum: ['firmware', 'config'] },
+    updateType: { type: 'string', enum: ['security', 'feature'] },
+    hardware: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 64 } },
+    imageName: { type: 'string', maxLength: 128 },
+    imageSha256: sha256Hex,
+    sbomSha256: sha256Hex,
+  },
+} as const;

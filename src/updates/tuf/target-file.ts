@@ -38,8 +38,9 @@ export function checkedTargetFileInfo(info: TargetFileInfo): TargetFileInfo {
   if (!shortText(custom.releaseId, 128) || !shortText(custom.version, 64)) throw invalid('a release id and version are required');
   if (!Number.isSafeInteger(custom.securityVersion) || custom.securityVersion < 0) throw invalid('the security version must be a non-negative integer');
   if (custom.kind !== 'firmware' && custom.kind !== 'config') throw invalid("the kind must be 'firmware' or 'config'");
-  if (custom.hardware.length === 0 || custom.hardware.length > 64 || !custom.hardware.every((h) => shortText(h, 64))) {
-    throw invalid('one to 64 hardware identifiers are required');
+  // An empty list is every hardware revision of the product, as in the boot manifest.
+  if (custom.hardware.length > 64 || !custom.hardware.every((h) => shortText(h, 64))) {
+    throw invalid('at most 64 hardware identifiers, each 1-64 characters');
   }
   // Only the known fields go into signed metadata: nothing a caller adds rides along unseen.
   return {

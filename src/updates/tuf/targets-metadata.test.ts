@@ -61,7 +61,9 @@ test('target names and release facts are checked before they are signed', () => 
     assert.throws(() => nextTargetsWithRelease(v1, name, targetFileInfo(image, custom), validity), { code: 'VALIDATION_FAILED' }, name);
   }
   assert.throws(() => targetFileInfo(image, { ...custom, securityVersion: -1 }), { code: 'VALIDATION_FAILED' });
-  assert.throws(() => targetFileInfo(image, { ...custom, hardware: [] }), { code: 'VALIDATION_FAILED' });
+  assert.throws(() => targetFileInfo(image, { ...custom, hardware: [''] }), { code: 'VALIDATION_FAILED' });
+  assert.throws(() => targetFileInfo(image, { ...custom, hardware: Array.from({ length: 65 }, (_, i) => `rev-${i}`) }), { code: 'VALIDATION_FAILED' });
+  assert.deepEqual(targetFileInfo(image, { ...custom, hardware: [] }).custom.hardware, [], 'no list: every revision');
   assert.throws(() => targetFileInfo(image, { ...custom, kind: 'other' as 'config' }), { code: 'VALIDATION_FAILED' });
 });
 

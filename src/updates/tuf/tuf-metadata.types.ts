@@ -45,7 +45,7 @@ export interface ReleaseCustom {
   /** Anti-rollback counter (Uptane's releaseCounter): a device never installs a lower one. */
   readonly securityVersion: number;
   readonly kind: 'firmware' | 'config';
-  /** Hardware identifiers the image is built for. */
+  /** Hardware revisions the image is built for; empty: every revision of the product. */
   readonly hardware: readonly string[];
 }
 

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { TrustplaneError } from '../../core/errors.ts';
+import { createRelease, deleteRelease, type CreateReleaseInput } from '../../updates/releases.ts';
+import { releaseView } from '../../updates/views.ts';
+import { authorise } from '../auth.ts';
+import type { Trustplane } from '../trustplane.ts';
+import { createReleaseBody, releaseParams, skuParams } from './schemas.ts';
+
+/**
+ * Releases: images and SBOMs are uploaded first, streamed into the content-addressed blob store
+ * (`POST /v1/products/{sku}/blobs`, application/octet-stream, never held whole in memory); a
+ * release then names them by SHA-256.
+ */
+export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
+  void app.register((scope, _options, done) => {
+    // The body reaches the handler as the request stream itself: no parser buffers it.
+    scope.addContentTypeParser('application/octet-stream', (_request, payload, next) => next(null, payload));
+    scope.post<{ Params: { sku: string } }>('/v1/products/:sku/blobs', { schema: { tags: ['releases'], params: skuParams } }, async (request, reply) => {
+      await authorise(tp, request, 'release:write');
+      await tp.product(request.params.sku);
+      const max = tp.updates.config.maxImageBytes;
+      const declared = Number(request.headers['content-length'] ?? NaN);
+      if (declared > max) {
+        // Not read: the connection closes after the refusal rather than draining gigabytes.
+        void reply.header('Connection', 'close');
+        throw new TrustplaneError('BLOB_TOO_LARGE', `the upload is larger than ${max} bytes`);
+      }
+      const digests = await tp.updates.blobs.put(request.raw, { maxBytes: max });
+      return reply.code(201).send(digests);
+    });
+    done();
+  });
+
+  app.post<{ Params: { sku: string }; Body: CreateReleaseInput }>(
+    '/v1/products/:sku/releases',
+    { schema: { tags: ['releases'], params: skuParams, body: createReleaseBody } },
+    async (request, reply) => {
+      const { actor } = await authorise(tp, request, 'release:write');
+      const product = await tp.product(request.params.sku);
+      const release = await createRelease(tp.updates, product, request.body, actor);
+      return reply.code(201).send(releaseView(release, product));
+    },
+  );
+
+  app.get<{ Params: { sku: string } }>('/v1/products/:sku/releases', { schema: { tags: ['releases'], params: skuParams } }, async (request) => {
+    await authorise(tp, request, 'release:read');
+    const product = await tp.product(request.params.sku);
+    return { items: (await tp.updates.store.listReleases(product.id)).map((r) => releaseView(r, product)) };
+  });
+
+  app.get<{ Params: { sku: string; releaseId: string } }>('/v1/products/:sku/releases/:releaseId', { schema: { tags: ['releases'], params: releaseParams } }, async (request) => {
+    await authorise(tp, request, 'release:read');
+    const product = await tp.product(request.params.sku);
+    const release = await tp.updates.store.findRelease(request.params.releaseId);
+    if (!release || release.productId !== product.id) throw new TrustplaneError('RELEASE_NOT_FOUND');
+    return releaseView(release, product);
+  });
+
+  app.delete<{ Params: { sku: string; releaseId: string } }>('/v1/products/:sku/releases/:releaseId', { schema: { tags: ['releases'], params: releaseParams } }, async (request, reply) => {
+    const { actor } = await authorise(tp, request, 'release:write');
+    const product = await tp.product(request.params.sku);
+    await deleteRelease(tp.updates, product, request.params.releaseId, actor);
+    return reply.code(204).send();
+  });
+}

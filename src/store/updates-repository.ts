@@ -1,0 +1,251 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Clock } from '../core/clock.ts';
+import type { ReleaseKind, ReleaseRecord, ReleaseState, SbomRecord, UpdateType } from '../updates/release.types.ts';
+import type { OnlineMetadataRecord, ReleaseManagerRecord, RootRecord, TargetsRecord, TufKeysRecord } from '../updates/tuf-store.types.ts';
+import type { TufReads, UpdatesStore, UpdatesUnitOfWork } from '../updates/updates-store.types.ts';
+import { bytes } from './identity-rows.ts';
+import { runUnitOfWork } from './identity-repository.ts';
+import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
+import type { Database, ReleasesTable } from './schema.types.ts';
+import { tufReads } from './tuf-reads.ts';
+
+const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
+  id: r.id,
+  productId: r.product_id,
+  version: r.version,
+  securityVersion: Number(r.security_version),
+  kind: r.kind as ReleaseKind,
+  updateType: r.update_type as UpdateType,
+  hardware: r.hardware,
+  imageName: r.image_name,
+  imageSha256: r.image_sha256,
+  imageSha512: r.image_sha512,
+  imageLength: Number(r.image_length),
+  sbom: (r.sbom ?? null) as SbomRecord | null,
+  state: r.state as ReleaseState,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  publishedAt: r.published_at,
+  retainUntil: r.retain_until,
+  targetName: r.target_name,
+  manifest: r.manifest === null ? null : bytes(r.manifest),
+});
+
+/** The identity unit of work, plus the release and TUF tables, in the same transaction. */
+class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUnitOfWork {
+  readonly #reads: TufReads;
+
+  constructor(tx: Transaction<Database>) {
+    super(tx);
+    this.#reads = tufReads(tx);
+  }
+
+  findTufKeys(productId: string) {
+    return this.#reads.findTufKeys(productId);
+  }
+  findRoot(productId: string, version: number) {
+    return this.#reads.findRoot(productId, version);
+  }
+  latestRoot(productId: string, state: RootRecord['state']) {
+    return this.#reads.latestRoot(productId, state);
+  }
+  listReleaseManagers(productId: string) {
+    return this.#reads.listReleaseManagers(productId);
+  }
+  latestPublishedTargets(productId: string) {
+    return this.#reads.latestPublishedTargets(productId);
+  }
+  findPublishedTargets(productId: string, version: number) {
+    return this.#reads.findPublishedTargets(productId, version);
+  }
+  findDraft(releaseId: string, baseVersion: number) {
+    return this.#reads.findDraft(releaseId, baseVersion);
+  }
+  latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
+    return this.#reads.latestOnlineMetadata(productId, role);
+  }
+  findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number) {
+    return this.#reads.findOnlineMetadata(productId, role, version);
+  }
+
+  async insertRelease(r: ReleaseRecord): Promise<boolean> {
+    const inserted = await this.tx
+      .insertInto('releases')
+      .values({
+        id: r.id,
+        product_id: r.productId,
+        version: r.version,
+        security_version: r.securityVersion,
+        kind: r.kind,
+        update_type: r.updateType,
+        hardware: sql<string[]>`${r.hardware}::text[]`,
+        image_name: r.imageName,
+        image_sha256: r.imageSha256,
+        image_sha512: r.imageSha512,
+        image_length: r.imageLength,
+        sbom: r.sbom === null ? null : JSON.stringify(r.sbom),
+        state: r.state,
+        created_by: r.createdBy,
+        created_at: r.createdAt,
+        published_at: r.publishedAt,
+        retain_until: r.retainUntil,
+      })
+      .onConflict((oc) => oc.constraint('releases_product_kind_version').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) this.wrote = true;
+    return inserted !== undefined;
+  }
+
+  async lockRelease(id: string): Promise<ReleaseRecord | undefined> {
+    const r = await this.tx.selectFrom('releases').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    return r && toRelease(r);
+  }
+
+  async deleteRelease(id: string): Promise<void> {
+    this.wrote = true;
+    await this.tx.deleteFrom('releases').where('id', '=', id).execute();
+  }
+
+  async publishRelease(id: string, p: { at: Date; targetName: string; manifest: Uint8Array; retainUntil: Date | null }): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('releases').set({ state: 'published', published_at: p.at, target_name: p.targetName, manifest: p.manifest, retain_until: p.retainUntil }).where('id', '=', id).execute();
+  }
+
+  async insertTufKeys(k: TufKeysRecord): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .insertInto('tuf_keys')
+      .values({ product_id: k.productId, snapshot_key_id: k.snapshotKeyId, timestamp_key_id: k.timestampKeyId, manifest_ed25519_key_id: k.manifestEd25519KeyId, manifest_ml_dsa_key_id: k.manifestMlDsaKeyId, created_at: k.createdAt })
+      .onConflict((oc) => oc.column('product_id').doNothing())
+      .execute();
+  }
+
+  async lockTufKeys(productId: string): Promise<TufKeysRecord | undefined> {
+    const r = await this.tx.selectFrom('tuf_keys').select('product_id').where('product_id', '=', productId).forUpdate().executeTakeFirst();
+    return r && this.#reads.findTufKeys(productId);
+  }
+
+  async saveRootProposal(r: RootRecord): Promise<void> {
+    this.wrote = true;
+    const row = { metadata: r.metadata, officers: JSON.stringify(r.officers), managers: JSON.stringify(r.managers), state: r.state, proposed_by: r.proposedBy, proposed_at: r.proposedAt, published_at: r.publishedAt };
+    await this.tx
+      .insertInto('tuf_roots')
+      .values({ product_id: r.productId, version: r.version, ...row })
+      .onConflict((oc) => oc.columns(['product_id', 'version']).doUpdateSet(row).where('tuf_roots.state', '=', 'proposed'))
+      .execute();
+  }
+
+  async updateRootMetadata(productId: string, version: number, metadata: string): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('tuf_roots').set({ metadata }).where('product_id', '=', productId).where('version', '=', version).execute();
+  }
+
+  async markRootPublished(productId: string, version: number, at: Date): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('tuf_roots').set({ state: 'published', published_at: at }).where('product_id', '=', productId).where('version', '=', version).execute();
+  }
+
+  async replaceReleaseManagers(productId: string, managers: ReleaseManagerRecord[]): Promise<void> {
+    this.wrote = true;
+    await this.tx.deleteFrom('release_managers').where('product_id', '=', productId).execute();
+    if (managers.length === 0) return;
+    await this.tx
+      .insertInto('release_managers')
+      .values(managers.map((m) => ({ product_id: m.productId, key_id: m.keyId, owner: m.owner, public_key: m.publicKey, expires_at: m.expiresAt, root_version: m.rootVersion })))
+      .execute();
+  }
+
+  // A draft is not trust state (it becomes some only with its approvals): no event of its own.
+  async insertTargets(t: TargetsRecord): Promise<void> {
+    await this.tx
+      .insertInto('tuf_targets')
+      .values({ id: t.id, product_id: t.productId, version: t.version, base_version: t.baseVersion, release_id: t.releaseId, metadata: t.metadata, state: t.state, created_at: t.createdAt, published_at: t.publishedAt })
+      .execute();
+  }
+
+  async updateTargetsMetadata(id: string, metadata: string): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('tuf_targets').set({ metadata }).where('id', '=', id).execute();
+  }
+
+  async markTargetsPublished(id: string, at: Date): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('tuf_targets').set({ state: 'published', published_at: at }).where('id', '=', id).execute();
+  }
+
+  async markStaleDrafts(productId: string, publishedVersion: number): Promise<number> {
+    const result = await this.tx.updateTable('tuf_targets').set({ state: 'stale' }).where('product_id', '=', productId).where('state', '=', 'draft').where('base_version', '<', publishedVersion).executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async insertOnlineMetadata(o: OnlineMetadataRecord): Promise<void> {
+    this.wrote = true;
+    await this.tx.insertInto('tuf_online').values({ product_id: o.productId, role: o.role, version: o.version, metadata: o.metadata, expires_at: o.expiresAt, created_at: o.createdAt }).execute();
+  }
+}
+
+export class UpdatesRepository implements UpdatesStore {
+  readonly #db: Kysely<Database>;
+  readonly #clock: Clock;
+  readonly #reads: TufReads;
+
+  constructor(db: Kysely<Database>, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#reads = tufReads(db);
+  }
+
+  findTufKeys(productId: string) {
+    return this.#reads.findTufKeys(productId);
+  }
+  findRoot(productId: string, version: number) {
+    return this.#reads.findRoot(productId, version);
+  }
+  latestRoot(productId: string, state: RootRecord['state']) {
+    return this.#reads.latestRoot(productId, state);
+  }
+  listReleaseManagers(productId: string) {
+    return this.#reads.listReleaseManagers(productId);
+  }
+  latestPublishedTargets(productId: string) {
+    return this.#reads.latestPublishedTargets(productId);
+  }
+  findPublishedTargets(productId: string, version: number) {
+    return this.#reads.findPublishedTargets(productId, version);
+  }
+  findDraft(releaseId: string, baseVersion: number) {
+    return this.#reads.findDraft(releaseId, baseVersion);
+  }
+  latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
+    return this.#reads.latestOnlineMetadata(productId, role);
+  }
+  findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number) {
+    return this.#reads.findOnlineMetadata(productId, role, version);
+  }
+
+  unitOfWork<T>(fn: (uow: UpdatesUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
+    return runUnitOfWork(this.#db, (tx: Transaction<Database>) => new UpdatesUnitOfWorkImpl(tx), fn, options?.at ?? this.#clock.now());
+  }
+
+  async findRelease(id: string): Promise<ReleaseRecord | undefined> {
+    const r = await this.#db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toRelease(r);
+  }
+
+  async listReleases(productId: string): Promise<ReleaseRecord[]> {
+    return (await this.#db.selectFrom('releases').selectAll().where('product_id', '=', productId).orderBy('created_at').orderBy('id').execute()).map(toRelease);
+  }
+
+  async findReleaseByTarget(productId: string, targetName: string, sha256: string): Promise<ReleaseRecord | undefined> {
+    const r = await this.#db
+      .selectFrom('releases')
+      .selectAll()
+      .where('product_id', '=', productId)
+      .where('target_name', '=', targetName)
+      .where('image_sha256', '=', sha256)
+      .where('state', 'in', ['published', 'withdrawn'])
+      .executeTakeFirst();
+    return r && toRelease(r);
+  }
+}

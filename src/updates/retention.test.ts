@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TrustplaneError } from '../core/errors.ts';
+import { checkDeletable, securityRetentionUntil } from './retention.ts';
+import type { ReleaseRecord } from './release.types.ts';
+
+test('retention: ten years after issue, or the rest of the support period if longer (CRA Art 13(9))', () => {
+  const issued = new Date('2027-03-15T10:00:00Z');
+  assert.equal(securityRetentionUntil(issued, new Date('2030-12-31T23:59:59Z')).toISOString(), '2037-03-15T10:00:00.000Z');
+  assert.equal(securityRetentionUntil(issued, new Date('2040-06-30T23:59:59Z')).toISOString(), '2040-06-30T23:59:59.000Z');
+  // a leap day has no tenth anniversary of its own: the day after
+  assert.equal(securityRetentionUntil(new Date('2028-02-29T00:00:00Z'), new Date('2029-01-01T00:00:00Z')).toISOString(), '2038-03-01T00:00:00.000Z');
+});
+
+test('a retained release cannot be deleted before its date, and the refusal names it', () => {
+  const release = { version: '2.4.1', retainUntil: new Date('2037-03-15T10:00:00Z') } as ReleaseRecord;
+  assert.throws(
+    () => checkDeletable(release, new Date('2030-01-01T00:00:00Z')),
+    (e: unknown) => e instanceof TrustplaneError && e.code === 'RELEASE_RETAINED' && e.message.includes('2037-03-15'),
+  );
+  assert.doesNotThrow(() => checkDeletable(release, new Date('2037-03-15T10:00:00Z')));
+  assert.doesNotThrow(() => checkDeletable({ ...release, retainUntil: null }, new Date('2030-01-01T00:00:00Z')));
+});
