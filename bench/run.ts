@@ -1,4 +1,4 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates]`
 //   step-ca: built by `bash bench/peers/build-step-ca.sh` (skipped with a line when it is not);
 //   est-tls (not in the default list): trustplane's EST simpleenroll over TLS keep-alive as a row of
 //   the issuance table, next to step-ca's HTTPS figure
@@ -9,6 +9,7 @@
 //   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
 //   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
 //   revocation: [--revocation-sizes 0,10000,100000,1000000] [--revocation-samples 1000] [--revocation-api 10000]
+//   updates: [--updates-devices 1000,1000000]
 //   (revocation.ts: revoke latency as revoked certificates accumulate, complete and delta CRL builds)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
@@ -16,6 +17,7 @@
 // (Node's raw P-256 sign + verify pairs per second on one core) and the peers, `cfssl serve` and
 // step-ca (issue 11), with each server's CPU per certificate.
 // Performance is printed, never asserted: see docs/benchmarks.md.
+import { printUpdatesTable, runUpdatesBench, type UpdatesRow } from './updates.ts';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runCfsslIssuance } from './cfssl-issuance.ts';
@@ -38,7 +40,8 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp' },
+    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates' },
+    'updates-devices': { type: 'string', default: '1000,1000000' },
     'est-n': { type: 'string', default: '10000' },
     'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
@@ -296,6 +299,16 @@ if (only.has('revocation')) {
   await withDatabase(freshPglite, run);
   if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), run);
   printRevocationTables(revokes, crls);
+}
+
+if (only.has('updates')) {
+  say('signed updates…');
+  const rows: UpdatesRow[] = [];
+  for (const devices of values['updates-devices'].split(',').map((v) => Number(v))) {
+    await withDatabase(freshPglite, async (db) => void rows.push(await runUpdatesBench(db, devices, say)));
+    if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), async (db) => void rows.push(await runUpdatesBench(db, devices, say)));
+  }
+  printUpdatesTable(rows);
 }
 
 if (only.has('ocsp')) {

@@ -1,0 +1,163 @@
+// Signed updates (issue 12): publishing a release for a product with 1,000 and 1,000,000 registered
+// devices (rows made directly in the store past the first thousand), the metadata bytes a device's
+// TUF client (the real tuf-js Updater) downloads per check, counted on the wire by a loopback proxy,
+// and the rate at which the server re-signs a product's timestamp (what keeps devices from seeing
+// expired metadata). The API is the real Fastify app on a loopback port, in this process.
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { Updater } from 'tuf-js';
+import { FakeClock } from '../src/core/clock.ts';
+import { createProduct } from '../src/pki/products.ts';
+import { buildApp } from '../src/server/app.ts';
+import { Trustplane } from '../src/server/trustplane.ts';
+import { refreshOnlineMetadata } from '../src/updates/tuf-online.ts';
+import { signTufMetadata } from '../src/updates/tuf/index.ts';
+import { BENCH_KEK, BENCH_SKU, type BenchDatabase } from './fixtures.ts';
+import { elapsedMs } from './stats.ts';
+
+export interface UpdatesRow {
+  store: string;
+  devices: number;
+  /** the approval that reached the threshold: targets, snapshot, timestamp, boot manifest, release, events */
+  publishMs: number;
+  /** release created (1 MiB image and SBOM uploaded) to published, through the API */
+  endToEndMs: number;
+  /** a device's first check (trusted root 1 only): bytes of metadata it downloaded */
+  firstCheckBytes: number;
+  /** a device's check when nothing changed */
+  idleCheckBytes: number;
+  /** timestamp re-signs per second (refreshOnlineMetadata, stored, one at a time) */
+  timestampResignsPerSecond: number;
+}
+
+const HOUR = 3_600_000;
+
+export async function runUpdatesBench(db: BenchDatabase, devices: number, say: (s: string) => void): Promise<UpdatesRow> {
+  const clock = new FakeClock(new Date());
+  const tp = await Trustplane.open({ database: db.location, kek: BENCH_KEK, clock, publicUrl: 'http://127.0.0.1:8080' });
+  const work = await mkdtemp(join(tmpdir(), 'tp-bench-updates-'));
+  try {
+    await tp.initialise();
+    await createProduct(tp.identity, { sku: BENCH_SKU, name: 'Benchmark device', craClass: 'default', supportUntil: '2036-12-31' }, { kind: 'system', name: 'bench' });
+    const product = await tp.product(BENCH_SKU);
+    say(`  updates on ${db.label}: ${devices.toLocaleString('en')} registered devices…`);
+    await sql`insert into devices (id, product_id, serial, state, created_at, updated_at)
+      select 'dev_' || lpad(to_hex(g), 20, '0'), ${product.id}, 'SN' || lpad(g::text, 9, '0'), 'registered', now(), now()
+      from generate_series(1::bigint, ${devices}::bigint) g`.execute(tp.database.db);
+    await sql`vacuum (analyze) devices`.execute(tp.database.db);
+    const app = await buildApp(tp, { maxBodyBytes: 1024 * 1024, logLevel: 'warn' });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    tp.setPublicUrl(url);
+    try {
+      const { secret } = await tp.tokens.create({ role: 'admin', owner: 'bench', ttlSeconds: 3600 }, 'bench');
+      const api = apiClient(url, secret);
+      const person = (): { key: KeyObject; pem: string } => {
+        const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+        return { key: privateKey, pem: publicKey.export({ format: 'pem', type: 'spki' }).toString() };
+      };
+      const officers = [person(), person()];
+      const managers = [person(), person(), person()];
+      const root = (await api('POST', `/v1/products/${BENCH_SKU}/tuf/roots`, {
+        officers: officers.map((o, i) => ({ owner: `officer-${i}`, publicKey: o.pem })),
+        rootThreshold: 2,
+        managers: managers.map((m, i) => ({ owner: `manager-${i}`, publicKey: m.pem, expires: '2035-12-31' })),
+        approvalThreshold: 2,
+      })) as { metadata: { signed: never } };
+      for (const o of officers) await api('POST', `/v1/products/${BENCH_SKU}/tuf/roots/1/signatures`, signTufMetadata(root.metadata.signed, o.key));
+
+      const t0 = process.hrtime.bigint();
+      const image = await upload(url, secret, randomBytes(1024 * 1024));
+      const sbom = await upload(url, secret, Buffer.from(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'library', name: 'zlib', version: '1.3.1' }] })));
+      const release = (await api('POST', `/v1/products/${BENCH_SKU}/releases`, { version: '1.0.0', securityVersion: 1, kind: 'firmware', updateType: 'security', imageSha256: image, sbomSha256: sbom })) as { id: string };
+      const approve = async (m: { key: KeyObject }): Promise<void> => {
+        const draft = (await api('GET', `/v1/products/${BENCH_SKU}/releases/${release.id}/approval`)) as { targets: { signed: never } };
+        await api('POST', `/v1/products/${BENCH_SKU}/releases/${release.id}/approvals`, signTufMetadata(draft.targets.signed, m.key));
+      };
+      await approve(managers[0]!);
+      const p0 = process.hrtime.bigint();
+      await approve(managers[1]!);
+      const publishMs = elapsedMs(p0);
+      const endToEndMs = elapsedMs(t0);
+
+      const { firstCheckBytes, idleCheckBytes } = await deviceCheckBytes(url, work);
+      say(`    timestamp re-signs…`);
+      const n = 200;
+      const r0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        clock.advance(13 * HOUR); // past half the timestamp's 24 h: due again
+        if (!(await refreshOnlineMetadata(tp.updates, product))) throw new Error('the timestamp was not re-signed');
+      }
+      const timestampResignsPerSecond = n / (elapsedMs(r0) / 1000);
+      return { store: db.label, devices, publishMs, endToEndMs, firstCheckBytes, idleCheckBytes, timestampResignsPerSecond };
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await tp.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function apiClient(url: string, secret: string) {
+  return async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as unknown;
+  };
+}
+
+async function upload(url: string, secret: string, bytes: Buffer): Promise<string> {
+  const res = await fetch(`${url}/v1/products/${BENCH_SKU}/blobs`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/octet-stream' }, body: bytes });
+  if (res.status !== 201) throw new Error(`upload: ${res.status}`);
+  return ((await res.json()) as { sha256: string }).sha256;
+}
+
+/**
+ * A device's TUF client (tuf-js) through a loopback proxy that counts the bytes of every answer:
+ * a first check from the trusted root 1, then a second check with nothing new.
+ */
+async function deviceCheckBytes(serverUrl: string, work: string): Promise<{ firstCheckBytes: number; idleCheckBytes: number }> {
+  let counted = 0;
+  const target = new URL(serverUrl);
+  const proxy = http.createServer((req, res) => {
+    const upstream = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.on('data', (chunk: Buffer) => (counted += chunk.length));
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as { port: number };
+  try {
+    const dir = join(work, 'device');
+    await mkdir(join(dir, 'metadata'), { recursive: true });
+    await mkdir(join(dir, 'targets'), { recursive: true });
+    const root1 = await fetch(`${serverUrl}/tuf/${BENCH_SKU}/metadata/1.root.json`);
+    await writeFile(join(dir, 'metadata', 'root.json'), Buffer.from(await root1.arrayBuffer()));
+    const base = `http://127.0.0.1:${port}/tuf/${BENCH_SKU}`;
+    const updater = () => new Updater({ metadataDir: join(dir, 'metadata'), targetDir: join(dir, 'targets'), metadataBaseUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, config: { fetchRetry: false } });
+    counted = 0;
+    await updater().refresh();
+    const firstCheckBytes = counted;
+    counted = 0;
+    await updater().refresh();
+    return { firstCheckBytes, idleCheckBytes: counted };
+  } finally {
+    proxy.close();
+  }
+}
+
+export function printUpdatesTable(rows: UpdatesRow[]): void {
+  console.log('\nSigned updates (bar: a device downloads the same metadata bytes per check at 1,000 and 1,000,000 devices)\n');
+  console.log('| store | registered devices | publish (last approval) ms | created → published ms | first check bytes | idle check bytes | timestamp re-signs/s |');
+  console.log('|:--|--:|--:|--:|--:|--:|--:|');
+  for (const r of rows) {
+    console.log(`| ${r.store} | ${r.devices.toLocaleString('en')} | ${r.publishMs.toFixed(1)} | ${r.endToEndMs.toFixed(0)} | ${r.firstCheckBytes.toLocaleString('en')} | ${r.idleCheckBytes.toLocaleString('en')} | ${r.timestampResignsPerSecond.toFixed(0)} |`);
+  }
+}
