@@ -9,6 +9,7 @@ import { registerKeygenCommand } from './commands/keygen.ts';
 import { registerProductCommands } from './commands/product.ts';
 import { registerReleaseCommands } from './commands/release.ts';
 import { registerTufCommands } from './commands/tuf.ts';
+import { registerRolloutCommands } from './commands/rollout.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { defaultServerUrl } from './connection.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerReleaseCommands(program);
   registerTufCommands(program);
+  registerRolloutCommands(program);
   registerKeygenCommand(program);
   return program;
 }

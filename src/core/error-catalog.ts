@@ -104,6 +104,11 @@ export const errorCatalog = {
   RELEASE_NOT_AWAITING_APPROVAL: { status: 409, title: 'The release is not awaiting approval' },
   RELEASE_APPROVAL_STALE: { status: 409, title: 'The targets to approve changed since they were fetched; fetch the approval again' },
   RELEASE_MANAGER_EXPIRED: { status: 403, title: "The release manager's approvals no longer count (expired)" },
+  RELEASE_NOT_PUBLISHED: { status: 409, title: 'Only a published release rolls out' },
+  // updates: rollouts
+  ROLLOUT_NOT_FOUND: { status: 404, title: 'No such rollout' },
+  ROLLOUT_COHORT_EMPTY: { status: 422, title: 'The rollout would reach no device' },
+  ROLLOUT_STATE_CONFLICT: { status: 409, title: "The rollout's state does not allow this" },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -31,6 +31,7 @@ import { UpdatesRepository } from '../store/updates-repository.ts';
 import { openBlobStore, type SweptBlobStore } from '../store/blob-store.ts';
 import { PostgresBlobStore } from '../store/blob-store-postgres.ts';
 import { refreshOnlineMetadata } from '../updates/tuf-online.ts';
+import { advanceSoakedRollouts } from '../updates/rollouts.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -170,7 +171,7 @@ export class Trustplane {
    * re-issue CRLs that are due, replace OCSP responders before they expire, database housekeeping,
    * and integrate the ledger (so a checkpoint is at most one maintenance interval behind).
    */
-  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[]; tufRefreshed: string[]; ledger: IntegrationResult }> {
+  async maintain(): Promise<{ crlsIssued: number; respondersRotated: string[]; tufRefreshed: string[]; rolloutsAdvanced: string[]; ledger: IntegrationResult }> {
     const products = await this.identity.store.listProducts();
     const system = { kind: 'system', name: 'maintenance' } as const;
     const respondersRotated = await rotateOcspResponders(this.identity, products, system);
@@ -180,11 +181,12 @@ export class Trustplane {
     }
     const crlsIssued = (await this.issueDueCrls()).length;
     const tufRefreshed = await this.refreshTufMetadata(products);
+    const rolloutsAdvanced = await advanceSoakedRollouts(this.updates);
     await this.ocsp.pruneStored();
     await this.#blobs.sweep();
     await this.database.maintain();
     const ledger = await this.ledger.integrate();
-    return { crlsIssued, respondersRotated, tufRefreshed, ledger };
+    return { crlsIssued, respondersRotated, tufRefreshed, rolloutsAdvanced, ledger };
   }
 
   /** Re-signs TUF timestamps and snapshots due (half their validity gone): devices never see them expire. */

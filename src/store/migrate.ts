@@ -9,6 +9,7 @@ import { revocationAtScale } from './migrations/0006-revocation-at-scale.ts';
 import { blobs } from './migrations/0007-blobs.ts';
 import { releases } from './migrations/0008-releases.ts';
 import { tufRepository } from './migrations/0009-tuf-repository.ts';
+import { rollouts } from './migrations/0010-rollouts.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0007-blobs': blobs,
   '0008-releases': releases,
   '0009-tuf-repository': tufRepository,
+  '0010-rollouts': rollouts,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

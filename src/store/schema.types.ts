@@ -248,6 +248,10 @@ export interface Database {
   release_managers: ReleaseManagersTable;
   tuf_targets: TufTargetsTable;
   tuf_online: TufOnlineTable;
+  device_tags: DeviceTagsTable;
+  rollouts: RolloutsTable;
+  rollout_devices: RolloutDevicesTable;
+  device_releases: DeviceReleasesTable;
 }
 
 export interface ReleasesTable {
@@ -321,4 +325,44 @@ export interface TufOnlineTable {
   metadata: string;
   expires_at: Timestamp;
   created_at: Timestamp;
+}
+
+export interface DeviceTagsTable {
+  device_id: string;
+  tag: string;
+}
+
+export interface RolloutsTable {
+  id: string;
+  product_id: string;
+  release_id: string;
+  stages: number[];
+  stage: number;
+  state: string;
+  cohort: ColumnType<unknown, string, string>;
+  cohort_size: number;
+  failure_threshold_pct: number | null;
+  soak_seconds: number | null;
+  stage_started_at: Timestamp;
+  paused_reason: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface RolloutDevicesTable {
+  rollout_id: string;
+  device_id: string;
+  rank: number;
+  state: string;
+  reason: string | null;
+  updated_at: Timestamp;
+}
+
+export interface DeviceReleasesTable {
+  device_id: string;
+  release_id: string | null;
+  version: string;
+  security_version: Int8;
+  highest_security_version: Int8;
+  installed_at: Timestamp;
 }

@@ -8,6 +8,9 @@ import { runUnitOfWork } from './identity-repository.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
 import type { Database, ReleasesTable } from './schema.types.ts';
 import { tufReads } from './tuf-reads.ts';
+import { rolloutReads, rolloutStatements, toRollout } from './rollout-rows.ts';
+import type { DeviceReleaseRecord, RolloutCohort, RolloutProgress, RolloutRecord, UpdateOutcome } from '../updates/rollout.types.ts';
+import type { RolloutReads } from '../updates/rollout-store.types.ts';
 
 const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
   id: r.id,
@@ -34,10 +37,47 @@ const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
 /** The identity unit of work, plus the release and TUF tables, in the same transaction. */
 class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUnitOfWork {
   readonly #reads: TufReads;
+  readonly #rollouts: ReturnType<typeof rolloutStatements>;
 
   constructor(tx: Transaction<Database>) {
     super(tx);
     this.#reads = tufReads(tx);
+    this.#rollouts = rolloutStatements(tx);
+  }
+
+  async insertRollout(r: RolloutRecord): Promise<void> {
+    this.wrote = true;
+    await this.#rollouts.insertRollout(r);
+  }
+  insertRolloutCohort(r: RolloutRecord, selector: RolloutCohort | { kind: 'devices'; deviceIds: string[] }): Promise<number> {
+    return this.#rollouts.insertRolloutCohort(r, selector);
+  }
+  async lockRollout(id: string): Promise<RolloutRecord | undefined> {
+    const r = await this.tx.selectFrom('rollouts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    return r && toRollout(r);
+  }
+  async updateRollout(id: string, patch: Pick<RolloutRecord, 'stage' | 'state' | 'stageStartedAt' | 'pausedReason'> & { cohortSize?: number }): Promise<void> {
+    this.wrote = true;
+    await this.#rollouts.updateRollout(id, patch);
+  }
+  rolloutProgress(r: RolloutRecord): Promise<RolloutProgress> {
+    return this.#rollouts.progress(r);
+  }
+  async setRolloutDeviceOutcome(rolloutId: string, deviceId: string, outcome: UpdateOutcome, reason: string | null, at: Date): Promise<string | undefined> {
+    const before = await this.#rollouts.setRolloutDeviceOutcome(rolloutId, deviceId, outcome, reason, at);
+    if (before !== undefined && before !== outcome) this.wrote = true;
+    return before;
+  }
+  findDeviceRelease(deviceId: string): Promise<DeviceReleaseRecord | undefined> {
+    return this.#rollouts.deviceRelease(deviceId);
+  }
+  async recordDeviceRelease(deviceId: string, release: ReleaseRecord, at: Date): Promise<void> {
+    this.wrote = true;
+    await this.#rollouts.recordDeviceRelease(deviceId, release, at);
+  }
+  async setDeviceTags(deviceId: string, add: string[], remove: string[]): Promise<void> {
+    this.wrote = true;
+    await this.#rollouts.setDeviceTags(deviceId, add, remove);
   }
 
   findTufKeys(productId: string) {
@@ -189,11 +229,35 @@ export class UpdatesRepository implements UpdatesStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
   readonly #reads: TufReads;
+  readonly #rollouts: RolloutReads;
 
   constructor(db: Kysely<Database>, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
     this.#reads = tufReads(db);
+    this.#rollouts = rolloutReads(db, (id) => this.findRelease(id));
+  }
+
+  findRollout(id: string) {
+    return this.#rollouts.findRollout(id);
+  }
+  listRollouts(productId: string) {
+    return this.#rollouts.listRollouts(productId);
+  }
+  rolloutProgressOf(rollout: RolloutRecord) {
+    return this.#rollouts.rolloutProgressOf(rollout);
+  }
+  assignmentFor(deviceId: string) {
+    return this.#rollouts.assignmentFor(deviceId);
+  }
+  deviceRelease(deviceId: string) {
+    return this.#rollouts.deviceRelease(deviceId);
+  }
+  deviceTags(deviceId: string) {
+    return this.#rollouts.deviceTags(deviceId);
+  }
+  listSoakingRollouts() {
+    return this.#rollouts.listSoakingRollouts();
   }
 
   findTufKeys(productId: string) {

@@ -1,5 +1,6 @@
 import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
 import type { ReleaseRecord } from './release.types.ts';
+import type { RolloutReads, RolloutWrites } from './rollout-store.types.ts';
 import type { OnlineMetadataRecord, ReleaseManagerRecord, RootRecord, TargetsRecord, TufKeysRecord } from './tuf-store.types.ts';
 
 /** Reads of a product's TUF repository: in a unit of work (after its lock) or outside one. */
@@ -17,7 +18,7 @@ export interface TufReads {
   findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number): Promise<OnlineMetadataRecord | undefined>;
 }
 
-export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads {
+export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads, RolloutWrites {
   /** false (nothing written) when the product already has a release of this kind and version */
   insertRelease(release: ReleaseRecord): Promise<boolean>;
   /** The release, locked until commit; undefined when there is none. */
@@ -48,7 +49,7 @@ export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads {
 }
 
 /** The storage port of releases; store/updates-repository.ts fulfils it. */
-export interface UpdatesStore extends TufReads {
+export interface UpdatesStore extends TufReads, RolloutReads {
   unitOfWork<T>(fn: (uow: UpdatesUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
   findRelease(id: string): Promise<ReleaseRecord | undefined>;
   listReleases(productId: string): Promise<ReleaseRecord[]>;

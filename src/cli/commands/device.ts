@@ -1,3 +1,4 @@
+import { collectList } from '../options.ts';
 import { Option, type Command } from 'commander';
 import { deviceStates } from '../../core/lifecycle.ts';
 import { operatorRevocationReasons } from '../../core/revocation-reason.ts';
@@ -76,6 +77,15 @@ export function registerDeviceCommands(program: Command): void {
       else print(formatTable(items, historyColumns));
     },
   );
+
+  withDevice(device.command('tag').description('add or remove a device\'s tags (labels: a rollout may target a tag)'))
+    .option('--add <tags>', 'tags to add, comma-separated', collectList)
+    .option('--remove <tags>', 'tags to remove, comma-separated', collectList)
+    .action(async (o: DeviceOptions & { add?: string[]; remove?: string[] }, cmd: Command) => {
+      const answer = await (await clientFor(cmd)).postJson<{ tags: string[] }>(apiPath`/v1/products/${o.product}/devices/${o.serial}/tags`, { add: o.add ?? [], remove: o.remove ?? [] });
+      if (o.json === true) printJson(answer);
+      else print(`${o.serial}: ${answer.tags.length === 0 ? 'no tags' : answer.tags.join(', ')}\n`);
+    });
 
   device
     .command('list')

@@ -66,7 +66,12 @@ export function deviceRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.get<{ Params: DeviceParams }>('/v1/products/:sku/devices/:serial', { schema: { tags: ['devices'], params: deviceParams } }, async (request) => {
     await authorise(tp, request, 'device:read');
     const { product, device } = await findDevice(tp, request.params);
-    return deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id));
+    const [installed, tags] = await Promise.all([tp.updates.store.deviceRelease(device.id), tp.updates.store.deviceTags(device.id)]);
+    return {
+      ...deviceView(device, product, tp.clock.now(), await tp.identity.store.listDeviceCertificates(device.id)),
+      tags,
+      installedRelease: installed ? { releaseId: installed.releaseId, version: installed.version, securityVersion: installed.securityVersion, highestSecurityVersion: installed.highestSecurityVersion, installedAt: installed.installedAt.toISOString() } : null,
+    };
   });
 
   app.get<{ Params: DeviceParams }>('/v1/products/:sku/devices/:serial/history', { schema: { tags: ['devices'], params: deviceParams } }, async (request) => {
@@ -162,7 +167,7 @@ function reprovisionRoute(app: FastifyInstance, tp: Trustplane): void {
   );
 }
 
-async function findDevice(tp: Trustplane, params: DeviceParams) {
+export async function findDevice(tp: Trustplane, params: DeviceParams) {
   const product = await tp.product(params.sku);
   const device = await tp.identity.store.findDevice(product.id, params.serial);
   if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');

@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TrustplaneError } from '../../core/errors.ts';
+import type { DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
+import { deviceAssignment, recordDeviceReport, type DeviceReport } from '../../updates/rollouts.ts';
+import { parseMetadata } from '../../updates/tuf/index.ts';
+import type { Trustplane } from '../trustplane.ts';
+import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
+
+export const DEVICE_PREFIX = '/device/v1';
+const skuParams = { type: 'object', properties: { sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['sku'] } as const;
+/** Attacker-controlled: a report is a few hundred bytes. */
+const MAX_REPORT_BYTES = 4096;
+
+const reportBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['releaseId', 'outcome'],
+  properties: {
+    releaseId: { type: 'string', pattern: '^rel_[0-9a-f]{20}$' },
+    rolloutId: { type: 'string', pattern: '^rol_[0-9a-f]{20}$' },
+    outcome: { type: 'string', enum: ['installed', 'rejected', 'failed'] },
+    reason: { type: 'string', maxLength: 64 },
+    detail: { type: 'string', maxLength: 500 },
+  },
+} as const;
+
+/**
+ * Updates on the device listener, authenticated like `simplereenroll` (the device's current
+ * certificate over mutual TLS, docs/design/enrollment.md): what the device trusts (its product's
+ * TUF root and boot-manifest keys), what it should install (`assignment`: which release, from
+ * which rollout; TUF then proves the release authentic), and what became of it (`reports`).
+ */
+export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
+  const device = async (request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord }> => {
+    const product = await tp.product(request.params.sku);
+    const { serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
+    const found = await tp.identity.store.findDevice(product.id, serial);
+    if (!found) throw new TrustplaneError('DEVICE_NOT_FOUND');
+    if (found.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${found.state}`);
+    return { product, device: found };
+  };
+
+  app.get<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/update/trust`, { schema: { params: skuParams } }, async (request) => {
+    const { product } = await device(request);
+    const [root, keys] = await Promise.all([tp.updates.store.latestRoot(product.id, 'published'), tp.updates.store.findTufKeys(product.id)]);
+    if (!root || !keys) throw new TrustplaneError('TUF_NOT_INITIALISED', `product ${product.sku} publishes no updates yet`);
+    const spki = async (keyId: string): Promise<string> => Buffer.from((await tp.identity.keys.signer(keyId)).spki).toString('base64');
+    return {
+      product: product.sku,
+      repository: `${tp.identity.config.publicUrl()}/tuf/${product.sku}`,
+      root: parseMetadata('root', Buffer.from(root.metadata)),
+      manifestKeys: { ed25519: await spki(keys.manifestEd25519KeyId), mlDsa65: await spki(keys.manifestMlDsaKeyId) },
+    };
+  });
+
+  app.get<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/update/assignment`, { schema: { params: skuParams } }, async (request) => {
+    const { device: d } = await device(request);
+    const found = await deviceAssignment(tp.updates, d);
+    if (!found) return { assignment: null };
+    const { rollout, release } = found;
+    if (release.manifest === null || release.targetName === null) throw new TrustplaneError('INTERNAL', 'a rolled-out release has no manifest');
+    return {
+      assignment: {
+        rolloutId: rollout.id,
+        releaseId: release.id,
+        targetName: release.targetName,
+        version: release.version,
+        securityVersion: release.securityVersion,
+        kind: release.kind,
+        manifest: Buffer.from(release.manifest).toString('base64'),
+      },
+    };
+  });
+
+  void app.register((scope, _options, done) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_REPORT_BYTES }, (_request, body, next) => {
+      try {
+        next(null, JSON.parse(body as string));
+      } catch (cause) {
+        next(new TrustplaneError('BAD_REQUEST', 'the body is not JSON', { cause }));
+      }
+    });
+    scope.post<{ Params: { sku: string }; Body: DeviceReport }>(`${DEVICE_PREFIX}/:sku/update/reports`, { schema: { params: skuParams, body: reportBody } }, async (request, reply) => {
+      const { product, device: d } = await device(request);
+      const { recorded } = await recordDeviceReport(tp.updates, product, d, request.body, { kind: 'device', product: product.sku, serial: d.serial, via: 'update report' });
+      return reply.code(recorded ? 201 : 200).send({ recorded });
+    });
+    done();
+  });
+}
