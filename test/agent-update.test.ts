@@ -122,7 +122,7 @@ for (const target of databaseTargets()) {
         async run(options = {}) {
           const client = new DeviceUpdateApi({ server: fake.url, product: sku, caBundlePem: server.rootPem, identity: { keyPem: id.keyPem!, certPem: id.certPem! } });
           try {
-            return await runUpdate({ store: updates, slots, api: client, product: sku, hardwareRevision: options.hardwareRevision, installHook: options.installHook, report: { sleep: async () => undefined, random: () => 0.5, log: () => undefined }, onStep: () => undefined, log: () => undefined, now: () => new Date() });
+            return await runUpdate({ store: updates, slots, api: client, product: sku, hardwareRevision: options.hardwareRevision, installHook: options.installHook, report: { sleep: () => Promise.resolve(), random: () => 0.5, log: () => undefined }, onStep: () => undefined, log: () => undefined, now: () => new Date() });
           } finally {
             client.close();
           }
