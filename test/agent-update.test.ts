@@ -20,7 +20,8 @@ import { AgentError } from '../src/agent/agent-error.ts';
 import { enrollDevice } from '../src/agent/enroll.ts';
 import { EstClient } from '../src/agent/est-client.ts';
 import { StateStore } from '../src/agent/state-store.ts';
-import { DeviceUpdateApi, runUpdate, SlotStore, UpdateStore, type UpdateResult } from '../src/agent/update/index.ts';
+import { runAgent } from '../src/agent/testing/agent-process.ts';
+import { DeviceUpdateApi, runUpdate, SlotStore, UpdateStore, updateSteps, type UpdateResult } from '../src/agent/update/index.ts';
 import { encodeCoseSign, parseCoseSign } from '../src/updates/boot-manifest/cose-sign.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { databaseTargets } from './support/databases.ts';
@@ -316,6 +317,51 @@ for (const target of databaseTargets()) {
       assert.equal(last.outcome, 'failed');
       assert.equal(last.reason, 'INSTALL_HOOK_FAILED');
       assert.match(last.detail ?? '', /flash write error/);
+    });
+
+    it('the CLI: exit 4 and the code for a refusal, 0 for an install; status shows the installed release', async () => {
+      await trustFor(SKU);
+      const device = await enrolledDevice(SKU);
+      await assign(releaseRevA);
+      const refused = await runAgent(['update', '--state-dir', device.stateDir, '--hardware-revision', 'rev-b']);
+      assert.equal(refused.code, 4, refused.stderr);
+      assert.match(refused.stderr, /error: MANIFEST_HARDWARE_MISMATCH: /);
+      await assign(releaseA);
+      const ok = await runAgent(['update', '--state-dir', device.stateDir, '--hardware-revision', 'rev-b']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^installed 2\.4\.1 \(.+\) in slot a\n$/);
+      const status = await runAgent(['status', '--state-dir', device.stateDir, '--offline', '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual(JSON.parse(status.stdout).update, { installed: { releaseId: releaseA.id, version: '2.4.1', securityVersion: 7, slot: 'a' }, highestSecurityVersion: 7 });
+    });
+
+    it('killed at any step (SIGKILL), it keeps a whole installed release and finishes on the next run', async () => {
+      await trustFor(SKU);
+      const image = async (d: Device) => sha256(await readFile(join(d.stateDir, 'update/slots', (await d.current())!, 'image')));
+      for (const step of updateSteps) {
+        const device = await enrolledDevice(SKU);
+        if (step !== 'trust-stored') {
+          await assign(releaseA);
+          assert.equal((await device.run({ hardwareRevision: 'rev-b' })).outcome, 'installed');
+          await assign(releaseB);
+        } else await assign(releaseA);
+        const killed = await runAgent(['update', '--state-dir', device.stateDir, '--hardware-revision', 'rev-b'], { TRUSTPLANE_AGENT_FAILPOINT: `update:${step}` });
+        assert.equal(killed.signal, 'SIGKILL', `${step}: ${killed.stderr}`);
+        const slot = await device.current();
+        if (slot !== undefined) {
+          const installed = await image(device);
+          assert.ok([sha256(releaseA.image), sha256(releaseB.image)].includes(installed), `${step}: the current slot holds a whole verified image`);
+          const expectedHighest = installed === sha256(releaseB.image) ? 8 : 7;
+          assert.ok((await device.highest()) <= expectedHighest, `${step}: never above what is installed`);
+        } else assert.equal(step, 'trust-stored');
+        const again = await runAgent(['update', '--state-dir', device.stateDir, '--hardware-revision', 'rev-b']);
+        assert.equal(again.code, 0, `${step}: ${again.stderr}`);
+        const wanted = step === 'trust-stored' ? releaseA : releaseB;
+        assert.equal(await image(device), sha256(wanted.image), `${step}: the assigned release is installed after the rerun`);
+        assert.equal(await device.highest(), wanted.securityVersion, `${step}: the highest security version follows`);
+        assert.equal(fake.reports.at(-1)!.outcome, 'installed');
+        assert.equal(fake.reports.at(-1)!.releaseId, wanted.id);
+      }
     });
   });
 }

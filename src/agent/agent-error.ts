@@ -14,10 +14,7 @@ export const agentExitCodes = {
   unreachable: 3,
   rejected: 4,
   'install-failed': 5,
-} as const satisfies Record<
-  'ok' | AgentFailureKind,
-  number
->;
+} as const satisfies Record<'ok' | AgentFailureKind, number>;
 
 export class AgentError extends Error {
   readonly kind: AgentFailureKind;

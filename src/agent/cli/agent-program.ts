@@ -8,7 +8,9 @@ import { registerUpdateCommand } from './update-command.ts';
 
 export function buildAgentProgram(): Command {
   const program = new Command('trustplane-agent')
-    .description('trustplane device agent: enrolls over EST (RFC 7030), keeps the identity renewed, installs verified updates')
+    .description(
+      'trustplane device agent: enrolls over EST (RFC 7030), keeps the identity renewed, installs verified updates',
+    )
     .version('0.1.0')
     // Set before subcommands are added: they inherit it, so a usage error throws instead of exiting.
     .exitOverride();

@@ -4,13 +4,7 @@ import { systemRandom } from '../../core/random.ts';
 import { stateError } from '../agent-error.ts';
 import { unitRandomFrom } from '../backoff.ts';
 import { realSleep } from '../est-client.ts';
-import {
-  DeviceUpdateApi,
-  runUpdate,
-  SlotStore,
-  updateFailpointFromEnvironment,
-  UpdateStore,
-} from '../update/index.ts';
+import { DeviceUpdateApi, runUpdate, SlotStore, updateFailpointFromEnvironment, UpdateStore } from '../update/index.ts';
 import { openAgent, readCaBundle } from './agent-context.ts';
 
 export function registerUpdateCommand(program: Command): void {

@@ -18,7 +18,9 @@ const unsignedRoot = buildRoot({
   snapshot: { keys: [testKey('ecdsa-p256').spki] },
   timestamp: { keys: [testKey().spki] },
 });
-const root = requireRootPublishable(addRootSignature(unsignedRoot, signTufMetadata(unsignedRoot.signed, officer.privateKey)));
+const root = requireRootPublishable(
+  addRootSignature(unsignedRoot, signTufMetadata(unsignedRoot.signed, officer.privateKey)),
+);
 const keys = generatedManifestKeys();
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const trust = {
@@ -27,7 +29,15 @@ const trust = {
   root: JSON.parse(JSON.stringify(root)) as unknown,
   manifestKeys: { ed25519: b64(keys.trust.ed25519Spki), mlDsa65: b64(keys.trust.mlDsa65Spki) },
 };
-const assignment = { rolloutId: 'ro_1', releaseId: 'rel_1', targetName: 'firmware/2.4.1/fw.bin', version: '2.4.1', securityVersion: 7, kind: 'firmware', manifest: b64(new Uint8Array([1, 2, 3])) };
+const assignment = {
+  rolloutId: 'ro_1',
+  releaseId: 'rel_1',
+  targetName: 'firmware/2.4.1/fw.bin',
+  version: '2.4.1',
+  securityVersion: 7,
+  kind: 'firmware',
+  manifest: b64(new Uint8Array([1, 2, 3])),
+};
 
 const malformed = (f: () => unknown) =>
   assert.throws(f, (e: unknown) => e instanceof AgentError && e.code === 'DEVICE_API_ANSWER_MALFORMED');
@@ -41,7 +51,12 @@ describe('device API update answers (attacker-controlled)', () => {
   it('refuses a trust answer for another product, with an unsigned root, swapped keys or a URL with credentials', () => {
     malformed(() => parseTrustAnswer(trust, 'GW-2'));
     malformed(() => parseTrustAnswer({ ...trust, root: JSON.parse(JSON.stringify(unsignedRoot)) }, 'GW-1'));
-    malformed(() => parseTrustAnswer({ ...trust, manifestKeys: { ed25519: trust.manifestKeys.mlDsa65, mlDsa65: trust.manifestKeys.ed25519 } }, 'GW-1'));
+    malformed(() =>
+      parseTrustAnswer(
+        { ...trust, manifestKeys: { ed25519: trust.manifestKeys.mlDsa65, mlDsa65: trust.manifestKeys.ed25519 } },
+        'GW-1',
+      ),
+    );
     malformed(() => parseTrustAnswer({ ...trust, repository: 'http://u:p@127.0.0.1/tuf' }, 'GW-1'));
     malformed(() => parseTrustAnswer({ ...trust, repository: 'file:///etc/passwd' }, 'GW-1'));
   });
@@ -57,16 +72,40 @@ describe('device API update answers (attacker-controlled)', () => {
     malformed(() => parseReportAnswer({ recorded: 'yes' }));
   });
   it('any JSON at all: an assignment, null, or DEVICE_API_ANSWER_MALFORMED, never another failure', () => {
-    const field = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.double(), fc.array(fc.string()), fc.object());
-    const near = fc.record({ rolloutId: field, releaseId: field, targetName: field, version: field, securityVersion: field, kind: field, manifest: field }, { requiredKeys: [] });
+    const field = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.double(),
+      fc.array(fc.string()),
+      fc.object(),
+    );
+    const near = fc.record(
+      {
+        rolloutId: field,
+        releaseId: field,
+        targetName: field,
+        version: field,
+        securityVersion: field,
+        kind: field,
+        manifest: field,
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), near.map((a) => ({ assignment: a }))), (v) => {
-        try {
-          parseAssignmentAnswer(parseJsonAnswer(Buffer.from(JSON.stringify(v) ?? 'null'), 128 * 1024, 'assignment'));
-        } catch (e) {
-          assert.ok(e instanceof AgentError && e.code === 'DEVICE_API_ANSWER_MALFORMED', String(e));
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          near.map((a) => ({ assignment: a })),
+        ),
+        (v) => {
+          try {
+            parseAssignmentAnswer(parseJsonAnswer(Buffer.from(JSON.stringify(v) ?? 'null'), 128 * 1024, 'assignment'));
+          } catch (e) {
+            assert.ok(e instanceof AgentError && e.code === 'DEVICE_API_ANSWER_MALFORMED', String(e));
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

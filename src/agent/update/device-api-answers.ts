@@ -67,7 +67,13 @@ function repositoryUrl(v: unknown): string {
   } catch {
     throw malformed('update trust: "repository" is not a URL');
   }
-  if (!/^https?:$/.test(url.protocol) || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+  if (
+    !/^https?:$/.test(url.protocol) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  )
     throw malformed('update trust: "repository" must be a plain http(s) URL');
   return url.toString().replace(/\/+$/, '');
 }
@@ -80,7 +86,9 @@ function selfSignedRoot(v: unknown): Record<string, unknown> {
     const root = Metadata.fromJSON(MetadataKind.Root, v as Parameters<typeof Metadata.fromJSON>[1]);
     root.verifyDelegate(MetadataKind.Root, root);
   } catch (e) {
-    throw malformed(`update trust: "root" is not a self-signed TUF root (${e instanceof Error ? e.message : String(e)})`);
+    throw malformed(
+      `update trust: "root" is not a self-signed TUF root (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   return v as Record<string, unknown>;
 }
@@ -113,7 +121,11 @@ export function parseAssignmentAnswer(o: Record<string, unknown>): UpdateAssignm
   if (!targetName.split('/').every((s) => targetSegment.test(s) && !s.startsWith('..')))
     throw malformed(`${what}: "targetName" is not a relative target path`);
   const securityVersion = r.securityVersion;
-  if (!Number.isSafeInteger(securityVersion) || (securityVersion as number) < 0 || (securityVersion as number) > 0xffffffff)
+  if (
+    !Number.isSafeInteger(securityVersion) ||
+    (securityVersion as number) < 0 ||
+    (securityVersion as number) > 0xffffffff
+  )
     throw malformed(`${what}: "securityVersion" is not an integer 0 … 2^32−1`);
   if (r.kind !== 'firmware' && r.kind !== 'config') throw malformed(`${what}: "kind" is not firmware or config`);
   return {

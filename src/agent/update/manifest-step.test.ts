@@ -25,7 +25,13 @@ const hex = (alg: string) => createHash(alg).update(image).digest('hex');
 const target = {
   length: image.length,
   hashes: { sha256: hex('sha256'), sha512: hex('sha512') },
-  custom: { releaseId: manifest.releaseId, version: '2.4.1', securityVersion: 7, kind: 'firmware', hardware: ['rev-c', 'rev-b'] },
+  custom: {
+    releaseId: manifest.releaseId,
+    version: '2.4.1',
+    securityVersion: 7,
+    kind: 'firmware',
+    hardware: ['rev-c', 'rev-b'],
+  },
 };
 const assignment: UpdateAssignment = {
   rolloutId: 'ro-1',
@@ -54,11 +60,18 @@ describe('update step 4: the boot manifest against the signed target, the assign
     broken[broken.length - 1] = broken[broken.length - 1]! ^ 1; // inside the ML-DSA-65 signature
     refused('MANIFEST_SIGNATURE_INVALID', { manifest: broken });
     const otherKeys = generatedManifestKeys();
-    refused('MANIFEST_SIGNATURE_INVALID', { trust: { ...trust, manifestKeys: { ...trust.manifestKeys, ed25519: Buffer.from(otherKeys.trust.ed25519Spki).toString('base64') } } });
+    refused('MANIFEST_SIGNATURE_INVALID', {
+      trust: {
+        ...trust,
+        manifestKeys: { ...trust.manifestKeys, ed25519: Buffer.from(otherKeys.trust.ed25519Spki).toString('base64') },
+      },
+    });
   });
   it('refuses a manifest whose image is not the signed target', () => {
     refused('MANIFEST_TARGET_MISMATCH', { target: { ...target, length: target.length + 1 } });
-    refused('MANIFEST_TARGET_MISMATCH', { target: { ...target, hashes: { ...target.hashes, sha512: '0'.repeat(128) } } });
+    refused('MANIFEST_TARGET_MISMATCH', {
+      target: { ...target, hashes: { ...target.hashes, sha512: '0'.repeat(128) } },
+    });
     refused('MANIFEST_TARGET_MISMATCH', { target: { ...target, custom: { ...target.custom, hardware: ['rev-b'] } } });
   });
   it('refuses an assignment that names another release than the signed target', () => {

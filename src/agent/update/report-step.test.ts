@@ -27,7 +27,11 @@ describe('update step 6: reports', () => {
       new AgentError('refused', 'OVERLOADED', 'busy', { httpStatus: 503, retryAfterSeconds: 30 }),
       { recorded: false },
     ]);
-    const ok = await sendReport(a, report, { sleep: (ms) => Promise.resolve(void sleeps.push(ms)), random: () => 0.5, log: () => undefined });
+    const ok = await sendReport(a, report, {
+      sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
+      random: () => 0.5,
+      log: () => undefined,
+    });
     assert.equal(ok, true);
     assert.equal(a.calls.length, 3);
     assert.deepEqual(a.calls[2], report, 'the same report, repeated as is');
@@ -36,10 +40,21 @@ describe('update step 6: reports', () => {
   });
   it('gives up at once on a refusal, and after the attempts on a server that stays down; never throws', async () => {
     const refused = api([new AgentError('refused', 'VALIDATION_FAILED', 'no', { httpStatus: 400 })]);
-    assert.equal(await sendReport(refused, report, { sleep: () => Promise.resolve(), random: () => 0, log: () => undefined }), false);
+    assert.equal(
+      await sendReport(refused, report, { sleep: () => Promise.resolve(), random: () => 0, log: () => undefined }),
+      false,
+    );
     assert.equal(refused.calls.length, 1);
     const down = api(Array.from({ length: 5 }, () => new AgentError('unreachable', 'UNREACHABLE', 'down')));
-    assert.equal(await sendReport(down, report, { sleep: () => Promise.resolve(), random: () => 0, log: () => undefined, attempts: 3 }), false);
+    assert.equal(
+      await sendReport(down, report, {
+        sleep: () => Promise.resolve(),
+        random: () => 0,
+        log: () => undefined,
+        attempts: 3,
+      }),
+      false,
+    );
     assert.equal(down.calls.length, 3);
   });
 });

@@ -26,7 +26,9 @@ export async function sendReport(api: UpdateApi, report: UpdateReport, retry: Re
   for (let attempt = 1; ; attempt++) {
     try {
       const { recorded } = await api.report(report);
-      retry.log(`reported ${report.outcome}${report.reason ? ` (${report.reason})` : ''} for ${report.releaseId}${recorded ? '' : ' (already recorded)'}`);
+      retry.log(
+        `reported ${report.outcome}${report.reason ? ` (${report.reason})` : ''} for ${report.releaseId}${recorded ? '' : ' (already recorded)'}`,
+      );
       return true;
     } catch (e) {
       const transient = e instanceof AgentError && e.transient;
@@ -36,7 +38,9 @@ export async function sendReport(api: UpdateApi, report: UpdateReport, retry: Re
       }
       const retryAfter = e instanceof AgentError ? e.retryAfterSeconds : undefined;
       const waitMs = retryDelayMs(attempt, retry.backoff ?? reportBackoff, retry.random, retryAfter);
-      retry.log(`report failed (attempt ${attempt}): ${describeFailure(e).line}; retrying in ${Math.round(waitMs / 1000)} s`);
+      retry.log(
+        `report failed (attempt ${attempt}): ${describeFailure(e).line}; retrying in ${Math.round(waitMs / 1000)} s`,
+      );
       await retry.sleep(waitMs);
     }
   }

@@ -95,12 +95,14 @@ export class SlotStore {
       await out.close();
     }
     const same =
-      length === expected.length &&
-      sha256.digest().equals(expected.sha256) &&
-      sha512.digest().equals(expected.sha512);
+      length === expected.length && sha256.digest().equals(expected.sha256) && sha512.digest().equals(expected.sha512);
     if (!same) {
       await removeTreeDurably(tmp);
-      throw new AgentError('rejected', 'IMAGE_DIGEST_MISMATCH', 'the downloaded image is not the one the manifest signs');
+      throw new AgentError(
+        'rejected',
+        'IMAGE_DIGEST_MISMATCH',
+        'the downloaded image is not the one the manifest signs',
+      );
     }
     await rename(tmp, final);
     await syncDirectory(this.slotDir(slot));

@@ -30,7 +30,12 @@ export interface UpdateContext {
 
 export type UpdateResult =
   | { readonly outcome: 'up-to-date'; readonly installed: SlotRelease | undefined }
-  | { readonly outcome: 'installed'; readonly release: SlotRelease; readonly slot: SlotName; readonly reported: boolean };
+  | {
+      readonly outcome: 'installed';
+      readonly release: SlotRelease;
+      readonly slot: SlotName;
+      readonly reported: boolean;
+    };
 
 /**
  * `trustplane-agent update`: one pass of the update steps (docs/reference/agent.md "update").

@@ -11,9 +11,24 @@ import type { SlotRelease, UpdateTrust } from './update.types.ts';
 
 const base = await mkdtemp(join(tmpdir(), 'tp-update-store-'));
 after(() => rm(base, { recursive: true, force: true }));
-const trust: UpdateTrust = { product: 'GW', repository: 'http://x/tuf/GW', root: { signed: { version: 1 } }, manifestKeys: { ed25519: 'AA==', mlDsa65: 'AA==' } };
+const trust: UpdateTrust = {
+  product: 'GW',
+  repository: 'http://x/tuf/GW',
+  root: { signed: { version: 1 } },
+  manifestKeys: { ed25519: 'AA==', mlDsa65: 'AA==' },
+};
 const digest = (alg: string, b: Uint8Array) => new Uint8Array(createHash(alg).update(b).digest());
-const release = (version: string, securityVersion: number): SlotRelease => ({ releaseId: `rel_${version}`, rolloutId: 'ro', targetName: `fw/${version}`, version, securityVersion, kind: 'firmware', length: 1, sha256: '', stagedAt: '' });
+const release = (version: string, securityVersion: number): SlotRelease => ({
+  releaseId: `rel_${version}`,
+  rolloutId: 'ro',
+  targetName: `fw/${version}`,
+  version,
+  securityVersion,
+  kind: 'firmware',
+  length: 1,
+  sha256: '',
+  stagedAt: '',
+});
 
 describe('update state', () => {
   it('stores the trust once and seeds the TUF root from it', async () => {
@@ -22,7 +37,9 @@ describe('update state', () => {
     assert.equal(await store.readTrust(), undefined);
     await store.storeTrustOnce(trust);
     assert.deepEqual(await store.readTrust(), trust);
-    await assert.rejects(store.storeTrustOnce({ ...trust, repository: 'http://evil/tuf/GW' }), { code: 'STATE_INVALID' });
+    await assert.rejects(store.storeTrustOnce({ ...trust, repository: 'http://evil/tuf/GW' }), {
+      code: 'STATE_INVALID',
+    });
     await store.seedTrustedRoot(trust);
     await store.copyTrustedMetadataToWork();
     assert.deepEqual(await readdir(store.tufWorkDir), ['root.json']);
@@ -48,8 +65,13 @@ describe('update state', () => {
     assert.equal(await slots.installed(), undefined);
     assert.equal(await slots.inactiveSlot(), 'a');
     await slots.emptySlot('a');
-    await assert.rejects(slots.writeImage('a', source, { ...expected, length: image.length - 1 }), (e: unknown) => e instanceof AgentError && e.code === 'IMAGE_DIGEST_MISMATCH');
-    await assert.rejects(slots.writeImage('a', source, { ...expected, sha512: new Uint8Array(64) }), { code: 'IMAGE_DIGEST_MISMATCH' });
+    await assert.rejects(
+      slots.writeImage('a', source, { ...expected, length: image.length - 1 }),
+      (e: unknown) => e instanceof AgentError && e.code === 'IMAGE_DIGEST_MISMATCH',
+    );
+    await assert.rejects(slots.writeImage('a', source, { ...expected, sha512: new Uint8Array(64) }), {
+      code: 'IMAGE_DIGEST_MISMATCH',
+    });
     assert.deepEqual(await readdir(slots.slotDir('a')), [], 'nothing left under any name');
     await slots.writeImage('a', source, expected);
     await slots.writeRelease('a', release('1.0', 3));

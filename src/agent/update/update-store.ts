@@ -96,7 +96,8 @@ export class UpdateStore {
     const text = await readOptional(join(this.dir, 'security-version.json'));
     if (text === undefined) return 0;
     const v = (JSON.parse(text) as { highestSecurityVersion?: unknown }).highestSecurityVersion;
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw stateError(`${this.dir}/security-version.json is malformed`);
+    if (!Number.isSafeInteger(v) || (v as number) < 0)
+      throw stateError(`${this.dir}/security-version.json is malformed`);
     return v as number;
   }
 
