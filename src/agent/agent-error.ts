@@ -1,14 +1,20 @@
 /**
  * The agent's one error class. `kind` decides the exit code (the same as the trustplane CLI's:
- * 1 usage or local state, 2 refused by the server, 3 server unreachable); `code` is the
- * server's stable error code when it refused, or a local one.
+ * 1 usage or local state, 2 refused by the server, 3 server unreachable; and the agent's own:
+ * 4 an update the agent rejected (verification), 5 an update whose install hook failed);
+ * `code` is the server's stable error code when it refused, or a local one.
  */
-export type AgentFailureKind = 'usage' | 'state' | 'refused' | 'unreachable';
+export type AgentFailureKind = 'usage' | 'state' | 'refused' | 'unreachable' | 'rejected' | 'install-failed';
 
-export const agentExitCodes = { ok: 0, usage: 1, state: 1, refused: 2, unreachable: 3 } as const satisfies Record<
-  'ok' | AgentFailureKind,
-  number
->;
+export const agentExitCodes = {
+  ok: 0,
+  usage: 1,
+  state: 1,
+  refused: 2,
+  unreachable: 3,
+  rejected: 4,
+  'install-failed': 5,
+} as const satisfies Record<'ok' | AgentFailureKind, number>;
 
 export class AgentError extends Error {
   readonly kind: AgentFailureKind;

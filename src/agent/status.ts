@@ -3,6 +3,8 @@ import { describeFailure } from './agent-error.ts';
 import type { EstClient } from './est-client.ts';
 import { checkIdentity, type IdentityCheck } from './identity-check.ts';
 import type { StateStore } from './state-store.ts';
+import { SlotStore } from './update/slot-store.ts';
+import { UpdateStore } from './update/update-store.ts';
 
 /** `trustplane-agent status --json`: what the state directory holds and whether it can be used. */
 export interface AgentStatus {
@@ -25,6 +27,12 @@ export interface AgentStatus {
   problem?: string;
   /** A renewal that a killed agent left; the next renew or run finishes it. */
   unfinishedRenewal: { index: number; hasKey: boolean; hasCertificate: boolean; hasChain: boolean } | null;
+  /** What `update` installed (the `current` slot) and the highest security version ever installed. */
+  update: {
+    installed: { releaseId: string; version: string; securityVersion: number; slot: string } | null;
+    highestSecurityVersion: number;
+    problem?: string;
+  };
 }
 
 export async function agentStatus(store: StateStore, clock: Clock, est: EstClient | undefined): Promise<AgentStatus> {
@@ -43,6 +51,7 @@ export async function agentStatus(store: StateStore, clock: Clock, est: EstClien
     pairValid: false,
     renewalWindow: null,
     unfinishedRenewal: null,
+    update: await updateStatus(store.dir),
   };
   const next = layout.unfinished.at(-1);
   if (next !== undefined) {
@@ -90,6 +99,26 @@ export async function agentStatus(store: StateStore, clock: Clock, est: EstClien
   return status;
 }
 
+async function updateStatus(stateDir: string): Promise<AgentStatus['update']> {
+  const updates = new UpdateStore(stateDir);
+  try {
+    const installed = await new SlotStore(updates.dir).installed();
+    return {
+      installed: installed
+        ? {
+            releaseId: installed.releaseId,
+            version: installed.version,
+            securityVersion: installed.securityVersion,
+            slot: installed.slot,
+          }
+        : null,
+      highestSecurityVersion: Math.max(await updates.highestSecurityVersion(), installed?.securityVersion ?? 0),
+    };
+  } catch (e) {
+    return { installed: null, highestSecurityVersion: 0, problem: describeFailure(e).line };
+  }
+}
+
 /** The human form of the status, one fact per line. */
 export function formatStatus(s: AgentStatus): string {
   const lines = [`device       ${s.product}/${s.serial}`, `server       ${s.server}`];
@@ -109,5 +138,12 @@ export function formatStatus(s: AgentStatus): string {
     lines.push(
       `unfinished   ids/${u.index} (key: ${u.hasKey ? 'yes' : 'no'}, certificate: ${u.hasCertificate ? 'yes' : 'no'}); the next renew finishes it`,
     );
+  const i = s.update.installed;
+  lines.push(
+    i
+      ? `installed    ${i.version} (${i.releaseId}, security version ${i.securityVersion}, slot ${i.slot})`
+      : `installed    nothing by update${s.update.problem ? ` (${s.update.problem})` : ''}`,
+    `security     highest installed security version ${s.update.highestSecurityVersion}`,
+  );
   return lines.join('\n') + '\n';
 }

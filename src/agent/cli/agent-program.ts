@@ -4,16 +4,20 @@ import { registerEnrollCommand } from './enroll-command.ts';
 import { registerRenewCommands } from './renew-commands.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerStatusCommand } from './status-command.ts';
+import { registerUpdateCommand } from './update-command.ts';
 
 export function buildAgentProgram(): Command {
   const program = new Command('trustplane-agent')
-    .description('trustplane device agent: enrolls over EST (RFC 7030) and keeps the identity renewed')
+    .description(
+      'trustplane device agent: enrolls over EST (RFC 7030), keeps the identity renewed, installs verified updates',
+    )
     .version('0.1.0')
     // Set before subcommands are added: they inherit it, so a usage error throws instead of exiting.
     .exitOverride();
   registerEnrollCommand(program);
   registerRenewCommands(program);
   registerStatusCommand(program);
+  registerUpdateCommand(program);
   registerSimulateCommand(program);
   return program;
 }
@@ -21,7 +25,7 @@ export function buildAgentProgram(): Command {
 /**
  * Runs one agent invocation; its exit code (docs/reference/agent.md "Exit codes"), as the CLI's:
  * 0 done, 1 usage or unusable state directory, 2 refused by the server (its code printed),
- * 3 server unreachable.
+ * 3 server unreachable, 4 update rejected (verification), 5 update install hook failed.
  */
 export async function runAgentCli(argv: readonly string[]): Promise<number> {
   try {
