@@ -1,9 +1,12 @@
 /**
  * Issue 12, device agent: `update` against a REAL TUF repository, boot manifests and EST
  * enrollment served by a real trustplane server on loopback, read by the real tuf-js client.
- * The three device-API update endpoints are a STAND-IN (test/support/device-update-api-fake.ts)
- * until the server side lands on the device listener; the TUF repository is reached through a
- * pass-through mirror on loopback that a case may make hostile (changed bytes, endless data).
+ * The three device-API update endpoints are played by a compromised server
+ * (test/support/device-update-api-fake.ts): it hands out what an attacker would (a manifest with
+ * one signature broken, a release for another revision, a rollback) that the real server never
+ * assigns; the TUF repository is reached through a pass-through mirror on loopback that a case may
+ * make hostile (changed bytes, endless data). The real device API, end to end, is in
+ * test/agent-update-e2e.test.ts.
  * A good install switches the slot, raises the highest security version and reports `installed`;
  * each refusal installs nothing (the slot is unchanged) and reports `rejected` with its code.
  */

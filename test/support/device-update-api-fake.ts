@@ -1,7 +1,9 @@
 /**
- * STAND-IN for the device API's update endpoints (issue 12), until the real server side lands on
- * the device listener. Only these three routes are faked; everything else in the tests that use it
- * (EST enrollment, TUF repository, boot manifests, releases) is the real trustplane server.
+ * A COMPROMISED SERVER's device API (issue 12): it answers the agent's three update calls with
+ * whatever a test (the attacker) sets, including what the real server never hands out, so the
+ * tests can show the agent refusing it. Everything else in the tests that use it (EST enrollment,
+ * TUF repository, boot manifests, releases) is the real trustplane server; the real device API is
+ * exercised end to end in test/agent-update-e2e.test.ts.
  * It speaks the contract the agent codes against:
  *   GET  /device/v1/<sku>/update/trust       → { product, repository, root, manifestKeys }
  *   GET  /device/v1/<sku>/update/assignment  → { assignment: null | {…, manifest: base64} }
