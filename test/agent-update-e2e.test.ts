@@ -11,12 +11,14 @@ import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'no
 import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
 import { AgentError } from '../src/agent/agent-error.ts';
 import { enrollDevice } from '../src/agent/enroll.ts';
 import { EstClient } from '../src/agent/est-client.ts';
 import { StateStore } from '../src/agent/state-store.ts';
+import { agentBin } from '../src/agent/testing/agent-process.ts';
 import { DeviceUpdateApi, runUpdate, SlotStore, UpdateStore, type UpdateResult } from '../src/agent/update/index.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { databaseTargets } from './support/databases.ts';
@@ -54,7 +56,7 @@ for (const target of databaseTargets()) {
     };
 
     before(async () => {
-      server = await startTestServer({ target, est: true, clock: new FakeClock(START) });
+      server = await startTestServer({ target, est: true, clock: new FakeClock(START), ...(process.env.E2E_DEBUG ? { logStream: process.stderr } : {}) });
       dir = await mkdtemp(join(tmpdir(), 'tp-agent-e2e-'));
       await writeFile(join(dir, 'root.pem'), server.rootPem);
       await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
@@ -126,6 +128,33 @@ for (const target of databaseTargets()) {
       const releaseId = await publish('3.9.0', 11, ['rev-b'], randomBytes(1000));
       await rollout(releaseId);
       assert.equal((await device.run('rev-b')).outcome, 'up-to-date');
+    });
+
+    it('trustplane-agent run installs by itself (updates are automatic by default) and stops cleanly', async () => {
+      const releaseId = await publish('5.0.0', 14, ['rev-b'], randomBytes(20_000));
+      const rolloutId = await rollout(releaseId);
+      const daemon = spawn(process.execPath, [agentBin, 'run', '--state-dir', device.stateDir, '--hardware-revision', 'rev-b'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      const installed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no install within 60 s: ${stderr}`)), 60_000);
+        daemon.stderr.on('data', (b: Buffer) => {
+          stderr += b.toString();
+          if (stderr.includes('installed 5.0.0')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      try {
+        await installed;
+      } finally {
+        daemon.kill('SIGTERM');
+      }
+      const code = await new Promise<number | null>((resolve) => daemon.on('close', resolve));
+      assert.equal(code, 0, stderr);
+      const progress = (await server.api('GET', `/v1/products/${SKU}/rollouts/${rolloutId}`)).body;
+      assert.deepEqual([progress.state, progress.progress.installed], ['completed', 1]);
+      assert.equal((await server.api('GET', `/v1/products/${SKU}/devices/${SERIAL}`)).body.installedRelease.version, '5.0.0');
     });
   });
 }

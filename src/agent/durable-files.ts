@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { mkdir, open, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { stateError } from './agent-error.ts';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -40,6 +41,23 @@ export async function switchSymlinkDurably(link: string, target: string): Promis
 }
 
 /** mkdir that is durable once it returns (the parent's entry is fsynced). */
+/**
+ * Where a `current` symlink points, checked against `pattern` (its one capture is returned);
+ * undefined when there is none yet. Anything else is a broken state directory.
+ */
+export async function readCurrentLink(dir: string, pattern: RegExp, expected: string): Promise<string | undefined> {
+  let target: string;
+  try {
+    target = await readlink(join(dir, 'current'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw stateError(`${dir}/current is not a symlink`, e);
+  }
+  const m = pattern.exec(target);
+  if (!m?.[1]) throw stateError(`${dir}/current points at ${target}, not ${expected}`);
+  return m[1];
+}
+
 export async function makeDirectoryDurably(path: string, mode = 0o700): Promise<void> {
   await mkdir(path, { mode, recursive: true });
   await syncDirectory(dirname(path));

@@ -1,8 +1,9 @@
-import { readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateError } from './agent-error.ts';
 import {
   isTemporaryName,
+  readCurrentLink,
   makeDirectoryDurably,
   removeTreeDurably,
   switchSymlinkDurably,
@@ -131,16 +132,8 @@ export class StateStore {
   }
 
   async #currentIndex(): Promise<number | undefined> {
-    let target: string;
-    try {
-      target = await readlink(join(this.dir, 'current'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw stateError(`${this.dir}/current is not a symlink`, e);
-    }
-    const m = /^ids\/(\d{1,9})$/.exec(target);
-    if (!m) throw stateError(`${this.dir}/current points at ${target}, not ids/<n>`);
-    return Number(m[1]);
+    const index = await readCurrentLink(this.dir, /^ids\/(\d{1,9})$/, 'ids/<n>');
+    return index === undefined ? undefined : Number(index);
   }
 
   async #identityIndices(): Promise<number[]> {

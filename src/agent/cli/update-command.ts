@@ -4,8 +4,51 @@ import { systemRandom } from '../../core/random.ts';
 import { stateError } from '../agent-error.ts';
 import { unitRandomFrom } from '../backoff.ts';
 import { realSleep } from '../est-client.ts';
-import { DeviceUpdateApi, runUpdate, SlotStore, updateFailpointFromEnvironment, UpdateStore } from '../update/index.ts';
+import type { AgentConfig, StateStore } from '../state-store.ts';
+import { DeviceUpdateApi, runUpdate, SlotStore, updateFailpointFromEnvironment, UpdateStore, type UpdateResult } from '../update/index.ts';
 import { openAgent, readCaBundle } from './agent-context.ts';
+
+export interface UpdateOptions {
+  installHook?: string;
+  hardwareRevision?: string;
+}
+
+/**
+ * The device's update calls with its identity of the moment: `run` renews the certificate under
+ * it, so each check and install reads the current one again.
+ */
+export function deviceUpdater(config: AgentConfig, store: StateStore, log: (line: string) => void, o: UpdateOptions): { install(): Promise<UpdateResult>; check(): Promise<string | undefined> } {
+  const withApi = async <T>(use: (api: DeviceUpdateApi) => Promise<T>): Promise<T> => {
+    const current = (await store.layout()).current;
+    const identity = current === undefined ? undefined : await store.readIdentity(current);
+    if (identity?.keyPem === undefined || identity.certPem === undefined) throw stateError(`${store.dir} has no current identity: enroll first`);
+    const api = new DeviceUpdateApi({ server: config.server, product: config.product, caBundlePem: await readCaBundle(config.caBundle), identity: { keyPem: identity.keyPem, certPem: identity.certPem } });
+    try {
+      return await use(api);
+    } finally {
+      api.close();
+    }
+  };
+  const updates = new UpdateStore(store.dir);
+  return {
+    install: () =>
+      withApi((api) =>
+        runUpdate({
+          store: updates,
+          slots: new SlotStore(updates.dir),
+          api,
+          product: config.product,
+          hardwareRevision: o.hardwareRevision,
+          installHook: o.installHook,
+          report: { sleep: realSleep, random: unitRandomFrom(systemRandom), log },
+          onStep: updateFailpointFromEnvironment(),
+          log,
+          now: () => systemClock.now(),
+        }),
+      ),
+    check: () => withApi(async (api) => (await api.assignment())?.version),
+  };
+}
 
 export function registerUpdateCommand(program: Command): void {
   program
@@ -16,44 +59,16 @@ export function registerUpdateCommand(program: Command): void {
     .requiredOption('--state-dir <dir>', 'the agent state directory')
     .option('--install-hook <cmd>', 'shell command that installs the staged slot (env TRUSTPLANE_UPDATE_*)')
     .option('--hardware-revision <rev>', "this device's hardware revision, checked against the manifest")
-    .action(async (o: { stateDir: string; installHook?: string; hardwareRevision?: string }) => {
+    .action(async (o: { stateDir: string } & UpdateOptions) => {
       const { config, store, ctx } = await openAgent(o.stateDir);
       ctx.est.close();
-      const current = (await store.layout()).current;
-      const identity = current === undefined ? undefined : await store.readIdentity(current);
-      if (identity?.keyPem === undefined || identity.certPem === undefined)
-        throw stateError(`${store.dir} has no current identity: enroll first`);
-      const api = new DeviceUpdateApi({
-        server: config.server,
-        product: config.product,
-        caBundlePem: await readCaBundle(config.caBundle),
-        identity: { keyPem: identity.keyPem, certPem: identity.certPem },
-      });
-      const updates = new UpdateStore(store.dir);
-      try {
-        const result = await runUpdate({
-          store: updates,
-          slots: new SlotStore(updates.dir),
-          api,
-          product: config.product,
-          hardwareRevision: o.hardwareRevision,
-          installHook: o.installHook,
-          report: { sleep: realSleep, random: unitRandomFrom(systemRandom), log: ctx.log },
-          onStep: updateFailpointFromEnvironment(),
-          log: ctx.log,
-          now: () => systemClock.now(),
-        });
-        if (result.outcome === 'up-to-date') {
-          const at = result.installed ? `: ${result.installed.version} (${result.installed.releaseId})` : '';
-          process.stdout.write(`up to date${at}\n`);
-        } else {
-          const note = result.reported ? '' : ' (report not delivered: the next update sends it)';
-          process.stdout.write(
-            `installed ${result.release.version} (${result.release.releaseId}) in slot ${result.slot}${note}\n`,
-          );
-        }
-      } finally {
-        api.close();
+      const result = await deviceUpdater(config, store, ctx.log, o).install();
+      if (result.outcome === 'up-to-date') {
+        const at = result.installed ? `: ${result.installed.version} (${result.installed.releaseId})` : '';
+        process.stdout.write(`up to date${at}\n`);
+      } else {
+        const note = result.reported ? '' : ' (report not delivered: the next update sends it)';
+        process.stdout.write(`installed ${result.release.version} (${result.release.releaseId}) in slot ${result.slot}${note}\n`);
       }
     });
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readlink, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError, stateError } from '../agent-error.ts';
 import {
   makeDirectoryDurably,
+  readCurrentLink,
   removeTreeDurably,
   switchSymlinkDurably,
   syncDirectory,
@@ -37,16 +38,7 @@ export class SlotStore {
   }
 
   async currentSlot(): Promise<SlotName | undefined> {
-    let target: string;
-    try {
-      target = await readlink(join(this.dir, 'current'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw stateError(`${this.dir}/current is not a symlink`, e);
-    }
-    const m = /^slots\/([ab])$/.exec(target);
-    if (!m) throw stateError(`${this.dir}/current points at ${target}, not slots/a or slots/b`);
-    return m[1] as SlotName;
+    return (await readCurrentLink(this.dir, /^slots\/([ab])$/, 'slots/a or slots/b')) as SlotName | undefined;
   }
 
   async inactiveSlot(): Promise<SlotName> {
