@@ -54,6 +54,8 @@ for (const target of databaseTargets()) {
     let mirrorUrl: string;
     /** rewrites a target's bytes on the way to the device, while set */
     let tamperTarget: ((bytes: Buffer) => Buffer) | undefined;
+    /** answers a metadata request (its path) with other bytes, while set and returning some */
+    let replaceMetadata: ((path: string) => Promise<Buffer | undefined>) | undefined;
     let dir: string;
     let token: string;
     let serials = 0;
@@ -190,6 +192,8 @@ for (const target of databaseTargets()) {
       fake = await DeviceUpdateApiFake.start(server.tp, productCas.join(''));
       mirror = createServer((req, res) => {
         void fetch(server.url + (req.url ?? '/')).then(async (upstream) => {
+          const replaced = replaceMetadata && /\/metadata\//.test(req.url ?? '') ? await replaceMetadata(req.url ?? '') : undefined;
+          if (replaced) return void res.writeHead(200, { 'content-type': 'application/json' }).end(replaced);
           let body: Buffer = Buffer.from(await upstream.arrayBuffer());
           if (tamperTarget && upstream.status === 200 && /\/targets\//.test(req.url ?? '')) body = tamperTarget(body);
           res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' }).end(body);
@@ -338,6 +342,31 @@ for (const target of databaseTargets()) {
       assert.deepEqual(JSON.parse(status.stdout).update, { installed: { releaseId: releaseA.id, version: '2.4.1', securityVersion: 7, slot: 'a' }, highestSecurityVersion: 7 });
     });
 
+    it('refuses another product\'s release handed out by a compromised server: not a target of this product', async () => {
+      await trustFor(SKU);
+      const device = await enrolledDevice(SKU);
+      await assign(frozenRelease);
+      await expectRejected(device, 'TUF_TARGET_MISSING');
+      assert.equal(await device.current(), undefined, 'nothing installed');
+    });
+
+    it('refuses mix-and-match metadata: an older snapshot served under the name the timestamp pins', async () => {
+      await trustFor(SKU);
+      const device = await enrolledDevice(SKU);
+      await assign(releaseA);
+      try {
+        replaceMetadata = async (path) => {
+          const m = /\/(\d+)\.snapshot\.json$/.exec(path);
+          if (!m || Number(m[1]) < 2) return undefined;
+          return Buffer.from(await (await fetch(`${server.url}/tuf/${SKU}/metadata/${Number(m[1]) - 1}.snapshot.json`)).arrayBuffer());
+        };
+        await expectRejected(device, 'TUF_METADATA_MISMATCH');
+      } finally {
+        replaceMetadata = undefined;
+      }
+      assert.equal(await device.current(), undefined, 'nothing installed');
+    });
+
     it('killed at any step (SIGKILL), it keeps a whole installed release and finishes on the next run', async () => {
       await trustFor(SKU);
       const image = async (d: Device) => sha256(await readFile(join(d.stateDir, 'update/slots', (await d.current())!, 'image')));
@@ -364,6 +393,28 @@ for (const target of databaseTargets()) {
         assert.equal(await device.highest(), wanted.securityVersion, `${step}: the highest security version follows`);
         assert.equal(fake.reports.at(-1)!.outcome, 'installed');
         assert.equal(fake.reports.at(-1)!.releaseId, wanted.id);
+      }
+    });
+    // Last: it moves the server's clock 13 hours on (certificates made after it are not yet valid to the real clock).
+    it('refuses a rollback of metadata: an older, properly signed timestamp replayed after a newer one', async () => {
+      await trustFor(SKU);
+      const device = await enrolledDevice(SKU);
+      await assign(releaseA);
+      const old = Buffer.from(await (await fetch(`${server.url}/tuf/${SKU}/metadata/timestamp.json`)).arrayBuffer());
+      assert.equal((await device.run({ hardwareRevision: 'rev-b' })).outcome, 'installed', 'the device trusts the current timestamp');
+      // the server re-signs its timestamp (half its validity gone): the device sees the newer one
+      server.clock.advance(13 * 3_600_000);
+      assert.ok((await server.tp.maintain()).tufRefreshed.includes(SKU));
+      token = (await server.tp.tokens.create({ role: 'admin', owner: 'test-admin-later', ttlSeconds: 3600 }, 'test')).secret;
+      await assign(releaseB);
+      assert.equal((await device.run({ hardwareRevision: 'rev-b' })).outcome, 'installed');
+      // now a mirror replays the older one, genuinely signed
+      await assign(releaseA);
+      try {
+        replaceMetadata = (path) => Promise.resolve(path.endsWith('/timestamp.json') ? old : undefined);
+        await expectRejected(device, 'TUF_ROLLBACK');
+      } finally {
+        replaceMetadata = undefined;
       }
     });
   });
