@@ -55,13 +55,19 @@ for (const target of databaseTargets()) {
     before(async () => {
       server = await startTestServer({ target, clock: new FakeClock(START), est: true });
       await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
+      // tags at registration (half through an import), and one later with `device tag`
+      const tagged = serials.slice(0, 9);
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/import`, { devices: tagged.slice(0, 5).map((serial) => ({ serial, tags: ['pilot', 'eu'] })) })).status, 201);
+      for (const serial of [...tagged.slice(5), serials[9]!, 'OTHER']) {
+        const body = tagged.includes(serial) ? { serial, tags: ['pilot'] } : { serial };
+        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, body)).status, 201);
+      }
       for (const serial of [...serials, 'OTHER']) {
-        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial })).status, 201);
         const csr = makeCsr('ecdsa-p256');
         const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/${serial}/enroll`, { csr: csr.pem });
         assert.equal(enrolled.status, 201);
         devices.set(serial, { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
-        if (serial !== 'OTHER') assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/${serial}/tags`, { add: ['pilot'] })).status, 200);
+        if (serial === serials[9]) assert.deepEqual((await server.api('POST', `/v1/products/${SKU}/devices/${serial}/tags`, { add: ['pilot'] })).body.tags, ['pilot']);
       }
       const officer = generateKeyPairSync('ed25519');
       const manager = generateKeyPairSync('ed25519');
@@ -77,6 +83,14 @@ for (const target of databaseTargets()) {
       assert.equal((await server.api('POST', `/v1/products/${SKU}/tuf/roots/1/signatures`, signTufMetadata(root.body.metadata.signed, officer.privateKey))).status, 200);
     });
     after(() => server?.destroy());
+
+    it('tags given at registration and import are on the device and in its registration event', async () => {
+      const device = (await server.api('GET', `/v1/products/${SKU}/devices/${serials[0]}`)).body;
+      assert.deepEqual(device.tags, ['eu', 'pilot']);
+      const history = (await server.api('GET', `/v1/products/${SKU}/devices/${serials[0]}/history`)).body.items as { action: string; details: { tags?: string[] } }[];
+      assert.deepEqual(history.find((e) => e.action === 'device.registered')?.details.tags, ['eu', 'pilot']);
+      await expectRefusal(server, () => server.api('POST', `/v1/products/${SKU}/devices`, { serial: 'BADTAG', tags: ['no spaces'] }), 400, 'VALIDATION_FAILED', 'a tag with a space');
+    });
 
     it('a device learns what it trusts over mutual TLS, and nothing without its certificate', async () => {
       const trust = await onListener(serials[0]!, 'GET', 'trust');

@@ -41,3 +41,8 @@ test('empty file, header only, and malformed CSV are refused', () => {
   assert.match(problems('serial,hardware_id\nA,1\nB\n')[0] ?? '', /^line 3: /);
   assert.match(problems('serial\n"A\n')[0] ?? '', /^line \d+: .*[Qq]uote/);
 });
+
+test('a tags column: labels separated by ;', () => {
+  const result = parseDeviceCsv('serial,tags\nA1,pilot; eu\nA2,\n');
+  assert.deepEqual(result, { ok: true, rows: [{ line: 2, serial: 'A1', tags: ['pilot', 'eu'] }, { line: 3, serial: 'A2' }] });
+});

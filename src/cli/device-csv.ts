@@ -5,6 +5,8 @@ export interface DeviceCsvRow {
   readonly line: number;
   readonly serial: string;
   readonly hardwareId?: string;
+  /** the `tags` column: labels separated by `;` (a rollout may target a tag) */
+  readonly tags?: readonly string[];
 }
 
 export type DeviceCsvResult =
@@ -18,10 +20,12 @@ interface ParsedRecord {
 
 const serialColumn = 'serial';
 const hardwareIdColumns = ['hardware_id', 'hardwareid'];
+const tagsColumn = 'tags';
 
 /**
  * Validates a whole factory CSV before anything is sent: a header row naming `serial` and
- * optionally `hardware_id` (or `hardwareId`); other columns are ignored. Every problem is
+ * optionally `hardware_id` (or `hardwareId`) and `tags` (labels separated by `;`); other columns
+ * are ignored. Every problem is
  * reported with its line, so one pass fixes the file. The file is operator input, not trusted.
  */
 export function parseDeviceCsv(text: string): DeviceCsvResult {
@@ -45,6 +49,7 @@ export function parseDeviceCsv(text: string): DeviceCsvResult {
   const names = header.record.map((n) => n.toLowerCase());
   const serialAt = names.indexOf(serialColumn);
   const hardwareIdAt = names.findIndex((n) => hardwareIdColumns.includes(n));
+  const tagsAt = names.indexOf(tagsColumn);
   if (serialAt < 0) {
     return { ok: false, problems: [`line ${header.info.lines}: the header has no "serial" column`] };
   }
@@ -66,7 +71,8 @@ export function parseDeviceCsv(text: string): DeviceCsvResult {
       continue;
     }
     const hardwareId = hardwareIdAt < 0 ? '' : (record[hardwareIdAt] ?? '');
-    rows.push(hardwareId === '' ? { line, serial } : { line, serial, hardwareId });
+    const tags = (tagsAt < 0 ? '' : (record[tagsAt] ?? '')).split(';').map((t) => t.trim()).filter((t) => t !== '');
+    rows.push({ line, serial, ...(hardwareId === '' ? {} : { hardwareId }), ...(tags.length === 0 ? {} : { tags }) });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, rows };
 }

@@ -5,13 +5,15 @@ import { revocationReasons, type RevocationReason } from '../core/revocation-rea
 import type { IdentityContext } from './identity-context.ts';
 import type { CertificateState, CertificateStatusUpdate } from './identity-store.types.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from './records.types.ts';
-import { DEVICE_SERIAL_PATTERN, HARDWARE_ID_PATTERN, requireMatch } from './validation.ts';
+import { DEVICE_SERIAL_PATTERN, HARDWARE_ID_PATTERN, MAX_DEVICE_TAGS, requireMatch, TAG_PATTERN } from './validation.ts';
 
 export const MAX_IMPORT_ROWS = 1000;
 
 export interface DeviceRegistration {
   serial: unknown;
   hardwareId?: unknown;
+  /** labels (a rollout's cohort may be a tag) */
+  tags?: unknown;
 }
 
 /** Registers devices, all or none; a bad or duplicate row names its index. */
@@ -21,12 +23,14 @@ export async function registerDevices(ctx: IdentityContext, product: ProductReco
   }
   const now = ctx.clock.now();
   const seen = new Set<string>();
+  const tagsOf = new Map<string, string[]>();
   const devices = rows.map((row, i): DeviceRecord => {
     try {
       const serial = requireMatch('serial', row.serial, DEVICE_SERIAL_PATTERN, '1-64 characters of A-Z a-z 0-9 . _ -');
       const hardwareId = row.hardwareId === undefined || row.hardwareId === null || row.hardwareId === '' ? null : requireMatch('hardwareId', row.hardwareId, HARDWARE_ID_PATTERN, '1-128 printable ASCII characters');
       if (seen.has(serial)) throw new TrustplaneError('DEVICE_EXISTS', `serial ${serial} appears twice`);
       seen.add(serial);
+      tagsOf.set(serial, deviceTags(row.tags));
       return { id: newId('dev', ctx.random), productId: product.id, serial, hardwareId, state: 'registered', currentCertificateSerial: null, createdAt: now, updatedAt: now, reprovision: null };
     } catch (e) {
       if (e instanceof TrustplaneError && rows.length > 1) throw new TrustplaneError(e.code, `row ${i}: ${e.message}`, { details: { ...e.details, row: i } });
@@ -41,17 +45,30 @@ export async function registerDevices(ctx: IdentityContext, product: ProductReco
       throw new TrustplaneError('DEVICE_EXISTS', `serial ${first.serial} is already registered`, { details: { row, serial: first.serial } });
     }
     await uow.insertDevices(devices);
+    await uow.insertDeviceTags(devices.flatMap((d) => (tagsOf.get(d.serial) ?? []).map((tag) => ({ deviceId: d.id, tag }))));
     uow.recordEvents(
-      devices.map((d) => ({
-        actor: actorName(actor),
-        action: 'device.registered',
-        subjectType: 'device',
-        subjectId: d.id,
-        details: { product: product.sku, serial: d.serial, ...(d.hardwareId ? { hardwareId: d.hardwareId } : {}) },
-      })),
+      devices.map((d) => {
+        const tags = tagsOf.get(d.serial) ?? [];
+        return {
+          actor: actorName(actor),
+          action: 'device.registered',
+          subjectType: 'device',
+          subjectId: d.id,
+          details: { product: product.sku, serial: d.serial, ...(d.hardwareId ? { hardwareId: d.hardwareId } : {}), ...(tags.length > 0 ? { tags } : {}) },
+        };
+      }),
     );
     return devices;
   }, { at: now });
+}
+
+/** Tags as given at registration: a list of labels, each once, sorted. */
+export function deviceTags(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_DEVICE_TAGS) {
+    throw new TrustplaneError('VALIDATION_FAILED', `tags must be a list of at most ${MAX_DEVICE_TAGS} labels`, { details: { field: 'tags' } });
+  }
+  return [...new Set(value.map((t) => requireMatch('tags', t, TAG_PATTERN, '1-64 characters of A-Z a-z 0-9 . _ : = -')))].sort();
 }
 
 /** A lifecycle change that touches certificates: suspend, reinstate, revoke, decommission. */

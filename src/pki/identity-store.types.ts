@@ -96,6 +96,8 @@ export interface IdentityUnitOfWork {
   insertCa(ca: CaRecord): Promise<void>;
   insertProduct(p: ProductRecord): Promise<void>;
   insertDevices(devices: DeviceRecord[]): Promise<void>;
+  /** Labels of newly registered devices. */
+  insertDeviceTags(tags: { deviceId: string; tag: string }[]): Promise<void>;
   /** Locks and returns the devices, in a stable order (no deadlocks between concurrent units). */
   lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
   updateDevices(updates: DeviceUpdate[]): Promise<void>;

@@ -5,6 +5,9 @@ export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Device serials appear in the device URN, the serialNumber attribute (PrintableString) and URLs. */
 export const DEVICE_SERIAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const HARDWARE_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** A device tag (label): a rollout's cohort may be a tag. */
+export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:=-]{0,63}$/;
+export const MAX_DEVICE_TAGS = 32;
 
 export function requireMatch(field: string, value: unknown, pattern: RegExp, hint: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) {

@@ -92,6 +92,12 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
       .execute();
   }
 
+  async insertDeviceTags(tags: { deviceId: string; tag: string }[]): Promise<void> {
+    if (tags.length === 0) return;
+    this.wrote = true;
+    await this.tx.insertInto('device_tags').values(tags.map((t) => ({ device_id: t.deviceId, tag: t.tag }))).onConflict((oc) => oc.doNothing()).execute();
+  }
+
   async insertDevices(devices: DeviceRecord[]): Promise<void> {
     if (devices.length === 0) return;
     this.wrote = true;

@@ -1,7 +1,7 @@
 import { TrustplaneError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { actorName, type Actor, type DeviceRecord, type EventInput, type ProductRecord } from '../pki/records.types.ts';
-import { DEVICE_SERIAL_PATTERN, requireInteger, requireMatch } from '../pki/validation.ts';
+import { DEVICE_SERIAL_PATTERN, requireInteger, requireMatch, TAG_PATTERN } from '../pki/validation.ts';
 import type { ReleaseRecord } from './release.types.ts';
 import type { RolloutCohort, RolloutProgress, RolloutRecord } from './rollout.types.ts';
 import type { UpdatesContext } from './updates-context.ts';
@@ -16,7 +16,6 @@ export interface CreateRolloutInput {
   soakSeconds?: unknown;
 }
 
-export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:=-]{0,63}$/;
 const MAX_STAGES = 20;
 const MAX_SERIALS = 100_000;
 

@@ -44,7 +44,7 @@ async function importInChunks(client: ApiClient, sku: string, rows: readonly Dev
     for (let offset = 0; offset < rows.length; offset += importChunkRows) {
       const chunk = rows.slice(offset, offset + importChunkRows);
       const devices = chunk.map((r) =>
-        r.hardwareId === undefined ? { serial: r.serial } : { serial: r.serial, hardwareId: r.hardwareId },
+        ({ serial: r.serial, ...(r.hardwareId === undefined ? {} : { hardwareId: r.hardwareId }), ...(r.tags === undefined ? {} : { tags: r.tags }) }),
       );
       let answer: { created?: unknown };
       try {

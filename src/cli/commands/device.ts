@@ -23,8 +23,11 @@ export function registerDeviceCommands(program: Command): void {
 
   withDevice(device.command('register').description('register a device before it enrolls'))
     .option('--hardware-id <id>', 'hardware identifier (e.g. MAC, chip id)')
-    .action(async (o: DeviceOptions & { hardwareId?: string }, cmd: Command) => {
-      const body = o.hardwareId === undefined ? { serial: o.serial } : { serial: o.serial, hardwareId: o.hardwareId };
+    .option('--tag <tags>', 'labels, comma-separated or repeated (a rollout may target a tag)', collectList)
+    .action(async (o: DeviceOptions & { hardwareId?: string; tag?: string[] }, cmd: Command) => {
+      const body: Record<string, unknown> = { serial: o.serial };
+      if (o.hardwareId !== undefined) body.hardwareId = o.hardwareId;
+      if (o.tag !== undefined) body.tags = o.tag;
       const created = await (await clientFor(cmd)).postJson<Device>(apiPath`/v1/products/${o.product}/devices`, body);
       printDeviceChange(created, o.json);
     });

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
 import { actorName } from '../../pki/records.types.ts';
-import { requireMatch } from '../../pki/validation.ts';
+import { requireMatch, TAG_PATTERN } from '../../pki/validation.ts';
 import type { RolloutProgress, RolloutRecord } from '../../updates/rollout.types.ts';
-import { commandRollout, createRollout, TAG_PATTERN, type CreateRolloutInput, type RolloutCommand } from '../../updates/rollouts.ts';
+import { commandRollout, createRollout, type CreateRolloutInput, type RolloutCommand } from '../../updates/rollouts.ts';
 import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { findDevice } from './devices.ts';

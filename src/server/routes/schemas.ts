@@ -35,7 +35,7 @@ export const registerDeviceBody = {
   type: 'object',
   additionalProperties: false,
   required: ['serial'],
-  properties: { serial: { type: 'string', maxLength: 64 }, hardwareId: { type: 'string', maxLength: 128 } },
+  properties: { serial: { type: 'string', maxLength: 64 }, hardwareId: { type: 'string', maxLength: 128 }, tags: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } },
 } as const;
 
 export const importDevicesBody = {
