@@ -104,6 +104,7 @@ export const errorCatalog = {
   RELEASE_NOT_AWAITING_APPROVAL: { status: 409, title: 'The release is not awaiting approval' },
   RELEASE_APPROVAL_STALE: { status: 409, title: 'The targets to approve changed since they were fetched; fetch the approval again' },
   RELEASE_MANAGER_EXPIRED: { status: 403, title: "The release manager's approvals no longer count (expired)" },
+  RELEASE_IN_REPOSITORY: { status: 409, title: "A published release is in the product's TUF repository and cannot be deleted" },
   RELEASE_NOT_PUBLISHED: { status: 409, title: 'Only a published release rolls out' },
   // updates: rollouts
   ROLLOUT_NOT_FOUND: { status: 404, title: 'No such rollout' },

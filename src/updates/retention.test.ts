@@ -13,11 +13,17 @@ test('retention: ten years after issue, or the rest of the support period if lon
 });
 
 test('a retained release cannot be deleted before its date, and the refusal names it', () => {
-  const release = { version: '2.4.1', retainUntil: new Date('2037-03-15T10:00:00Z') } as ReleaseRecord;
+  const release = { version: '2.4.1', state: 'withdrawn', retainUntil: new Date('2037-03-15T10:00:00Z') } as ReleaseRecord;
   assert.throws(
     () => checkDeletable(release, new Date('2030-01-01T00:00:00Z')),
     (e: unknown) => e instanceof TrustplaneError && e.code === 'RELEASE_RETAINED' && e.message.includes('2037-03-15'),
   );
   assert.doesNotThrow(() => checkDeletable(release, new Date('2037-03-15T10:00:00Z')));
   assert.doesNotThrow(() => checkDeletable({ ...release, retainUntil: null }, new Date('2030-01-01T00:00:00Z')));
+});
+
+test('a published release is in the TUF repository: not deleted, whatever its type', () => {
+  const published = { version: '2.5.0', state: 'published', retainUntil: null } as ReleaseRecord;
+  assert.throws(() => checkDeletable(published, new Date()), (e: unknown) => e instanceof TrustplaneError && e.code === 'RELEASE_IN_REPOSITORY');
+  assert.doesNotThrow(() => checkDeletable({ ...published, state: 'awaiting-approval' }, new Date()));
 });

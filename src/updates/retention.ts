@@ -25,4 +25,9 @@ export function checkDeletable(release: ReleaseRecord, now: Date): void {
       details: { retainUntil: release.retainUntil.toISOString() },
     });
   }
+  // Its target is in the product's TUF repository, rollouts may name it and devices may be
+  // fetching it: deleting the row would break the repository (and a rollout's reference).
+  if (release.state === 'published') {
+    throw new TrustplaneError('RELEASE_IN_REPOSITORY', `release ${release.version} is published in the product's TUF repository: it cannot be deleted`);
+  }
 }
