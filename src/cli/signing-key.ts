@@ -14,7 +14,7 @@ export async function readSigningKey(file: string, passphraseFile: string | unde
   } catch (cause) {
     throw usageError(`cannot read the key ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
   }
-  const passphrase = passphraseFile === undefined ? undefined : (await readInputFile(passphraseFile, 'passphrase file')).replace(/\r?\n$/, '');
+  const passphrase = await readPassphrase(passphraseFile);
   let key: KeyObject;
   try {
     key = createPrivateKey(passphrase === undefined ? pem : { key: pem, passphrase });
@@ -25,4 +25,9 @@ export async function readSigningKey(file: string, passphraseFile: string | unde
     throw usageError(`${file} is not an Ed25519 or ECDSA P-256 key`);
   }
   return key;
+}
+
+/** A key's passphrase from a file (its one trailing newline dropped), or none. */
+export async function readPassphrase(file: string | undefined): Promise<string | undefined> {
+  return file === undefined ? undefined : (await readInputFile(file, 'passphrase file')).replace(/\r?\n$/, '');
 }

@@ -5,10 +5,9 @@ import { actorName, type Actor, type EventInput, type ProductRecord } from '../p
 import { signBootManifest } from './boot-manifest/index.ts';
 import type { ReleaseRecord } from './release.types.ts';
 import { securityRetentionUntil } from './retention.ts';
-import { addTargetsSignature, initialTargets, nextTargetsWithRelease, parseMetadata, targetsSignatureStatus, type RootMetadata, type TargetsMetadata, type ThresholdStatus, type TufSignature } from './tuf/index.ts';
+import { addTargetsSignature, initialTargets, metadataText, nextTargetsWithRelease, parseMetadata, targetsSignatureStatus, type RootMetadata, type TargetsMetadata, type ThresholdStatus, type TufSignature } from './tuf/index.ts';
 import { checkedTargetFileInfo } from './tuf/target-file.ts';
 import { signOnlineMetadata } from './tuf-online.ts';
-import { text } from './tuf-setup.ts';
 import type { ReleaseManagerRecord, TargetsRecord, TufKeysRecord } from './tuf-store.types.ts';
 import type { UpdatesContext } from './updates-context.ts';
 import type { UpdatesUnitOfWork } from './updates-store.types.ts';
@@ -64,7 +63,7 @@ export async function approveRelease(ctx: UpdatesContext, product: ProductRecord
     // A retried upload whose answer was lost: the same approval, nothing written again.
     if (before.signatures.some((s) => s.keyid === signature.keyid)) return view(targetsSignatureStatus(before, root), draft.metadata, false);
     const signed = addTargetsSignature(before, signature, root);
-    const metadata = text(signed);
+    const metadata = metadataText(signed);
     await uow.updateTargetsMetadata(draft.id, metadata);
     const status = targetsSignatureStatus(signed, root);
     const events: EventInput[] = [
@@ -112,7 +111,7 @@ async function makeDraft(ctx: UpdatesContext, uow: UpdatesUnitOfWork, release: R
     custom: { releaseId: release.id, version: release.version, securityVersion: release.securityVersion, kind: release.kind, hardware: release.hardware },
   });
   const next = nextTargetsWithRelease(base, targetNameOf(release), info, validity);
-  const draft: TargetsRecord = { id: newId('tgt', ctx.identity.random), productId: release.productId, version: next.signed.version, baseVersion: current?.version ?? 0, releaseId: release.id, metadata: text(next), state: 'draft', createdAt: now, publishedAt: null };
+  const draft: TargetsRecord = { id: newId('tgt', ctx.identity.random), productId: release.productId, version: next.signed.version, baseVersion: current?.version ?? 0, releaseId: release.id, metadata: metadataText(next), state: 'draft', createdAt: now, publishedAt: null };
   await uow.insertTargets(draft);
   return draft;
 }

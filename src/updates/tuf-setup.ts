@@ -3,7 +3,7 @@ import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { actorName, type Actor, type ProductRecord } from '../pki/records.types.ts';
 import { requireInteger, requireText } from '../pki/validation.ts';
-import { addRootSignature, buildRoot, metadataBytes, parseMetadata, rootSignatureStatus, spkiOfTufKey, tufKeyFromSpki, type RootMetadata, type RootSignatureStatus, type TufSignature } from './tuf/index.ts';
+import { addRootSignature, buildRoot, metadataText, parseMetadata, rootSignatureStatus, spkiOfTufKey, tufKeyFromSpki, type RootSignatureStatus, type TufSignature } from './tuf/index.ts';
 import type { KeyHolder, ManagerHolder, ReleaseManagerRecord, RootRecord, TufKeysRecord } from './tuf-store.types.ts';
 import type { UpdatesContext } from './updates-context.ts';
 import type { UpdatesUnitOfWork } from './updates-store.types.ts';
@@ -48,7 +48,7 @@ export async function proposeRoot(ctx: UpdatesContext, product: ProductRecord, i
       snapshot: { keys: [await spkiOf(keys.snapshotKeyId)] },
       timestamp: { keys: [await spkiOf(keys.timestampKeyId)] },
     });
-    const root: RootRecord = { productId: product.id, version, metadata: text(metadata), officers, managers, state: 'proposed', proposedBy: actorName(actor), proposedAt: now, publishedAt: null };
+    const root: RootRecord = { productId: product.id, version, metadata: metadataText(metadata), officers, managers, state: 'proposed', proposedBy: actorName(actor), proposedAt: now, publishedAt: null };
     await uow.saveRootProposal(root);
     uow.recordEvents([
       {
@@ -78,7 +78,7 @@ export async function signRoot(ctx: UpdatesContext, product: ProductRecord, vers
     const previousMetadata = previous && parseMetadata('root', Buffer.from(previous.metadata));
     const signed = addRootSignature(Buffer.from(proposal.metadata), signature, previousMetadata);
     const status = rootSignatureStatus(signed, previousMetadata);
-    const root: RootRecord = { ...proposal, metadata: text(signed) };
+    const root: RootRecord = { ...proposal, metadata: metadataText(signed) };
     await uow.updateRootMetadata(product.id, version, root.metadata);
     const signer = [...proposal.officers, ...(previous?.officers ?? [])].find((o) => o.keyId === signature.keyid);
     const events = [{ actor: actorName(actor), action: 'tuf.root-signed', subjectType: 'product', subjectId: product.sku, details: { version, keyId: signature.keyid, officer: signer?.owner ?? null, complete: status.complete } }];
@@ -92,11 +92,6 @@ export async function signRoot(ctx: UpdatesContext, product: ProductRecord, vers
     uow.recordEvents(events);
     return { root, status };
   }, { at: now });
-}
-
-/** The root's file (JSON text) as stored and served. */
-export function text(metadata: RootMetadata | { signed: unknown; signatures: readonly unknown[] }): string {
-  return Buffer.from(metadataBytes(metadata as RootMetadata)).toString('utf8');
 }
 
 function managerRecord(product: ProductRecord, m: ManagerHolder, rootVersion: number): ReleaseManagerRecord {

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { readInputFile, SecretFile, writePublicFile } from '../files.ts';
+import { SecretFile, writePublicFile } from '../files.ts';
+import { readPassphrase } from '../signing-key.ts';
 import { usageError } from '../cli-error.ts';
 import { print } from '../output.ts';
 
@@ -28,7 +29,7 @@ export function registerKeygenCommand(program: Command): void {
     .option('--passphrase-file <file>', 'encrypt the private key (AES-256) with the passphrase in this file')
     .option('--force', 'replace existing files')
     .action(async (o: KeygenOptions) => {
-      const passphrase = o.passphraseFile === undefined ? undefined : (await readInputFile(o.passphraseFile, 'passphrase file')).replace(/\r?\n$/, '');
+      const passphrase = await readPassphrase(o.passphraseFile);
       if (passphrase !== undefined && passphrase.length < 8) throw usageError('the passphrase must be at least 8 characters');
       const secret = await SecretFile.prepare(o.out, { force: o.force === true });
       const { privateKey, publicKey } = o.alg === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -3,11 +3,11 @@ import { TrustplaneError } from '../../core/errors.ts';
 import type { DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { deviceAssignment, recordDeviceReport, type DeviceReport } from '../../updates/rollouts.ts';
 import { parseMetadata } from '../../updates/tuf/index.ts';
+import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
 
 export const DEVICE_PREFIX = '/device/v1';
-const skuParams = { type: 'object', properties: { sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['sku'] } as const;
 /** Attacker-controlled: a report is a few hundred bytes. */
 const MAX_REPORT_BYTES = 4096;
 

@@ -1,6 +1,6 @@
 export { canonicalBytes, canonicalJson } from './canonical-json.ts';
 export { signTufMetadata } from './local-signer.ts';
-export { maxMetadataBytes, metadataBytes, parseMetadata } from './metadata-codec.ts';
+export { maxMetadataBytes, metadataBytes, metadataText, parseMetadata } from './metadata-codec.ts';
 export { buildSnapshot, buildTimestamp, type OnlineMetadataPlan, type SignedFile, type SnapshotMetadata, type TimestampMetadata } from './online-metadata.ts';
 export { metadataPath, targetPath, timestampPath } from './repository-paths.ts';
 export {

@@ -35,6 +35,11 @@ export function metadataBytes(metadata: SignedMetadata<AnySigned>): Uint8Array {
   return metadataFileJson(metadata);
 }
 
+/** The file as served and stored, as text. */
+export function metadataText(metadata: SignedMetadata<AnySigned>): string {
+  return Buffer.from(metadataBytes(metadata)).toString('utf8');
+}
+
 /**
  * Reads metadata of `kind` from bytes (attacker-controlled when uploaded; at most
  * maxMetadataBytes[kind]) or checks an object already in hand. The shape is checked by
