@@ -128,7 +128,7 @@ for (const target of databaseTargets()) {
         async run(options = {}) {
           const client = new DeviceUpdateApi({ server: fake.url, product: sku, caBundlePem: server.rootPem, identity: { keyPem: id.keyPem!, certPem: id.certPem! } });
           try {
-            return await runUpdate({ store: updates, slots, api: client, product: sku, hardwareRevision: options.hardwareRevision, installHook: options.installHook, report: { sleep: () => Promise.resolve(), random: () => 0.5, log: () => undefined }, onStep: () => undefined, log: () => undefined, now: () => new Date() });
+            return await runUpdate({ store: updates, slots, api: client, product: sku, serial, hardwareRevision: options.hardwareRevision, installHook: options.installHook, report: { sleep: () => Promise.resolve(), random: () => 0.5, log: () => undefined }, onStep: () => undefined, log: () => undefined, now: () => new Date() });
           } finally {
             client.close();
           }
@@ -340,6 +340,24 @@ for (const target of databaseTargets()) {
       const status = await runAgent(['status', '--state-dir', device.stateDir, '--offline', '--json']);
       assert.equal(status.code, 0, status.stderr);
       assert.deepEqual(JSON.parse(status.stdout).update, { installed: { releaseId: releaseA.id, version: '2.4.1', securityVersion: 7, slot: 'a' }, highestSecurityVersion: 7 });
+      // The revision given first is remembered: later runs need no flag, and another one is refused.
+      assert.equal(JSON.parse(status.stdout).hardwareRevision, 'rev-b');
+      await assign(releaseB);
+      const remembered = await runAgent(['update', '--state-dir', device.stateDir]);
+      assert.equal(remembered.code, 0, remembered.stderr);
+      assert.match(remembered.stdout, /^installed 2\.5\.0 /);
+      const other = await runAgent(['update', '--state-dir', device.stateDir, '--hardware-revision', 'rev-a']);
+      assert.equal(other.code, 1, other.stderr);
+      assert.match(other.stderr, /STATE_INVALID: this device is hardware revision rev-b \(agent\.json\), not rev-a/);
+    });
+
+    it('refuses an assignment naming another device (a cached or misrouted answer): nothing installed, reported without its rollout', async () => {
+      await trustFor(SKU);
+      const device = await enrolledDevice(SKU);
+      fake.assignment = { ...(await assign(releaseA)), serial: 'UPD-99999' };
+      await expectRejected(device, 'UPDATE_ASSIGNMENT_OTHER_DEVICE', {}, /for device UPD-99999, not UPD-/);
+      assert.equal(fake.reports.at(-1)!.rolloutId, undefined, 'this device is in no rollout of it');
+      assert.equal(await device.current(), undefined, 'nothing installed');
     });
 
     it('refuses another product\'s release handed out by a compromised server: not a target of this product', async () => {

@@ -170,5 +170,14 @@ for (const target of databaseTargets()) {
       const progress = (await server.api('GET', `/v1/products/${SKU}/rollouts/${created.body.id}`)).body.progress;
       assert.equal(progress.left, 1, 'the decommissioned device left the rollout');
     });
+
+    it('a device that refused an assignment made for another device reports it without a rollout: on its record in the ledger, counted by no rollout', async () => {
+      const serial = serials.at(-1)!;
+      const device = await server.tp.database.db.selectFrom('devices').select('id').where('serial', '=', serial).executeTakeFirstOrThrow();
+      const sent = await onListener(serial, 'POST', 'reports', { releaseId, outcome: 'rejected', reason: 'UPDATE_ASSIGNMENT_OTHER_DEVICE', detail: 'the assignment is for device X, not this one' });
+      assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      const events = await server.tp.database.db.selectFrom('events').select(['action', 'details']).where('subject_id', '=', device.id).where('action', '=', 'update.rejected').execute();
+      assert.deepEqual(events.map((e) => [(e.details as { reason: string }).reason, (e.details as { rollout?: string }).rollout]), [['UPDATE_ASSIGNMENT_OTHER_DEVICE', undefined]]);
+    });
   });
 }

@@ -3,6 +3,7 @@ import { lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { AgentError } from './agent-error.ts';
 import { StateStore } from './state-store.ts';
 
 const config = {
@@ -28,6 +29,18 @@ describe('agent state directory (docs/design/enrollment.md "Device agent")', () 
     assert.deepEqual(await store.readConfig(), config);
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
     assert.equal((await stat(join(dir, 'ids'))).mode & 0o777, 0o700);
+  });
+
+  test('the hardware revision: none until given, then remembered; another one refused; a malformed one never stored', async () => {
+    assert.equal(await store.hardwareRevision(undefined), undefined);
+    const refused = (given: string, code: string) => assert.rejects(store.hardwareRevision(given), (e: unknown) => e instanceof AgentError && e.code === code);
+    await refused('rev b', 'USAGE');
+    assert.equal(await store.hardwareRevision('rev-b'), 'rev-b');
+    assert.equal(await store.hardwareRevision(undefined), 'rev-b', 'remembered in agent.json');
+    assert.deepEqual(await store.readConfig(), { ...config, hardwareRevision: 'rev-b' });
+    await refused('rev-c', 'STATE_INVALID');
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...config, hardwareRevision: 7 }));
+    await assert.rejects(store.readConfig(), /"hardwareRevision" is malformed/);
   });
 
   test('key.pem is 0600 whatever the umask; cert.pem and chain.pem are readable', async () => {

@@ -1,6 +1,6 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stateError } from './agent-error.ts';
+import { stateError, usageError } from './agent-error.ts';
 import {
   isTemporaryName,
   readCurrentLink,
@@ -18,7 +18,12 @@ export interface AgentConfig {
   readonly serial: string;
   /** Absolute path of the PEM file that anchors the EST server's TLS certificate. */
   readonly caBundle: string;
+  /** The device's hardware revision, checked against boot manifests; set once (enroll or first update). */
+  readonly hardwareRevision?: string;
 }
+
+/** A hardware revision as boot manifests list it: visible ASCII, 1–64 characters. */
+export const hardwareRevisionPattern = /^[!-~]{1,64}$/;
 
 /** What is on disk in `ids/<n>`; a file not (yet) written is undefined. */
 export interface StoredIdentity {
@@ -59,6 +64,27 @@ export class StateStore {
   async initialise(config: AgentConfig): Promise<void> {
     await makeDirectoryDurably(this.dir);
     await makeDirectoryDurably(join(this.dir, 'ids'));
+    await this.#writeConfig(config);
+  }
+
+  /**
+   * The device's hardware revision, remembered in agent.json: given once (at enroll, or the first
+   * update that names it), then every update checks manifests against it. A different one later is
+   * refused: a board does not change its revision, a mistyped flag must not open it to another's.
+   */
+  async hardwareRevision(given: string | undefined): Promise<string | undefined> {
+    const config = await this.readConfig();
+    if (given !== undefined && !hardwareRevisionPattern.test(given)) throw usageError('--hardware-revision: 1 to 64 visible ASCII characters');
+    if (config.hardwareRevision === undefined) {
+      if (given !== undefined) await this.#writeConfig({ ...config, hardwareRevision: given });
+      return given;
+    }
+    if (given !== undefined && given !== config.hardwareRevision)
+      throw stateError(`this device is hardware revision ${config.hardwareRevision} (agent.json), not ${given}`);
+    return config.hardwareRevision;
+  }
+
+  async #writeConfig(config: AgentConfig): Promise<void> {
     await writeFileDurably(join(this.dir, 'agent.json'), `${JSON.stringify(config, null, 2)}\n`, PUBLIC_FILE_MODE);
   }
 
@@ -72,11 +98,14 @@ export class StateStore {
     const c = parsed as Record<string, unknown>;
     for (const field of ['server', 'product', 'serial', 'caBundle'] as const)
       if (typeof c[field] !== 'string' || c[field] === '') throw stateError(`agent.json: "${field}" is missing`);
+    if (c.hardwareRevision !== undefined && (typeof c.hardwareRevision !== 'string' || !hardwareRevisionPattern.test(c.hardwareRevision)))
+      throw stateError('agent.json: "hardwareRevision" is malformed');
     return {
       server: c.server as string,
       product: c.product as string,
       serial: c.serial as string,
       caBundle: c.caBundle as string,
+      ...(typeof c.hardwareRevision === 'string' ? { hardwareRevision: c.hardwareRevision } : {}),
     };
   }
 

@@ -11,6 +11,8 @@ export interface AgentStatus {
   product: string;
   serial: string;
   server: string;
+  /** Remembered in agent.json (enroll or the first update that named it). */
+  hardwareRevision: string | null;
   /** `ids/<n>` that `current` names; null before the first enrollment finished. */
   currentIndex: number | null;
   certificate: { serialNumber: string; notBefore: string; notAfter: string; issuer: string; subject: string } | null;
@@ -42,6 +44,7 @@ export async function agentStatus(store: StateStore, clock: Clock, est: EstClien
     product: config.product,
     serial: config.serial,
     server: config.server,
+    hardwareRevision: config.hardwareRevision ?? null,
     currentIndex: layout.current ?? null,
     certificate: null,
     keyAlgorithm: null,
@@ -121,7 +124,7 @@ async function updateStatus(stateDir: string): Promise<AgentStatus['update']> {
 
 /** The human form of the status, one fact per line. */
 export function formatStatus(s: AgentStatus): string {
-  const lines = [`device       ${s.product}/${s.serial}`, `server       ${s.server}`];
+  const lines = [`device       ${s.product}/${s.serial}${s.hardwareRevision ? ` (hardware ${s.hardwareRevision})` : ''}`, `server       ${s.server}`];
   if (s.certificate) {
     lines.push(
       `certificate  ${s.certificate.serialNumber} (ids/${s.currentIndex})`,

@@ -6,7 +6,7 @@
  * exercised end to end in test/agent-update-e2e.test.ts.
  * It speaks the contract the agent codes against:
  *   GET  /device/v1/<sku>/update/trust       → { product, repository, root, manifestKeys }
- *   GET  /device/v1/<sku>/update/assignment  → { assignment: null | {…, manifest: base64} }
+ *   GET  /device/v1/<sku>/update/assignment  → { assignment: null | { serial, …, manifest: base64 } }
  *   POST /device/v1/<sku>/update/reports     → 201 { recorded: true } | 200 { recorded: false }
  * over HTTPS with mutual TLS: the client certificate must chain to the server's root (as
  * `simplereenroll`; `clientCaPem` holds the root and the products' issuing CAs). To swap in the real server: drop this file and point the agent at its EST URL.
@@ -24,6 +24,8 @@ export interface FakeTrust {
   manifestKeys: { ed25519: string; mlDsa65: string };
 }
 export interface FakeAssignment {
+  /** the device it names; unset: the device asking (as the real server does) */
+  serial?: string;
   rolloutId: string;
   releaseId: string;
   targetName: string;
@@ -63,10 +65,11 @@ export class DeviceUpdateApiFake {
         const m = /^\/device\/v1\/([^/]+)\/update\/(trust|assignment|reports)$/.exec(req.url ?? '');
         if (!m) return send(404, { code: 'NOT_FOUND', title: 'no such route' }, 'application/problem+json');
         if (m[2] === 'trust' && req.method === 'GET') return fake.trust ? send(200, fake.trust) : send(404, { code: 'UPDATES_NOT_CONFIGURED' }, 'application/problem+json');
-        if (m[2] === 'assignment' && req.method === 'GET') return send(200, { assignment: fake.assignment });
+        const subject = (req.socket as TLSSocket).getPeerCertificate().subject as unknown as Record<string, string> | undefined;
+        const device = subject?.serialNumber ?? subject?.CN ?? '?';
+        if (m[2] === 'assignment' && req.method === 'GET') return send(200, { assignment: fake.assignment && { serial: device, ...fake.assignment } });
         if (m[2] === 'reports' && req.method === 'POST') {
-          const subject = (req.socket as TLSSocket).getPeerCertificate().subject as unknown as Record<string, string> | undefined;
-          const report = { ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<ReceivedReport, 'device'>), device: subject?.serialNumber ?? subject?.CN ?? '?' };
+          const report = { ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<ReceivedReport, 'device'>), device };
           const repeat = fake.reports.some((r) => r.device === report.device && r.releaseId === report.releaseId && r.outcome === report.outcome && r.reason === report.reason);
           fake.reports.push(report);
           return repeat ? send(200, { recorded: false }) : send(201, { recorded: true });

@@ -7,7 +7,7 @@ import { usageError } from '../agent-error.ts';
 import { enrollDevice } from '../enroll.ts';
 import { EstClient, type EnrollmentCredential } from '../est-client.ts';
 import { failpointFromEnvironment } from '../renewal-steps.ts';
-import { StateStore } from '../state-store.ts';
+import { hardwareRevisionPattern, StateStore } from '../state-store.ts';
 import { readCaBundle, stderrLog } from './agent-context.ts';
 import { secretFrom } from './secret-source.ts';
 
@@ -22,6 +22,7 @@ interface EnrollOptions {
   bootstrapKey?: string;
   stateDir: string;
   station?: string;
+  hardwareRevision?: string;
 }
 
 export function registerEnrollCommand(program: Command): void {
@@ -38,12 +39,15 @@ export function registerEnrollCommand(program: Command): void {
     .option('--bootstrap-key <file>', 'its private key, PEM')
     .requiredOption('--state-dir <dir>', 'where the agent keeps its identity')
     .option('--station <name>', 'factory station, recorded in the provisioning event')
+    .option('--hardware-revision <rev>', "this device's hardware revision, remembered: boot manifests are checked against it")
     .action(async (o: EnrollOptions) => {
       const credential = await credentialFrom(o);
       const serial = deviceSerial(o.serial, credential);
       const caBundlePem = await readCaBundle(o.caBundle);
       const store = new StateStore(resolve(o.stateDir));
-      const config = { server: o.server, product: o.product, serial, caBundle: resolve(o.caBundle) };
+      if (o.hardwareRevision !== undefined && !hardwareRevisionPattern.test(o.hardwareRevision))
+        throw usageError('--hardware-revision: 1 to 64 visible ASCII characters');
+      const config = { server: o.server, product: o.product, serial, caBundle: resolve(o.caBundle), ...(o.hardwareRevision !== undefined ? { hardwareRevision: o.hardwareRevision } : {}) };
       const est = new EstClient({ server: o.server, product: o.product, caBundlePem });
       const ctx = { store, est, clock: systemClock, log: stderrLog(), onStep: failpointFromEnvironment() };
       try {

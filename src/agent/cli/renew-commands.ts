@@ -48,9 +48,10 @@ export function registerRenewCommands(program: Command): void {
     .option('--update-interval <minutes>', 'how often to ask for an assigned update', minutes, 60)
     .option('--update-window <HH:MM-HH:MM>', 'install only in this daily window (UTC); checks go on outside it', window)
     .option('--install-hook <cmd>', 'shell command that installs the staged slot (env TRUSTPLANE_UPDATE_*)')
-    .option('--hardware-revision <rev>', "this device's hardware revision, checked against the manifest")
+    .option('--hardware-revision <rev>', "this device's hardware revision (remembered in agent.json if enroll was not given it)")
     .action(async (o: RunOptions) => {
       const { config, store, ctx } = await openAgent(o.stateDir);
+      await store.hardwareRevision(o.hardwareRevision); // a revision other than the remembered one stops here, not at the first update
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);

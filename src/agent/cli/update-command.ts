@@ -32,13 +32,14 @@ export function deviceUpdater(config: AgentConfig, store: StateStore, log: (line
   const updates = new UpdateStore(store.dir);
   return {
     install: () =>
-      withApi((api) =>
+      withApi(async (api) =>
         runUpdate({
           store: updates,
           slots: new SlotStore(updates.dir),
           api,
           product: config.product,
-          hardwareRevision: o.hardwareRevision,
+          serial: config.serial,
+          hardwareRevision: await store.hardwareRevision(o.hardwareRevision),
           installHook: o.installHook,
           report: { sleep: realSleep, random: unitRandomFrom(systemRandom), log },
           onStep: updateFailpointFromEnvironment(),
@@ -58,7 +59,7 @@ export function registerUpdateCommand(program: Command): void {
     )
     .requiredOption('--state-dir <dir>', 'the agent state directory')
     .option('--install-hook <cmd>', 'shell command that installs the staged slot (env TRUSTPLANE_UPDATE_*)')
-    .option('--hardware-revision <rev>', "this device's hardware revision, checked against the manifest")
+    .option('--hardware-revision <rev>', "this device's hardware revision (remembered in agent.json if enroll was not given it)")
     .action(async (o: { stateDir: string } & UpdateOptions) => {
       const { config, store, ctx } = await openAgent(o.stateDir);
       ctx.est.close();

@@ -30,6 +30,7 @@ const trust = {
   manifestKeys: { ed25519: b64(keys.trust.ed25519Spki), mlDsa65: b64(keys.trust.mlDsa65Spki) },
 };
 const assignment = {
+  serial: 'SN-0001',
   rolloutId: 'ro_1',
   releaseId: 'rel_1',
   targetName: 'firmware/2.4.1/fw.bin',
@@ -67,6 +68,7 @@ describe('device API update answers (attacker-controlled)', () => {
     malformed(() => parseAssignmentAnswer({ assignment: { ...assignment, targetName: '../../etc/passwd' } }));
     malformed(() => parseAssignmentAnswer({ assignment: { ...assignment, securityVersion: 2 ** 32 } }));
     malformed(() => parseAssignmentAnswer({ assignment: { ...assignment, kind: 'kernel' } }));
+    malformed(() => parseAssignmentAnswer({ assignment: { ...assignment, serial: undefined } }));
     malformed(() => parseAssignmentAnswer({ assignment: { ...assignment, manifest: 'A'.repeat(100_000) } }));
     malformed(() => parseJsonAnswer(Buffer.alloc(200, 0x20), 100, 'x'));
     malformed(() => parseReportAnswer({ recorded: 'yes' }));

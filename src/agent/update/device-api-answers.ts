@@ -110,7 +110,7 @@ function manifestKeys(v: unknown): UpdateTrust['manifestKeys'] {
   return { ed25519: check('ed25519', 'ed25519'), mlDsa65: check('mlDsa65', 'ml-dsa-65') };
 }
 
-/** `{ assignment: null }` or `{ assignment: { rolloutId, releaseId, targetName, version, securityVersion, kind, manifest } }`. */
+/** `{ assignment: null }` or `{ assignment: { serial, rolloutId, releaseId, targetName, version, securityVersion, kind, manifest } }`. */
 export function parseAssignmentAnswer(o: Record<string, unknown>): UpdateAssignment | null {
   if (o.assignment === null) return null;
   const a = o.assignment;
@@ -129,6 +129,7 @@ export function parseAssignmentAnswer(o: Record<string, unknown>): UpdateAssignm
     throw malformed(`${what}: "securityVersion" is not an integer 0 … 2^32−1`);
   if (r.kind !== 'firmware' && r.kind !== 'config') throw malformed(`${what}: "kind" is not firmware or config`);
   return {
+    serial: text(r, 'serial', text64, what),
     rolloutId: text(r, 'rolloutId', text128, what),
     releaseId: text(r, 'releaseId', text128, what),
     targetName,

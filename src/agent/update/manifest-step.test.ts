@@ -34,6 +34,7 @@ const target = {
   },
 };
 const assignment: UpdateAssignment = {
+  serial: 'SN-0001',
   rolloutId: 'ro-1',
   releaseId: manifest.releaseId,
   targetName: 'firmware/2.4.1/fw.bin',

@@ -15,8 +15,9 @@ export interface UpdateContext {
   readonly store: UpdateStore;
   readonly slots: SlotStore;
   readonly api: UpdateApi;
-  /** The device's product SKU (agent.json). */
+  /** The device's product SKU and serial (agent.json). */
   readonly product: string;
+  readonly serial: string;
   /** The device's hardware revision; unknown: a manifest limited to some revisions is refused. */
   readonly hardwareRevision: string | undefined;
   /** Shell command run on the staged slot; none: staging is the install. */
@@ -50,6 +51,7 @@ export async function runUpdate(ctx: UpdateContext): Promise<UpdateResult> {
   const assignment = await ctx.api.assignment(); // step 2
   const installed = await ctx.slots.installed();
   if (assignment === null) return { outcome: 'up-to-date', installed };
+  if (assignment.serial !== ctx.serial) await refuseOtherDevice(ctx, assignment);
   if (installed?.releaseId === assignment.releaseId) {
     // Installed by an earlier run whose report was lost or never sent: the server still assigns it.
     await report(ctx, assignment, { outcome: 'installed' });
@@ -131,6 +133,16 @@ async function verifyAndStage(
   await ctx.slots.writeRelease(slot, release);
   ctx.onStep('slot-staged');
   return { slot, release, manifest };
+}
+
+/**
+ * An assignment naming another device (an answer cached by a proxy, routed to the wrong device, or
+ * forged): nothing of it is acted on. Reported without its rollout, which this device is not in.
+ */
+async function refuseOtherDevice(ctx: UpdateContext, assignment: UpdateAssignment): Promise<never> {
+  const e = new AgentError('rejected', 'UPDATE_ASSIGNMENT_OTHER_DEVICE', `the assignment is for device ${assignment.serial}, not ${ctx.serial}`);
+  await sendReport(ctx.api, { releaseId: assignment.releaseId, outcome: 'rejected', reason: e.code, detail: e.message.slice(0, 500) }, ctx.report);
+  throw e;
 }
 
 /** A kill between the switch and raising the counter: the installed slot's version counts. */

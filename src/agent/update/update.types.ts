@@ -16,6 +16,8 @@ export interface UpdateTrust {
 
 /** `GET /device/v1/<sku>/update/assignment`: the release this device should run. */
 export interface UpdateAssignment {
+  /** The device the server assigned it to; the agent refuses an assignment naming another serial. */
+  readonly serial: string;
   readonly rolloutId: string;
   readonly releaseId: string;
   /** The TUF target name (TARGETPATH), e.g. `firmware/2.4.1/fw-2.4.1.bin`. */

@@ -61,6 +61,8 @@ export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
     if (release.manifest === null || release.targetName === null) throw new TrustplaneError('INTERNAL', 'a rolled-out release has no manifest');
     return {
       assignment: {
+        // The device checks it is the one named: an answer cached or routed to the wrong device is refused.
+        serial: d.serial,
         rolloutId: rollout.id,
         releaseId: release.id,
         targetName: release.targetName,
