@@ -63,14 +63,25 @@ for (const target of databaseTargets()) {
       assert.equal(answers.at(-1).published, true, JSON.stringify(answers));
       return r.body.id as string;
     }
-    /** A root rotation through the API, as `trustplane tuf rotate` and `tuf sign-root` make it: published once both thresholds signed. */
-    async function rotate(officers: { key: KeyObject; owner: string }[], managers: { key: KeyObject; owner: string }[], approvalThreshold: number, signers: KeyObject[]): Promise<number> {
+    /**
+     * A root rotation through the API, as `trustplane tuf rotate`, `tuf sign-root` and `tuf sign-targets`
+     * make it: the officers of both roots sign; the published targets lack the new managers'
+     * threshold, so the rotation waits until `resigners` re-sign them, and both go out together.
+     */
+    async function rotate(officers: { key: KeyObject; owner: string }[], managers: { key: KeyObject; owner: string }[], approvalThreshold: number, signers: KeyObject[], resigners: KeyObject[]): Promise<number> {
       const proposed = await server.api('POST', `/v1/products/${SKU}/tuf/roots`, { officers: officers.map((o) => ({ owner: o.owner, publicKey: pem(o.key) })), rootThreshold: officers.length, managers: managers.map((m) => ({ owner: m.owner, publicKey: pem(m.key), expires: '2035-12-31' })), approvalThreshold });
       assert.equal(proposed.status, 201, JSON.stringify(proposed.body));
+      const version = proposed.body.version as number;
       let last;
-      for (const k of signers) last = await server.api('POST', `/v1/products/${SKU}/tuf/roots/${proposed.body.version}/signatures`, signTufMetadata(proposed.body.metadata.signed, k));
-      assert.equal(last?.body.state, 'published', JSON.stringify(last?.body));
-      return proposed.body.version as number;
+      for (const k of signers) last = await server.api('POST', `/v1/products/${SKU}/tuf/roots/${version}/signatures`, signTufMetadata(proposed.body.metadata.signed, k));
+      assert.deepEqual([last?.body.state, last?.body.status.complete, last?.body.status.targets], ['proposed', true, { signed: 0, threshold: approvalThreshold }], 'signed by the officers, waiting for the targets');
+      const resign = (await server.api('GET', `/v1/products/${SKU}/tuf/targets/resign`)).body;
+      assert.deepEqual([resign.reason, resign.rootVersion], ['rotation', version]);
+      const answers = [];
+      for (const k of resigners) answers.push((await server.api('POST', `/v1/products/${SKU}/tuf/targets/resign/signatures`, signTufMetadata(resign.targets.signed, k))).body);
+      assert.equal(answers.at(-1).published, true, JSON.stringify(answers));
+      assert.equal((await server.api('GET', `/v1/products/${SKU}/tuf/roots/${version}`)).body.state, 'published');
+      return version;
     }
     /** The agent refuses with `code`: nothing installed, the refusal reported, in the rollout's progress and in the ledger. */
     async function expectRefused(releaseId: string, rolloutId: string, code: string): Promise<void> {
@@ -219,11 +230,12 @@ for (const target of databaseTargets()) {
     const olga = () => ({ owner: 'olga', key: createPublicKey(officer) });
     const trustedRootVersion = async (): Promise<number> => JSON.parse(await readFile(join(device.stateDir, 'update/tuf/root.json'), 'utf8')).signed.version;
 
-    it('a root rotation through the API (2 of 2 officers, 2 of 3 managers): the device follows it and installs what two managers approved', async () => {
-      const version = await rotate([olga(), { owner: 'oscar', key: oscar.publicKey }], [{ owner: 'alice', key: createPublicKey(manager) }, { owner: 'bob', key: bob.publicKey }, { owner: 'carol', key: carol.publicKey }], 2, [officer, oscar.privateKey]);
-      assert.equal(version, 2);
-      const releaseId = await publish('6.0.0', 15, ['rev-b'], randomBytes(30_000), [manager, bob.privateKey]);
+    it('a root rotation through the API (2 of 2 officers, 2 of 3 managers) during a rollout: published with targets the new managers re-signed, the device follows it and installs', async () => {
+      const releaseId = await publish('6.0.0', 15, ['rev-b'], randomBytes(30_000));
       await rollout(releaseId);
+      const version = await rotate([olga(), { owner: 'oscar', key: oscar.publicKey }], [{ owner: 'alice', key: createPublicKey(manager) }, { owner: 'bob', key: bob.publicKey }, { owner: 'carol', key: carol.publicKey }], 2, [officer, oscar.privateKey], [manager, bob.privateKey]);
+      assert.equal(version, 2);
+      // Targets signed by alice alone would fail under root 2 (2 of 3): the device gets the re-signed ones.
       assert.equal((await device.run('rev-b')).outcome, 'installed');
       assert.equal(await trustedRootVersion(), 2, 'the device trusts root 2 now');
     });
@@ -242,7 +254,7 @@ for (const target of databaseTargets()) {
     });
 
     it('a release manager removed by a root rotation who still signs: the server refuses the approval, the device refuses the forged targets', async () => {
-      assert.equal(await rotate([olga(), { owner: 'oscar', key: oscar.publicKey }], [{ owner: 'bob', key: bob.publicKey }, { owner: 'carol', key: carol.publicKey }, { owner: 'dave', key: dave.publicKey }], 2, [officer, oscar.privateKey]), 3);
+      assert.equal(await rotate([olga(), { owner: 'oscar', key: oscar.publicKey }], [{ owner: 'bob', key: bob.publicKey }, { owner: 'carol', key: carol.publicKey }, { owner: 'dave', key: dave.publicKey }], 2, [officer, oscar.privateKey], [bob.privateKey, carol.privateKey]), 3);
       const releaseId = await publish('6.3.0', 17, ['rev-b'], randomBytes(30_000), [bob.privateKey, carol.privateKey]);
       const draft = (await server.api('GET', `/v1/products/${SKU}/releases/${releaseId}/approval`));
       assert.equal(draft.status, 409, 'published: nothing left to approve');

@@ -207,5 +207,52 @@ for (const target of databaseTargets()) {
       await updater.refresh();
       assert.ok(await updater.getTargetInfo('firmware/2.5.1/fw-2.5.1.bin'));
     });
+
+    it('the managers renew the targets before they expire (`tuf sign-targets`): the same targets, the next version, a later expiry', async () => {
+      env = { ...env, TRUSTPLANE_TOKEN: (await server.tp.tokens.create({ role: 'admin', owner: 'test-admin-later', ttlSeconds: 3600 }, 'test')).secret };
+      const version = (await server.api('GET', `/v1/products/${SKU}/tuf`, undefined, env.TRUSTPLANE_TOKEN)).body.targets.version as number;
+      const published = JSON.parse(await (await fetch(`${server.url}/tuf/${SKU}/metadata/${version}.targets.json`)).text());
+      const first = await cli(['tuf', 'sign-targets', '--product', SKU, '--key', people.get('alice')!.keyFile]);
+      assert.match(first.stderr, /the targets are renewed before they expire/);
+      assert.match(first.stdout, new RegExp(`^signed; targets version ${version + 1} has 1 of 2 release-manager signatures\n$`));
+      const stranger = await runCli(['tuf', 'sign-targets', '--product', SKU, '--key', people.get('mallory')!.keyFile], { env });
+      assert.notEqual(stranger.code, 0);
+      assert.match(stranger.stderr, /TUF_KEY_NOT_AUTHORISED/);
+      const second = await cli(['tuf', 'sign-targets', '--product', SKU, '--key', people.get('bob')!.keyFile]);
+      assert.equal(second.stdout, `targets version ${version + 1} is published\n`);
+      const renewed = JSON.parse(await (await fetch(`${server.url}/tuf/${SKU}/metadata/${version + 1}.targets.json`)).text());
+      assert.deepEqual(renewed.signed.targets, published.signed.targets);
+      assert.ok(renewed.signed.expires > published.signed.expires, `${renewed.signed.expires} after ${published.signed.expires}`);
+      const updater = await device();
+      await updater.refresh();
+      assert.ok(await updater.getTargetInfo('firmware/2.5.1/fw-2.5.1.bin'));
+    });
+
+    it('a rotation that changes who approves waits for its managers to re-sign the targets, and goes out with them (`tuf rotate`, `tuf sign-root`, `tuf sign-targets`)', async () => {
+      const p = (n: string) => `${n}=${people.get(n)!.pubFile}`;
+      // bob leaves, carol stays, dave joins: the published targets (alice + bob) carry only alice under root 2.
+      await makePerson('dave', 'ecdsa-p256');
+      const rotated = JSON.parse((await cli(['tuf', 'rotate', '--product', SKU, '--officer', p('olga'), '--officer', p('oscar'), '--root-threshold', '2', '--manager', p('alice'), '--manager', p('carol'), '--manager', p('dave'), '--managers-expire', '2030-12-31', '--approvals', '2', '--json'])).stdout);
+      assert.equal(rotated.version, 2);
+      await cli(['tuf', 'sign-root', '--product', SKU, '--key', people.get('olga')!.keyFile]);
+      const officersDone = await cli(['tuf', 'sign-root', '--product', SKU, '--key', people.get('oscar')!.keyFile]);
+      assert.match(officersDone.stdout, /^signed; root 2 has 2 of 2 officer signatures, 2 of 2 of the previous root's; the targets re-signed by 0 of 2 of its release managers\n$/);
+      assert.match(officersDone.stderr, /next: 2 of its release managers run `trustplane tuf sign-targets --product /);
+      assert.equal((await fetch(`${server.url}/tuf/${SKU}/metadata/2.root.json`)).status, 404, 'not published before the targets verify under it');
+      const draft = (await server.api('GET', `/v1/products/${SKU}/tuf/targets/resign`, undefined, env.TRUSTPLANE_TOKEN)).body;
+      assert.deepEqual([draft.reason, draft.rootVersion, draft.managers.map((m: { owner: string }) => m.owner)], ['rotation', 2, ['alice', 'carol', 'dave']]);
+      await expectRefusal(server, () => server.api('POST', `/v1/products/${SKU}/tuf/targets/resign/signatures`, signTufMetadata(draft.targets.signed, people.get('bob')!.key), env.TRUSTPLANE_TOKEN), 403, 'TUF_KEY_NOT_AUTHORISED', 'bob, whom root 2 removes');
+      const one = await cli(['tuf', 'sign-targets', '--product', SKU, '--key', people.get('carol')!.keyFile]);
+      assert.match(one.stderr, /root 2 changes who approves/);
+      assert.match(one.stdout, /has 1 of 2 release-manager signatures \(root 2 goes out with them/);
+      const two = await cli(['tuf', 'sign-targets', '--product', SKU, '--key', people.get('dave')!.keyFile]);
+      assert.match(two.stdout, /^targets version \d+ is published, with root 2\n$/);
+      assert.equal((await fetch(`${server.url}/tuf/${SKU}/metadata/2.root.json`)).status, 200);
+      const updater = await device();
+      await updater.refresh();
+      assert.ok(await updater.getTargetInfo('firmware/2.5.1/fw-2.5.1.bin'), 'tuf-js follows root 2 and trusts the re-signed targets');
+      const events = await server.tp.database.db.selectFrom('events').select('action').where('subject_id', '=', SKU).where('action', 'in', ['tuf.root-published', 'tuf.targets-resigned']).orderBy('seq').execute();
+      assert.deepEqual(events.map((e) => e.action).slice(-3), ['tuf.targets-resigned', 'tuf.root-published', 'tuf.targets-resigned'], 'the renewal, then the root with its targets, in one unit of work');
+    });
   });
 }

@@ -81,6 +81,7 @@ export const errorCatalog = {
   TUF_TARGET_NOT_FOUND: { status: 404, title: 'No such target in the targets metadata' },
   TUF_NOT_INITIALISED: { status: 409, title: 'The product has no published TUF root yet' },
   TUF_ROOT_NOT_PROPOSED: { status: 409, title: 'This root version is not awaiting signatures' },
+  TUF_TARGETS_NONE: { status: 409, title: 'The product has published no targets yet' },
   // updates: releases
   BLOB_TOO_LARGE: { status: 413, title: 'The upload exceeds the size limit' },
   BLOB_NOT_FOUND: { status: 422, title: 'No uploaded blob has this SHA-256' },

@@ -101,6 +101,9 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
   findDraft(releaseId: string, baseVersion: number) {
     return this.#reads.findDraft(releaseId, baseVersion);
   }
+  findResignDraft(productId: string, baseVersion: number) {
+    return this.#reads.findResignDraft(productId, baseVersion);
+  }
   latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
     return this.#reads.latestOnlineMetadata(productId, role);
   }
@@ -280,6 +283,9 @@ export class UpdatesRepository implements UpdatesStore {
   }
   findDraft(releaseId: string, baseVersion: number) {
     return this.#reads.findDraft(releaseId, baseVersion);
+  }
+  findResignDraft(productId: string, baseVersion: number) {
+    return this.#reads.findResignDraft(productId, baseVersion);
   }
   latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
     return this.#reads.latestOnlineMetadata(productId, role);

@@ -1,10 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import { DAY_MS } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
-import { actorName, type Actor, type ProductRecord } from '../pki/records.types.ts';
+import { actorName, type Actor, type EventInput, type ProductRecord } from '../pki/records.types.ts';
+import { publishRotationIfReady } from './targets-resign.ts';
 import { requireInteger, requireText } from '../pki/validation.ts';
 import { addRootSignature, buildRoot, metadataText, parseMetadata, rootSignatureStatus, spkiOfTufKey, tufKeyFromSpki, type RootSignatureStatus, type TufSignature } from './tuf/index.ts';
-import type { KeyHolder, ManagerHolder, ReleaseManagerRecord, RootRecord, TufKeysRecord } from './tuf-store.types.ts';
+import type { KeyHolder, RootRecord, TufKeysRecord } from './tuf-store.types.ts';
 import type { UpdatesContext } from './updates-context.ts';
 import type { UpdatesUnitOfWork } from './updates-store.types.ts';
 
@@ -66,7 +67,9 @@ export async function proposeRoot(ctx: UpdatesContext, product: ProductRecord, i
 /**
  * An officer's signature over the proposed root (made on their machine). Once both thresholds are
  * met (the new root's officers and, for a rotation, the previous root's), the root is published:
- * devices will follow it on their next check, and its managers replace the previous ones.
+ * devices will follow it on their next check, and its managers replace the previous ones. A
+ * rotation under which the published targets lack the new managers' threshold waits for them to
+ * re-sign the targets (targets-resign.ts), and is published with those.
  */
 export async function signRoot(ctx: UpdatesContext, product: ProductRecord, version: number, signature: TufSignature, actor: Actor): Promise<{ root: RootRecord; status: RootSignatureStatus }> {
   const now = ctx.identity.clock.now();
@@ -81,21 +84,19 @@ export async function signRoot(ctx: UpdatesContext, product: ProductRecord, vers
     const root: RootRecord = { ...proposal, metadata: metadataText(signed) };
     await uow.updateRootMetadata(product.id, version, root.metadata);
     const signer = [...proposal.officers, ...(previous?.officers ?? [])].find((o) => o.keyId === signature.keyid);
-    const events = [{ actor: actorName(actor), action: 'tuf.root-signed', subjectType: 'product', subjectId: product.sku, details: { version, keyId: signature.keyid, officer: signer?.owner ?? null, complete: status.complete } }];
-    if (status.complete) {
-      await uow.markRootPublished(product.id, version, now);
-      await uow.replaceReleaseManagers(product.id, proposal.managers.map((m) => managerRecord(product, m, version)));
+    const published = status.complete ? await publishRotationIfReady(ctx, uow, product, proposal, signed, actor, now) : undefined;
+    const awaitingTargets = status.complete && published === undefined;
+    const events: EventInput[] = [
+      { actor: actorName(actor), action: 'tuf.root-signed', subjectType: 'product', subjectId: product.sku, details: { version, keyId: signature.keyid, officer: signer?.owner ?? null, complete: status.complete, ...(awaitingTargets ? { awaiting: 'targets re-signed by the new release managers' } : {}) } },
+      ...(published ?? []),
+    ];
+    if (published) {
       root.state = 'published';
       root.publishedAt = now;
-      events.push({ actor: actorName(actor), action: 'tuf.root-published', subjectType: 'product', subjectId: product.sku, details: { version, managers: proposal.managers.map(({ owner, keyId }) => ({ owner, keyId })), approvalThreshold: signed.signed.roles.targets.threshold } as never });
     }
     uow.recordEvents(events);
     return { root, status };
   }, { at: now });
-}
-
-function managerRecord(product: ProductRecord, m: ManagerHolder, rootVersion: number): ReleaseManagerRecord {
-  return { productId: product.id, keyId: m.keyId, owner: m.owner, publicKey: Buffer.from(m.spki, 'hex'), expiresAt: new Date(m.expiresAt), rootVersion };
 }
 
 /** People with public keys: `[{ owner, publicKey: PEM }]`. */

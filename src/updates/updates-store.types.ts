@@ -14,6 +14,8 @@ export interface TufReads {
   findPublishedTargets(productId: string, version: number): Promise<TargetsRecord | undefined>;
   /** The release's draft built on `baseVersion`, if one was made. */
   findDraft(releaseId: string, baseVersion: number): Promise<TargetsRecord | undefined>;
+  /** The product's re-signing draft (same targets, no release) built on `baseVersion`, if one was made. */
+  findResignDraft(productId: string, baseVersion: number): Promise<TargetsRecord | undefined>;
   latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']): Promise<OnlineMetadataRecord | undefined>;
   findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number): Promise<OnlineMetadataRecord | undefined>;
 }

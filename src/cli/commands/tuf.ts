@@ -7,7 +7,7 @@ import { clientFor } from '../connection.ts';
 import { isoDate, positiveInteger } from '../options.ts';
 import { formatKeyValues, inform, print, printJson } from '../output.ts';
 import { readSigningKey } from '../signing-key.ts';
-import { signTufMetadata, tufKeyFromSpki, type RootSigned, type SignedMetadata } from '../../updates/tuf/index.ts';
+import { signTufMetadata, tufKeyFromSpki, type RootSigned, type SignedMetadata, type TargetsSigned } from '../../updates/tuf/index.ts';
 
 interface TufRoot {
   version: number;
@@ -18,8 +18,21 @@ interface TufRoot {
   managers: { owner: string; keyId: string; expires: string }[];
   approvalThreshold: number;
   signatures: { keyId: string; owner: string | null }[];
-  status: { own: { signed: number; threshold: number }; previous?: { signed: number; threshold: number }; complete: boolean };
+  status: { own: { signed: number; threshold: number }; previous?: { signed: number; threshold: number }; complete: boolean; targets?: { signed: number; threshold: number } };
   metadata: SignedMetadata<RootSigned>;
+}
+
+interface TargetsResign {
+  reason: 'rotation' | 'renewal';
+  rootVersion: number;
+  targetsVersion: number;
+  expires: string;
+  targetNames: string[];
+  signatures: { keyId: string; owner: string | null }[];
+  threshold: number;
+  managers: { owner: string; keyId: string }[];
+  published: boolean;
+  targets: SignedMetadata<TargetsSigned>;
 }
 
 interface TufSummary {
@@ -27,7 +40,7 @@ interface TufSummary {
   repository: string;
   root: TufRoot | null;
   proposedRoot: TufRoot | null;
-  targets: { version: number } | null;
+  targets: { version: number; expires: string } | null;
   snapshot: { version: number; expires: string } | null;
   timestamp: { version: number; expires: string } | null;
 }
@@ -106,7 +119,29 @@ export function registerTufCommands(program: Command): void {
       const signature = signTufMetadata(root.metadata.signed, key);
       const after = await client.postJson<TufRoot>(apiPath`/v1/products/${o.product}/tuf/roots/${String(version)}/signatures`, signature);
       if (o.json === true) return printJson(after);
-      print(after.status.complete ? `root ${after.version} is published\n` : `signed; root ${after.version} has ${describeStatus(after)}\n`);
+      if (after.state === 'published') return print(`root ${after.version} is published\n`);
+      print(`signed; root ${after.version} has ${describeStatus(after)}\n`);
+      if (after.status.complete) inform(`next: ${after.approvalThreshold} of its release managers run \`trustplane tuf sign-targets --product ${o.product} --key <their key>\``);
+    });
+
+  tuf
+    .command('sign-targets')
+    .description("re-sign the product's targets with your release-manager key (no release in them): before they expire, or for a root rotation that changes who approves")
+    .requiredOption('--product <sku>', 'the product')
+    .requiredOption('--key <file>', 'your private key (from trustplane keygen)')
+    .option('--passphrase-file <file>', 'its passphrase')
+    .option('--json', 'print the raw JSON answer')
+    .action(async (o: { product: string; key: string; passphraseFile?: string; json?: boolean }, cmd: Command) => {
+      const client = await clientFor(cmd);
+      const key = await readSigningKey(o.key, o.passphraseFile);
+      const draft = await client.getJson<TargetsResign>(apiPath`/v1/products/${o.product}/tuf/targets/resign`);
+      // What is signed is the targets file: the same targets as published, a new version and expiry.
+      inform(formatResign(draft));
+      inform(`signing with key ${keyIdOf(key)}`);
+      const after = await client.postJson<TargetsResign>(apiPath`/v1/products/${o.product}/tuf/targets/resign/signatures`, signTufMetadata(draft.targets.signed, key));
+      if (o.json === true) return printJson(after);
+      if (after.published) return print(`targets version ${after.targetsVersion} is published${after.reason === 'rotation' ? `, with root ${after.rootVersion}` : ''}\n`);
+      print(`signed; targets version ${after.targetsVersion} has ${after.signatures.length} of ${after.threshold} release-manager signatures${after.reason === 'rotation' ? ` (root ${after.rootVersion} goes out with them, once its officers have signed too)` : ''}\n`);
     });
 
   tuf
@@ -121,7 +156,7 @@ export function registerTufCommands(program: Command): void {
         formatKeyValues([
           ['repository', summary.repository],
           ['root', summary.root ? `version ${summary.root.version}, expires ${summary.root.expires}` : 'none yet'],
-          ['targets', summary.targets ? `version ${summary.targets.version}` : 'nothing published'],
+          ['targets', summary.targets ? `version ${summary.targets.version}, expires ${summary.targets.expires} (renewed by \`tuf sign-targets\`)` : 'nothing published'],
           ['snapshot', summary.snapshot ? `version ${summary.snapshot.version}, expires ${summary.snapshot.expires}` : null],
           ['timestamp', summary.timestamp ? `version ${summary.timestamp.version}, expires ${summary.timestamp.expires}` : null],
           ['proposed root', summary.proposedRoot ? `version ${summary.proposedRoot.version}: ${describeStatus(summary.proposedRoot)}` : null],
@@ -147,7 +182,19 @@ async function person(spec: string, what: string): Promise<{ owner: string; publ
 
 function describeStatus(root: TufRoot): string {
   const own = `${root.status.own.signed} of ${root.status.own.threshold} officer signatures`;
-  return root.status.previous ? `${own}, ${root.status.previous.signed} of ${root.status.previous.threshold} of the previous root's` : own;
+  const officers = root.status.previous ? `${own}, ${root.status.previous.signed} of ${root.status.previous.threshold} of the previous root's` : own;
+  const targets = root.status.targets;
+  return targets ? `${officers}; the targets re-signed by ${targets.signed} of ${targets.threshold} of its release managers` : officers;
+}
+
+function formatResign(d: TargetsResign): string {
+  return formatKeyValues([
+    ['why', d.reason === 'rotation' ? `root ${d.rootVersion} changes who approves: its release managers re-sign the published targets` : 'the targets are renewed before they expire'],
+    ['targets version', `${d.targetsVersion}, expires ${d.expires}`],
+    ['targets', `${d.targetNames.length}: ${d.targetNames.join(', ') || 'none'}`],
+    ['signed by', d.signatures.length === 0 ? 'nobody yet' : d.signatures.map((s) => s.owner ?? s.keyId.slice(0, 16)).join(', ')],
+    ['needed', `${d.threshold} of ${d.managers.map((m) => m.owner).join(', ')}`],
+  ]);
 }
 
 function formatRoot(root: TufRoot): string {

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
 import { approvalFor, approveRelease } from '../../updates/release-approval.ts';
+import { rotationTargetsStatus, signTargetsResign, targetsResign } from '../../updates/targets-resign.ts';
+import type { RootRecord } from '../../updates/tuf-store.types.ts';
 import { proposeRoot, signRoot, type ProposeRootInput } from '../../updates/tuf-setup.ts';
-import { approvalView, rootView } from '../../updates/tuf-views.ts';
-import type { TufSignature } from '../../updates/tuf/index.ts';
+import { approvalView, resignView, rootView } from '../../updates/tuf-views.ts';
+import { parseMetadata, type TufSignature } from '../../updates/tuf/index.ts';
 import { authorise } from '../auth.ts';
+import type { ProductRecord } from '../../pki/records.types.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { releaseParams, skuParams } from './schemas.ts';
 
@@ -36,12 +39,14 @@ const rootParams = { type: 'object', properties: { ...skuParams.properties, vers
  * the signer's own machine (`trustplane tuf sign-root`, `trustplane release approve`) and uploaded.
  */
 export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
+  const rootAnswer = async (product: ProductRecord, root: RootRecord) =>
+    rootView(root, root.version > 1 ? await tp.updates.store.findRoot(product.id, root.version - 1) : undefined, await rotationTargetsStatus(tp.updates, product, root));
+
   app.post<{ Params: { sku: string }; Body: ProposeRootInput }>('/v1/products/:sku/tuf/roots', { schema: { tags: ['updates'], params: skuParams, body: proposeRootBody } }, async (request, reply) => {
     const { actor } = await authorise(tp, request, 'product:write');
     const product = await tp.product(request.params.sku);
     const { root } = await proposeRoot(tp.updates, product, request.body, actor);
-    const previous = root.version > 1 ? await tp.updates.store.findRoot(product.id, root.version - 1) : undefined;
-    return reply.code(201).send(rootView(root, previous));
+    return reply.code(201).send(await rootAnswer(product, root));
   });
 
   app.get<{ Params: { sku: string; version: number } }>('/v1/products/:sku/tuf/roots/:version', { schema: { tags: ['updates'], params: rootParams } }, async (request) => {
@@ -49,7 +54,7 @@ export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
     const product = await tp.product(request.params.sku);
     const root = await tp.updates.store.findRoot(product.id, request.params.version);
     if (!root) throw new TrustplaneError('NOT_FOUND', `no root version ${request.params.version}`);
-    return rootView(root, root.version > 1 ? await tp.updates.store.findRoot(product.id, root.version - 1) : undefined);
+    return rootAnswer(product, root);
   });
 
   app.post<{ Params: { sku: string; version: number }; Body: TufSignature }>(
@@ -59,9 +64,21 @@ export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
       const { actor } = await authorise(tp, request, 'release:approve');
       const product = await tp.product(request.params.sku);
       const { root } = await signRoot(tp.updates, product, request.params.version, request.body, actor);
-      return rootView(root, root.version > 1 ? await tp.updates.store.findRoot(product.id, root.version - 1) : undefined);
+      return rootAnswer(product, root);
     },
   );
+
+  // Targets re-signed by the release managers without a release: before they expire, and for a
+  // rotation that changes who approves (src/updates/targets-resign.ts).
+  app.get<{ Params: { sku: string } }>('/v1/products/:sku/tuf/targets/resign', { schema: { tags: ['updates'], params: skuParams } }, async (request) => {
+    await authorise(tp, request, 'release:approve');
+    return resignView(await targetsResign(tp.updates, await tp.product(request.params.sku)));
+  });
+
+  app.post<{ Params: { sku: string }; Body: TufSignature }>('/v1/products/:sku/tuf/targets/resign/signatures', { schema: { tags: ['updates'], params: skuParams, body: signatureBody } }, async (request) => {
+    const { actor } = await authorise(tp, request, 'release:approve');
+    return resignView(await signTargetsResign(tp.updates, await tp.product(request.params.sku), request.body, actor));
+  });
 
   app.get<{ Params: { sku: string } }>('/v1/products/:sku/tuf', { schema: { tags: ['updates'], params: skuParams } }, async (request) => {
     await authorise(tp, request, 'release:read');
@@ -75,7 +92,7 @@ export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
       store.latestOnlineMetadata(product.id, 'timestamp'),
       store.findTufKeys(product.id),
     ]);
-    const rootOf = async (r: typeof published) => r && rootView(r, r.version > 1 ? await store.findRoot(product.id, r.version - 1) : undefined);
+    const rootOf = async (r: typeof published) => r && rootAnswer(product, r);
     const manifestKeys = keys && {
       ed25519: Buffer.from((await tp.identity.keys.signer(keys.manifestEd25519KeyId)).spki).toString('base64'),
       mlDsa65: Buffer.from((await tp.identity.keys.signer(keys.manifestMlDsaKeyId)).spki).toString('base64'),
@@ -85,7 +102,7 @@ export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
       repository: `/tuf/${product.sku}/`,
       root: (await rootOf(published)) ?? null,
       proposedRoot: proposed && (!published || proposed.version > published.version) ? await rootOf(proposed) : null,
-      targets: targets ? { version: targets.version, publishedAt: targets.publishedAt?.toISOString() } : null,
+      targets: targets ? { version: targets.version, publishedAt: targets.publishedAt?.toISOString(), expires: parseMetadata('targets', Buffer.from(targets.metadata)).signed.expires } : null,
       snapshot: snapshot ? { version: snapshot.version, expires: snapshot.expiresAt.toISOString() } : null,
       timestamp: timestamp ? { version: timestamp.version, expires: timestamp.expiresAt.toISOString() } : null,
       /** the boot-manifest keys (DER SPKI, base64): what a bootloader and the agent verify manifests with */

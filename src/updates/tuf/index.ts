@@ -18,6 +18,7 @@ export { checkTargetName, targetFileInfo } from './target-file.ts';
 export {
   addTargetsSignature,
   initialTargets,
+  nextTargetsResigned,
   nextTargetsWithout,
   nextTargetsWithRelease,
   requireTargetsApproved,

@@ -30,6 +30,12 @@ export function nextTargetsWithRelease(current: Uint8Array | TargetsMetadata, na
   return { signed: targetsSigned(signed.version + 1, targets, validity), signatures: [] };
 }
 
+/** The next targets version with the same targets and a fresh expiry: re-signed by the release managers. */
+export function nextTargetsResigned(current: Uint8Array | TargetsMetadata, validity: Validity): TargetsMetadata {
+  const { signed } = parseMetadata('targets', current);
+  return { signed: targetsSigned(signed.version + 1, signed.targets, validity), signatures: [] };
+}
+
 /** The next targets version without a withdrawn target: devices stop being offered it once it is published. */
 export function nextTargetsWithout(current: Uint8Array | TargetsMetadata, name: string, validity: Validity): TargetsMetadata {
   const { signed } = parseMetadata('targets', current);
