@@ -13,6 +13,7 @@ export const errorCatalog = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'The resource does not take this method; see Allow' },
   REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'The request line or headers are too large' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time' },
+  REQUEST_INCOMPLETE: { status: 400, title: 'The request body ended before all of it arrived' },
   // authentication and authorisation
   TOKEN_MISSING: { status: 401, title: 'A bearer token is required' },
   TOKEN_INVALID: { status: 401, title: 'The bearer token is not valid' },

@@ -3,6 +3,7 @@ import { TrustplaneError } from '../../core/errors.ts';
 import type { DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { deviceAssignment, recordDeviceReport, type DeviceReport } from '../../updates/rollouts.ts';
 import { parseMetadata } from '../../updates/tuf/index.ts';
+import { refuseUnstorableInput } from '../input-hygiene.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
@@ -11,7 +12,7 @@ export const DEVICE_PREFIX = '/device/v1';
 /** Attacker-controlled: a report is a few hundred bytes. */
 const MAX_REPORT_BYTES = 4096;
 
-const reportBody = {
+export const reportBody = {
   type: 'object',
   additionalProperties: false,
   required: ['releaseId', 'outcome'],
@@ -80,6 +81,15 @@ export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
         next(null, JSON.parse(body as string));
       } catch (cause) {
         next(new TrustplaneError('BAD_REQUEST', 'the body is not JSON', { cause }));
+      }
+    });
+    // After the schema, before the handler (as on the API, app.ts): a string the ledger's jsonb cannot hold (NUL) is 400, not a 500.
+    scope.addHook('preHandler', (request, _reply, done) => {
+      try {
+        refuseUnstorableInput(request);
+        done();
+      } catch (e) {
+        done(e as Error);
       }
     });
     scope.post<{ Params: { sku: string }; Body: DeviceReport }>(`${DEVICE_PREFIX}/:sku/update/reports`, { schema: { params: skuParams, body: reportBody } }, async (request, reply) => {

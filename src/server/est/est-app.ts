@@ -7,7 +7,7 @@ import { csrDerFromText, MAX_CSR_BYTES } from '../../pki/csr.ts';
 import type { ProductRecord } from '../../pki/records.types.ts';
 import { CanonicalHeaderResponse } from '../canonical-headers.ts';
 import { notFoundOrMethodNotAllowed } from '../method-not-allowed.ts';
-import { errorHandler, sendProblem } from '../problem.ts';
+import { clientErrorAsProblem, errorHandler, sendProblem } from '../problem.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { base64Lines, certsOnlyBase64 } from './certs-only.ts';
 import type { TlsCredential } from './tls-identity.ts';
@@ -39,6 +39,10 @@ export async function buildEstApp(tp: Trustplane, options: EstAppOptions): Promi
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     frameworkErrors: (_error, _request, reply) => void sendProblem(reply, 'BAD_REQUEST', 'the request URL is malformed'),
+    // What Node's HTTP parser refuses (broken framing, headers over the limit) is a problem too, as on the API.
+    clientErrorHandler: clientErrorAsProblem,
+    // As on the API: a body field the schema does not name is refused, not silently dropped (a device report).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   // RFC 7030 §4.2.1: the body is a base64 PKCS#10 (RFC 8951 §3). Attacker-controlled: size-limited.
   app.removeAllContentTypeParsers(); // EST bodies are PKCS#10 only: anything else is 415

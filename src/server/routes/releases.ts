@@ -13,9 +13,13 @@ import { createReleaseBody, releaseParams, skuParams } from './schemas.ts';
  */
 export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
   void app.register((scope, _options, done) => {
-    // The body reaches the handler as the request stream itself: no parser buffers it.
+    // The body reaches the handler as the request stream itself: no parser buffers it. The upload
+    // is the bytes themselves: a JSON or text body is 415, not an empty blob (its parser would have
+    // drained the stream).
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/octet-stream', (_request, payload, next) => next(null, payload));
     scope.post<{ Params: { sku: string } }>('/v1/products/:sku/blobs', { schema: { tags: ['releases'], params: skuParams } }, async (request, reply) => {
+      if (request.body !== request.raw) throw new TrustplaneError('UNSUPPORTED_MEDIA_TYPE', 'the upload must be Content-Type: application/octet-stream');
       await authorise(tp, request, 'release:write');
       await tp.product(request.params.sku);
       const max = tp.updates.config.maxImageBytes;
@@ -25,7 +29,15 @@ export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
         void reply.header('Connection', 'close');
         throw new TrustplaneError('BLOB_TOO_LARGE', `the upload is larger than ${max} bytes`);
       }
-      const digests = await tp.updates.blobs.put(request.raw, { maxBytes: max });
+      const digests = await tp.updates.blobs.put(request.raw, { maxBytes: max }).catch((e: unknown) => {
+        // Refused mid-body (over the limit as it streamed): the rest is never read, so the connection
+        // closes after the answer instead of staying open, paused, until the request timeout.
+        void reply.header('Connection', 'close');
+        // The client's connection failed mid-upload (closed, reset, broken framing): the store kept
+        // nothing, and it is the client's fault, not a 500.
+        if (!(e instanceof TrustplaneError) && request.raw.errored) throw new TrustplaneError('REQUEST_INCOMPLETE', 'the upload ended before all its bytes arrived', { cause: e });
+        throw e;
+      });
       return reply.code(201).send(digests);
     });
     done();
