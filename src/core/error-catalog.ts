@@ -98,7 +98,7 @@ export const errorCatalog = {
   MANIFEST_KEY_INVALID: { status: 500, title: 'The boot manifest keys are not the Ed25519 and ML-DSA-65 keys it needs' },
   // updates: release records
   RELEASE_NOT_FOUND: { status: 404, title: 'No such release' },
-  RELEASE_EXISTS: { status: 409, title: 'The product already has a release of this kind and version' },
+  RELEASE_EXISTS: { status: 409, title: 'The product already has a different release of this kind and version' },
   RELEASE_RETAINED: { status: 409, title: 'The security release must stay available until its retention date (CRA Art 13(9))' },
   SBOM_REQUIRED: { status: 422, title: 'A firmware release needs its SBOM' },
   RELEASE_NOT_AWAITING_APPROVAL: { status: 409, title: 'The release is not awaiting approval' },

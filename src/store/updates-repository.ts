@@ -34,6 +34,11 @@ const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
   manifest: r.manifest === null ? null : bytes(r.manifest),
 });
 
+async function releaseByVersion(db: Kysely<Database>, productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
+  const r = await db.selectFrom('releases').selectAll().where('product_id', '=', productId).where('kind', '=', kind).where('version', '=', version).executeTakeFirst();
+  return r && toRelease(r);
+}
+
 /** The identity unit of work, plus the release and TUF tables, in the same transaction. */
 class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUnitOfWork {
   readonly #reads: TufReads;
@@ -135,6 +140,10 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
       .executeTakeFirst();
     if (inserted) this.wrote = true;
     return inserted !== undefined;
+  }
+
+  findReleaseByVersion(productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
+    return releaseByVersion(this.tx, productId, kind, version);
   }
 
   async lockRelease(id: string): Promise<ReleaseRecord | undefined> {
@@ -299,6 +308,10 @@ export class UpdatesRepository implements UpdatesStore {
 
   async listReleases(productId: string): Promise<ReleaseRecord[]> {
     return (await this.#db.selectFrom('releases').selectAll().where('product_id', '=', productId).orderBy('created_at').orderBy('id').execute()).map(toRelease);
+  }
+
+  findReleaseByVersion(productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
+    return releaseByVersion(this.#db, productId, kind, version);
   }
 
   async findReleaseByTarget(productId: string, targetName: string, sha256: string): Promise<ReleaseRecord | undefined> {

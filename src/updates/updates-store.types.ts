@@ -1,5 +1,5 @@
 import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
-import type { ReleaseRecord } from './release.types.ts';
+import type { ReleaseKind, ReleaseRecord } from './release.types.ts';
 import type { RolloutReads, RolloutWrites } from './rollout-store.types.ts';
 import type { OnlineMetadataRecord, ReleaseManagerRecord, RootRecord, TargetsRecord, TufKeysRecord } from './tuf-store.types.ts';
 
@@ -21,6 +21,8 @@ export interface TufReads {
 export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads, RolloutWrites {
   /** false (nothing written) when the product already has a release of this kind and version */
   insertRelease(release: ReleaseRecord): Promise<boolean>;
+  /** The product's release of this kind and version, as committed (after a concurrent insert won). */
+  findReleaseByVersion(productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined>;
   /** The release, locked until commit; undefined when there is none. */
   lockRelease(id: string): Promise<ReleaseRecord | undefined>;
   deleteRelease(id: string): Promise<void>;
@@ -53,6 +55,7 @@ export interface UpdatesStore extends TufReads, RolloutReads {
   unitOfWork<T>(fn: (uow: UpdatesUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
   findRelease(id: string): Promise<ReleaseRecord | undefined>;
   listReleases(productId: string): Promise<ReleaseRecord[]>;
+  findReleaseByVersion(productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined>;
   /** A published (or withdrawn) release by its TUF target name and image hash: what /tuf/<sku>/targets serves. */
   findReleaseByTarget(productId: string, targetName: string, sha256: string): Promise<ReleaseRecord | undefined>;
 }

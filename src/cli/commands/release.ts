@@ -56,7 +56,9 @@ export function registerReleaseCommands(program: Command): void {
       };
       if (o.hardware !== undefined) body.hardware = o.hardware;
       if (sbom !== undefined) body.sbomSha256 = sbom.sha256;
-      const created = await client.postJson<Release>(apiPath`/v1/products/${sku}/releases`, body);
+      const { status, body: created } = await client.postJsonWithStatus<Release>(apiPath`/v1/products/${sku}/releases`, body);
+      // 200: this exact release was made by an earlier run whose answer was lost; nothing new.
+      if (status === 200) inform(`release ${created.version} already created (${created.id}): nothing new recorded`);
       if (o.json === true) printJson(created);
       else print(formatRelease(created));
     });

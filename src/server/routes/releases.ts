@@ -37,8 +37,9 @@ export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
     async (request, reply) => {
       const { actor } = await authorise(tp, request, 'release:write');
       const product = await tp.product(request.params.sku);
-      const release = await createRelease(tp.updates, product, request.body, actor);
-      return reply.code(201).send(releaseView(release, product));
+      const { release, created } = await createRelease(tp.updates, product, request.body, actor);
+      // 200: the same request again, whose answer was lost; the release it made, nothing written.
+      return reply.code(created ? 201 : 200).send(releaseView(release, product));
     },
   );
 
