@@ -110,6 +110,7 @@ export const errorCatalog = {
   ROLLOUT_NOT_FOUND: { status: 404, title: 'No such rollout' },
   ROLLOUT_COHORT_EMPTY: { status: 422, title: 'The rollout would reach no device' },
   ROLLOUT_STATE_CONFLICT: { status: 409, title: "The rollout's state does not allow this" },
+  ROLLOUT_STAGE_MISMATCH: { status: 409, title: 'The rollout is not at the stage the request expects to leave' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

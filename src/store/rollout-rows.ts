@@ -19,6 +19,7 @@ export const toRollout = (r: Selectable<RolloutsTable>): RolloutRecord => ({
   pausedReason: r.paused_reason,
   createdBy: r.created_by,
   createdAt: r.created_at,
+  specSha256: r.spec_sha256,
 });
 
 const toDeviceRelease = (r: Selectable<DeviceReleasesTable>): DeviceReleaseRecord => ({
@@ -61,7 +62,7 @@ export function rolloutStatements(db: Kysely<Database>) {
     async insertRollout(r: RolloutRecord): Promise<void> {
       await db
         .insertInto('rollouts')
-        .values({ id: r.id, product_id: r.productId, release_id: r.releaseId, stages: sql<number[]>`${r.stages}::integer[]`, stage: r.stage, state: r.state, cohort: JSON.stringify(r.cohort), cohort_size: r.cohortSize, failure_threshold_pct: r.failureThresholdPct, soak_seconds: r.soakSeconds, stage_started_at: r.stageStartedAt, paused_reason: r.pausedReason, created_by: r.createdBy, created_at: r.createdAt })
+        .values({ id: r.id, product_id: r.productId, release_id: r.releaseId, stages: sql<number[]>`${r.stages}::integer[]`, stage: r.stage, state: r.state, cohort: JSON.stringify(r.cohort), cohort_size: r.cohortSize, failure_threshold_pct: r.failureThresholdPct, soak_seconds: r.soakSeconds, stage_started_at: r.stageStartedAt, paused_reason: r.pausedReason, created_by: r.createdBy, created_at: r.createdAt, spec_sha256: r.specSha256 })
         .execute();
     },
     // The cohort's ranks: a shuffle seeded by the rollout's id, so a stage is a fair sample and reproducible.

@@ -347,6 +347,7 @@ export interface RolloutsTable {
   paused_reason: string | null;
   created_by: string;
   created_at: Timestamp;
+  spec_sha256: string | null;
 }
 
 export interface RolloutDevicesTable {

@@ -61,6 +61,10 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
     const r = await this.tx.selectFrom('rollouts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     return r && toRollout(r);
   }
+  async findLiveRollout(productId: string, specSha256: string): Promise<RolloutRecord | undefined> {
+    const r = await this.tx.selectFrom('rollouts').selectAll().where('product_id', '=', productId).where('spec_sha256', '=', specSha256).where('state', 'in', ['active', 'paused']).executeTakeFirst();
+    return r && toRollout(r);
+  }
   async updateRollout(id: string, patch: Pick<RolloutRecord, 'stage' | 'state' | 'stageStartedAt' | 'pausedReason'> & { cohortSize?: number }): Promise<void> {
     this.wrote = true;
     await this.#rollouts.updateRollout(id, patch);

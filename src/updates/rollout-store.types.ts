@@ -7,6 +7,8 @@ export interface RolloutWrites {
   /** Fixes the cohort: the product's devices (not revoked, not decommissioned) the selector names, each with its rank. Returns its size. */
   insertRolloutCohort(rollout: RolloutRecord, selector: RolloutCohort | { kind: 'devices'; deviceIds: string[] }): Promise<number>;
   lockRollout(id: string): Promise<RolloutRecord | undefined>;
+  /** The product's live (active or paused) rollout made by the request of this digest, if any. */
+  findLiveRollout(productId: string, specSha256: string): Promise<RolloutRecord | undefined>;
   updateRollout(id: string, patch: Pick<RolloutRecord, 'stage' | 'state' | 'stageStartedAt' | 'pausedReason'> & { cohortSize?: number }): Promise<void>;
   rolloutProgress(rollout: RolloutRecord): Promise<RolloutProgress>;
   /** The device's state in the rollout, set to `outcome`; the previous one (undefined: not in it). */
