@@ -116,10 +116,11 @@ export function rolloutReads(db: Kysely<Database>, findRelease: (id: string) => 
     },
     async assignmentFor(deviceId) {
       // Never a release below the highest security version the device installed, nor the one it
-      // runs: an older rollout still active must not hide a newer one from the device.
+      // runs: an older rollout still active must not hide a newer one from the device. Never a
+      // withdrawn release: withdrawal aborts its rollouts, and this holds even if one were missed.
       const { rows } = await sql<{ id: string }>`select r.id from rollout_devices rd join rollouts r on r.id = rd.rollout_id
           join releases rel on rel.id = r.release_id left join device_releases dr on dr.device_id = rd.device_id
-        where rd.device_id = ${deviceId} and r.state = 'active' and rd.state = 'pending'
+        where rd.device_id = ${deviceId} and r.state = 'active' and rd.state = 'pending' and rel.state = 'published'
           and rd.rank < ceil(r.stages[r.stage + 1] * r.cohort_size / 100.0)
           and (dr.device_id is null or (rel.security_version >= dr.highest_security_version and rel.id is distinct from dr.release_id))
         order by r.created_at desc, rel.security_version desc, r.id desc limit 1`.execute(db);

@@ -274,6 +274,9 @@ export interface ReleasesTable {
   retain_until: Timestamp | null;
   target_name: string | null;
   manifest: Uint8Array | null;
+  withdrawn_at: Timestamp | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
 }
 
 export interface TufKeysTable {

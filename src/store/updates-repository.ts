@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
-import type { ReleaseKind, ReleaseRecord, ReleaseState, SbomRecord, UpdateType } from '../updates/release.types.ts';
+import type { ReleaseKind, ReleaseRecord, ReleaseState, ReleaseWithdrawal, SbomRecord, UpdateType } from '../updates/release.types.ts';
 import type { OnlineMetadataRecord, ReleaseManagerRecord, RootRecord, TargetsRecord, TufKeysRecord } from '../updates/tuf-store.types.ts';
 import type { TufReads, UpdatesStore, UpdatesUnitOfWork } from '../updates/updates-store.types.ts';
 import { bytes } from './identity-rows.ts';
@@ -32,6 +32,7 @@ const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
   retainUntil: r.retain_until,
   targetName: r.target_name,
   manifest: r.manifest === null ? null : bytes(r.manifest),
+  withdrawal: r.withdrawn_at === null ? null : { at: r.withdrawn_at, by: r.withdrawn_by ?? '', reason: r.withdrawn_reason ?? '' },
 });
 
 async function releaseByVersion(db: Kysely<Database>, productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
@@ -64,6 +65,10 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
   async findLiveRollout(productId: string, specSha256: string): Promise<RolloutRecord | undefined> {
     const r = await this.tx.selectFrom('rollouts').selectAll().where('product_id', '=', productId).where('spec_sha256', '=', specSha256).where('state', 'in', ['active', 'paused']).executeTakeFirst();
     return r && toRollout(r);
+  }
+  async lockLiveRolloutsOf(releaseId: string): Promise<RolloutRecord[]> {
+    const rows = await this.tx.selectFrom('rollouts').selectAll().where('release_id', '=', releaseId).where('state', 'in', ['active', 'paused']).orderBy('created_at').orderBy('id').forUpdate().execute();
+    return rows.map(toRollout);
   }
   async updateRollout(id: string, patch: Pick<RolloutRecord, 'stage' | 'state' | 'stageStartedAt' | 'pausedReason'> & { cohortSize?: number }): Promise<void> {
     this.wrote = true;
@@ -165,6 +170,16 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
     await this.tx.updateTable('releases').set({ state: 'published', published_at: p.at, target_name: p.targetName, manifest: p.manifest, retain_until: p.retainUntil }).where('id', '=', id).execute();
   }
 
+  async withdrawRelease(id: string, w: ReleaseWithdrawal): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('releases').set({ state: 'withdrawn', withdrawn_at: w.at, withdrawn_by: w.by, withdrawn_reason: w.reason }).where('id', '=', id).execute();
+  }
+
+  async withdrawnTargetNames(productId: string): Promise<string[]> {
+    const rows = await this.tx.selectFrom('releases').select('target_name').where('product_id', '=', productId).where('state', '=', 'withdrawn').where('target_name', 'is not', null).execute();
+    return rows.flatMap((r) => (r.target_name === null ? [] : [r.target_name]));
+  }
+
   async insertTufKeys(k: TufKeysRecord): Promise<void> {
     this.wrote = true;
     await this.tx
@@ -229,6 +244,13 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
 
   async markStaleDrafts(productId: string, publishedVersion: number): Promise<number> {
     const result = await this.tx.updateTable('tuf_targets').set({ state: 'stale' }).where('product_id', '=', productId).where('state', '=', 'draft').where('base_version', '<', publishedVersion).executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async markDraftsStale(scope: { productId: string } | { releaseId: string }): Promise<number> {
+    let query = this.tx.updateTable('tuf_targets').set({ state: 'stale' }).where('state', '=', 'draft');
+    query = 'productId' in scope ? query.where('product_id', '=', scope.productId) : query.where('release_id', '=', scope.releaseId);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 

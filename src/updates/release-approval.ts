@@ -25,10 +25,10 @@ export interface ApprovalView {
 
 /**
  * The targets draft a release manager signs for this release: the product's published targets
- * plus this release's target (TUF 4.5), made once per published base. If another release was
- * published since, a new draft on the new base replaces it: approvals gathered on the old one no
- * longer count (the managers sign again), since they approved a targets file that can no longer be
- * published.
+ * plus this release's target (TUF 4.5), less the targets of withdrawn releases, made once per
+ * published base. If another release was published (or one withdrawn) since, a new draft replaces
+ * it: approvals gathered on the old one no longer count (the managers sign again), since they
+ * approved a targets file that can no longer be published.
  */
 export async function approvalFor(ctx: UpdatesContext, product: ProductRecord, releaseId: string): Promise<ApprovalView> {
   const now = ctx.identity.clock.now();
@@ -55,7 +55,7 @@ export async function approveRelease(ctx: UpdatesContext, product: ProductRecord
     const release = await awaitingApproval(uow, product, releaseId);
     const current = await uow.latestPublishedTargets(product.id);
     const draft = await uow.findDraft(release.id, current?.version ?? 0);
-    if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to approve changed since they were fetched (another release was published): fetch the approval again and sign that');
+    if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to approve changed since they were fetched (another release was published or withdrawn): fetch the approval again and sign that');
     const managers = await uow.listReleaseManagers(product.id);
     const manager = requireCurrentManager(managers, signature.keyid, now);
     const before = parseMetadata('targets', Buffer.from(draft.metadata));
@@ -110,7 +110,8 @@ async function makeDraft(ctx: UpdatesContext, uow: UpdatesUnitOfWork, release: R
     hashes: { sha256: release.imageSha256, sha512: release.imageSha512 },
     custom: { releaseId: release.id, version: release.version, securityVersion: release.securityVersion, kind: release.kind, hardware: release.hardware },
   });
-  const next = nextTargetsWithRelease(base, targetNameOf(release), info, validity);
+  // A withdrawn release leaves TUF here: only the managers' signatures can take its target out.
+  const next = nextTargetsWithRelease(base, targetNameOf(release), info, validity, await uow.withdrawnTargetNames(release.productId));
   const draft: TargetsRecord = { id: newId('tgt', ctx.identity.random), productId: release.productId, version: next.signed.version, baseVersion: current?.version ?? 0, releaseId: release.id, metadata: metadataText(next), state: 'draft', createdAt: now, publishedAt: null };
   await uow.insertTargets(draft);
   return draft;

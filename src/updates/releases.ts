@@ -69,6 +69,7 @@ export async function createRelease(ctx: UpdatesContext, product: ProductRecord,
     retainUntil: null,
     targetName: null,
     manifest: null,
+    withdrawal: null,
   };
   return ctx.store.unitOfWork(async (uow) => {
     // The unique (product, kind, version) key decides, so two concurrent creations cannot both

@@ -9,6 +9,8 @@ export interface RolloutWrites {
   lockRollout(id: string): Promise<RolloutRecord | undefined>;
   /** The product's live (active or paused) rollout made by the request of this digest, if any. */
   findLiveRollout(productId: string, specSha256: string): Promise<RolloutRecord | undefined>;
+  /** The release's live (active or paused) rollouts, locked until commit. */
+  lockLiveRolloutsOf(releaseId: string): Promise<RolloutRecord[]>;
   updateRollout(id: string, patch: Pick<RolloutRecord, 'stage' | 'state' | 'stageStartedAt' | 'pausedReason'> & { cohortSize?: number }): Promise<void>;
   rolloutProgress(rollout: RolloutRecord): Promise<RolloutProgress>;
   /** The device's state in the rollout, set to `outcome`; the previous one (undefined: not in it). */

@@ -1,5 +1,5 @@
 import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
-import type { ReleaseKind, ReleaseRecord } from './release.types.ts';
+import type { ReleaseKind, ReleaseRecord, ReleaseWithdrawal } from './release.types.ts';
 import type { RolloutReads, RolloutWrites } from './rollout-store.types.ts';
 import type { OnlineMetadataRecord, ReleaseManagerRecord, RootRecord, TargetsRecord, TufKeysRecord } from './tuf-store.types.ts';
 
@@ -28,6 +28,10 @@ export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads, Rollout
   deleteRelease(id: string): Promise<void>;
   /** Marks a release published, with its target name, boot manifest and retention date. */
   publishRelease(id: string, publication: { at: Date; targetName: string; manifest: Uint8Array; retainUntil: Date | null }): Promise<void>;
+  /** Marks a release withdrawn, with who, when and why; its retention date and target name stay. */
+  withdrawRelease(id: string, withdrawal: ReleaseWithdrawal): Promise<void>;
+  /** The TUF target names of the product's withdrawn releases that were published: left out of the next targets version. */
+  withdrawnTargetNames(productId: string): Promise<string[]>;
 
   /** Nothing when the product has its keys already (a concurrent first proposal): lock and use those. */
   insertTufKeys(keys: TufKeysRecord): Promise<void>;
@@ -47,6 +51,8 @@ export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads, Rollout
   markTargetsPublished(id: string, at: Date): Promise<void>;
   /** Every draft of the product built on an older published version: its approvals no longer count. */
   markStaleDrafts(productId: string, publishedVersion: number): Promise<number>;
+  /** Every draft of the product (or only the release's): their approvals no longer count. */
+  markDraftsStale(scope: { productId: string } | { releaseId: string }): Promise<number>;
   insertOnlineMetadata(record: OnlineMetadataRecord): Promise<void>;
 }
 
