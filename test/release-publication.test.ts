@@ -19,7 +19,7 @@ import { verifyBootManifest } from '../src/updates/boot-manifest/index.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { databaseTargets } from './support/databases.ts';
 import { runCli } from './support/serve-process.ts';
-import { expectRefusal } from './support/state-snapshot.ts';
+import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { firmwareSbom } from './support/sbom.ts';
 
@@ -151,6 +151,17 @@ for (const target of databaseTargets()) {
       assert.equal(release.state, 'published');
       const actions = (await server.tp.database.db.selectFrom('events').select(['action', 'details']).where('subject_id', '=', releaseA).orderBy('seq').execute()).map((e) => e.action);
       assert.deepEqual(actions, ['release.created', 'release.approved', 'release.approved', 'release.published', 'release.manifest-signed']);
+
+      // The approval that published it, sent again (its answer was lost): the publication, nothing written.
+      const publication = (await server.api('GET', `/v1/products/${SKU}/releases/${releaseA}/approval`)).body;
+      assert.equal(publication.published, true);
+      const retried = await assertNothingWritten(server, () => approveViaApi(releaseA, people.get('bob')!.key, publication.targets), 'the publishing approval again');
+      assert.deepEqual([retried.status, retried.body.published, retried.body.approvals.length], [200, true, 2]);
+      const rerun = await cli(['release', 'approve', '--product', SKU, '--release', releaseA, '--key', people.get('bob')!.keyFile]);
+      assert.equal(rerun.stdout, 'release 2.4.1 is already published (your approval counted)\n');
+      const late = await cli(['release', 'approve', '--product', SKU, '--release', releaseA, '--key', people.get('carol')!.keyFile]);
+      assert.equal(late.stdout, 'release 2.4.1 is already published; nothing to approve\n');
+      await expectRefusal(server, () => approveViaApi(releaseA, people.get('carol')!.key, publication.targets), 409, 'RELEASE_NOT_AWAITING_APPROVAL', 'a new approval after publication');
     });
 
     it('the boot manifest is signed with Ed25519 and ML-DSA-65 and describes the image', async () => {

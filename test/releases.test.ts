@@ -2,8 +2,10 @@
  * Issue 12, releases: an image and its SBOM are streamed into the blob store, a release names them
  * by SHA-256, and its creation is a ledger event carrying the digests. A firmware release without
  * an SBOM, or with a malformed or schema-invalid one, is refused and writes nothing; so is an
- * upload over the size limit, declared or not. The CLI does the same from files, and `keygen`
- * makes a personal key that stays on the machine.
+ * upload over the size limit, declared or not. A retried creation whose answer was lost is the
+ * release it made (200, nothing written); another body for an existing version is refused, naming
+ * what differs. The CLI does the same from files, and `keygen` makes a personal key that stays on
+ * the machine.
  */
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
@@ -75,6 +77,51 @@ for (const target of databaseTargets()) {
       assert.equal(details.image.sha512, digest('sha512', image));
       assert.equal(details.sbom.sha256, digest('sha256', sbomBytes));
       await expectRefusal(server, () => createRelease({ version: '2.4.1', securityVersion: 8, kind: 'firmware', updateType: 'feature', imageSha256: digest('sha256', image), sbomSha256: digest('sha256', sbomBytes) }), 409, 'RELEASE_EXISTS', 'the same version again');
+    });
+
+    it('a retried creation (its answer lost) is the release it made: 200, nothing written; another body for the version is 409 naming what differs', async () => {
+      const image = randomBytes(2000);
+      const sbomBytes = Buffer.from(JSON.stringify(firmwareSbom('2.6.0')));
+      assert.equal((await upload(image)).status, 201);
+      assert.equal((await upload(sbomBytes)).status, 201);
+      const body = { version: '2.6.0', securityVersion: 9, kind: 'firmware', updateType: 'security', hardware: ['rev-b', 'rev-c'], imageName: 'fw-2.6.0.bin', imageSha256: digest('sha256', image), sbomSha256: digest('sha256', sbomBytes) };
+      const created = await createRelease(body);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      for (const retry of [body, { ...body, hardware: ['rev-c', 'rev-b', 'rev-b'] }]) {
+        const again = await assertNothingWritten(server, () => createRelease(retry), 'a retried creation');
+        assert.equal(again.status, 200, JSON.stringify(again.body));
+        assert.deepEqual(again.body, created.body, 'the release the lost answer described');
+      }
+      const events = await server.tp.database.db.selectFrom('events').select('action').where('subject_id', '=', created.body.id).execute();
+      assert.deepEqual(events.map((e) => e.action), ['release.created'], 'one event, whatever the retries');
+
+      const other = randomBytes(2000);
+      assert.equal((await upload(other)).status, 201);
+      const differs = async (change: Record<string, unknown>, named: RegExp, request: Record<string, unknown> = { ...body, ...change }) => {
+        const problem = await expectRefusal(server, () => createRelease(request), 409, 'RELEASE_EXISTS', JSON.stringify(change));
+        assert.match(problem.detail ?? '', named);
+        assert.match(problem.detail ?? '', new RegExp(created.body.id), 'the existing release is named');
+      };
+      await differs({ imageSha256: digest('sha256', other) }, /imageSha256/);
+      await differs({ securityVersion: 10 }, /securityVersion 9 \(asked: 10\)/);
+      await differs({ hardware: ['rev-b'] }, /hardware rev-b,rev-c \(asked: rev-b\)/);
+      await differs({ updateType: 'feature', imageName: 'other.bin' }, /updateType security \(asked: feature\), imageName fw-2\.6\.0\.bin \(asked: other\.bin\)/);
+      const { sbomSha256: _sbom, ...withoutSbom } = body;
+      await differs({ sbomSha256: undefined }, /sbomSha256 [0-9a-f]{64} \(asked: none\)/, withoutSbom);
+      // the same version of the other kind is another release
+      const config = await createRelease({ ...withoutSbom, kind: 'config' });
+      assert.equal(config.status, 201, JSON.stringify(config.body));
+    });
+
+    it('two identical creations at once make one release: one 201, one 200, one event', async () => {
+      const image = randomBytes(3000);
+      assert.equal((await upload(image)).status, 201);
+      const body = { version: '2.7.0', securityVersion: 9, kind: 'config', updateType: 'feature', imageSha256: digest('sha256', image) };
+      const answers = await Promise.all([createRelease(body), createRelease(body), createRelease(body)]);
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 201], JSON.stringify(answers.map((a) => a.body)));
+      assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
+      const events = await server.tp.database.db.selectFrom('events').select('action').where('subject_id', '=', answers[0]?.body.id).execute();
+      assert.equal(events.length, 1);
     });
 
     it('refuses a firmware release without an SBOM, or with a malformed or schema-invalid one, and writes nothing', async () => {
@@ -150,6 +197,14 @@ for (const target of databaseTargets()) {
       assert.equal(r.image.name, 'fw-5.0.0.bin');
       assert.equal(r.updateType, 'security');
       assert.deepEqual(r.hardware, ['rev-b', 'rev-c']);
+      // the script re-run after a lost answer: the same release, said so
+      const rerun = await runCli(['release', 'create', '--product', SKU, '--version', '5.0.0', '--security-version', '9', '--image', imageFile, '--sbom', sbomFile, '--security', '--hardware', 'rev-c,rev-b'], { env });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.match(rerun.stderr, new RegExp(`release 5\\.0\\.0 already created \\(${r.id}\\)`));
+      assert.match(rerun.stdout, new RegExp(`id: +${r.id}`));
+      const changed = await runCli(['release', 'create', '--product', SKU, '--version', '5.0.0', '--security-version', '10', '--image', imageFile, '--sbom', sbomFile, '--security'], { env });
+      assert.equal(changed.code, 2, 'another build under the same version is refused');
+      assert.match(changed.stderr, /RELEASE_EXISTS: .*securityVersion 9 \(asked: 10\)/);
       const list = await runCli(['release', 'list', '--product', SKU], { env });
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, /5\.0\.0 +9 +firmware +security +awaiting-approval/);

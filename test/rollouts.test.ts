@@ -14,7 +14,7 @@ import { makeCsr } from '../src/testkit/csr.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { databaseTargets } from './support/databases.ts';
 import { estRequest } from './support/est-client.ts';
-import { expectRefusal } from './support/state-snapshot.ts';
+import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { firmwareSbom } from './support/sbom.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -154,7 +154,11 @@ for (const target of databaseTargets()) {
       await expectRefusal(server, () => onListener('OTHER', 'POST', 'reports', { releaseId, rolloutId, outcome: 'installed' }), 404, 'ROLLOUT_NOT_FOUND', 'a device outside the cohort');
       await expectRefusal(server, () => onListener(serials[0]!, 'POST', 'reports', { releaseId, rolloutId, outcome: 'bricked' }), 400, 'VALIDATION_FAILED');
       await expectRefusal(server, () => server.api('POST', `/v1/products/${SKU}/rollouts/${rolloutId}/explode`, {}), 400, 'VALIDATION_FAILED');
-      await expectRefusal(server, () => server.api('POST', `/v1/products/${SKU}/rollouts/${rolloutId}/pause`, {}), 409, 'ROLLOUT_STATE_CONFLICT', 'pausing a paused rollout');
+      await expectRefusal(server, () => server.api('POST', `/v1/products/${SKU}/rollouts/${rolloutId}/advance`, { fromStage: 3 }), 409, 'ROLLOUT_STAGE_MISMATCH', 'an advance from a stage the rollout has not reached');
+      // pausing a paused rollout (by its threshold) is a retry's answer, not a refusal
+      const paused = await assertNothingWritten(server, () => server.api('POST', `/v1/products/${SKU}/rollouts/${rolloutId}/pause`, {}), 'pausing a paused rollout');
+      assert.equal(paused.status, 200);
+      assert.match(paused.body.pausedReason, /threshold/, 'the reason it paused is kept');
     });
 
     it('an assignment never names a release below the installed security version; a decommissioned device leaves', async () => {
@@ -174,8 +178,11 @@ for (const target of databaseTargets()) {
     it('a device that refused an assignment made for another device reports it without a rollout: on its record in the ledger, counted by no rollout', async () => {
       const serial = serials.at(-1)!;
       const device = await server.tp.database.db.selectFrom('devices').select('id').where('serial', '=', serial).executeTakeFirstOrThrow();
-      const sent = await onListener(serial, 'POST', 'reports', { releaseId, outcome: 'rejected', reason: 'UPDATE_ASSIGNMENT_OTHER_DEVICE', detail: 'the assignment is for device X, not this one' });
+      const report = { releaseId, outcome: 'rejected', reason: 'UPDATE_ASSIGNMENT_OTHER_DEVICE', detail: 'the assignment is for device X, not this one' };
+      const sent = await onListener(serial, 'POST', 'reports', report);
       assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      const again = await onListener(serial, 'POST', 'reports', report);
+      assert.deepEqual([again.status, again.body], [200, { recorded: false }], 'the retry of a report whose answer was lost');
       const events = await server.tp.database.db.selectFrom('events').select(['action', 'details']).where('subject_id', '=', device.id).where('action', '=', 'update.rejected').execute();
       assert.deepEqual(events.map((e) => [(e.details as { reason: string }).reason, (e.details as { rollout?: string }).rollout]), [['UPDATE_ASSIGNMENT_OTHER_DEVICE', undefined]]);
     });

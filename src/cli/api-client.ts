@@ -35,6 +35,12 @@ export class ApiClient {
     return (await this.#send('POST', path, body)).json() as Promise<T>;
   }
 
+  /** As postJson, with the status: 201 made something, 200 found it made already (a retry). */
+  async postJsonWithStatus<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
+    const answer = await this.#send('POST', path, body);
+    return { status: answer.status, body: (await answer.json()) as T };
+  }
+
   async getText(path: string): Promise<string> {
     return (await this.#send('GET', path)).text();
   }

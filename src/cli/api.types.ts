@@ -138,4 +138,7 @@ export interface Release {
   createdAt: string;
   publishedAt?: string;
   retainUntil?: string;
+  withdrawnAt?: string;
+  withdrawnBy?: string;
+  withdrawnReason?: string;
 }

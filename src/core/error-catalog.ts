@@ -100,7 +100,7 @@ export const errorCatalog = {
   MANIFEST_KEY_INVALID: { status: 500, title: 'The boot manifest keys are not the Ed25519 and ML-DSA-65 keys it needs' },
   // updates: release records
   RELEASE_NOT_FOUND: { status: 404, title: 'No such release' },
-  RELEASE_EXISTS: { status: 409, title: 'The product already has a release of this kind and version' },
+  RELEASE_EXISTS: { status: 409, title: 'The product already has a different release of this kind and version' },
   RELEASE_RETAINED: { status: 409, title: 'The security release must stay available until its retention date (CRA Art 13(9))' },
   SBOM_REQUIRED: { status: 422, title: 'A firmware release needs its SBOM' },
   RELEASE_NOT_AWAITING_APPROVAL: { status: 409, title: 'The release is not awaiting approval' },
@@ -112,6 +112,7 @@ export const errorCatalog = {
   ROLLOUT_NOT_FOUND: { status: 404, title: 'No such rollout' },
   ROLLOUT_COHORT_EMPTY: { status: 422, title: 'The rollout would reach no device' },
   ROLLOUT_STATE_CONFLICT: { status: 409, title: "The rollout's state does not allow this" },
+  ROLLOUT_STAGE_MISMATCH: { status: 409, title: 'The rollout is not at the stage the request expects to leave' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -19,6 +19,7 @@ export const toRollout = (r: Selectable<RolloutsTable>): RolloutRecord => ({
   pausedReason: r.paused_reason,
   createdBy: r.created_by,
   createdAt: r.created_at,
+  specSha256: r.spec_sha256,
 });
 
 const toDeviceRelease = (r: Selectable<DeviceReleasesTable>): DeviceReleaseRecord => ({
@@ -58,10 +59,16 @@ export function rolloutStatements(db: Kysely<Database>) {
     findRollout,
     progress,
     deviceRelease,
+    // The device's newest update.* event: a report outside any rollout is deduplicated against it.
+    async lastUpdateReport(deviceId: string): Promise<{ action: string; release: string | null; reason: string | null } | undefined> {
+      const { rows } = await sql<{ action: string; release: string | null; reason: string | null }>`select action, details->>'release' as release, details->>'reason' as reason
+        from events where subject_type = 'device' and subject_id = ${deviceId} and action like 'update.%' order by seq desc limit 1`.execute(db);
+      return rows[0];
+    },
     async insertRollout(r: RolloutRecord): Promise<void> {
       await db
         .insertInto('rollouts')
-        .values({ id: r.id, product_id: r.productId, release_id: r.releaseId, stages: sql<number[]>`${r.stages}::integer[]`, stage: r.stage, state: r.state, cohort: JSON.stringify(r.cohort), cohort_size: r.cohortSize, failure_threshold_pct: r.failureThresholdPct, soak_seconds: r.soakSeconds, stage_started_at: r.stageStartedAt, paused_reason: r.pausedReason, created_by: r.createdBy, created_at: r.createdAt })
+        .values({ id: r.id, product_id: r.productId, release_id: r.releaseId, stages: sql<number[]>`${r.stages}::integer[]`, stage: r.stage, state: r.state, cohort: JSON.stringify(r.cohort), cohort_size: r.cohortSize, failure_threshold_pct: r.failureThresholdPct, soak_seconds: r.soakSeconds, stage_started_at: r.stageStartedAt, paused_reason: r.pausedReason, created_by: r.createdBy, created_at: r.createdAt, spec_sha256: r.specSha256 })
         .execute();
     },
     // The cohort's ranks: a shuffle seeded by the rollout's id, so a stage is a fair sample and reproducible.
@@ -115,10 +122,11 @@ export function rolloutReads(db: Kysely<Database>, findRelease: (id: string) => 
     },
     async assignmentFor(deviceId) {
       // Never a release below the highest security version the device installed, nor the one it
-      // runs: an older rollout still active must not hide a newer one from the device.
+      // runs: an older rollout still active must not hide a newer one from the device. Never a
+      // withdrawn release: withdrawal aborts its rollouts, and this holds even if one were missed.
       const { rows } = await sql<{ id: string }>`select r.id from rollout_devices rd join rollouts r on r.id = rd.rollout_id
           join releases rel on rel.id = r.release_id left join device_releases dr on dr.device_id = rd.device_id
-        where rd.device_id = ${deviceId} and r.state = 'active' and rd.state = 'pending'
+        where rd.device_id = ${deviceId} and r.state = 'active' and rd.state = 'pending' and rel.state = 'published'
           and rd.rank < ceil(r.stages[r.stage + 1] * r.cohort_size / 100.0)
           and (dr.device_id is null or (rel.security_version >= dr.highest_security_version and rel.id is distinct from dr.release_id))
         order by r.created_at desc, rel.security_version desc, r.id desc limit 1`.execute(db);

@@ -274,6 +274,9 @@ export interface ReleasesTable {
   retain_until: Timestamp | null;
   target_name: string | null;
   manifest: Uint8Array | null;
+  withdrawn_at: Timestamp | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
 }
 
 export interface TufKeysTable {
@@ -347,6 +350,7 @@ export interface RolloutsTable {
   paused_reason: string | null;
   created_by: string;
   created_at: Timestamp;
+  spec_sha256: string | null;
 }
 
 export interface RolloutDevicesTable {

@@ -85,6 +85,10 @@ export function tufReads(db: Kysely<Database>): TufReads {
       const r = await db.selectFrom('tuf_targets').selectAll().where('release_id', '=', releaseId).where('state', '=', 'draft').where('base_version', '=', baseVersion).executeTakeFirst();
       return r && toTargets(r);
     },
+    async findPublicationOf(releaseId) {
+      const r = await db.selectFrom('tuf_targets').selectAll().where('release_id', '=', releaseId).where('state', '=', 'published').executeTakeFirst();
+      return r && toTargets(r);
+    },
     async findResignDraft(productId, baseVersion) {
       const r = await db.selectFrom('tuf_targets').selectAll().where('product_id', '=', productId).where('release_id', 'is', null).where('state', '=', 'draft').where('base_version', '=', baseVersion).executeTakeFirst();
       return r && toTargets(r);

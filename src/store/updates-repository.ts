@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
-import type { ReleaseKind, ReleaseRecord, ReleaseState, SbomRecord, UpdateType } from '../updates/release.types.ts';
+import type { ReleaseKind, ReleaseRecord, ReleaseState, ReleaseWithdrawal, SbomRecord, UpdateType } from '../updates/release.types.ts';
 import type { OnlineMetadataRecord, ReleaseManagerRecord, RootRecord, TargetsRecord, TufKeysRecord } from '../updates/tuf-store.types.ts';
 import type { TufReads, UpdatesStore, UpdatesUnitOfWork } from '../updates/updates-store.types.ts';
 import { bytes } from './identity-rows.ts';
@@ -32,7 +32,13 @@ const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
   retainUntil: r.retain_until,
   targetName: r.target_name,
   manifest: r.manifest === null ? null : bytes(r.manifest),
+  withdrawal: r.withdrawn_at === null ? null : { at: r.withdrawn_at, by: r.withdrawn_by ?? '', reason: r.withdrawn_reason ?? '' },
 });
+
+async function releaseByVersion(db: Kysely<Database>, productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
+  const r = await db.selectFrom('releases').selectAll().where('product_id', '=', productId).where('kind', '=', kind).where('version', '=', version).executeTakeFirst();
+  return r && toRelease(r);
+}
 
 /** The identity unit of work, plus the release and TUF tables, in the same transaction. */
 class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUnitOfWork {
@@ -56,6 +62,14 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
     const r = await this.tx.selectFrom('rollouts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     return r && toRollout(r);
   }
+  async findLiveRollout(productId: string, specSha256: string): Promise<RolloutRecord | undefined> {
+    const r = await this.tx.selectFrom('rollouts').selectAll().where('product_id', '=', productId).where('spec_sha256', '=', specSha256).where('state', 'in', ['active', 'paused']).executeTakeFirst();
+    return r && toRollout(r);
+  }
+  async lockLiveRolloutsOf(releaseId: string): Promise<RolloutRecord[]> {
+    const rows = await this.tx.selectFrom('rollouts').selectAll().where('release_id', '=', releaseId).where('state', 'in', ['active', 'paused']).orderBy('created_at').orderBy('id').forUpdate().execute();
+    return rows.map(toRollout);
+  }
   async updateRollout(id: string, patch: Pick<RolloutRecord, 'stage' | 'state' | 'stageStartedAt' | 'pausedReason'> & { cohortSize?: number }): Promise<void> {
     this.wrote = true;
     await this.#rollouts.updateRollout(id, patch);
@@ -70,6 +84,9 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
   }
   findDeviceRelease(deviceId: string): Promise<DeviceReleaseRecord | undefined> {
     return this.#rollouts.deviceRelease(deviceId);
+  }
+  lastUpdateReport(deviceId: string) {
+    return this.#rollouts.lastUpdateReport(deviceId);
   }
   async recordDeviceRelease(deviceId: string, release: ReleaseRecord, at: Date): Promise<void> {
     this.wrote = true;
@@ -103,6 +120,9 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
   }
   findResignDraft(productId: string, baseVersion: number) {
     return this.#reads.findResignDraft(productId, baseVersion);
+  }
+  findPublicationOf(releaseId: string) {
+    return this.#reads.findPublicationOf(releaseId);
   }
   latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
     return this.#reads.latestOnlineMetadata(productId, role);
@@ -140,6 +160,10 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
     return inserted !== undefined;
   }
 
+  findReleaseByVersion(productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
+    return releaseByVersion(this.tx, productId, kind, version);
+  }
+
   async lockRelease(id: string): Promise<ReleaseRecord | undefined> {
     const r = await this.tx.selectFrom('releases').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     return r && toRelease(r);
@@ -153,6 +177,16 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
   async publishRelease(id: string, p: { at: Date; targetName: string; manifest: Uint8Array; retainUntil: Date | null }): Promise<void> {
     this.wrote = true;
     await this.tx.updateTable('releases').set({ state: 'published', published_at: p.at, target_name: p.targetName, manifest: p.manifest, retain_until: p.retainUntil }).where('id', '=', id).execute();
+  }
+
+  async withdrawRelease(id: string, w: ReleaseWithdrawal): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('releases').set({ state: 'withdrawn', withdrawn_at: w.at, withdrawn_by: w.by, withdrawn_reason: w.reason }).where('id', '=', id).execute();
+  }
+
+  async withdrawnTargetNames(productId: string): Promise<string[]> {
+    const rows = await this.tx.selectFrom('releases').select('target_name').where('product_id', '=', productId).where('state', '=', 'withdrawn').where('target_name', 'is not', null).execute();
+    return rows.flatMap((r) => (r.target_name === null ? [] : [r.target_name]));
   }
 
   async insertTufKeys(k: TufKeysRecord): Promise<void> {
@@ -222,6 +256,13 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
     return Number(result.numUpdatedRows);
   }
 
+  async markDraftsStale(scope: { productId: string } | { releaseId: string }): Promise<number> {
+    let query = this.tx.updateTable('tuf_targets').set({ state: 'stale' }).where('state', '=', 'draft');
+    query = 'productId' in scope ? query.where('product_id', '=', scope.productId) : query.where('release_id', '=', scope.releaseId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async insertOnlineMetadata(o: OnlineMetadataRecord): Promise<void> {
     this.wrote = true;
     await this.tx.insertInto('tuf_online').values({ product_id: o.productId, role: o.role, version: o.version, metadata: o.metadata, expires_at: o.expiresAt, created_at: o.createdAt }).execute();
@@ -287,6 +328,9 @@ export class UpdatesRepository implements UpdatesStore {
   findResignDraft(productId: string, baseVersion: number) {
     return this.#reads.findResignDraft(productId, baseVersion);
   }
+  findPublicationOf(releaseId: string) {
+    return this.#reads.findPublicationOf(releaseId);
+  }
   latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
     return this.#reads.latestOnlineMetadata(productId, role);
   }
@@ -305,6 +349,10 @@ export class UpdatesRepository implements UpdatesStore {
 
   async listReleases(productId: string): Promise<ReleaseRecord[]> {
     return (await this.#db.selectFrom('releases').selectAll().where('product_id', '=', productId).orderBy('created_at').orderBy('id').execute()).map(toRelease);
+  }
+
+  findReleaseByVersion(productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
+    return releaseByVersion(this.#db, productId, kind, version);
   }
 
   async findReleaseByTarget(productId: string, targetName: string, sha256: string): Promise<ReleaseRecord | undefined> {

@@ -25,15 +25,17 @@ export interface ApprovalView {
 
 /**
  * The targets draft a release manager signs for this release: the product's published targets
- * plus this release's target (TUF 4.5), made once per published base. If another release was
- * published since, a new draft on the new base replaces it: approvals gathered on the old one no
- * longer count (the managers sign again), since they approved a targets file that can no longer be
- * published.
+ * plus this release's target (TUF 4.5), less the targets of withdrawn releases, made once per
+ * published base. If another release was published (or one withdrawn) since, a new draft replaces
+ * it: approvals gathered on the old one no longer count (the managers sign again), since they
+ * approved a targets file that can no longer be published.
  */
 export async function approvalFor(ctx: UpdatesContext, product: ProductRecord, releaseId: string): Promise<ApprovalView> {
   const now = ctx.identity.clock.now();
   return ctx.store.unitOfWork(async (uow) => {
     const { root } = await lockRepository(uow, product);
+    const published = await publishedApproval(uow, product, releaseId, root);
+    if (published) return published;
     const release = await awaitingApproval(uow, product, releaseId);
     const current = await uow.latestPublishedTargets(product.id);
     const draft = (await uow.findDraft(release.id, current?.version ?? 0)) ?? (await makeDraft(ctx, uow, release, current, now));
@@ -52,10 +54,13 @@ export async function approveRelease(ctx: UpdatesContext, product: ProductRecord
   const now = ctx.identity.clock.now();
   return ctx.store.unitOfWork(async (uow) => {
     const { keys, root } = await lockRepository(uow, product);
+    // The retry of the approval that published it (its answer lost): the publication, nothing written.
+    const published = await publishedApproval(uow, product, releaseId, root);
+    if (published && parseMetadata('targets', Buffer.from(published.targets)).signatures.some((s) => s.keyid === signature.keyid)) return published;
     const release = await awaitingApproval(uow, product, releaseId);
     const current = await uow.latestPublishedTargets(product.id);
     const draft = await uow.findDraft(release.id, current?.version ?? 0);
-    if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to approve changed since they were fetched (another release was published): fetch the approval again and sign that');
+    if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to approve changed since they were fetched (another release was published or withdrawn): fetch the approval again and sign that');
     const managers = await uow.listReleaseManagers(product.id);
     const manager = requireCurrentManager(managers, signature.keyid, now);
     const before = parseMetadata('targets', Buffer.from(draft.metadata));
@@ -87,6 +92,16 @@ async function lockRepository(uow: UpdatesUnitOfWork, product: ProductRecord): P
   return { keys, root: parseMetadata('root', Buffer.from(published.metadata)) };
 }
 
+/** A published release's approval as it went out: the targets version that published it. */
+async function publishedApproval(uow: UpdatesUnitOfWork, product: ProductRecord, releaseId: string, root: RootMetadata): Promise<(ApprovalView & { published: true }) | undefined> {
+  const release = await uow.lockRelease(releaseId);
+  if (!release || release.productId !== product.id || release.state !== 'published') return undefined;
+  const publication = await uow.findPublicationOf(release.id);
+  if (!publication) return undefined;
+  const targets = parseMetadata('targets', Buffer.from(publication.metadata));
+  return { release, targetName: targetNameOf(release), targets: publication.metadata, status: targetsSignatureStatus(targets, root), managers: await uow.listReleaseManagers(product.id), published: true };
+}
+
 async function awaitingApproval(uow: UpdatesUnitOfWork, product: ProductRecord, releaseId: string): Promise<ReleaseRecord> {
   const release = await uow.lockRelease(releaseId);
   if (!release || release.productId !== product.id) throw new TrustplaneError('RELEASE_NOT_FOUND');
@@ -110,7 +125,8 @@ async function makeDraft(ctx: UpdatesContext, uow: UpdatesUnitOfWork, release: R
     hashes: { sha256: release.imageSha256, sha512: release.imageSha512 },
     custom: { releaseId: release.id, version: release.version, securityVersion: release.securityVersion, kind: release.kind, hardware: release.hardware },
   });
-  const next = nextTargetsWithRelease(base, targetNameOf(release), info, validity);
+  // A withdrawn release leaves TUF here: only the managers' signatures can take its target out.
+  const next = nextTargetsWithRelease(base, targetNameOf(release), info, validity, await uow.withdrawnTargetNames(release.productId));
   const draft: TargetsRecord = { id: newId('tgt', ctx.identity.random), productId: release.productId, version: next.signed.version, baseVersion: current?.version ?? 0, releaseId: release.id, metadata: metadataText(next), state: 'draft', createdAt: now, publishedAt: null };
   await uow.insertTargets(draft);
   return draft;

@@ -9,7 +9,10 @@ export type ReleaseKind = (typeof releaseKinds)[number];
 export const updateTypes = ['security', 'feature'] as const;
 export type UpdateType = (typeof updateTypes)[number];
 
-/** awaiting-approval → published → withdrawn; deleted releases leave only their ledger trail. */
+/**
+ * awaiting-approval → published → withdrawn, or awaiting-approval → withdrawn; deleted releases
+ * leave only their ledger trail.
+ */
 export type ReleaseState = 'awaiting-approval' | 'published' | 'withdrawn';
 
 /** What the SBOM check found (updates/sbom.ts), kept with the release. */
@@ -47,4 +50,12 @@ export interface ReleaseRecord {
   targetName: string | null;
   /** the signed boot manifest (COSE_Sign, docs/reference/boot-manifest.md), once published */
   manifest: Uint8Array | null;
+  /** who withdrew it, when and why (updates/release-withdrawal.ts); null while it is not withdrawn */
+  withdrawal: ReleaseWithdrawal | null;
+}
+
+export interface ReleaseWithdrawal {
+  at: Date;
+  by: string;
+  reason: string;
 }

@@ -32,11 +32,16 @@ export const MAX_SECURITY_VERSION = 0xffff_ffff;
 /**
  * Records a release awaiting approval: its image (already uploaded, content-addressed), its SBOM
  * (required for firmware: CRA Annex I Part II (1)), and what it may be installed on. Nothing is
- * published or signed here; release managers approve it first.
+ * published or signed here; release managers approve it first. The same request again (a retry
+ * whose answer was lost) is the release it made, nothing written (`created: false`); another
+ * request for a version that exists is refused, naming what differs.
  */
-export async function createRelease(ctx: UpdatesContext, product: ProductRecord, input: CreateReleaseInput, actor: Actor): Promise<ReleaseRecord> {
+export async function createRelease(ctx: UpdatesContext, product: ProductRecord, input: CreateReleaseInput, actor: Actor): Promise<{ release: ReleaseRecord; created: boolean }> {
   const now = ctx.identity.clock.now();
   const fields = releaseFields(input);
+  // Checked before the blobs are read: a retry costs one query, not another SBOM validation.
+  const existing = await ctx.store.findReleaseByVersion(product.id, fields.kind, fields.version);
+  if (existing) return { release: sameRelease(existing, fields), created: false };
   const image = await ctx.blobs.get(fields.imageSha256);
   if (!image) throw new TrustplaneError('BLOB_NOT_FOUND', 'no uploaded image has this SHA-256; upload it first', { details: { field: 'imageSha256' } });
   if (image.digests.length > ctx.config.maxImageBytes) throw new TrustplaneError('BLOB_TOO_LARGE', 'the image is larger than the configured limit');
@@ -64,12 +69,18 @@ export async function createRelease(ctx: UpdatesContext, product: ProductRecord,
     retainUntil: null,
     targetName: null,
     manifest: null,
+    withdrawal: null,
   };
   return ctx.store.unitOfWork(async (uow) => {
-    // The unique (product, kind, version) key decides, so two concurrent creations cannot both pass.
-    if (!(await uow.insertRelease(release))) throw new TrustplaneError('RELEASE_EXISTS', `the product already has ${release.kind} release ${release.version}`);
+    // The unique (product, kind, version) key decides, so two concurrent creations cannot both
+    // pass; the one that lost reads the winner's row (committed by then) and is its retry or not.
+    if (!(await uow.insertRelease(release))) {
+      const winner = await uow.findReleaseByVersion(product.id, release.kind, release.version);
+      if (!winner) throw new TrustplaneError('RELEASE_EXISTS', `the product already has ${release.kind} release ${release.version}`);
+      return { release: sameRelease(winner, fields), created: false };
+    }
     uow.recordEvents([{ actor: release.createdBy, action: 'release.created', subjectType: 'release', subjectId: release.id, details: releaseEventDetails(product, release) }]);
-    return release;
+    return { release, created: true };
   }, { at: now });
 }
 
@@ -87,7 +98,7 @@ export async function deleteRelease(ctx: UpdatesContext, product: ProductRecord,
   // created may be about to refer to it. Unreferenced blobs are swept later, never in a request.
 }
 
-function releaseFields(input: CreateReleaseInput): {
+interface ReleaseFields {
   version: string;
   securityVersion: number;
   kind: ReleaseKind;
@@ -96,7 +107,25 @@ function releaseFields(input: CreateReleaseInput): {
   imageName: string;
   imageSha256: string;
   sbomSha256: string | undefined;
-} {
+}
+
+/**
+ * The existing release when the request asks for exactly it; otherwise RELEASE_EXISTS naming each
+ * field that differs (a version names one image for ever: a changed build is a new version).
+ */
+function sameRelease(existing: ReleaseRecord, fields: ReleaseFields): ReleaseRecord {
+  const asked: Record<string, string | number | null> = { securityVersion: fields.securityVersion, updateType: fields.updateType, hardware: fields.hardware.join(','), imageName: fields.imageName, imageSha256: fields.imageSha256, sbomSha256: fields.sbomSha256 ?? null };
+  const has: Record<string, string | number | null> = { securityVersion: existing.securityVersion, updateType: existing.updateType, hardware: existing.hardware.join(','), imageName: existing.imageName, imageSha256: existing.imageSha256, sbomSha256: existing.sbom?.sha256 ?? null };
+  const differs = Object.keys(asked).filter((k) => asked[k] !== has[k]);
+  if (differs.length === 0) return existing;
+  const shown = (v: string | number | null | undefined): string => (v === null ? 'none' : v === '' ? 'every revision' : String(v));
+  const what = differs.map((k) => `${k} ${shown(has[k])} (asked: ${shown(asked[k])})`).join(', ');
+  throw new TrustplaneError('RELEASE_EXISTS', `the product already has ${existing.kind} release ${existing.version} (${existing.id}) with another ${what}; a changed build needs a new version`, {
+    details: { releaseId: existing.id, differs },
+  });
+}
+
+function releaseFields(input: CreateReleaseInput): ReleaseFields {
   const version = requireMatch('version', input.version, RELEASE_VERSION_PATTERN, '1-64 characters of 0-9 A-Z a-z . + _ -');
   const securityVersion = requireInteger('securityVersion', input.securityVersion, 0, MAX_SECURITY_VERSION);
   const kind = oneOf('kind', input.kind, releaseKinds);

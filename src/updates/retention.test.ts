@@ -13,7 +13,7 @@ test('retention: ten years after issue, or the rest of the support period if lon
 });
 
 test('a retained release cannot be deleted before its date, and the refusal names it', () => {
-  const release = { version: '2.4.1', state: 'withdrawn', retainUntil: new Date('2037-03-15T10:00:00Z') } as ReleaseRecord;
+  const release = { version: '2.4.1', state: 'withdrawn', retainUntil: new Date('2037-03-15T10:00:00Z'), targetName: null } as ReleaseRecord;
   assert.throws(
     () => checkDeletable(release, new Date('2030-01-01T00:00:00Z')),
     (e: unknown) => e instanceof TrustplaneError && e.code === 'RELEASE_RETAINED' && e.message.includes('2037-03-15'),
@@ -22,8 +22,10 @@ test('a retained release cannot be deleted before its date, and the refusal name
   assert.doesNotThrow(() => checkDeletable({ ...release, retainUntil: null }, new Date('2030-01-01T00:00:00Z')));
 });
 
-test('a published release is in the TUF repository: not deleted, whatever its type', () => {
-  const published = { version: '2.5.0', state: 'published', retainUntil: null } as ReleaseRecord;
+test('a published release is in the TUF repository: not deleted, whatever its type, withdrawn or not', () => {
+  const published = { version: '2.5.0', state: 'published', retainUntil: null, targetName: 'firmware/2.5.0/fw.bin' } as ReleaseRecord;
   assert.throws(() => checkDeletable(published, new Date()), (e: unknown) => e instanceof TrustplaneError && e.code === 'RELEASE_IN_REPOSITORY');
-  assert.doesNotThrow(() => checkDeletable({ ...published, state: 'awaiting-approval' }, new Date()));
+  assert.throws(() => checkDeletable({ ...published, state: 'withdrawn' }, new Date()), (e: unknown) => e instanceof TrustplaneError && e.code === 'RELEASE_IN_REPOSITORY');
+  assert.doesNotThrow(() => checkDeletable({ ...published, state: 'awaiting-approval', targetName: null }, new Date()));
+  assert.doesNotThrow(() => checkDeletable({ ...published, state: 'withdrawn', targetName: null }, new Date()), 'withdrawn before it was ever published');
 });

@@ -26,8 +26,9 @@ export function checkDeletable(release: ReleaseRecord, now: Date): void {
     });
   }
   // Its target is in the product's TUF repository, rollouts may name it and devices may be
-  // fetching it: deleting the row would break the repository (and a rollout's reference).
-  if (release.state === 'published') {
-    throw new TrustplaneError('RELEASE_IN_REPOSITORY', `release ${release.version} is published in the product's TUF repository: it cannot be deleted`);
+  // fetching it: deleting the row would break the repository (and a rollout's reference). A
+  // withdrawn release that was published stays in the targets versions already signed.
+  if (release.state === 'published' || release.targetName !== null) {
+    throw new TrustplaneError('RELEASE_IN_REPOSITORY', `release ${release.version} is ${release.state === 'published' ? 'published in' : 'withdrawn, but was published in'} the product's TUF repository: it cannot be deleted`);
   }
 }

@@ -23,6 +23,8 @@ export interface RolloutRecord {
   pausedReason: string | null;
   createdBy: string;
   createdAt: Date;
+  /** the request that made it, as a digest (updates/rollout-spec.ts): a retry finds it; null before migration 0011 */
+  specSha256: string | null;
 }
 
 /** What devices report of an assigned release. */

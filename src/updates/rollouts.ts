@@ -1,40 +1,31 @@
 import { TrustplaneError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { actorName, type Actor, type DeviceRecord, type EventInput, type ProductRecord } from '../pki/records.types.ts';
-import { DEVICE_SERIAL_PATTERN, requireInteger, requireMatch, TAG_PATTERN } from '../pki/validation.ts';
+import { requireMatch } from '../pki/validation.ts';
 import type { ReleaseRecord } from './release.types.ts';
 import type { RolloutCohort, RolloutProgress, RolloutRecord } from './rollout.types.ts';
+import { invalid, rolloutSpec, rolloutSpecSha256, type CreateRolloutInput } from './rollout-spec.ts';
 import type { UpdatesContext } from './updates-context.ts';
 import type { UpdatesUnitOfWork } from './updates-store.types.ts';
-
-export interface CreateRolloutInput {
-  releaseId?: unknown;
-  stages?: unknown;
-  tag?: unknown;
-  serials?: unknown;
-  failureThresholdPct?: unknown;
-  soakSeconds?: unknown;
-}
-
-const MAX_STAGES = 20;
-const MAX_SERIALS = 100_000;
 
 /**
  * A published release going out in stages (percentages of its cohort). The cohort is fixed now:
  * the product's devices, a tag's, or a list; each device gets a rank (a shuffle seeded by the
- * rollout), and stage k reaches the devices ranked below k% of the cohort.
+ * rollout), and stage k reaches the devices ranked below k% of the cohort. The same request while
+ * the rollout it made is live (active or paused) is a retry whose answer was lost: that rollout,
+ * nothing written (`created: false`).
  */
-export async function createRollout(ctx: UpdatesContext, product: ProductRecord, input: CreateRolloutInput, actor: Actor): Promise<{ rollout: RolloutRecord; progress: RolloutProgress }> {
+export async function createRollout(ctx: UpdatesContext, product: ProductRecord, input: CreateRolloutInput, actor: Actor): Promise<{ rollout: RolloutRecord; progress: RolloutProgress; created: boolean }> {
   const now = ctx.identity.clock.now();
-  const stages = stageList(input.stages);
-  const failureThresholdPct = input.failureThresholdPct === undefined ? null : percentage('failureThresholdPct', input.failureThresholdPct);
-  const soakSeconds = input.soakSeconds === undefined ? null : requireInteger('soakSeconds', input.soakSeconds, 60, 90 * 86_400);
-  if (input.tag !== undefined && input.serials !== undefined) throw new TrustplaneError('VALIDATION_FAILED', 'a rollout is for a tag or for a list of devices, not both');
-  const tag = input.tag === undefined ? undefined : requireMatch('tag', input.tag, TAG_PATTERN, '1-64 characters of A-Z a-z 0-9 . _ : = -');
-  const serials = input.serials === undefined ? undefined : serialList(input.serials);
+  const spec = rolloutSpec(input);
+  const specSha256 = rolloutSpecSha256(product.id, spec);
+  const { stages, tag, serials, failureThresholdPct, soakSeconds } = spec;
   return ctx.store.unitOfWork(async (uow) => {
-    const release = await uow.lockRelease(typeof input.releaseId === 'string' ? input.releaseId : '');
+    // The release's lock serialises creations for it: a concurrent retry waits, then finds this one.
+    const release = await uow.lockRelease(spec.releaseId);
     if (!release || release.productId !== product.id) throw new TrustplaneError('RELEASE_NOT_FOUND');
+    const live = await uow.findLiveRollout(product.id, specSha256);
+    if (live) return { rollout: live, progress: await uow.rolloutProgress(live), created: false };
     if (release.state !== 'published') throw new TrustplaneError('RELEASE_NOT_PUBLISHED', `release ${release.version} is ${release.state}: only a published release rolls out`);
     let selector: RolloutCohort | { kind: 'devices'; deviceIds: string[] } = tag === undefined ? { kind: 'product' } : { kind: 'tag', tag };
     if (serials) {
@@ -58,6 +49,7 @@ export async function createRollout(ctx: UpdatesContext, product: ProductRecord,
       pausedReason: null,
       createdBy: actorName(actor),
       createdAt: now,
+      specSha256,
     };
     await uow.insertRollout(rollout);
     rollout.cohortSize = await uow.insertRolloutCohort(rollout, selector);
@@ -72,30 +64,7 @@ export async function createRollout(ctx: UpdatesContext, product: ProductRecord,
         details: { product: product.sku, release: release.id, version: release.version, stages, cohort: rollout.cohort, cohortSize: rollout.cohortSize, failureThresholdPct, soakSeconds },
       },
     ]);
-    return { rollout, progress: await uow.rolloutProgress(rollout) };
-  }, { at: now });
-}
-
-export type RolloutCommand = 'pause' | 'resume' | 'advance' | 'abort';
-
-/** An operator's command: pause, resume, advance to the next stage, abort (stops further assignments). */
-export async function commandRollout(ctx: UpdatesContext, product: ProductRecord, rolloutId: string, command: RolloutCommand, actor: Actor): Promise<{ rollout: RolloutRecord; progress: RolloutProgress }> {
-  const now = ctx.identity.clock.now();
-  return ctx.store.unitOfWork(async (uow) => {
-    const rollout = await uow.lockRollout(rolloutId);
-    if (!rollout || rollout.productId !== product.id) throw new TrustplaneError('ROLLOUT_NOT_FOUND');
-    const allowed: Record<RolloutCommand, RolloutRecord['state'][]> = { pause: ['active'], resume: ['paused'], advance: ['active', 'paused'], abort: ['active', 'paused'] };
-    if (!allowed[command].includes(rollout.state)) throw new TrustplaneError('ROLLOUT_STATE_CONFLICT', `the rollout is ${rollout.state}: it cannot ${command}`);
-    if (command === 'advance' && rollout.stage === rollout.stages.length - 1) throw new TrustplaneError('ROLLOUT_STATE_CONFLICT', 'the rollout is at its last stage');
-    const next = { ...rollout };
-    if (command === 'pause') Object.assign(next, { state: 'paused', pausedReason: `paused by ${actorName(actor)}` });
-    if (command === 'resume') Object.assign(next, { state: 'active', pausedReason: null });
-    if (command === 'abort') Object.assign(next, { state: 'aborted' });
-    if (command === 'advance') Object.assign(next, { stage: rollout.stage + 1, state: 'active', pausedReason: null, stageStartedAt: now });
-    await uow.updateRollout(rollout.id, next);
-    const verb = { pause: 'paused', resume: 'resumed', advance: 'advanced', abort: 'aborted' } as const;
-    uow.recordEvents([{ actor: actorName(actor), action: `rollout.${verb[command]}`, subjectType: 'rollout', subjectId: rollout.id, details: { product: product.sku, stage: next.stage, percentage: next.stages[next.stage] } }]);
-    return { rollout: next, progress: await uow.rolloutProgress(next) };
+    return { rollout, progress: await uow.rolloutProgress(rollout), created: true };
   }, { at: now });
 }
 
@@ -145,6 +114,12 @@ export async function recordDeviceReport(ctx: UpdatesContext, product: ProductRe
     if (rollout && previous === undefined) throw new TrustplaneError('ROLLOUT_NOT_FOUND', 'the device is not in this rollout');
     const installed = await uow.findDeviceRelease(device.id);
     if (previous === outcome || (!rollout && outcome === 'installed' && installed?.releaseId === release.id)) return { recorded: false };
+    // Outside a rollout (e.g. an assignment made for another device), the same report again is the
+    // retry of one whose answer was lost: the release's lock above orders the two.
+    if (!rollout && outcome !== 'installed') {
+      const last = await uow.lastUpdateReport(device.id);
+      if (last && last.action === `update.${outcome}` && last.release === release.id && last.reason === reason) return { recorded: false };
+    }
     if (outcome === 'installed') await uow.recordDeviceRelease(device.id, release, now);
     const events: EventInput[] = [
       {
@@ -204,24 +179,4 @@ export function failureShare(p: RolloutProgress): number {
   return p.reached === 0 ? 0 : ((p.rejected + p.failed) * 100) / p.reached;
 }
 
-function stageList(value: unknown): number[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_STAGES) invalid('stages', `1 to ${MAX_STAGES} percentages`);
-  const stages = (value as unknown[]).map((v) => percentage('stages', v));
-  if (stages.some((s, i) => s <= 0 || (i > 0 && s <= stages[i - 1]!))) invalid('stages', 'rising percentages above 0, e.g. 1,10,50,100');
-  return stages;
-}
-
-function percentage(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) invalid(field, 'a percentage from 0 to 100');
-  return value;
-}
-
-function serialList(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SERIALS) invalid('serials', `1 to ${MAX_SERIALS} device serials`);
-  return [...new Set((value as unknown[]).map((s) => requireMatch('serials', s, DEVICE_SERIAL_PATTERN, '1-64 characters of A-Z a-z 0-9 . _ -')))];
-}
-
-function invalid(field: string, what: string): never {
-  throw new TrustplaneError('VALIDATION_FAILED', `${field} must be ${what}`, { details: { field } });
-}
 

@@ -10,7 +10,9 @@ import type { UpdatesUnitOfWork } from './updates-store.types.ts';
 
 /**
  * Targets re-signed without a release: the same targets, the next version, a fresh expiry, signed
- * by release managers on their machines (the server holds no targets key). Needed
+ * (less any withdrawn release's) by release managers on their machines (the server holds no
+ * targets key). Needed
+ *  - to take a withdrawn release out of TUF without waiting for the next release;
  *  - before the targets expire (TUF 4.5: `expires`; a device refuses expired targets as a freeze),
  *    when no release was published for most of a year;
  *  - when a root rotation changes who approves so that the published targets no longer carry the
@@ -51,7 +53,7 @@ export async function signTargetsResign(ctx: UpdatesContext, product: ProductRec
   return ctx.store.unitOfWork(async (uow) => {
     const repo = await lockedRepository(uow, product);
     const draft = await uow.findResignDraft(product.id, repo.current.version);
-    if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to re-sign changed since they were fetched (a release was published): fetch them again and sign those');
+    if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to re-sign changed since they were fetched (a release was published or withdrawn): fetch them again and sign those');
     const before = parseMetadata('targets', Buffer.from(draft.metadata));
     // A retried upload whose answer was lost: the same signature, nothing written again.
     if (before.signatures.some((s) => s.keyid === signature.keyid)) return view(repo, draft, false);
@@ -144,7 +146,8 @@ async function lockedRepository(uow: UpdatesUnitOfWork, product: ProductRecord):
 }
 
 async function makeResignDraft(ctx: UpdatesContext, uow: UpdatesUnitOfWork, product: ProductRecord, current: TargetsRecord, now: Date): Promise<TargetsRecord> {
-  const next = nextTargetsResigned(Buffer.from(current.metadata), { expires: new Date(now.getTime() + ctx.config.targetsExpiryDays * DAY_MS), now });
+  // Withdrawn releases leave TUF here too: a re-signing is how they go without waiting for a release.
+  const next = nextTargetsResigned(Buffer.from(current.metadata), { expires: new Date(now.getTime() + ctx.config.targetsExpiryDays * DAY_MS), now }, await uow.withdrawnTargetNames(product.id));
   const draft: TargetsRecord = { id: newId('tgt', ctx.identity.random), productId: product.id, version: next.signed.version, baseVersion: current.version, releaseId: null, metadata: metadataText(next), state: 'draft', createdAt: now, publishedAt: null };
   await uow.insertTargets(draft);
   return draft;

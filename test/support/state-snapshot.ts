@@ -26,6 +26,10 @@ export const snapshotTables = [
   'release_managers',
   'tuf_targets',
   'tuf_online',
+  'device_tags',
+  'rollouts',
+  'rollout_devices',
+  'device_releases',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -36,6 +40,9 @@ export interface StateSnapshot {
   /** one-time enrollment tokens: spent or not, and the hash a re-mint would change */
   enrollmentTokens: { serial: string; used: boolean; hash: string }[];
   batches: { id: string; closed: boolean }[];
+  /** releases and rollouts change state in place: pause, advance, withdraw */
+  releases: { id: string; state: string }[];
+  rollouts: { id: string; state: string; stage: number }[];
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -62,7 +69,9 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
     hash: Buffer.from(t.token_hash).toString('hex'),
   }));
   const batches = (await db.selectFrom('enrollment_batches').select(['id', 'closed_at']).orderBy('id').execute()).map((b) => ({ id: b.id, closed: b.closed_at !== null }));
-  return { counts, devices, certificates, enrollmentTokens, batches };
+  const releases = await db.selectFrom('releases').select(['id', 'state']).orderBy('id').execute();
+  const rollouts = await db.selectFrom('rollouts').select(['id', 'state', 'stage']).orderBy('id').execute();
+  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */

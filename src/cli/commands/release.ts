@@ -56,7 +56,9 @@ export function registerReleaseCommands(program: Command): void {
       };
       if (o.hardware !== undefined) body.hardware = o.hardware;
       if (sbom !== undefined) body.sbomSha256 = sbom.sha256;
-      const created = await client.postJson<Release>(apiPath`/v1/products/${sku}/releases`, body);
+      const { status, body: created } = await client.postJsonWithStatus<Release>(apiPath`/v1/products/${sku}/releases`, body);
+      // 200: this exact release was made by an earlier run whose answer was lost; nothing new.
+      if (status === 200) inform(`release ${created.version} already created (${created.id}): nothing new recorded`);
       if (o.json === true) printJson(created);
       else print(formatRelease(created));
     });
@@ -84,6 +86,21 @@ export function registerReleaseCommands(program: Command): void {
       const r = await (await clientFor(cmd)).getJson<Release>(apiPath`/v1/products/${o.product}/releases/${o.release}`);
       if (o.json === true) printJson(r);
       else print(formatRelease(r));
+    });
+
+  release
+    .command('withdraw')
+    .description('withdraw a release: its rollouts aborted, never assigned again, left out of the next targets version')
+    .requiredOption('--product <sku>', 'the product')
+    .requiredOption('--release <id>', 'the release id')
+    .requiredOption('--reason <text>', 'why (kept with the release and in the ledger)')
+    .option('--json', 'print the raw JSON answer')
+    .action(async (o: { product: string; release: string; reason: string; json?: boolean }, cmd: Command) => {
+      const r = await (await clientFor(cmd)).postJson<Release>(apiPath`/v1/products/${o.product}/releases/${o.release}/withdraw`, { reason: o.reason });
+      if (o.json === true) printJson(r);
+      else print(formatRelease(r));
+      if (r.retainUntil !== undefined) inform(`a security release: still retained until ${r.retainUntil.slice(0, 10)} (CRA Art 13(9))`);
+      if (r.publishedAt !== undefined) inform("no device is assigned it any more; it leaves the TUF targets at the product's next publication (the release managers' signatures)");
     });
 
   release
@@ -137,5 +154,6 @@ export function formatRelease(r: Release): string {
     ['state', r.state],
     ['created', `${r.createdAt} by ${r.createdBy}`],
     ['retained until', r.retainUntil ?? null],
+    ['withdrawn', r.withdrawnAt === undefined ? null : `${r.withdrawnAt} by ${r.withdrawnBy ?? '?'}: ${r.withdrawnReason ?? ''}`],
   ]);
 }

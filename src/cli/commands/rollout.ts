@@ -4,7 +4,7 @@ import { apiPath } from '../api-client.ts';
 import { usageError } from '../cli-error.ts';
 import { clientFor } from '../connection.ts';
 import { positiveInteger } from '../options.ts';
-import { formatKeyValues, formatTable, print, printJson, type Column } from '../output.ts';
+import { formatKeyValues, formatTable, inform, print, printJson, type Column } from '../output.ts';
 
 interface Rollout {
   id: string;
@@ -62,16 +62,18 @@ export function registerRolloutCommands(program: Command): void {
         body.failureThresholdPct = pct;
       }
       if (o.soakMinutes !== undefined) body.soakSeconds = o.soakMinutes * 60;
-      const created = await (await clientFor(cmd)).postJson<Rollout>(apiPath`/v1/products/${o.product}/rollouts`, body);
+      const { status, body: created } = await (await clientFor(cmd)).postJsonWithStatus<Rollout>(apiPath`/v1/products/${o.product}/rollouts`, body);
+      // 200: the same rollout request while its rollout is live (an earlier run whose answer was lost).
+      if (status === 200) inform(`rollout already created (${created.id}, ${created.state}): nothing new recorded`);
       if (o.json === true) printJson(created);
       else print(formatRollout(created));
     });
 
-  for (const command of ['pause', 'resume', 'advance', 'abort'] as const) {
-    const what = { pause: 'pause: no new assignments until resumed', resume: 'resume a paused rollout', advance: 'move to the next stage now', abort: 'stop: no further assignments, for good' }[command];
+  for (const command of ['pause', 'resume', 'abort'] as const) {
+    const what = { pause: 'pause: no new assignments until resumed', resume: 'resume a paused rollout', abort: 'stop: no further assignments, for good' }[command];
     rollout
       .command(command)
-      .description(what)
+      .description(`${what} (again: nothing changes)`)
       .requiredOption('--product <sku>', 'the product')
       .requiredOption('--rollout <id>', 'the rollout')
       .option('--json', 'print the raw JSON answer')
@@ -81,6 +83,21 @@ export function registerRolloutCommands(program: Command): void {
         else print(formatRollout(answer));
       });
   }
+
+  rollout
+    .command('advance')
+    .description('move to the next stage now: from the stage read (or --from-stage), never twice')
+    .requiredOption('--product <sku>', 'the product')
+    .requiredOption('--rollout <id>', 'the rollout')
+    .option('--from-stage <n>', 'the stage to leave (1-based, as shown): a re-run with it changes nothing once done', positiveInteger)
+    .option('--json', 'print the raw JSON answer')
+    .action(async (o: { product: string; rollout: string; fromStage?: number; json?: boolean }, cmd: Command) => {
+      const client = await clientFor(cmd);
+      const fromStage = o.fromStage ?? (await client.getJson<Rollout>(apiPath`/v1/products/${o.product}/rollouts/${o.rollout}`)).stage;
+      const answer = await client.postJson<Rollout>(apiPath`/v1/products/${o.product}/rollouts/${o.rollout}/advance`, { fromStage });
+      if (o.json === true) printJson(answer);
+      else print(formatRollout(answer));
+    });
 
   rollout
     .command('show')

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
+import { withdrawRelease, type WithdrawReleaseInput } from '../../updates/release-withdrawal.ts';
 import { createRelease, deleteRelease, type CreateReleaseInput } from '../../updates/releases.ts';
 import { releaseView } from '../../updates/views.ts';
 import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { createReleaseBody, releaseParams, skuParams } from './schemas.ts';
+import { createReleaseBody, releaseParams, skuParams, withdrawReleaseBody } from './schemas.ts';
 
 /**
  * Releases: images and SBOMs are uploaded first, streamed into the content-addressed blob store
@@ -49,8 +50,9 @@ export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
     async (request, reply) => {
       const { actor } = await authorise(tp, request, 'release:write');
       const product = await tp.product(request.params.sku);
-      const release = await createRelease(tp.updates, product, request.body, actor);
-      return reply.code(201).send(releaseView(release, product));
+      const { release, created } = await createRelease(tp.updates, product, request.body, actor);
+      // 200: the same request again, whose answer was lost; the release it made, nothing written.
+      return reply.code(created ? 201 : 200).send(releaseView(release, product));
     },
   );
 
@@ -67,6 +69,17 @@ export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
     if (!release || release.productId !== product.id) throw new TrustplaneError('RELEASE_NOT_FOUND');
     return releaseView(release, product);
   });
+
+  app.post<{ Params: { sku: string; releaseId: string }; Body: WithdrawReleaseInput }>(
+    '/v1/products/:sku/releases/:releaseId/withdraw',
+    { schema: { tags: ['releases'], params: releaseParams, body: withdrawReleaseBody } },
+    async (request) => {
+      const { actor } = await authorise(tp, request, 'release:withdraw');
+      const product = await tp.product(request.params.sku);
+      const { release } = await withdrawRelease(tp.updates, product, request.params.releaseId, request.body, actor);
+      return releaseView(release, product);
+    },
+  );
 
   app.delete<{ Params: { sku: string; releaseId: string } }>('/v1/products/:sku/releases/:releaseId', { schema: { tags: ['releases'], params: releaseParams } }, async (request, reply) => {
     const { actor } = await authorise(tp, request, 'release:write');

@@ -3,7 +3,9 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { actorName } from '../../pki/records.types.ts';
 import { requireMatch, TAG_PATTERN } from '../../pki/validation.ts';
 import type { RolloutProgress, RolloutRecord } from '../../updates/rollout.types.ts';
-import { commandRollout, createRollout, type CreateRolloutInput, type RolloutCommand } from '../../updates/rollouts.ts';
+import { commandRollout, rolloutCommands, type RolloutCommand, type RolloutCommandInput } from '../../updates/rollout-commands.ts';
+import type { CreateRolloutInput } from '../../updates/rollout-spec.ts';
+import { createRollout } from '../../updates/rollouts.ts';
 import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { findDevice } from './devices.ts';
@@ -11,7 +13,7 @@ import { deviceParams, skuParams } from './schemas.ts';
 
 const sku = skuParams.properties.sku;
 const rolloutParams = { type: 'object', properties: { sku, rolloutId: { type: 'string', pattern: '^rol_[0-9a-f]{20}$' } }, required: ['sku', 'rolloutId'] } as const;
-const commandParams = { type: 'object', properties: { ...rolloutParams.properties, command: { type: 'string', enum: ['pause', 'resume', 'advance', 'abort'] } }, required: ['sku', 'rolloutId', 'command'] } as const;
+const commandParams = { type: 'object', properties: { ...rolloutParams.properties, command: { type: 'string', enum: rolloutCommands } }, required: ['sku', 'rolloutId', 'command'] } as const;
 const createRolloutBody = {
   type: 'object',
   additionalProperties: false,
@@ -23,6 +25,13 @@ const createRolloutBody = {
     serials: { type: 'array', minItems: 1, maxItems: 100000, items: { type: 'string', maxLength: 64 } },
     failureThresholdPct: { type: 'number' },
     soakSeconds: { type: 'integer' },
+  },
+} as const;
+const commandBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    fromStage: { type: 'integer', minimum: 1, maximum: 20, description: 'advance only: the stage (1-based) the caller read and means to leave; a retry finds the rollout one stage past it and changes nothing' },
   },
 } as const;
 const tagsBody = {
@@ -56,8 +65,9 @@ export function rolloutRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.post<{ Params: { sku: string }; Body: CreateRolloutInput }>('/v1/products/:sku/rollouts', { schema: { tags: ['releases'], params: skuParams, body: createRolloutBody } }, async (request, reply) => {
     const { actor } = await authorise(tp, request, 'release:write');
     const product = await tp.product(request.params.sku);
-    const { rollout, progress } = await createRollout(tp.updates, product, request.body, actor);
-    return reply.code(201).send(rolloutView(rollout, progress, product.sku));
+    const { rollout, progress, created } = await createRollout(tp.updates, product, request.body, actor);
+    // 200: the same request while its rollout is live, a retry whose answer was lost; nothing written.
+    return reply.code(created ? 201 : 200).send(rolloutView(rollout, progress, product.sku));
   });
 
   app.get<{ Params: { sku: string } }>('/v1/products/:sku/rollouts', { schema: { tags: ['releases'], params: skuParams } }, async (request) => {
@@ -75,13 +85,20 @@ export function rolloutRoutes(app: FastifyInstance, tp: Trustplane): void {
     return rolloutView(rollout, await tp.updates.store.rolloutProgressOf(rollout), product.sku);
   });
 
-  app.post<{ Params: { sku: string; rolloutId: string; command: RolloutCommand } }>(
+  app.post<{ Params: { sku: string; rolloutId: string; command: RolloutCommand }; Body: RolloutCommandInput }>(
     '/v1/products/:sku/rollouts/:rolloutId/:command',
-    { schema: { tags: ['releases'], params: commandParams } },
+    {
+      schema: { tags: ['releases'], params: commandParams, body: commandBody },
+      // No body at all was accepted before `fromStage` existed: it still means `{}`.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
+    },
     async (request) => {
       const { actor } = await authorise(tp, request, 'release:write');
       const product = await tp.product(request.params.sku);
-      const { rollout, progress } = await commandRollout(tp.updates, product, request.params.rolloutId, request.params.command, actor);
+      const { rollout, progress } = await commandRollout(tp.updates, product, request.params.rolloutId, request.params.command, request.body, actor);
       return rolloutView(rollout, progress, product.sku);
     },
   );

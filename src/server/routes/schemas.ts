@@ -112,6 +112,13 @@ export const bootstrapCaBody = {
 
 export const releaseParams = { type: 'object', properties: { sku, releaseId: { type: 'string', pattern: '^rel_[0-9a-f]{20}$' } }, required: ['sku', 'releaseId'] } as const;
 
+export const withdrawReleaseBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 500, description: 'why: kept with the release and in its release.withdrawn event' } },
+} as const;
+
 const sha256Hex = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 export const createReleaseBody = {
   type: 'object',

@@ -55,6 +55,13 @@ test('withdrawing a target gives the next version without it; unknown and duplic
   assert.throws(() => nextTargetsWithRelease(v2, 'a.bin', targetFileInfo(image, custom), validity), { code: 'TUF_TARGET_EXISTS' });
 });
 
+test("a release's next version leaves withdrawn targets out, in the same version; names already gone are ignored", () => {
+  const v2 = nextTargetsWithRelease(initialTargets(validity), 'a.bin', targetFileInfo(image, custom), validity);
+  const v3 = nextTargetsWithRelease(v2, 'b.bin', targetFileInfo(image, { ...custom, releaseId: 'rel_02' }), validity, ['a.bin', 'gone.bin']);
+  assert.equal(v3.signed.version, 3);
+  assert.deepEqual(Object.keys(v3.signed.targets), ['b.bin']);
+});
+
 test('target names and release facts are checked before they are signed', () => {
   const v1 = initialTargets(validity);
   for (const name of ['../x', '/abs', 'a//b', 'a/./b', 'a\\b', 'sp ace', '', 'x'.repeat(300)]) {

@@ -22,18 +22,21 @@ export function initialTargets(validity: Validity): TargetsMetadata {
 /**
  * The next targets version with one more target: a draft, unsigned, for the release managers.
  * A published name is never overwritten: a new image is a new name (TUF 6.2 writes targets once).
+ * `without`: withdrawn targets the next version leaves out (names no longer there are ignored).
  */
-export function nextTargetsWithRelease(current: Uint8Array | TargetsMetadata, name: string, info: TargetFileInfo, validity: Validity): TargetsMetadata {
+export function nextTargetsWithRelease(current: Uint8Array | TargetsMetadata, name: string, info: TargetFileInfo, validity: Validity, without: readonly string[] = []): TargetsMetadata {
   const { signed } = parseMetadata('targets', current);
   if (Object.hasOwn(signed.targets, checkTargetName(name))) throw new TrustplaneError('TUF_TARGET_EXISTS', `target ${name} is already published`);
-  const targets = { ...signed.targets, [name]: checkedTargetFileInfo(info) };
+  const kept = Object.fromEntries(Object.entries(signed.targets).filter(([n]) => !without.includes(n)));
+  const targets = { ...kept, [name]: checkedTargetFileInfo(info) };
   return { signed: targetsSigned(signed.version + 1, targets, validity), signatures: [] };
 }
 
-/** The next targets version with the same targets and a fresh expiry: re-signed by the release managers. */
-export function nextTargetsResigned(current: Uint8Array | TargetsMetadata, validity: Validity): TargetsMetadata {
+/** The next targets version with the same targets (less the withdrawn ones) and a fresh expiry: re-signed by the release managers. */
+export function nextTargetsResigned(current: Uint8Array | TargetsMetadata, validity: Validity, without: readonly string[] = []): TargetsMetadata {
   const { signed } = parseMetadata('targets', current);
-  return { signed: targetsSigned(signed.version + 1, signed.targets, validity), signatures: [] };
+  const kept = Object.fromEntries(Object.entries(signed.targets).filter(([n]) => !without.includes(n)));
+  return { signed: targetsSigned(signed.version + 1, kept, validity), signatures: [] };
 }
 
 /** The next targets version without a withdrawn target: devices stop being offered it once it is published. */
