@@ -16,12 +16,14 @@ export type Permission =
   | 'release:write'
   | 'release:read'
   // uploading a signature made elsewhere (an officer's root signature, a manager's approval): the signature is what counts
-  | 'release:approve';
+  | 'release:approve'
+  // the vulnerability register: imports, statuses (VEX statements the server takes on the token's word), manual entries
+  | 'vulnerability:write';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'vulnerability:write'],
   // a build pipeline's token: uploads images and SBOMs and creates releases; approving one takes release managers' keys
-  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve'],
+  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'vulnerability:write'],
   // and only the serials of an open batch that names the token's owner (server/auth.ts)
   factory: ['device:enroll'],
   auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read'],

@@ -10,6 +10,7 @@ import { blobs } from './migrations/0007-blobs.ts';
 import { releases } from './migrations/0008-releases.ts';
 import { tufRepository } from './migrations/0009-tuf-repository.ts';
 import { rollouts } from './migrations/0010-rollouts.ts';
+import { vulnerabilities } from './migrations/0013-vulnerabilities.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008-releases': releases,
   '0009-tuf-repository': tufRepository,
   '0010-rollouts': rollouts,
+  '0013-vulnerabilities': vulnerabilities,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

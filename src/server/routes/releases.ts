@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
 import { createRelease, deleteRelease, type CreateReleaseInput } from '../../updates/releases.ts';
 import { releaseView } from '../../updates/views.ts';
+import { checkReleaseSbom, indexRelease } from '../../vulns/release-index.ts';
 import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { createReleaseBody, releaseParams, skuParams } from './schemas.ts';
@@ -37,7 +38,12 @@ export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
     async (request, reply) => {
       const { actor } = await authorise(tp, request, 'release:write');
       const product = await tp.product(request.params.sku);
+      // The vulnerability register reads the SBOM's components: a purl that is not one refuses the release first.
+      const components = await checkReleaseSbom(tp.vulns, request.body.sbomSha256);
       const release = await createRelease(tp.updates, product, request.body, actor);
+      // Matched against the known vulnerabilities now. The release is created whatever happens here:
+      // a failed matching is retried by maintenance (vulns/release-index.ts, indexPendingReleases).
+      if (components) await indexRelease(tp.vulns, { id: release.id, productId: product.id, sku: product.sku, version: release.version }, components).catch((e: unknown) => request.log.error({ err: e }, 'matching the new release failed; maintenance retries'));
       return reply.code(201).send(releaseView(release, product));
     },
   );
