@@ -8,17 +8,20 @@
  * after the import matched at once; manual entries; active exploitation with its awareness time.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { recordDeviceReport } from '../src/updates/rollouts.ts';
 import { databaseTargets } from './support/databases.ts';
 import { advisoryOf, affectedPositions, ecosystemCases, positions, rubyAdvisory, sbomWith, unmatchedAdvisory, type Position } from './support/osv.ts';
+import { runCli } from './support/serve-process.ts';
 import { assertNothingWritten, assertProblem, expectRefusal } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-13';
 const OTHER = 'CAM-13';
-const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
 for (const target of databaseTargets()) {
   describe(`vulnerability register (${target.name})`, () => {
@@ -270,6 +273,49 @@ for (const target of databaseTargets()) {
       const v = await register(id);
       assert.ok(!v.releases.some((r: any) => r.releaseId === created.body.id));
       assert.deepEqual(v.releases.find((r: any) => r.releaseId === releases.get('belowIntroduced')).fixedIn, { releaseId: null, version: '3.0.0' });
+    });
+    it('CLI: vuln import reads files and directories, checks every file first, then list, show, set, add, exploited', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tp-vulns-'));
+      try {
+        const env = { TRUSTPLANE_URL: server.url, TRUSTPLANE_TOKEN: server.adminToken, TRUSTPLANE_HOME: '' };
+        await mkdir(join(dir, 'osv', 'npm'), { recursive: true });
+        await writeFile(join(dir, 'osv', 'npm', 'GHSA-cli-0001.json'), JSON.stringify({ schema_version: '1.7.0', id: 'GHSA-test-cli0-0001', modified: '2099-01-01T00:00:00Z', summary: 'cli test', affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.1' }] }] }] }));
+        await writeFile(join(dir, 'osv', 'RUBY.json'), JSON.stringify(rubyAdvisory));
+        await writeFile(join(dir, 'broken.json'), '{"id": ');
+        const refused = await assertNothingWritten(server, () => runCli(['vuln', 'import', join(dir, 'osv'), join(dir, 'broken.json')], { env }), 'a set with a malformed file');
+        assert.equal(refused.code, 1, refused.stderr);
+        assert.match(refused.stderr, /broken\.json: not well-formed JSON.*nothing was imported/);
+        const run = await runCli(['vuln', 'import', join(dir, 'osv'), join(dir, 'broken.json'), '--skip-invalid'], { env });
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /imported 2 advisories: [12] new, 0 updated, [01] unchanged/);
+        assert.match(run.stderr, /skipped .*broken\.json/);
+        assert.match(run.stderr, /GHSA-test-ruby-0001: ecosystem RubyGems is not matched/);
+        const list = await runCli(['vuln', 'list', '--product', SKU, '--status', 'under_investigation'], { env });
+        assert.equal(list.code, 0, list.stderr);
+        assert.match(list.stdout, /GHSA-test-cli0-0001/);
+        const set = await runCli(['vuln', 'set', '--product', SKU, '--id', 'GHSA-test-cli0-0001', '--release', releases.get('belowIntroduced')!, '--status', 'not_affected', '--justification', 'inline_mitigations_already_exist', '--note', 'sandboxed'], { env });
+        assert.equal(set.code, 0, set.stderr);
+        assert.match(set.stdout, /GHSA-test-cli0-0001 in 1\.0\.0: not_affected \(inline_mitigations_already_exist\)/);
+        const missing = await runCli(['vuln', 'set', '--product', SKU, '--id', 'GHSA-test-cli0-0001', '--release', releases.get('belowIntroduced')!, '--status', 'not_affected'], { env });
+        assert.equal(missing.code, 1, 'a justification is asked for before calling the server');
+        const show = await runCli(['vuln', 'show', '--product', SKU, '--id', 'GHSA-test-cli0-0001'], { env });
+        assert.equal(show.code, 0, show.stderr);
+        assert.match(show.stdout, /not_affected \(inline_mitigations_already_exist\)/);
+        assert.match(show.stdout, /pkg:npm\/lodash@4\.17\.0-rc\.1/);
+        const json = JSON.parse((await runCli(['vuln', 'show', '--product', SKU, '--id', 'GHSA-test-cli0-0001', '--json'], { env })).stdout);
+        assert.equal(json.releases.find((r: any) => r.releaseId === releases.get('belowIntroduced')).note, 'sandboxed');
+        const add = await runCli(['vuln', 'add', '--product', SKU, '--id', 'ACME-2099-CLI', '--summary', 'found by fuzzing', '--component', 'pkg:npm/lodash@4.17.0,pkg:generic/none'], { env });
+        assert.equal(add.code, 0, add.stderr);
+        assert.match(add.stdout, /source: +manual/);
+        const exploited = await runCli(['vuln', 'exploited', '--product', SKU, '--id', 'ACME-2099-CLI', '--aware-at', new Date(server.clock.now().getTime() - 1000).toISOString()], { env });
+        assert.equal(exploited.code, 0, exploited.stderr);
+        assert.match(exploited.stdout, /actively exploited: +aware at/);
+        const refusedByServer = await runCli(['vuln', 'set', '--product', SKU, '--id', 'NO-SUCH', '--release', releases.get('listed')!, '--status', 'affected'], { env });
+        assert.equal(refusedByServer.code, 2);
+        assert.match(refusedByServer.stderr, /VULNERABILITY_NOT_FOUND/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 }
