@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**', 'src/crypto/**', 'src/pki/**', 'src/enrollment/**', 'src/ledger/**', 'src/updates/**', 'src/access/**', 'src/attestation/**', 'src/compliance/**'],
+    files: ['src/core/**', 'src/crypto/**', 'src/pki/**', 'src/enrollment/**', 'src/ledger/**', 'src/updates/**', 'src/access/**', 'src/attestation/**', 'src/compliance/**', 'src/vulns/**'],
     ignores: ['**/*.test.ts', 'src/**/testing/**'],
     rules: layerRule,
   },

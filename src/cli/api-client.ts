@@ -7,7 +7,7 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** Generous: an import chunk of 500 rows or an HSM-backed signature may take a while. */
 const defaultTimeoutMs = 60_000;
@@ -39,6 +39,10 @@ export class ApiClient {
   async postJsonWithStatus<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
     const answer = await this.#send('POST', path, body);
     return { status: answer.status, body: (await answer.json()) as T };
+  }
+
+  async putJson<T>(path: string, body: unknown): Promise<T> {
+    return (await this.#send('PUT', path, body)).json() as Promise<T>;
   }
 
   async getText(path: string): Promise<string> {

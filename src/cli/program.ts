@@ -12,6 +12,7 @@ import { registerTufCommands } from './commands/tuf.ts';
 import { registerRolloutCommands } from './commands/rollout.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
+import { registerVulnCommands } from './commands/vuln.ts';
 import { defaultServerUrl } from './connection.ts';
 
 const CLI_VERSION = '0.1.0';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerReleaseCommands(program);
   registerTufCommands(program);
   registerRolloutCommands(program);
+  registerVulnCommands(program);
   registerKeygenCommand(program);
   return program;
 }

@@ -113,6 +113,15 @@ export const errorCatalog = {
   ROLLOUT_COHORT_EMPTY: { status: 422, title: 'The rollout would reach no device' },
   ROLLOUT_STATE_CONFLICT: { status: 409, title: "The rollout's state does not allow this" },
   ROLLOUT_STAGE_MISMATCH: { status: 409, title: 'The rollout is not at the stage the request expects to leave' },
+  // vulnerability register (CRA Annex I Part II, Art 14)
+  OSV_MALFORMED: { status: 400, title: 'The advisory is not well-formed JSON' },
+  OSV_INVALID: { status: 422, title: 'The advisory is not a valid OSV document' },
+  SBOM_PURL_INVALID: { status: 422, title: "An SBOM component's purl is not a package URL" },
+  VULNERABILITY_NOT_FOUND: { status: 404, title: 'No such vulnerability' },
+  VULNERABILITY_EXISTS: { status: 409, title: 'A vulnerability with this id already exists' },
+  VULNERABILITY_JUSTIFICATION_REQUIRED: { status: 422, title: 'not_affected needs a CSAF VEX justification' },
+  VULNERABILITY_FIX_RELEASE_INVALID: { status: 422, title: 'fixed needs the release of the same product that fixes it' },
+  VULNERABILITY_STATE_CONFLICT: { status: 409, title: "The vulnerability's state does not allow this" },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

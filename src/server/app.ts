@@ -18,6 +18,7 @@ import { tufFileRoutes } from './routes/tuf-files.ts';
 import { tufRoutes } from './routes/tuf.ts';
 import { tlogTileRoutes } from './routes/tlog-tiles.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -69,6 +70,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   releaseRoutes(app, tp);
   tufRoutes(app, tp);
   rolloutRoutes(app, tp);
+  vulnerabilityRoutes(app, tp);
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);

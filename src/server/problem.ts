@@ -17,8 +17,9 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     // RFC 9110 §10.2.3: an overloaded service says when to come back (RFC 7030 §4.2.3 for EST).
     if (error.code === 'SERVICE_OVERLOADED') void reply.header('retry-after', String(Number(error.details?.retryAfterSeconds ?? 1)));
     else if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
-    const row = error.details?.row;
-    return sendProblem(reply, error.code, error.message, row === undefined ? undefined : { details: { row } });
+    // Only the details that say where in the request (never a cause): a row of an import, a document of a batch, a JSON pointer.
+    const where = Object.fromEntries(['row', 'index', 'pointer'].flatMap((k) => (error.details?.[k] === undefined ? [] : [[k, error.details[k]]])));
+    return sendProblem(reply, error.code, error.message, Object.keys(where).length === 0 ? undefined : { details: where });
   }
   const fe = error as FastifyError;
   if (fe.validation) return sendProblem(reply, 'VALIDATION_FAILED', `${fe.validationContext ?? 'body'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim());

@@ -32,6 +32,9 @@ import { openBlobStore, type SweptBlobStore } from '../store/blob-store.ts';
 import { PostgresBlobStore } from '../store/blob-store-postgres.ts';
 import { refreshOnlineMetadata } from '../updates/tuf-online.ts';
 import { advanceSoakedRollouts } from '../updates/rollouts.ts';
+import { VulnsRepository } from '../store/vulns-repository.ts';
+import { indexPendingReleases } from '../vulns/release-index.ts';
+import type { VulnsContext } from '../vulns/vulns-context.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -76,6 +79,8 @@ export class Trustplane {
   readonly enrollment: EnrollmentContext;
   /** Releases, their images and SBOMs. */
   readonly updates: UpdatesContext;
+  /** The vulnerability register: advisories, releases' components, statuses. */
+  readonly vulns: VulnsContext;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -117,6 +122,7 @@ export class Trustplane {
     this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
     this.#blobs = options.home === undefined ? new PostgresBlobStore(database.db) : openBlobStore(database, options.home);
     this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
+    this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
@@ -182,6 +188,8 @@ export class Trustplane {
     const crlsIssued = (await this.issueDueCrls()).length;
     const tufRefreshed = await this.refreshTufMetadata(products);
     const rolloutsAdvanced = await advanceSoakedRollouts(this.updates);
+    // releases whose matching a stop interrupted (or made before the register) are matched now
+    await indexPendingReleases(this.vulns);
     await this.ocsp.pruneStored();
     await this.#blobs.sweep();
     await this.database.maintain();

@@ -11,6 +11,7 @@ import { releases } from './migrations/0008-releases.ts';
 import { tufRepository } from './migrations/0009-tuf-repository.ts';
 import { rollouts } from './migrations/0010-rollouts.ts';
 import { withdrawalAndRetries } from './migrations/0011-withdrawal-and-retries.ts';
+import { vulnerabilities } from './migrations/0012-vulnerabilities.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0009-tuf-repository': tufRepository,
   '0010-rollouts': rollouts,
   '0011-withdrawal-and-retries': withdrawalAndRetries,
+  '0012-vulnerabilities': vulnerabilities,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

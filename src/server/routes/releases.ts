@@ -3,6 +3,7 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { withdrawRelease, type WithdrawReleaseInput } from '../../updates/release-withdrawal.ts';
 import { createRelease, deleteRelease, type CreateReleaseInput } from '../../updates/releases.ts';
 import { releaseView } from '../../updates/views.ts';
+import { checkReleaseSbom, indexRelease } from '../../vulns/release-index.ts';
 import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { createReleaseBody, releaseParams, skuParams, withdrawReleaseBody } from './schemas.ts';
@@ -50,7 +51,12 @@ export function releaseRoutes(app: FastifyInstance, tp: Trustplane): void {
     async (request, reply) => {
       const { actor } = await authorise(tp, request, 'release:write');
       const product = await tp.product(request.params.sku);
+      // The vulnerability register reads the SBOM's components: a purl that is not one refuses the release first.
+      const components = await checkReleaseSbom(tp.vulns, request.body.sbomSha256);
       const { release, created } = await createRelease(tp.updates, product, request.body, actor);
+      // Matched against the known vulnerabilities now. The release is created whatever happens here:
+      // a failed matching is retried by maintenance (vulns/release-index.ts, indexPendingReleases).
+      if (created && components) await indexRelease(tp.vulns, { id: release.id, productId: product.id, sku: product.sku, version: release.version }, components).catch((e: unknown) => request.log.error({ err: e }, 'matching the new release failed; maintenance retries'));
       // 200: the same request again, whose answer was lost; the release it made, nothing written.
       return reply.code(created ? 201 : 200).send(releaseView(release, product));
     },
