@@ -10,6 +10,7 @@ import { blobs } from './migrations/0007-blobs.ts';
 import { releases } from './migrations/0008-releases.ts';
 import { tufRepository } from './migrations/0009-tuf-repository.ts';
 import { rollouts } from './migrations/0010-rollouts.ts';
+import { craProfile } from './migrations/0012-cra-profile.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -24,6 +25,8 @@ const migrations: Record<string, Migration> = {
   '0008-releases': releases,
   '0009-tuf-repository': tufRepository,
   '0010-rollouts': rollouts,
+  // 0011 is another branch's; the migrator runs them in name order (Kysely sorts the keys)
+  '0012-cra-profile': craProfile,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
