@@ -7,7 +7,7 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Generous: an import chunk of 500 rows or an HSM-backed signature may take a while. */
 const defaultTimeoutMs = 60_000;
@@ -33,6 +33,11 @@ export class ApiClient {
 
   async postJson<T>(path: string, body: unknown): Promise<T> {
     return (await this.#send('POST', path, body)).json() as Promise<T>;
+  }
+
+  /** A partial change (the CRA profile): absent fields are kept, null clears one. */
+  async patchJson<T>(path: string, body: unknown): Promise<T> {
+    return (await this.#send('PATCH', path, body)).json() as Promise<T>;
   }
 
   async getText(path: string): Promise<string> {
