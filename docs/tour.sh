@@ -238,4 +238,15 @@ curl -sS --fail-with-body "$TRUSTPLANE_URL/tuf/gw-100/metadata/timestamp.json"  
 trustplane tuf show --product gw-100
 # --- tour:end
 
+section "the CRA profile: Annex entry, support period, conformity route, vulnerability contact"
+# --- tour:begin cra
+# the Annex III entry the product's core function falls under, when it is placed on the market, until
+# when it is supported, who takes vulnerability reports (under five years of support: a warning until justified)
+trustplane product profile set --product gw-100 --annex III-I-12 --placed-on-market 2026-03 --support-until 2035-12 \
+    --contact mailto:psirt@example.com --cvd-policy https://example.com/security/cvd --languages en,de
+trustplane product route --product gw-100 --procedure B+C   # class I without harmonised standards in full: B+C or H
+trustplane product profile --product gw-100                  # what is allowed, who chose what, retention dates, warnings
+curl -sS --fail-with-body "$TRUSTPLANE_URL/products/gw-100/security.txt"   # RFC 9116, public: no token
+# --- tour:end
+
 section "tour complete"

@@ -20,7 +20,7 @@ describe('OpenAPI document', () => {
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
 
     const contract = readFileSync(new URL('../docs/design/api.md', import.meta.url), 'utf8');
-    const routes = [...contract.matchAll(/^\| (GET|POST|PUT|DELETE) \| (\/v1\/[^ ?|]+)/gm)].map(([, m, p]) => [m!.toLowerCase(), p!]);
+    const routes = [...contract.matchAll(/^\| (GET|POST|PUT|PATCH|DELETE) \| (\/v1\/[^ ?|]+)/gm)].map(([, m, p]) => [m!.toLowerCase(), p!]);
     assert.ok(routes.length >= 15);
     for (const [method, path] of routes) {
       const op = doc.paths[path!]?.[method!];

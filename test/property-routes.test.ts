@@ -47,7 +47,7 @@ function operationsOf(doc: { paths: Record<string, Record<string, { parameters?:
 /**
  * One query of the trust state: the row count of every table the snapshot covers, and a digest of
  * every mutable column (device states, certificate statuses, revoked tokens, spent enrollment
- * tokens, closed batches, retired keys). Equal before and after = nothing written.
+ * tokens, closed batches, retired keys, products' CRA profiles). Equal before and after = nothing written.
  */
 async function fingerprint(server: TestServer): Promise<string> {
   const counts = sql.join(snapshotTables.map((t) => sql`(select count(*) from ${sql.table(t)})::text`));
@@ -58,7 +58,8 @@ async function fingerprint(server: TestServer): Promise<string> {
     ${digest('tokens', "id || coalesce(revoked_at::text, '')")},
     ${digest('enrollment_tokens', "encode(token_hash, 'hex') || coalesce(used_at::text, '')")},
     ${digest('enrollment_batches', "id || coalesce(closed_at::text, '')")},
-    ${digest('device_keys', "encode(spki_sha256, 'hex') || coalesce(retired_at::text, '')")}) as f`.execute(server.tp.database.db);
+    ${digest('device_keys', "encode(spki_sha256, 'hex') || coalesce(retired_at::text, '')")},
+    ${digest('products', "id || cra_class || support_until::text || coalesce(cra_annex_entry, '') || coalesce(placed_on_market, '') || coalesce(vulnerability_contact, '') || coalesce(conformity_procedure, '')")}) as f`.execute(server.tp.database.db);
   return rows[0]!.f;
 }
 

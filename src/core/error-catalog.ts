@@ -25,6 +25,12 @@ export const errorCatalog = {
   PRODUCT_NOT_FOUND: { status: 404, title: 'No such product' },
   PRODUCT_EXISTS: { status: 409, title: 'A product with this SKU already exists' },
   PRODUCT_SUPPORT_ENDED: { status: 409, title: "The product's support period has ended" },
+  // products: CRA profile (docs/design/cra.md)
+  CRA_ANNEX_ENTRY_UNKNOWN: { status: 422, title: 'No entry of CRA Annex III or IV has this id' },
+  CRA_ANNEX_ENTRY_MISMATCH: { status: 422, title: "The Annex entry does not match the product's category" },
+  CRA_PROCEDURE_NOT_ALLOWED: { status: 422, title: "The product's category does not allow this conformity assessment procedure (CRA Art 32)" },
+  CRA_SUPPORT_BEYOND_CA: { status: 409, title: "The support period cannot end after the product's issuing CA expires" },
+  SECURITY_TXT_NOT_CONFIGURED: { status: 404, title: 'No vulnerability contact is recorded for this product or the installation' },
   // devices and lifecycle
   DEVICE_NOT_FOUND: { status: 404, title: 'No such device' },
   DEVICE_EXISTS: { status: 409, title: 'A device with this serial already exists for the product' },

@@ -8,6 +8,7 @@ import { authenticateRequest } from './auth.ts';
 import { refuseUnstorableInput } from './input-hygiene.ts';
 import { clientErrorAsProblem, errorHandler, sendProblem } from './problem.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { craProfileRoutes } from './routes/cra-profile.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { pkiRoutes } from './routes/pki.ts';
@@ -67,6 +68,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   productRoutes(app, tp);
+  craProfileRoutes(app, tp);
   releaseRoutes(app, tp);
   tufRoutes(app, tp);
   rolloutRoutes(app, tp);

@@ -1,4 +1,6 @@
 import { isKeyAlgorithm, type KeyAlgorithm } from '../crypto/key-algorithm.ts';
+import { noInstallationContact, type InstallationSecurityContact } from '../compliance/cra-context.ts';
+import { parseContactUri, parseHttpsUrl, parseLanguageTags } from '../compliance/vulnerability-contact.ts';
 
 /** Server configuration: typed defaults merged once with the environment and flags, then frozen. */
 export interface ServerConfig {
@@ -28,6 +30,8 @@ export interface ServerConfig {
   logLevel: string;
   /** request logs: readable lines, JSON lines, or `auto` (readable on a terminal, JSON otherwise) */
   logFormat: LogFormat;
+  /** /.well-known/security.txt; env TRUSTPLANE_SECURITY_CONTACT, TRUSTPLANE_SECURITY_POLICY, TRUSTPLANE_SECURITY_LANGUAGES */
+  securityContact: InstallationSecurityContact;
 }
 
 export const logFormats = ['auto', 'json', 'pretty'] as const;
@@ -53,6 +57,7 @@ export const defaultConfig: ServerConfig = {
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
   logFormat: 'auto',
+  securityContact: noInstallationContact,
 };
 
 export class ConfigError extends Error {
@@ -109,7 +114,25 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     maxImageBytes: maxImage === undefined ? defaultConfig.maxImageBytes : Number(maxImage),
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
     logFormat,
+    securityContact: securityContact(env),
   });
+}
+
+/** The installation's vulnerability contact point (RFC 9116 fields), checked as a profile's are. */
+export function securityContact(env: NodeJS.ProcessEnv): InstallationSecurityContact {
+  const read = <T>(name: string, parse: (field: string, value: unknown) => T): T | undefined => {
+    const raw = env[name] || undefined;
+    try {
+      return raw === undefined ? undefined : parse(name, raw);
+    } catch (e) {
+      throw new ConfigError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const contact = read('TRUSTPLANE_SECURITY_CONTACT', parseContactUri);
+  const cvdPolicyUrl = read('TRUSTPLANE_SECURITY_POLICY', parseHttpsUrl);
+  const languages = read('TRUSTPLANE_SECURITY_LANGUAGES', (field, v) => parseLanguageTags(field, String(v).split(',').map((t) => t.trim())));
+  if (contact === undefined && (cvdPolicyUrl !== undefined || languages !== undefined)) throw new ConfigError('TRUSTPLANE_SECURITY_POLICY and TRUSTPLANE_SECURITY_LANGUAGES need TRUSTPLANE_SECURITY_CONTACT (RFC 9116: a security.txt has a Contact)');
+  return Object.freeze({ contact, cvdPolicyUrl, preferredLanguages: languages ?? [] });
 }
 
 /** A whole number of seconds from the environment, at least `min`, or the default when unset. */

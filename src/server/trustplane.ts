@@ -35,6 +35,8 @@ import { advanceSoakedRollouts } from '../updates/rollouts.ts';
 import { VulnsRepository } from '../store/vulns-repository.ts';
 import { indexPendingReleases } from '../vulns/release-index.ts';
 import type { VulnsContext } from '../vulns/vulns-context.ts';
+import { noInstallationContact, type CraContext, type InstallationSecurityContact } from '../compliance/cra-context.ts';
+import { CraProfileRepository } from '../store/cra-profile-repository.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -61,7 +63,12 @@ export interface TrustplaneOptions {
    */
   home?: string;
   updates?: Partial<UpdatesConfig>;
+  /** The installation's vulnerability contact point: `/.well-known/security.txt` and products without their own. */
+  securityContact?: InstallationSecurityContact;
 }
+
+/** How long a process serves a product from memory before reading it again (its CRA profile may change it elsewhere). */
+const PRODUCT_CACHE_MS = 30_000;
 
 /** The composition root: ports wired to their adapters, shared by the HTTP server, benches and tests. */
 export class Trustplane {
@@ -81,11 +88,13 @@ export class Trustplane {
   readonly updates: UpdatesContext;
   /** The vulnerability register: advisories, releases' components, statuses. */
   readonly vulns: VulnsContext;
+  /** Products' CRA profiles and the installation's security contact. */
+  readonly cra: CraContext;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
   #statusFeed: StatusChangeFeed | undefined;
-  readonly #products = new Map<string, ProductRecord>();
+  readonly #products = new Map<string, { product: ProductRecord; readAt: number }>();
 
   private constructor(database: OpenDatabase, options: TrustplaneOptions) {
     this.database = database;
@@ -123,6 +132,7 @@ export class Trustplane {
     this.#blobs = options.home === undefined ? new PostgresBlobStore(database.db) : openBlobStore(database, options.home);
     this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
+    this.cra = { identity: this.identity, store: new CraProfileRepository(database.db, this.clock), installation: Object.freeze({ ...(options.securityContact ?? noInstallationContact) }) };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
@@ -157,14 +167,22 @@ export class Trustplane {
     return { rootCreated: created };
   }
 
-  /** Products never change after creation, so each process may keep them. */
+  /**
+   * A product, kept in memory for a while: its CRA profile may change its category and support
+   * period (this process forgets it at once, `productChanged`; others within PRODUCT_CACHE_MS).
+   */
   async product(sku: string): Promise<ProductRecord> {
     const cached = this.#products.get(sku);
-    if (cached) return cached;
+    if (cached && performance.now() - cached.readAt < PRODUCT_CACHE_MS) return cached.product;
     const p = await this.identity.store.findProductBySku(sku);
     if (!p) throw new TrustplaneError('PRODUCT_NOT_FOUND');
-    this.#products.set(sku, p);
+    this.#products.set(sku, { product: p, readAt: performance.now() });
     return p;
+  }
+
+  /** After a change to the product's row (its CRA profile): the next `product()` reads it again. */
+  productChanged(sku: string): void {
+    this.#products.delete(sku);
   }
 
   /** Parses a CSR and checks its proof of possession, off the main thread. */

@@ -41,7 +41,26 @@ export interface ProductsTable {
   owner: string;
   issuing_ca_id: string;
   created_at: Timestamp;
+  // the CRA profile (migration 0012)
+  cra_annex_entry: Optional<string | null>;
+  placed_on_market: Optional<string | null>;
+  support_until_precision: ColumnType<string, string | undefined, string>;
+  support_justification: Optional<string | null>;
+  support_justification_by: Optional<string | null>;
+  support_justification_at: Optional<Date | null>;
+  vulnerability_contact: Optional<string | null>;
+  cvd_policy_url: Optional<string | null>;
+  security_languages: ColumnType<string[], string[] | undefined, string[]>;
+  harmonised_standards_in_full: ColumnType<boolean, boolean | undefined, boolean>;
+  certification_required: ColumnType<boolean, boolean | undefined, boolean>;
+  conformity_procedure: Optional<string | null>;
+  assurance_level: Optional<string | null>;
+  route_chosen_by: Optional<string | null>;
+  route_chosen_at: Optional<Date | null>;
 }
+
+/** A column a row may be inserted without (null until set). */
+type Optional<T> = ColumnType<T, T | undefined, T>;
 
 export interface DevicesTable {
   id: string;

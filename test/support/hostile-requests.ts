@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 
 export type JsonSchema = {
-  type?: string;
+  /** a list: a nullable field (OpenAPI 3.1), e.g. ['string', 'null'] */
+  type?: string | readonly string[];
   enum?: readonly unknown[];
   properties?: Record<string, JsonSchema>;
   required?: readonly string[];
@@ -104,6 +105,7 @@ export function valueFor(schema: JsonSchema | undefined, depth = 0): fc.Arbitrar
 }
 
 function shapedValue(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
+  if (Array.isArray(schema.type)) return fc.oneof(...(schema.type as string[]).map((type) => shapedValue({ ...schema, type }, depth)));
   if (schema.enum) return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...schema.enum) }, { weight: 1, arbitrary: anyString });
   switch (schema.type) {
     case 'string':
@@ -151,6 +153,7 @@ function plausibleString(schema: JsonSchema): fc.Arbitrary<string> {
 /** A value that satisfies `schema` (as far as a generator can tell): the baseline to break in one place. */
 export function validValueFor(schema: JsonSchema | undefined): fc.Arbitrary<unknown> {
   if (!schema) return fc.constant({});
+  if (Array.isArray(schema.type)) return fc.oneof(...(schema.type as string[]).map((type) => validValueFor({ ...schema, type })));
   if (schema.enum) return fc.constantFrom(...schema.enum);
   switch (schema.type) {
     case 'string':

@@ -59,6 +59,8 @@ export async function startTestServer(args: {
   crl?: TrustplaneOptions['crl'];
   /** see TrustplaneOptions.updates */
   updates?: TrustplaneOptions['updates'];
+  /** see TrustplaneOptions.securityContact */
+  securityContact?: TrustplaneOptions['securityContact'];
 }): Promise<TestServer> {
   const clock = args.clock ?? new FakeClock(new Date());
   const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
@@ -71,6 +73,7 @@ export async function startTestServer(args: {
     ...(args.issuanceQueueLimit === undefined ? {} : { issuanceQueueLimit: args.issuanceQueueLimit }),
     ...(args.crl === undefined ? {} : { crl: args.crl }),
     ...(args.updates === undefined ? {} : { updates: args.updates }),
+    ...(args.securityContact === undefined ? {} : { securityContact: args.securityContact }),
     home,
   });
   await tp.initialise();

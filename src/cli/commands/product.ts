@@ -6,6 +6,7 @@ import { clientFor } from '../connection.ts';
 import { isoDate, nonNegativeInteger, positiveInteger } from '../options.ts';
 import { formatKeyValues, formatTable, print, printJson, type Column } from '../output.ts';
 import { registerBootstrapCaCommands } from './product-bootstrap-ca.ts';
+import { registerCraProfileCommands } from './product-cra-profile.ts';
 
 interface CreateOptions {
   sku: string;
@@ -82,6 +83,7 @@ export function registerProductCommands(program: Command): void {
     });
 
   registerBootstrapCaCommands(product);
+  registerCraProfileCommands(product);
 }
 
 const productColumns: readonly Column<Product>[] = [
