@@ -35,6 +35,8 @@ import { advanceSoakedRollouts } from '../updates/rollouts.ts';
 import { VulnsRepository } from '../store/vulns-repository.ts';
 import { indexPendingReleases } from '../vulns/release-index.ts';
 import type { VulnsContext } from '../vulns/vulns-context.ts';
+import type { Article14Context } from '../article14/article14-context.ts';
+import { Article14Repository } from '../store/article14-repository.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -81,6 +83,8 @@ export class Trustplane {
   readonly updates: UpdatesContext;
   /** The vulnerability register: advisories, releases' components, statuses. */
   readonly vulns: VulnsContext;
+  /** CRA Article 14 reporting: report cases, their clocks, drafts and submissions; incidents. */
+  readonly article14: Article14Context;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -123,6 +127,7 @@ export class Trustplane {
     this.#blobs = options.home === undefined ? new PostgresBlobStore(database.db) : openBlobStore(database, options.home);
     this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
+    this.article14 = { clock: this.clock, random, store: new Article14Repository(database.db, this.clock), vulns: this.vulns };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
