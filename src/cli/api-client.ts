@@ -7,7 +7,7 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Generous: an import chunk of 500 rows or an HSM-backed signature may take a while. */
 const defaultTimeoutMs = 60_000;
@@ -43,6 +43,11 @@ export class ApiClient {
 
   async putJson<T>(path: string, body: unknown): Promise<T> {
     return (await this.#send('PUT', path, body)).json() as Promise<T>;
+  }
+
+  /** A partial change: absent fields are kept, null clears one. */
+  async patchJson<T>(path: string, body: unknown): Promise<T> {
+    return (await this.#send('PATCH', path, body)).json() as Promise<T>;
   }
 
   async getText(path: string): Promise<string> {
