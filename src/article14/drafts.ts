@@ -3,7 +3,7 @@ import type { Article14Context } from './article14-context.ts';
 import type { DraftFieldName, ReportCase, ReportKind, ReportStage } from './article14.types.ts';
 import { stageClocks } from './clocks.ts';
 import { sectionsOf, type SectionName, type SectionSpec } from './draft-fields.ts';
-import { clockInputs } from './subject.ts';
+import { clockInputs, subjectId } from './subject.ts';
 import { effectiveMemberStates } from './views.ts';
 
 /** What the register knows of a vulnerability case's subject (none for an incident). */
@@ -68,7 +68,7 @@ export function buildDraft(c: ReportCase, product: ProductRecord, stage: ReportS
     caseId: c.id,
     product: { sku: product.sku, name: product.name },
     kind,
-    subject: kind === 'vulnerability' ? (c.subject as { vulnerabilityId: string }).vulnerabilityId : (c.subject as { incidentId: string }).incidentId,
+    subject: subjectId(c),
     stage,
     article: clock.article,
     title: stageTitles[kind][stage],

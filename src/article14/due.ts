@@ -1,6 +1,6 @@
 import type { ReportCase, ReportKind, ReportStage } from './article14.types.ts';
 import { stageClocks, type StageState } from './clocks.ts';
-import { clockInputs } from './subject.ts';
+import { clockInputs, subjectId } from './subject.ts';
 
 /** A stage of a case that is not submitted yet: what is due when, or what it waits for. */
 export interface DueItem {
@@ -31,7 +31,7 @@ export function dueItems(cases: readonly { case: ReportCase; sku: string }[], no
         sku,
         caseId: c.id,
         kind: c.subject.kind,
-        subject: c.subject.kind === 'vulnerability' ? c.subject.vulnerabilityId : c.subject.incidentId,
+        subject: subjectId(c),
         summary: c.subject.kind === 'vulnerability' ? c.subject.summary : c.subject.description,
         stage: clock.stage,
         article: clock.article,

@@ -1,6 +1,11 @@
 import type { ReportCase } from './article14.types.ts';
 import type { ClockInputs } from './clocks.ts';
 
+/** The vulnerability's id or the incident's. */
+export function subjectId(c: ReportCase): string {
+  return c.subject.kind === 'vulnerability' ? c.subject.vulnerabilityId : c.subject.incidentId;
+}
+
 /** What a ledger event says of a case's subject. */
 export function subjectDetails(c: ReportCase): Record<string, string> {
   return c.subject.kind === 'vulnerability' ? { kind: 'vulnerability', vulnerability: c.subject.vulnerabilityId } : { kind: 'incident', incident: c.subject.incidentId };
