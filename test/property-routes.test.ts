@@ -100,6 +100,7 @@ for (const target of databaseTargets()) {
     let operations: Operation[] = [];
     let caIds: string[] = [];
     let batchId = '';
+    let reportCaseId = '';
     let ocspRequestDer = new Uint8Array();
     let estTokens = new Map<string, string>();
     let state = '';
@@ -124,6 +125,10 @@ for (const target of databaseTargets()) {
       await work.write('cert.pem', enrolled.body.certificate);
       await work.opensslOk(['ocsp', '-issuer', 'issuer.pem', '-cert', 'cert.pem', '-reqout', 'req.der']);
       ocspRequestDer = new Uint8Array(await work.read('req.der'));
+      // an Article 14 report case (a severe incident's) for the report routes to reach
+      const incident = await server.api('POST', `/v1/products/${SKU}/incidents`, { description: 'property test incident', awareAt: '2026-09-11T00:00:00Z' });
+      assert.equal(incident.status, 201, JSON.stringify(incident.body));
+      reportCaseId = incident.body.case.id;
       operations = operationsOf((await server.api('GET', '/openapi.json')).body);
       assert.ok(operations.length >= 26, `the OpenAPI document lists the /v1 routes (${operations.length})`);
       state = await fingerprint(server);
@@ -156,7 +161,13 @@ for (const target of databaseTargets()) {
 
     /** Path parameter values: the seeded ones, ones of the right alphabet, and anything. */
     const paramValue = (name: string, hostile: boolean): fc.Arbitrary<string> => {
-      const known: Record<string, string[]> = { sku: [SKU, SKU, 'NO-SUCH'], serial: ['dev-1', 'dev-2', 'est-0', 'nope'], id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000'] };
+      const known: Record<string, string[]> = {
+        sku: [SKU, SKU, 'NO-SUCH'],
+        serial: ['dev-1', 'dev-2', 'est-0', 'nope'],
+        id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000'],
+        caseId: [reportCaseId, reportCaseId, 'rpc_00000000000000000000'],
+        stage: ['early_warning', 'final', 'intermediate'],
+      };
       const safe = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])) }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9]{1,12}$/) });
       return hostile ? fc.oneof({ weight: 4, arbitrary: safe }, { weight: 1, arbitrary: anyString.filter((s) => s !== '') }) : safe;
     };
@@ -228,7 +239,7 @@ for (const target of databaseTargets()) {
     });
 
     test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', async () => {
-      const seeded = (path: string) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId);
+      const seeded = (path: string) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification');
       for (const op of operations) {
         const path = seeded(op.path);
         const hasBody = op.method !== 'GET' && op.method !== 'DELETE';

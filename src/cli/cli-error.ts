@@ -1,10 +1,11 @@
 /**
  * The CLI's one error class. `kind` decides the exit code; `message` is the line printed
  * after `error: `; `notes` are further lines (e.g. how much of an import went through).
+ * `overdue`: a check for a scheduler found Article 14 reports past their deadline (`vuln due --fail-on-overdue`).
  */
-export type CliFailureKind = 'usage' | 'refused' | 'unreachable';
+export type CliFailureKind = 'usage' | 'refused' | 'unreachable' | 'overdue';
 
-export const exitCodes = { ok: 0, usage: 1, refused: 2, unreachable: 3 } as const satisfies Record<
+export const exitCodes = { ok: 0, usage: 1, refused: 2, unreachable: 3, overdue: 4 } as const satisfies Record<
   'ok' | CliFailureKind,
   number
 >;

@@ -4,6 +4,7 @@ import { registerAdminCommands } from './commands/admin.ts';
 import { registerBatchCommands } from './commands/batch.ts';
 import { registerCaCommands } from './commands/ca.ts';
 import { registerDeviceCommands } from './commands/device.ts';
+import { registerIncidentCommands } from './commands/incident.ts';
 import { registerLedgerCommands } from './commands/ledger.ts';
 import { registerKeygenCommand } from './commands/keygen.ts';
 import { registerProductCommands } from './commands/product.ts';
@@ -49,13 +50,15 @@ export function buildProgram(): Command {
   registerTufCommands(program);
   registerRolloutCommands(program);
   registerVulnCommands(program);
+  registerIncidentCommands(program);
   registerKeygenCommand(program);
   return program;
 }
 
 /**
  * Runs one CLI invocation and returns its exit code (docs/reference/cli.md "Exit codes"):
- * 0 done, 1 usage, 2 refused by the server, 3 server unreachable.
+ * 0 done, 1 usage, 2 refused by the server, 3 server unreachable, 4 Article 14 reports overdue
+ * (`vuln due --fail-on-overdue`).
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
   if (argv.length === 3 && argv[2] === '--version') {

@@ -128,6 +128,11 @@ export const errorCatalog = {
   VULNERABILITY_JUSTIFICATION_REQUIRED: { status: 422, title: 'not_affected needs a CSAF VEX justification' },
   VULNERABILITY_FIX_RELEASE_INVALID: { status: 422, title: 'fixed needs the release of the same product that fixes it' },
   VULNERABILITY_STATE_CONFLICT: { status: 409, title: "The vulnerability's state does not allow this" },
+  // CRA Article 14 reports (docs/design/article14.md)
+  REPORT_CASE_NOT_FOUND: { status: 404, title: 'No such Article 14 report case for the product' },
+  REPORT_FIELD_NOT_APPLICABLE: { status: 422, title: 'The field is not part of this kind of Article 14 report' },
+  REPORT_BEFORE_AWARENESS: { status: 422, title: 'A report cannot be submitted before the manufacturer became aware' },
+  REPORT_SUBMISSION_CONFLICT: { status: 409, title: 'A submission of this stage with this reference was recorded with other details' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

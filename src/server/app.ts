@@ -14,6 +14,7 @@ import { ledgerRoutes } from './routes/ledger.ts';
 import { pkiRoutes } from './routes/pki.ts';
 import { productRoutes } from './routes/products.ts';
 import { releaseRoutes } from './routes/releases.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { tufFileRoutes } from './routes/tuf-files.ts';
 import { tufRoutes } from './routes/tuf.ts';
@@ -73,6 +74,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   tufRoutes(app, tp);
   rolloutRoutes(app, tp);
   vulnerabilityRoutes(app, tp);
+  reportRoutes(app, tp);
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);

@@ -37,6 +37,8 @@ import { indexPendingReleases } from '../vulns/release-index.ts';
 import type { VulnsContext } from '../vulns/vulns-context.ts';
 import { noInstallationContact, type CraContext, type InstallationSecurityContact } from '../compliance/cra-context.ts';
 import { CraProfileRepository } from '../store/cra-profile-repository.ts';
+import type { Article14Context } from '../article14/article14-context.ts';
+import { Article14Repository } from '../store/article14-repository.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -90,6 +92,8 @@ export class Trustplane {
   readonly vulns: VulnsContext;
   /** Products' CRA profiles and the installation's security contact. */
   readonly cra: CraContext;
+  /** CRA Article 14 reporting: report cases, their clocks, drafts and submissions; incidents. */
+  readonly article14: Article14Context;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -133,6 +137,7 @@ export class Trustplane {
     this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
     this.cra = { identity: this.identity, store: new CraProfileRepository(database.db, this.clock), installation: Object.freeze({ ...(options.securityContact ?? noInstallationContact) }) };
+    this.article14 = { clock: this.clock, random, store: new Article14Repository(database.db, this.clock), vulns: this.vulns };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {

@@ -13,6 +13,7 @@ import { rollouts } from './migrations/0010-rollouts.ts';
 import { withdrawalAndRetries } from './migrations/0011-withdrawal-and-retries.ts';
 import { vulnerabilities } from './migrations/0012-vulnerabilities.ts';
 import { craProfile } from './migrations/0013-cra-profile.ts';
+import { article14 } from './migrations/0014-article14.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0011-withdrawal-and-retries': withdrawalAndRetries,
   '0012-vulnerabilities': vulnerabilities,
   '0013-cra-profile': craProfile,
+  '0014-article14': article14,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

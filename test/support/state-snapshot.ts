@@ -37,6 +37,9 @@ export const snapshotTables = [
   'product_vulnerabilities',
   'release_components',
   'release_sbom_index',
+  'incidents',
+  'report_cases',
+  'report_submissions',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 

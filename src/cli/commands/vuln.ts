@@ -6,6 +6,7 @@ import { collectList } from '../options.ts';
 import { formatKeyValues, formatTable, print, printJson, type Column } from '../output.ts';
 import { vexJustifications, vulnerabilityStatuses } from '../../vulns/vulnerability.types.ts';
 import { registerVulnImportCommand } from './vuln-import.ts';
+import { registerVulnReportCommands } from './vuln-report.ts';
 
 interface ReleaseStatus {
   releaseId: string;
@@ -41,6 +42,7 @@ export function registerVulnCommands(program: Command): void {
   const vuln = program.command('vuln').description("the vulnerability register: OSV advisories matched against releases' SBOMs, a status per release, the devices to inform");
 
   registerVulnImportCommand(vuln);
+  registerVulnReportCommands(vuln);
 
   vuln
     .command('list')
