@@ -122,6 +122,11 @@ export const errorCatalog = {
   VULNERABILITY_JUSTIFICATION_REQUIRED: { status: 422, title: 'not_affected needs a CSAF VEX justification' },
   VULNERABILITY_FIX_RELEASE_INVALID: { status: 422, title: 'fixed needs the release of the same product that fixes it' },
   VULNERABILITY_STATE_CONFLICT: { status: 409, title: "The vulnerability's state does not allow this" },
+  // advisories (CSAF 2.0; CRA Annex I Part II (4), Art 14(8))
+  ADVISORY_NOT_FOUND: { status: 404, title: 'No such advisory' },
+  ADVISORY_EMPTY: { status: 409, title: 'The register states nothing about a published release for this advisory' },
+  ADVISORY_ID_CONFLICT: { status: 409, title: "Another advisory has this advisory's tracking ID or file name" },
+  CSAF_INVALID: { status: 422, title: 'The CSAF document fails the strict schema or a mandatory test' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },
