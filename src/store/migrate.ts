@@ -12,6 +12,7 @@ import { tufRepository } from './migrations/0009-tuf-repository.ts';
 import { rollouts } from './migrations/0010-rollouts.ts';
 import { withdrawalAndRetries } from './migrations/0011-withdrawal-and-retries.ts';
 import { vulnerabilities } from './migrations/0012-vulnerabilities.ts';
+import { advisories } from './migrations/0015-advisories.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0010-rollouts': rollouts,
   '0011-withdrawal-and-retries': withdrawalAndRetries,
   '0012-vulnerabilities': vulnerabilities,
+  '0015-advisories': advisories,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
