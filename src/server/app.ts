@@ -19,6 +19,8 @@ import { tufRoutes } from './routes/tuf.ts';
 import { tlogTileRoutes } from './routes/tlog-tiles.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
+import { advisoryRoutes } from './routes/advisories.ts';
+import { csafProviderRoutes } from './routes/csaf-provider.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -71,6 +73,8 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   tufRoutes(app, tp);
   rolloutRoutes(app, tp);
   vulnerabilityRoutes(app, tp);
+  advisoryRoutes(app, tp);
+  csafProviderRoutes(app, tp);
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);

@@ -35,6 +35,8 @@ import { advanceSoakedRollouts } from '../updates/rollouts.ts';
 import { VulnsRepository } from '../store/vulns-repository.ts';
 import { indexPendingReleases } from '../vulns/release-index.ts';
 import type { VulnsContext } from '../vulns/vulns-context.ts';
+import { AdvisoriesRepository } from '../store/advisories-repository.ts';
+import type { AdvisoryContext } from '../vulns/csaf/advisory-context.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -81,6 +83,8 @@ export class Trustplane {
   readonly updates: UpdatesContext;
   /** The vulnerability register: advisories, releases' components, statuses. */
   readonly vulns: VulnsContext;
+  /** Published CSAF advisories (docs/design/csaf.md). */
+  readonly advisories: AdvisoryContext;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -123,6 +127,16 @@ export class Trustplane {
     this.#blobs = options.home === undefined ? new PostgresBlobStore(database.db) : openBlobStore(database, options.home);
     this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
+    this.advisories = {
+      clock: this.clock,
+      store: new AdvisoriesRepository(database.db, this.clock),
+      vulns: this.vulns,
+      releases: this.updates.store,
+      // the installation is the publisher: its organisation, its public URL as namespace (docs/design/csaf.md)
+      publisher: () => ({ category: 'vendor', name: this.identity.config.organization, namespace: this.identity.config.publicUrl() }),
+      baseUrl: () => this.identity.config.publicUrl(),
+      generator: { name: 'trustplane', version: '0.1.0' },
+    };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {

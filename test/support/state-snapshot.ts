@@ -37,6 +37,8 @@ export const snapshotTables = [
   'product_vulnerabilities',
   'release_components',
   'release_sbom_index',
+  'advisories',
+  'advisory_versions',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
