@@ -13,6 +13,7 @@ import { registerRolloutCommands } from './commands/rollout.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerVulnCommands } from './commands/vuln.ts';
+import { registerAdvisoryCommands } from './commands/advisory.ts';
 import { defaultServerUrl } from './connection.ts';
 
 const CLI_VERSION = '0.1.0';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerTufCommands(program);
   registerRolloutCommands(program);
   registerVulnCommands(program);
+  registerAdvisoryCommands(program);
   registerKeygenCommand(program);
   return program;
 }
