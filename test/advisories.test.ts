@@ -265,9 +265,10 @@ for (const target of databaseTargets()) {
       const year = index.text.split('/')[0]!;
       const listing = await fetchPublic(`/.well-known/csaf/white/${year}/`);
       assert.match(listing.type, /^text\/html/);
-      assert.match(listing.text, /href="gw-csaf-vex\.json"/);
-      assert.match((await fetchPublic('/.well-known/csaf/white/')).text, new RegExp(`href="${year}/"`));
-      assert.match((await fetchPublic('/.well-known/csaf/')).text, /href="provider-metadata\.json"/);
+      assert.match(listing.text, new RegExp(`href="/\\.well-known/csaf/white/${year}/gw-csaf-vex\\.json"`));
+      assert.match(listing.text, /gw-csaf-vex\.json\.sha256/);
+      for (const path of ['/.well-known/csaf/white/', '/.well-known/csaf/white']) assert.match((await fetchPublic(path)).text, new RegExp(`href="/\\.well-known/csaf/white/${year}/"`), path);
+      assert.match((await fetchPublic('/.well-known/csaf')).text, /href="\/\.well-known\/csaf\/provider-metadata\.json"/);
       for (const path of [`/.well-known/csaf/white/${year}/nope.json`, `/.well-known/csaf/white/1999/gw-csaf-vex.json`, `/.well-known/csaf/white/${year}/GW-CSAF-VEX.json`, '/.well-known/csaf/white/1999/', '/.well-known/csaf/white/x/..%2f..%2fprovider-metadata.json']) {
         const res = await fetchPublic(path);
         assert.equal(res.status, 404, path);

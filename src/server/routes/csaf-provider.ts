@@ -66,10 +66,14 @@ async function published(tp: Trustplane): Promise<PublishedFile[]> {
   return all.map((a) => ({ path: csafPath(a.initialReleaseDate, a.fileName), currentReleaseDate: a.currentReleaseDate }));
 }
 
-/** A plain HTML index: the names are the server's own (a-z, 0-9, `+-_.`), escaped all the same. */
+/**
+ * A plain HTML index. Links are absolute paths: the listing answers with and without the trailing
+ * slash, and a relative link would resolve against the parent without it. The names are the
+ * server's own (a-z, 0-9, `+-_.`), escaped all the same.
+ */
 function listing(reply: FastifyReply, path: string, entries: string[]): FastifyReply {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const items = entries.map((e) => `<li><a href="${esc(e)}">${esc(e)}</a></li>`).join('\n');
+  const items = entries.map((e) => `<li><a href="${esc(path + e)}">${esc(e)}</a></li>`).join('\n');
   const html = `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${esc(path)}</title></head>\n<body><h1>Index of ${esc(path)}</h1>\n<ul>\n${items}\n</ul></body></html>\n`;
   return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
 }
