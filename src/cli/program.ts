@@ -14,6 +14,7 @@ import { registerRolloutCommands } from './commands/rollout.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerVulnCommands } from './commands/vuln.ts';
+import { registerAdvisoryCommands } from './commands/advisory.ts';
 import { defaultServerUrl } from './connection.ts';
 
 const CLI_VERSION = '0.1.0';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerRolloutCommands(program);
   registerVulnCommands(program);
   registerIncidentCommands(program);
+  registerAdvisoryCommands(program);
   registerKeygenCommand(program);
   return program;
 }

@@ -133,6 +133,11 @@ export const errorCatalog = {
   REPORT_FIELD_NOT_APPLICABLE: { status: 422, title: 'The field is not part of this kind of Article 14 report' },
   REPORT_BEFORE_AWARENESS: { status: 422, title: 'A report cannot be submitted before the manufacturer became aware' },
   REPORT_SUBMISSION_CONFLICT: { status: 409, title: 'A submission of this stage with this reference was recorded with other details' },
+  // advisories (CSAF 2.0; CRA Annex I Part II (4), Art 14(8))
+  ADVISORY_NOT_FOUND: { status: 404, title: 'No such advisory' },
+  ADVISORY_EMPTY: { status: 409, title: 'The register states nothing about a published release for this advisory' },
+  ADVISORY_ID_CONFLICT: { status: 409, title: "Another advisory has this advisory's tracking ID or file name" },
+  CSAF_INVALID: { status: 422, title: 'The CSAF document fails the strict schema or a mandatory test' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -21,12 +21,14 @@ export type Permission =
   // so a role may stop releases without making them; admin and operator hold it today
   | 'release:withdraw'
   // the vulnerability register: imports, statuses (VEX statements the server takes on the token's word), manual entries
-  | 'vulnerability:write';
+  | 'vulnerability:write'
+  // publishing CSAF advisories: public and mirrored by aggregators, so never undone; its own permission
+  | 'advisory:publish';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish'],
   // a build pipeline's token: uploads images and SBOMs and creates releases; approving one takes release managers' keys
-  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write'],
+  operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish'],
   // and only the serials of an open batch that names the token's owner (server/auth.ts)
   factory: ['device:enroll'],
   auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read'],

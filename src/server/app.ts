@@ -21,6 +21,8 @@ import { tufRoutes } from './routes/tuf.ts';
 import { tlogTileRoutes } from './routes/tlog-tiles.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
+import { advisoryRoutes } from './routes/advisories.ts';
+import { csafProviderRoutes } from './routes/csaf-provider.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -75,6 +77,8 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   rolloutRoutes(app, tp);
   vulnerabilityRoutes(app, tp);
   reportRoutes(app, tp);
+  advisoryRoutes(app, tp);
+  csafProviderRoutes(app, tp);
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);

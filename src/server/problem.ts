@@ -17,8 +17,9 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     // RFC 9110 §10.2.3: an overloaded service says when to come back (RFC 7030 §4.2.3 for EST).
     if (error.code === 'SERVICE_OVERLOADED') void reply.header('retry-after', String(Number(error.details?.retryAfterSeconds ?? 1)));
     else if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
-    // Only the details that say where in the request (never a cause): a row of an import, a document of a batch, a JSON pointer.
-    const where = Object.fromEntries(['row', 'index', 'pointer'].flatMap((k) => (error.details?.[k] === undefined ? [] : [[k, error.details[k]]])));
+    // Only the details that say where in the request (never a cause): a row of an import, a document of a batch, a JSON pointer,
+    // the failing tests of a CSAF document (the document is the server's own: its tests and paths are no secret).
+    const where = Object.fromEntries(['row', 'index', 'pointer', 'failures'].flatMap((k) => (error.details?.[k] === undefined ? [] : [[k, error.details[k]]])));
     return sendProblem(reply, error.code, error.message, Object.keys(where).length === 0 ? undefined : { details: where });
   }
   const fe = error as FastifyError;

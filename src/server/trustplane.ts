@@ -39,6 +39,8 @@ import { noInstallationContact, type CraContext, type InstallationSecurityContac
 import { CraProfileRepository } from '../store/cra-profile-repository.ts';
 import type { Article14Context } from '../article14/article14-context.ts';
 import { Article14Repository } from '../store/article14-repository.ts';
+import { AdvisoriesRepository } from '../store/advisories-repository.ts';
+import type { AdvisoryContext } from '../vulns/csaf/advisory-context.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -94,6 +96,8 @@ export class Trustplane {
   readonly cra: CraContext;
   /** CRA Article 14 reporting: report cases, their clocks, drafts and submissions; incidents. */
   readonly article14: Article14Context;
+  /** Published CSAF advisories (docs/design/csaf.md). */
+  readonly advisories: AdvisoryContext;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -138,6 +142,16 @@ export class Trustplane {
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
     this.cra = { identity: this.identity, store: new CraProfileRepository(database.db, this.clock), installation: Object.freeze({ ...(options.securityContact ?? noInstallationContact) }) };
     this.article14 = { clock: this.clock, random, store: new Article14Repository(database.db, this.clock), vulns: this.vulns };
+    this.advisories = {
+      clock: this.clock,
+      store: new AdvisoriesRepository(database.db, this.clock),
+      vulns: this.vulns,
+      releases: this.updates.store,
+      // the installation is the publisher: its organisation, its public URL as namespace (docs/design/csaf.md)
+      publisher: () => ({ category: 'vendor', name: this.identity.config.organization, namespace: this.identity.config.publicUrl() }),
+      baseUrl: () => this.identity.config.publicUrl(),
+      generator: { name: 'trustplane', version: '0.1.0' },
+    };
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {

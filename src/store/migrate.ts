@@ -14,6 +14,7 @@ import { withdrawalAndRetries } from './migrations/0011-withdrawal-and-retries.t
 import { vulnerabilities } from './migrations/0012-vulnerabilities.ts';
 import { craProfile } from './migrations/0013-cra-profile.ts';
 import { article14 } from './migrations/0014-article14.ts';
+import { advisories } from './migrations/0015-advisories.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0012-vulnerabilities': vulnerabilities,
   '0013-cra-profile': craProfile,
   '0014-article14': article14,
+  '0015-advisories': advisories,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -40,6 +40,8 @@ export const snapshotTables = [
   'incidents',
   'report_cases',
   'report_submissions',
+  'advisories',
+  'advisory_versions',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
