@@ -5,12 +5,13 @@
 // that each enroll once would.
 import { BENCH_SKU } from './fixtures.ts';
 import type { EstServerReady } from './est-server.ts';
-import { runHttpLoad, type HttpLoadOptions, type HttpLoadResult } from './load/http-load.ts';
+import { runHttpLoad, type ClientIdentity, type Connections, type HttpLoadResult } from './load/http-load.ts';
 import { locationArgument, startServerProcess, usageBetween, type ServerProcess } from './server-process.ts';
 import type { DatabaseLocation } from '../src/store/database.ts';
+import { certificatesFromCertsOnly } from '../src/agent/certs-only.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
 
-export type EstConnections = 'keep-alive' | 'per-request';
+export type EstConnections = Connections;
 
 /** The load's figures, and where its CPU went: per enrollment, in the server and in the clients. */
 export type EstLoadResult = HttpLoadResult & {
@@ -71,19 +72,65 @@ export function checkSimpleEnrollAnswer(status: number, body: Buffer, contentTyp
     throw new Error(`simpleenroll: DER length ${2 + lengthOctets + length}, body ${der.length} bytes`);
 }
 
-/** runHttpLoad, with the CPU the server and this process (the clients) spent on it. */
-async function measuredLoad(server: ServerProcess<EstServerReady>, options: HttpLoadOptions): Promise<EstLoadResult> {
+/** A load (runHttpLoad or another closed loop of `total` operations), with the CPU the server and this process (the clients) spent on it. */
+export async function measuredLoad<T extends HttpLoadResult>(
+  server: ServerProcess<unknown>,
+  total: number,
+  load: () => Promise<T>,
+): Promise<T & Omit<EstLoadResult, keyof HttpLoadResult>> {
   const serverBefore = await server.probe();
   const clientBefore = process.cpuUsage();
-  const result = await runHttpLoad(options);
+  const result = await load();
   const client = process.cpuUsage(clientBefore);
-  const usage = usageBetween(serverBefore, await server.probe(), options.total);
+  const usage = usageBetween(serverBefore, await server.probe(), total);
   return {
     ...result,
     serverCpuMs: usage.cpuMsPerRequest,
     serverLoopUtilisation: usage.loopUtilisation,
-    clientCpuMs: (client.user + client.system) / 1000 / options.total,
+    clientCpuMs: (client.user + client.system) / 1000 / total,
   };
+}
+
+/**
+ * `n` fresh devices enrolled over EST before any clock starts: serials and one-time tokens from
+ * batches, a P-256 key and CSR each, simpleenroll over keep-alive TLS by `clients` clients. Each
+ * comes back with its key and its certificate (PEM), to present over mutual TLS.
+ */
+export async function enrollDevices(
+  server: EstServerReady,
+  prefix: string,
+  n: number,
+  clients: number,
+): Promise<(ClientIdentity & { serial: string })[]> {
+  const tokens = await createEnrollmentTokens(server, prefix, n);
+  const devices = tokens.map(({ serial, token }) => {
+    const csr = makeCsr('ecdsa-p256', { commonName: serial });
+    return {
+      serial,
+      keyPem: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      body: Buffer.from(Buffer.from(csr.der).toString('base64')),
+      authorization: `Basic ${Buffer.from(`${serial}:${token}`).toString('base64')}`,
+    };
+  });
+  const certificates: string[] = [];
+  const result = await runHttpLoad({
+    concurrency: clients,
+    total: n,
+    tls: { caPem: server.rootPem },
+    makeRequest: (i) => ({
+      method: 'POST',
+      url: `${server.estUrl}/.well-known/est/${BENCH_SKU}/simpleenroll`,
+      headers: { 'content-type': 'application/pkcs10', authorization: devices[i]!.authorization },
+      body: devices[i]!.body,
+    }),
+    check: (status, body, i, headers) => {
+      checkSimpleEnrollAnswer(status, body, headers['content-type']);
+      certificates[i] = certificatesFromCertsOnly(body.toString('latin1'))[0]!;
+    },
+  });
+  if (result.errors > 0)
+    throw new Error(`enrolling ${n} devices: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+  return devices.map(({ serial, keyPem }, i) => ({ serial, keyPem, certPem: certificates[i]! }));
 }
 
 /** `n` simpleenrolls of fresh devices by `clients` clients, on a fresh server at `location`. */
@@ -109,19 +156,21 @@ export async function runEstEnrollment(
     say(
       `    enrolling, ${clients} clients, ${connections === 'keep-alive' ? 'keep-alive' : 'a new TLS connection per request'}…`,
     );
-    const result = await measuredLoad(server, {
-      concurrency: clients,
-      total: n,
-      tls: { caPem: rootPem },
-      connections,
-      makeRequest: (i) => ({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/pkcs10', authorization: requests[i]!.authorization },
-        body: requests[i]!.body,
+    const result = await measuredLoad(server, n, () =>
+      runHttpLoad({
+        concurrency: clients,
+        total: n,
+        tls: { caPem: rootPem },
+        connections,
+        makeRequest: (i) => ({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/pkcs10', authorization: requests[i]!.authorization },
+          body: requests[i]!.body,
+        }),
+        check: (status, body, _i, headers) => checkSimpleEnrollAnswer(status, body, headers['content-type']),
       }),
-      check: (status, body, _i, headers) => checkSimpleEnrollAnswer(status, body, headers['content-type']),
-    });
+    );
     // The mode is part of what is measured: a resumed session or a shared socket would make it another figure.
     if (result.tlsSessionsResumed > 0) throw new Error(`${result.tlsSessionsResumed} TLS sessions were resumed`);
     if (connections === 'per-request' && result.connectionsOpened < n)
@@ -153,20 +202,22 @@ export async function runTlsFloor(
     const out: Partial<Record<EstConnections, EstLoadResult>> = {};
     for (const connections of ['keep-alive', 'per-request'] as const) {
       say(`  TLS floor (node:https, fixed answer), ${clients} clients, ${connections}…`);
-      out[connections] = await measuredLoad(server, {
-        concurrency: clients,
-        total: n,
-        tls: { caPem: rootPem },
-        connections,
-        makeRequest: () => ({
-          method: 'POST',
-          url: `${floorUrl}/.well-known/est/${BENCH_SKU}/simpleenroll`,
-          headers,
-          body,
+      out[connections] = await measuredLoad(server, n, () =>
+        runHttpLoad({
+          concurrency: clients,
+          total: n,
+          tls: { caPem: rootPem },
+          connections,
+          makeRequest: () => ({
+            method: 'POST',
+            url: `${floorUrl}/.well-known/est/${BENCH_SKU}/simpleenroll`,
+            headers,
+            body,
+          }),
+          check: (status, answer, _i, answerHeaders) =>
+            checkSimpleEnrollAnswer(status, answer, answerHeaders['content-type']),
         }),
-        check: (status, answer, _i, answerHeaders) =>
-          checkSimpleEnrollAnswer(status, answer, answerHeaders['content-type']),
-      });
+      );
     }
     return out as Record<EstConnections, EstLoadResult>;
   } finally {

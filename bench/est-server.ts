@@ -8,7 +8,8 @@
 //
 // `floorUrl`: the TLS floor, a bare node:https server in this process with a TLS certificate made
 // the same way (P-256 key, signed by the root, client certificate asked for), answering every
-// request with a fixed certs-only body: what TLS and HTTP alone cost, without EST or issuance.
+// request with a fixed certs-only body: what TLS and HTTP alone cost, without EST or issuance;
+// idle connections are kept as long as the EST listener keeps them.
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/server/app.ts';
@@ -49,6 +50,9 @@ const floor = https.createServer(
     );
   },
 );
+// Idle connections kept as long as the EST listener keeps them (Fastify's 72 s, not node:https's 5 s):
+// a fleet holding a connection per device must not lose it to the floor's shorter timer.
+floor.keepAliveTimeout = est.app.server.keepAliveTimeout;
 await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve));
 const floorUrl = `https://127.0.0.1:${(floor.address() as AddressInfo).port}`;
 const { secret } = await tp.tokens.create({ role: 'admin', owner: 'bench', ttlSeconds: 3600 }, 'bench');

@@ -2,6 +2,7 @@
 // two unavoidable operations of an issuance run — verify the CSR's signature,
 // sign the certificate — with Node's crypto, synchronously, on the main thread.
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { generateKeyPairSyncFor } from '../src/crypto/key-algorithm.ts';
 
 /** ECDSA P-256 (SHA-256, DER signatures) sign + verify pairs per second on one core. */
 export function measureSignVerifyLimit(seconds = 2): number {
@@ -24,4 +25,25 @@ export function measureSignVerifyLimit(seconds = 2): number {
     elapsed = process.hrtime.bigint() - started;
   }
   return pairs / (Number(elapsed) / 1e9);
+}
+
+/**
+ * Signatures per second of one algorithm that signs the message itself (Ed25519, ML-DSA-65),
+ * `crypto.sign` sequentially on one core: the floor under the signed-updates figures. 512 bytes,
+ * about a TUF timestamp's canonical JSON or a boot manifest's COSE payload.
+ */
+export function measureSignRate(algorithm: 'ed25519' | 'ml-dsa-65', seconds = 2): number {
+  const { privateKey } = generateKeyPairSyncFor(algorithm);
+  const data = new Uint8Array(512).fill(0x5a);
+  for (let i = 0; i < 50; i++) sign(null, data, privateKey); // warm-up
+  let signatures = 0;
+  const started = process.hrtime.bigint();
+  const budget = BigInt(Math.round(seconds * 1e9));
+  let elapsed = 0n;
+  while (elapsed < budget) {
+    for (let i = 0; i < 20; i++) sign(null, data, privateKey);
+    signatures += 20;
+    elapsed = process.hrtime.bigint() - started;
+  }
+  return signatures / (Number(elapsed) / 1e9);
 }

@@ -9,7 +9,9 @@
 //   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
 //   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
 //   revocation: [--revocation-sizes 0,10000,100000,1000000] [--revocation-samples 1000] [--revocation-api 10000]
-//   updates: [--updates-devices 1000,1000000]
+//   updates: [--updates-devices 1000,1000000] [--updates-agents 1000] [--updates-check-rounds 5] [--updates-stage 10]
+//   (updates.ts: publication and timestamp re-signs, next to raw Ed25519 / ML-DSA-65 signing;
+//   update-checks.ts: that many agents checking at once, next to the same server's TLS handshake rate)
 //   (revocation.ts: revoke latency as revoked certificates accumulate, complete and delta CRL builds)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
@@ -17,7 +19,9 @@
 // (Node's raw P-256 sign + verify pairs per second on one core) and the peers, `cfssl serve` and
 // step-ca (issue 11), with each server's CPU per certificate.
 // Performance is printed, never asserted: see docs/benchmarks.md.
-import { printUpdatesTable, runUpdatesBench, type UpdatesRow } from './updates.ts';
+import { printUpdatesTable, runUpdatesBench, type SigningLimit, type UpdatesRow } from './updates.ts';
+import { printUpdateCheckTable } from './update-check-table.ts';
+import { runUpdateChecks, type UpdateChecksRun } from './update-checks.ts';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runCfsslIssuance } from './cfssl-issuance.ts';
@@ -28,7 +32,7 @@ import { runHttpIssuance } from './http-issuance.ts';
 import { measureHashLimit, printLedgerTables, runLedgerAppends, runLedgerProofs, type AppendRow, type ProofRow } from './ledger.ts';
 import { runServiceIssuance } from './issuance.ts';
 import { printRevocationTables, runRevocationBench, type CrlRow, type RevocationRow } from './revocation.ts';
-import { measureSignVerifyLimit } from './limit.ts';
+import { measureSignRate, measureSignVerifyLimit } from './limit.ts';
 import { STEP_CA_NOT_BUILT } from './peers/step-ca.ts';
 import { runStepCaIssuance } from './step-ca-issuance.ts';
 import type { IssuanceResult, Throughput } from './stats.ts';
@@ -42,6 +46,9 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates' },
     'updates-devices': { type: 'string', default: '1000,1000000' },
+    'updates-agents': { type: 'string', default: '1000' },
+    'updates-check-rounds': { type: 'string', default: '5' },
+    'updates-stage': { type: 'string', default: '10' },
     'est-n': { type: 'string', default: '10000' },
     'est-clients': { type: 'string', default: '32' },
     'ledger-sizes': { type: 'string', default: '100000,1000000' },
@@ -302,13 +309,33 @@ if (only.has('revocation')) {
 }
 
 if (only.has('updates')) {
-  say('signed updates…');
+  say('signed updates: limit, raw Ed25519 and ML-DSA-65 signatures on one core…');
+  const signing = (): SigningLimit => ({ ed25519PerSecond: measureSignRate('ed25519'), mlDsa65PerSecond: measureSignRate('ml-dsa-65') });
+  const signingBefore = signing();
   const rows: UpdatesRow[] = [];
   for (const devices of values['updates-devices'].split(',').map((v) => Number(v))) {
     await withDatabase(freshPglite, async (db) => void rows.push(await runUpdatesBench(db, devices, say)));
     if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), async (db) => void rows.push(await runUpdatesBench(db, devices, say)));
   }
-  printUpdatesTable(rows);
+  const checks = {
+    agents: positive('updates-agents', values['updates-agents']),
+    rounds: positive('updates-check-rounds', values['updates-check-rounds']),
+    stagePct: positive('updates-stage', values['updates-stage']),
+    say,
+  };
+  if (checks.stagePct > 100) throw new Error('--updates-stage is a percentage');
+  const checkRuns: UpdateChecksRun[] = [];
+  await withDatabase(freshPglite, async (db) => void checkRuns.push(await runUpdateChecks(db.location, db.label, checks)));
+  if (databaseUrl) await withDatabase(() => freshPostgres(databaseUrl), async (db) => void checkRuns.push(await runUpdateChecks(db.location, db.label, checks)));
+  say('signed updates: limit again, after the scenarios…');
+  const signingAfter = signing();
+  // The higher of the two: the ratios then err on the modest side.
+  const limit = {
+    ed25519PerSecond: Math.max(signingBefore.ed25519PerSecond, signingAfter.ed25519PerSecond),
+    mlDsa65PerSecond: Math.max(signingBefore.mlDsa65PerSecond, signingAfter.mlDsa65PerSecond),
+  };
+  printUpdatesTable(rows, limit);
+  if (!printUpdateCheckTable(checkRuns)) process.exitCode = 1;
 }
 
 if (only.has('ocsp')) {

@@ -2,7 +2,8 @@
 // request, wait for the whole answer, check it, and send the next, until
 // `total` requests have been sent. By default keep-alive sockets, one per client;
 // with `connections: 'per-request'`, a new connection (over TLS: a full handshake,
-// no session resumption) for every request.
+// no session resumption) for every request. Its parts (transports with an optional client
+// identity for mutual TLS, one request, the closed loop) serve loads of other shapes too.
 import http from 'node:http';
 import https from 'node:https';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
@@ -16,6 +17,14 @@ export interface HttpLoadRequest {
   body: string | Buffer;
 }
 
+/** A TLS client certificate and its key, PEM: a device's identity. */
+export interface ClientIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
+export type Connections = 'keep-alive' | 'per-request';
+
 export interface HttpLoadOptions {
   concurrency: number;
   /** Number of requests to send in all (the run stops after these). */
@@ -28,7 +37,7 @@ export interface HttpLoadOptions {
   /** For https:// URLs: the PEM certificates trusted for the server; nothing else is. */
   tls?: { caPem: string };
   /** 'keep-alive' (default): one socket per client, reused. 'per-request': a new one each time. */
-  connections?: 'keep-alive' | 'per-request';
+  connections?: Connections;
 }
 
 /**
@@ -39,25 +48,75 @@ export interface HttpLoadOptions {
  */
 export type HttpLoadResult = Throughput & { connectionsOpened: number; tlsSessionsResumed: number };
 
-interface Answer {
+export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
 
-interface Transport {
-  /** undefined: a new connection for this request alone. */
-  agent: http.Agent | undefined;
-  secureContext: SecureContext | undefined;
-  onSocket: (socket: unknown) => void;
+/** Sockets opened by the transports that share it, and TLS sessions resumed among them. */
+export class ConnectionCounter {
+  opened = 0;
+  resumed = 0;
+  readonly #seen = new WeakSet<object>();
+
+  readonly onSocket = (socket: unknown): void => {
+    if (typeof socket !== 'object' || socket === null || this.#seen.has(socket)) return;
+    this.#seen.add(socket);
+    this.opened++;
+    const tlsSocket = socket as TLSSocket;
+    if (typeof tlsSocket.isSessionReused !== 'function') return;
+    tlsSocket.once('secureConnect', () => {
+      if (tlsSocket.isSessionReused()) this.resumed++;
+    });
+  };
 }
 
-function send(transport: Transport, request: HttpLoadRequest, timeoutMs: number): Promise<Answer> {
+/** How one client reaches a server: its connection (pooled or not) and its TLS context. */
+export interface Transport {
+  /** undefined: a new connection for each request. */
+  agent: http.Agent | undefined;
+  secureContext: SecureContext | undefined;
+  counter: ConnectionCounter;
+}
+
+export interface TransportOptions {
+  connections: Connections;
+  /** Sockets the pooled agent may hold (keep-alive); 1 for a client of its own. */
+  maxSockets: number;
+  counter: ConnectionCounter;
+  /** For https: trusted roots, and the client's identity for mutual TLS. */
+  tls?: { caPem: string; identity?: ClientIdentity };
+}
+
+export function makeTransport(o: TransportOptions): Transport {
+  const keepAlive = o.connections === 'keep-alive';
+  const agentOptions = { keepAlive: true, maxSockets: o.maxSockets };
+  return {
+    agent: !keepAlive ? undefined : o.tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
+    // One context made once: a device parses its trust anchors and its key once, not per request.
+    secureContext: o.tls
+      ? createSecureContext({
+          ca: o.tls.caPem,
+          minVersion: 'TLSv1.2',
+          ...(o.tls.identity ? { cert: o.tls.identity.certPem, key: o.tls.identity.keyPem } : {}),
+        })
+      : undefined,
+    counter: o.counter,
+  };
+}
+
+export function closeTransport(t: Transport): void {
+  t.agent?.destroy();
+}
+
+/** One request over `transport`; resolves with the whole answer, whatever its status. */
+export function sendRequest(transport: Transport, request: HttpLoadRequest, timeoutMs = 30_000): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const url = new URL(request.url);
     const secure = url.protocol === 'https:';
     if ((url.protocol !== 'http:' && !secure) || (secure && !transport.secureContext)) {
-      reject(new Error(`runHttpLoad: ${request.url} needs ${secure ? 'the tls option' : 'an http(s) URL'}`));
+      reject(new Error(`sendRequest: ${request.url} needs ${secure ? 'the tls option' : 'an http(s) URL'}`));
       return;
     }
     const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
@@ -69,10 +128,12 @@ function send(transport: Transport, request: HttpLoadRequest, timeoutMs: number)
       hostname: url.hostname,
       port: url.port,
       path: url.pathname + url.search,
-      headers: { ...request.headers, 'content-length': String(body.length) },
+      headers: {
+        ...request.headers,
+        ...(body.length > 0 || request.method !== 'GET' ? { 'content-length': String(body.length) } : {}),
+      },
       timeout: timeoutMs,
     };
-    // One context made once: a device parses its trust anchors once, not per request.
     if (secure && transport.secureContext) options.secureContext = transport.secureContext;
     const onAnswer = (res: http.IncomingMessage): void => {
       const chunks: Buffer[] = [];
@@ -81,49 +142,33 @@ function send(transport: Transport, request: HttpLoadRequest, timeoutMs: number)
       res.on('error', reject);
     };
     const req = secure ? https.request(options, onAnswer) : http.request(options, onAnswer);
-    req.on('socket', transport.onSocket);
+    req.on('socket', transport.counter.onSocket);
     req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });
 }
 
-export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
-  const { concurrency, total, makeRequest, check } = options;
-  const timeoutMs = options.timeoutMs ?? 30_000;
+/**
+ * The closed loop: `concurrency` clients each run `operation` for the next index until `total`
+ * have started. Latency per operation; an operation that throws is an error (the first kept).
+ */
+export async function runClosedLoop(
+  concurrency: number,
+  total: number,
+  operation: (i: number, client: number) => Promise<void>,
+): Promise<Throughput> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('concurrency must be a positive integer');
   if (!Number.isInteger(total) || total < 0) throw new Error('total must be a non-negative integer');
-
-  const keepAlive = (options.connections ?? 'keep-alive') === 'keep-alive';
-  const agent = !keepAlive ? undefined : options.tls ? new https.Agent({ keepAlive: true, maxSockets: concurrency }) : new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const seen = new WeakSet<object>();
-  let connectionsOpened = 0;
-  let tlsSessionsResumed = 0;
-  const transport: Transport = {
-    agent,
-    secureContext: options.tls ? createSecureContext({ ca: options.tls.caPem, minVersion: 'TLSv1.2' }) : undefined,
-    onSocket: (socket) => {
-      if (typeof socket !== 'object' || socket === null || seen.has(socket)) return;
-      seen.add(socket);
-      connectionsOpened++;
-      if (!options.tls) return;
-      const tlsSocket = socket as TLSSocket;
-      tlsSocket.once('secureConnect', () => {
-        if (tlsSocket.isSessionReused()) tlsSessionsResumed++;
-      });
-    },
-  };
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   let firstError: string | undefined;
-
-  const client = async (): Promise<void> => {
+  const client = async (c: number): Promise<void> => {
     for (let i = next++; i < total; i = next++) {
       const started = process.hrtime.bigint();
       try {
-        const answer = await send(transport, makeRequest(i), timeoutMs);
-        check(answer.status, answer.body, i, answer.headers);
+        await operation(i, c);
         latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
       } catch (error) {
         errors++;
@@ -131,14 +176,29 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
       }
     }
   };
-
   const started = process.hrtime.bigint();
-  try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(total, 1)) }, client));
-  } finally {
-    agent?.destroy();
-  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(total, 1)) }, (_, c) => client(c)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return summarise(latencies, seconds, errors, firstError);
+}
 
-  return { ...summarise(latencies, seconds, errors, firstError), connectionsOpened, tlsSessionsResumed };
+export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
+  const { concurrency, total, makeRequest, check } = options;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const counter = new ConnectionCounter();
+  const transport = makeTransport({
+    connections: options.connections ?? 'keep-alive',
+    maxSockets: concurrency,
+    counter,
+    ...(options.tls ? { tls: { caPem: options.tls.caPem } } : {}),
+  });
+  try {
+    const result = await runClosedLoop(concurrency, total, async (i) => {
+      const answer = await sendRequest(transport, makeRequest(i), timeoutMs);
+      check(answer.status, answer.body, i, answer.headers);
+    });
+    return { ...result, connectionsOpened: counter.opened, tlsSessionsResumed: counter.resumed };
+  } finally {
+    closeTransport(transport);
+  }
 }
