@@ -6,6 +6,8 @@
 //   handshake per request, and `trustplane-agent simulate`)
 //   ledger: [--ledger-sizes 100000,1000000,10000000] [--ledger-n 100000] [--ledger-single 1000] [--ledger-batch 1000] [--ledger-proofs 1000] [--ledger-proof-stores pglite,postgres]
 //   (ledger.ts; the proofs run on PostgreSQL only when a URL is given)
+//   vulns: [--vulns-sizes 10000,500,2000,1000000] [--vulns-pglite-sizes …] (vulns.ts: advisories, releases,
+//   components per release, devices; OSV import and release matching, the affected-device list)
 //   ocsp: [--ocsp-n 1000] [--ocsp-seconds 10] [--ocsp-connections 16,64] (ocsp.ts: wrk against the
 //   OCSP route, OpenSSL's responder and the HTTP floors; needs wrk and openssl)
 //   revocation: [--revocation-sizes 0,10000,100000,1000000] [--revocation-samples 1000] [--revocation-api 10000]
@@ -37,6 +39,7 @@ import { STEP_CA_NOT_BUILT } from './peers/step-ca.ts';
 import { runStepCaIssuance } from './step-ca-issuance.ts';
 import type { IssuanceResult, Throughput } from './stats.ts';
 import { runOcspBench } from './ocsp.ts';
+import { runVulnsBenches } from './vulns.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +47,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates' },
+    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns' },
     'updates-devices': { type: 'string', default: '1000,1000000' },
     'updates-agents': { type: 'string', default: '1000' },
     'updates-check-rounds': { type: 'string', default: '5' },
@@ -63,6 +66,8 @@ const { values } = parseArgs({
     'ocsp-n': { type: 'string', default: '1000' },
     'ocsp-seconds': { type: 'string', default: '10' },
     'ocsp-connections': { type: 'string', default: '16,64' },
+    'vulns-sizes': { type: 'string', default: '10000,500,2000,1000000' },
+    'vulns-pglite-sizes': { type: 'string', default: '10000,100,2000,100000' },
   },
 });
 const n = positive('n', values.n);
@@ -350,4 +355,9 @@ if (only.has('ocsp')) {
     stores: [freshPglite, ...(databaseUrl ? [() => freshPostgres(databaseUrl)] : [])].map((make) => <T>(run: (db: BenchDatabase) => Promise<T>) => withDatabase(make, run)),
   };
   if (!(await runOcspBench(ocsp))) process.exitCode = 1;
+}
+
+if (only.has('vulns')) {
+  const sizes = (name: 'vulns-sizes' | 'vulns-pglite-sizes') => values[name].split(',').map((v) => positive(name, v));
+  await runVulnsBenches({ sizes: sizes('vulns-sizes'), pgliteSizes: sizes('vulns-pglite-sizes'), databaseUrl, say, withDatabase });
 }
