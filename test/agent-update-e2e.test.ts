@@ -25,7 +25,7 @@ import { DeviceUpdateApi, runUpdate, SlotStore, UpdateStore, type UpdateResult }
 import { sql } from 'kysely';
 import { encodeCoseSign, parseCoseSign } from '../src/updates/boot-manifest/cose-sign.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
-import { forgePublishedTargets } from './support/compromised-repository.ts';
+import { forgePublishedTargets, freezeTimestamp } from './support/compromised-repository.ts';
 import { databaseTargets } from './support/databases.ts';
 import { firmwareSbom } from './support/sbom.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -46,6 +46,8 @@ for (const target of databaseTargets()) {
     let mirror: Server;
     /** rewrites a target's bytes on the way to the device, while set */
     let tamperTarget: ((bytes: Buffer) => Buffer) | undefined;
+    /** answers a metadata request (its path) with other bytes, while set and returning some */
+    let replaceMetadata: ((path: string) => Promise<Buffer | undefined>) | undefined;
     const person = () => generateKeyPairSync('ed25519');
     const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }).toString();
 
@@ -109,6 +111,8 @@ for (const target of databaseTargets()) {
       // Devices reach the repository through a mirror (TRUSTPLANE_PUBLIC_URL names it), which TUF lets them distrust.
       mirror = createServer((req, res) => {
         void fetch(server.url + (req.url ?? '/')).then(async (upstream) => {
+          const replaced = replaceMetadata && /\/metadata\//.test(req.url ?? '') ? await replaceMetadata(req.url ?? '') : undefined;
+          if (replaced) return void res.writeHead(200, { 'content-type': 'application/json' }).end(replaced);
           let body: Buffer = Buffer.from(await upstream.arrayBuffer());
           if (tamperTarget && upstream.status === 200 && /\/targets\//.test(req.url ?? '')) body = tamperTarget(body);
           res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' }).end(body);
@@ -288,6 +292,46 @@ for (const target of databaseTargets()) {
         } finally {
           tamperTarget = undefined;
         }
+      }
+    });
+
+    it('mix-and-match metadata and a replayed older timestamp on the mirror: refused, and in the ledger', async () => {
+      const metadata = async (name: string) => Buffer.from(await (await fetch(`${server.url}/tuf/${SKU}/metadata/${name}`)).arrayBuffer());
+      // An older snapshot served under the name the timestamp pins (TUF 5.5.2).
+      const mixed = await publish('6.8.0', 19, ['rev-b'], randomBytes(30_000), [bob.privateKey, carol.privateKey]);
+      const mixedRollout = await rollout(mixed);
+      replaceMetadata = async (path) => {
+        const m = /\/(\d+)\.snapshot\.json$/.exec(path);
+        return m && Number(m[1]) > 1 ? metadata(`${Number(m[1]) - 1}.snapshot.json`) : undefined;
+      };
+      try {
+        await expectRefused(mixed, mixedRollout, 'TUF_METADATA_MISMATCH');
+      } finally {
+        replaceMetadata = undefined;
+      }
+      // The timestamp the device trusts now, then a newer release; the mirror replays the older one (TUF 5.4.3).
+      const old = await metadata('timestamp.json');
+      const warm = await publish('6.9.0', 19, ['rev-b'], randomBytes(30_000), [bob.privateKey, carol.privateKey]);
+      await rollout(warm);
+      assert.equal((await device.run('rev-b')).outcome, 'installed', 'the device now trusts a newer timestamp');
+      const replayed = await publish('7.0.0', 19, ['rev-b'], randomBytes(30_000), [bob.privateKey, carol.privateKey]);
+      const replayedRollout = await rollout(replayed);
+      replaceMetadata = (path) => Promise.resolve(/\/timestamp\.json$/.test(path) ? old : undefined);
+      try {
+        await expectRefused(replayed, replayedRollout, 'TUF_ROLLBACK');
+      } finally {
+        replaceMetadata = undefined;
+      }
+    });
+
+    it('a freeze: the server hands out a timestamp that expired yesterday, signed with its own key: refused, and in the ledger', async () => {
+      const releaseId = await publish('7.1.0', 19, ['rev-b'], randomBytes(30_000), [bob.privateKey, carol.privateKey]);
+      const rolloutId = await rollout(releaseId);
+      const thaw = await freezeTimestamp(server.tp, SKU);
+      try {
+        await expectRefused(releaseId, rolloutId, 'TUF_EXPIRED');
+      } finally {
+        await thaw();
       }
     });
 

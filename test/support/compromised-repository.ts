@@ -8,7 +8,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Trustplane } from '../../src/server/trustplane.ts';
-import { metadataText, parseMetadata, signTufMetadata, type TargetsMetadata } from '../../src/updates/tuf/index.ts';
+import { buildTimestamp, metadataText, parseMetadata, signTufMetadata, type TargetsMetadata } from '../../src/updates/tuf/index.ts';
 import { signOnlineMetadata } from '../../src/updates/tuf-online.ts';
 
 /** Replaces the published targets with `edit`ed ones signed by `signers`; returns how to put the genuine ones back. */
@@ -34,4 +34,35 @@ export async function forgePublishedTargets(tp: Trustplane, sku: string, edit: (
     return metadataText({ signed: forged.signed, signatures: signers.map((k) => signTufMetadata(forged.signed, k)) });
   });
   return async () => void (await replace(() => genuine));
+}
+
+/**
+ * A freeze: the server keeps handing out a timestamp that has expired (it stopped re-signing, or
+ * replays an old one). Made here with the server's own timestamp key over the current snapshot,
+ * the next version, expired a day ago, and stored as the newest; returns how to sign a fresh one.
+ */
+export async function freezeTimestamp(tp: Trustplane, sku: string): Promise<() => Promise<void>> {
+  const product = await tp.product(sku);
+  const DAY = 86_400_000;
+  await tp.updates.store.unitOfWork(async (uow) => {
+    const keys = await uow.lockTufKeys(product.id);
+    const root = await uow.latestRoot(product.id, 'published');
+    const snapshot = await uow.latestOnlineMetadata(product.id, 'snapshot');
+    const timestamp = await uow.latestOnlineMetadata(product.id, 'timestamp');
+    if (!keys || !root || !snapshot || !timestamp) throw new Error(`${sku} has no published repository to freeze`);
+    const expires = new Date(Date.now() - DAY);
+    const frozen = await buildTimestamp({ version: timestamp.version + 1, expires, now: new Date(expires.getTime() - DAY), root: parseMetadata('root', Buffer.from(root.metadata)), snapshotBytes: Buffer.from(snapshot.metadata) }, await tp.identity.keys.signer(keys.timestampKeyId));
+    await uow.insertOnlineMetadata({ productId: product.id, role: 'timestamp', version: timestamp.version + 1, metadata: Buffer.from(frozen.bytes).toString('utf8'), expiresAt: expires, createdAt: tp.identity.clock.now() });
+    uow.recordEvents([{ actor: 'system:maintenance', action: 'tuf.metadata-refreshed', subjectType: 'product', subjectId: sku, details: { timestampVersion: timestamp.version + 1, newSnapshot: false } }]);
+  });
+  return async () => {
+    await tp.updates.store.unitOfWork(async (uow) => {
+      const keys = await uow.lockTufKeys(product.id);
+      const root = await uow.latestRoot(product.id, 'published');
+      const targets = await uow.latestPublishedTargets(product.id);
+      if (!keys || !root || !targets) throw new Error('no repository');
+      const signed = await signOnlineMetadata(tp.updates, uow, { product, keys, root: parseMetadata('root', Buffer.from(root.metadata)), targetsBytes: Buffer.from(targets.metadata), now: tp.identity.clock.now(), newSnapshot: false });
+      uow.recordEvents([{ actor: 'system:maintenance', action: 'tuf.metadata-refreshed', subjectType: 'product', subjectId: sku, details: { ...signed, newSnapshot: false } }]);
+    });
+  };
 }
