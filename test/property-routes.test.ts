@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { makeCsr } from '../src/testkit/csr.ts';
-import { databaseTargets } from './support/databases.ts';
+import { databaseTargets, primaryDatabaseTarget } from './support/databases.ts';
 import { estBody, estRequest } from './support/est-client.ts';
 import { anyString, bodyFor, edgeUrlTexts, edgeValues, jsonText, urlEncode, validValueFor, type HostileBody, type JsonSchema } from './support/hostile-requests.ts';
 import { Workdir } from './support/openssl.ts';
@@ -238,7 +238,8 @@ for (const target of databaseTargets()) {
       );
     });
 
-    test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', async () => {
+    // the sweep checks input validation, the same code whatever the store: on one target (primaryDatabaseTarget)
+    test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', { skip: target.name !== primaryDatabaseTarget().name && 'swept on the primary target only' }, async () => {
       const seeded = (path: string) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification');
       for (const op of operations) {
         const path = seeded(op.path);

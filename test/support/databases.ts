@@ -19,6 +19,16 @@ export function databaseTargets(): DatabaseTarget[] {
   return targets;
 }
 
+/**
+ * One target for the suites whose subject is not the store (the agent killed mid-step, the
+ * systematic sweep of every field's edge values): PostgreSQL when configured, the database
+ * production runs on, else PGlite. Both are the same SQL engine; the suites that do test the store
+ * run on both, and the random half of the hostile-input suite still crosses both drivers.
+ */
+export function primaryDatabaseTarget(): DatabaseTarget {
+  return databaseTargets().at(-1)!;
+}
+
 export async function freshPostgresDatabase(serverUrl: string): Promise<DatabaseLocation> {
   const name = `tp_test_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: serverUrl });
