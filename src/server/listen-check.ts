@@ -11,6 +11,15 @@ export interface ListenAddress {
 }
 
 /**
+ * The accept queue of the API and device listeners. Node's default, 511, overflows when a fleet
+ * reconnects at once (after an outage, devices retry together): each overflowed SYN costs that
+ * device a retransmission after 1, 2, 4 … s, and the server idles while they back off. 1,000 agents
+ * checking for updates overflowed it ~9,000 times in 5,000 checks; with 4,096 none did and the rate
+ * doubled (docs/benchmarks.md, the fleet's update check). The kernel caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
+
+/**
  * Binds each fixed port once and lets it go, before anything is created: a port in use stops the
  * start with one line and no home left behind. (The real listen may still lose a race for the
  * port; the start then undoes what it made.)

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type ServeFlags, type ServerConfig } from './c
 import { startEstListener, type EstListener } from './est/est-listener.ts';
 import { homeInUse, lockHome, type HomeLock } from './home-lock.ts';
 import { createHome, loadKek, locateHome, removeHome, writeTokenFile, type DataHome } from './home.ts';
-import { assertListenable, listenFailure, type ListenAddress } from './listen-check.ts';
+import { assertListenable, LISTEN_BACKLOG, listenFailure, type ListenAddress } from './listen-check.ts';
 import { logDestination } from './log-output.ts';
 import { StartError } from './start-error.ts';
 import { Trustplane } from './trustplane.ts';
@@ -116,7 +116,7 @@ async function start(flags: ServeFlags, opened: Opened): Promise<Running> {
     });
   }
   const app = (opened.app = await buildApp(tp, { maxBodyBytes: config.maxBodyBytes, crlCacheMaxAgeSeconds: config.crlCacheMaxAgeSeconds, ...logs }));
-  const address = await app.listen({ host: config.listenHost, port: config.listenPort }).catch((e: unknown) => {
+  const address = await app.listen({ host: config.listenHost, port: config.listenPort, backlog: LISTEN_BACKLOG }).catch((e: unknown) => {
     throw listenFailure(api, e);
   });
   if (!tp.publicUrl) tp.setPublicUrl(address);

@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { Trustplane } from '../trustplane.ts';
 import { buildEstApp } from './est-app.ts';
 import { EstTlsIdentity } from './tls-identity.ts';
+import { LISTEN_BACKLOG } from '../listen-check.ts';
 
 export interface EstListener {
   app: FastifyInstance;
@@ -21,7 +22,7 @@ export async function startEstListener(
 ): Promise<EstListener> {
   const identity = new EstTlsIdentity(tp.identity, [options.host, ...(options.extraNames ?? [])]);
   const app = await buildEstApp(tp, { tls: await identity.current(), logLevel: options.logLevel, ...(options.logStream ? { logStream: options.logStream } : {}) });
-  await app.listen({ host: options.host, port: options.port });
+  await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
   const address = app.server.address();
   if (address === null || typeof address !== 'object') throw new Error('the EST listener has no address');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
