@@ -75,7 +75,7 @@ export async function runUpdatesBench(db: BenchDatabase, devices: number, say: (
       const { firstCheckBytes, idleCheckBytes } = await deviceCheckBytes(url, work);
       say(`    timestamp re-signs…`);
       const n = 200;
-      const snapshotVersion = async (): Promise<number> => (await tp.updates.store.latestOnlineMetadata(product.id, 'snapshot'))?.version ?? 0;
+      const snapshotVersion = async (): Promise<number> => (await tp.updates.store.tuf.latestOnlineMetadata(product.id, 'snapshot'))?.version ?? 0;
       const snapshotsBefore = await snapshotVersion();
       const r0 = process.hrtime.bigint();
       for (let i = 0; i < n; i++) {

@@ -42,12 +42,12 @@ async function releaseByVersion(db: Kysely<Database>, productId: string, kind: R
 
 /** The identity unit of work, plus the release and TUF tables, in the same transaction. */
 class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUnitOfWork {
-  readonly #reads: TufReads;
+  readonly tuf: TufReads;
   readonly #rollouts: ReturnType<typeof rolloutStatements>;
 
   constructor(tx: Transaction<Database>) {
     super(tx);
-    this.#reads = tufReads(tx);
+    this.tuf = tufReads(tx);
     this.#rollouts = rolloutStatements(tx);
   }
 
@@ -97,39 +97,6 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
     await this.#rollouts.setDeviceTags(deviceId, add, remove);
   }
 
-  findTufKeys(productId: string) {
-    return this.#reads.findTufKeys(productId);
-  }
-  findRoot(productId: string, version: number) {
-    return this.#reads.findRoot(productId, version);
-  }
-  latestRoot(productId: string, state: RootRecord['state']) {
-    return this.#reads.latestRoot(productId, state);
-  }
-  listReleaseManagers(productId: string) {
-    return this.#reads.listReleaseManagers(productId);
-  }
-  latestPublishedTargets(productId: string) {
-    return this.#reads.latestPublishedTargets(productId);
-  }
-  findPublishedTargets(productId: string, version: number) {
-    return this.#reads.findPublishedTargets(productId, version);
-  }
-  findDraft(releaseId: string, baseVersion: number) {
-    return this.#reads.findDraft(releaseId, baseVersion);
-  }
-  findResignDraft(productId: string, baseVersion: number) {
-    return this.#reads.findResignDraft(productId, baseVersion);
-  }
-  findPublicationOf(releaseId: string) {
-    return this.#reads.findPublicationOf(releaseId);
-  }
-  latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
-    return this.#reads.latestOnlineMetadata(productId, role);
-  }
-  findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number) {
-    return this.#reads.findOnlineMetadata(productId, role, version);
-  }
 
   async insertRelease(r: ReleaseRecord): Promise<boolean> {
     const inserted = await this.tx
@@ -200,7 +167,7 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
 
   async lockTufKeys(productId: string): Promise<TufKeysRecord | undefined> {
     const r = await this.tx.selectFrom('tuf_keys').select('product_id').where('product_id', '=', productId).forUpdate().executeTakeFirst();
-    return r && this.#reads.findTufKeys(productId);
+    return r && this.tuf.findTufKeys(productId);
   }
 
   async saveRootProposal(r: RootRecord): Promise<void> {
@@ -272,13 +239,13 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
 export class UpdatesRepository implements UpdatesStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
-  readonly #reads: TufReads;
+  readonly tuf: TufReads;
   readonly #rollouts: RolloutReads;
 
   constructor(db: Kysely<Database>, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
-    this.#reads = tufReads(db);
+    this.tuf = tufReads(db);
     this.#rollouts = rolloutReads(db, (id) => this.findRelease(id));
   }
 
@@ -304,39 +271,6 @@ export class UpdatesRepository implements UpdatesStore {
     return this.#rollouts.listSoakingRollouts();
   }
 
-  findTufKeys(productId: string) {
-    return this.#reads.findTufKeys(productId);
-  }
-  findRoot(productId: string, version: number) {
-    return this.#reads.findRoot(productId, version);
-  }
-  latestRoot(productId: string, state: RootRecord['state']) {
-    return this.#reads.latestRoot(productId, state);
-  }
-  listReleaseManagers(productId: string) {
-    return this.#reads.listReleaseManagers(productId);
-  }
-  latestPublishedTargets(productId: string) {
-    return this.#reads.latestPublishedTargets(productId);
-  }
-  findPublishedTargets(productId: string, version: number) {
-    return this.#reads.findPublishedTargets(productId, version);
-  }
-  findDraft(releaseId: string, baseVersion: number) {
-    return this.#reads.findDraft(releaseId, baseVersion);
-  }
-  findResignDraft(productId: string, baseVersion: number) {
-    return this.#reads.findResignDraft(productId, baseVersion);
-  }
-  findPublicationOf(releaseId: string) {
-    return this.#reads.findPublicationOf(releaseId);
-  }
-  latestOnlineMetadata(productId: string, role: OnlineMetadataRecord['role']) {
-    return this.#reads.latestOnlineMetadata(productId, role);
-  }
-  findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number) {
-    return this.#reads.findOnlineMetadata(productId, role, version);
-  }
 
   unitOfWork<T>(fn: (uow: UpdatesUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
     return runUnitOfWork(this.#db, (tx: Transaction<Database>) => new UpdatesUnitOfWorkImpl(tx), fn, options?.at ?? this.#clock.now());

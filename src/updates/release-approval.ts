@@ -37,10 +37,10 @@ export async function approvalFor(ctx: UpdatesContext, product: ProductRecord, r
     const published = await publishedApproval(uow, product, releaseId, root);
     if (published) return published;
     const release = await awaitingApproval(uow, product, releaseId);
-    const current = await uow.latestPublishedTargets(product.id);
-    const draft = (await uow.findDraft(release.id, current?.version ?? 0)) ?? (await makeDraft(ctx, uow, release, current, now));
+    const current = await uow.tuf.latestPublishedTargets(product.id);
+    const draft = (await uow.tuf.findDraft(release.id, current?.version ?? 0)) ?? (await makeDraft(ctx, uow, release, current, now));
     const targets = parseMetadata('targets', Buffer.from(draft.metadata));
-    return { release, targetName: targetNameOf(release), targets: draft.metadata, status: targetsSignatureStatus(targets, root), managers: await uow.listReleaseManagers(product.id) };
+    return { release, targetName: targetNameOf(release), targets: draft.metadata, status: targetsSignatureStatus(targets, root), managers: await uow.tuf.listReleaseManagers(product.id) };
   }, { at: now });
 }
 
@@ -58,10 +58,10 @@ export async function approveRelease(ctx: UpdatesContext, product: ProductRecord
     const published = await publishedApproval(uow, product, releaseId, root);
     if (published && parseMetadata('targets', Buffer.from(published.targets)).signatures.some((s) => s.keyid === signature.keyid)) return published;
     const release = await awaitingApproval(uow, product, releaseId);
-    const current = await uow.latestPublishedTargets(product.id);
-    const draft = await uow.findDraft(release.id, current?.version ?? 0);
+    const current = await uow.tuf.latestPublishedTargets(product.id);
+    const draft = await uow.tuf.findDraft(release.id, current?.version ?? 0);
     if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to approve changed since they were fetched (another release was published or withdrawn): fetch the approval again and sign that');
-    const managers = await uow.listReleaseManagers(product.id);
+    const managers = await uow.tuf.listReleaseManagers(product.id);
     const manager = requireCurrentManager(managers, signature.keyid, now);
     const before = parseMetadata('targets', Buffer.from(draft.metadata));
     const view = (status: ThresholdStatus, metadata: string, published: boolean): ApprovalView & { published: boolean } => ({ release, targetName: targetNameOf(release), targets: metadata, status, managers, published });
@@ -87,7 +87,7 @@ export function targetNameOf(release: Pick<ReleaseRecord, 'kind' | 'version' | '
 
 async function lockRepository(uow: UpdatesUnitOfWork, product: ProductRecord): Promise<{ keys: TufKeysRecord; root: RootMetadata }> {
   const keys = await uow.lockTufKeys(product.id);
-  const published = keys && (await uow.latestRoot(product.id, 'published'));
+  const published = keys && (await uow.tuf.latestRoot(product.id, 'published'));
   if (!keys || !published) throw new TrustplaneError('TUF_NOT_INITIALISED', `product ${product.sku} has no published TUF root yet: see trustplane tuf init`);
   return { keys, root: parseMetadata('root', Buffer.from(published.metadata)) };
 }
@@ -96,10 +96,10 @@ async function lockRepository(uow: UpdatesUnitOfWork, product: ProductRecord): P
 async function publishedApproval(uow: UpdatesUnitOfWork, product: ProductRecord, releaseId: string, root: RootMetadata): Promise<(ApprovalView & { published: true }) | undefined> {
   const release = await uow.lockRelease(releaseId);
   if (!release || release.productId !== product.id || release.state !== 'published') return undefined;
-  const publication = await uow.findPublicationOf(release.id);
+  const publication = await uow.tuf.findPublicationOf(release.id);
   if (!publication) return undefined;
   const targets = parseMetadata('targets', Buffer.from(publication.metadata));
-  return { release, targetName: targetNameOf(release), targets: publication.metadata, status: targetsSignatureStatus(targets, root), managers: await uow.listReleaseManagers(product.id), published: true };
+  return { release, targetName: targetNameOf(release), targets: publication.metadata, status: targetsSignatureStatus(targets, root), managers: await uow.tuf.listReleaseManagers(product.id), published: true };
 }
 
 async function awaitingApproval(uow: UpdatesUnitOfWork, product: ProductRecord, releaseId: string): Promise<ReleaseRecord> {

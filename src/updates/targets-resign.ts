@@ -38,7 +38,7 @@ export async function targetsResign(ctx: UpdatesContext, product: ProductRecord)
   const now = ctx.identity.clock.now();
   return ctx.store.unitOfWork(async (uow) => {
     const repo = await lockedRepository(uow, product);
-    const draft = (await uow.findResignDraft(product.id, repo.current.version)) ?? (await makeResignDraft(ctx, uow, product, repo.current, now));
+    const draft = (await uow.tuf.findResignDraft(product.id, repo.current.version)) ?? (await makeResignDraft(ctx, uow, product, repo.current, now));
     return view(repo, draft, false);
   }, { at: now });
 }
@@ -52,7 +52,7 @@ export async function signTargetsResign(ctx: UpdatesContext, product: ProductRec
   const now = ctx.identity.clock.now();
   return ctx.store.unitOfWork(async (uow) => {
     const repo = await lockedRepository(uow, product);
-    const draft = await uow.findResignDraft(product.id, repo.current.version);
+    const draft = await uow.tuf.findResignDraft(product.id, repo.current.version);
     if (!draft) throw new TrustplaneError('RELEASE_APPROVAL_STALE', 'the targets to re-sign changed since they were fetched (a release was published or withdrawn): fetch them again and sign those');
     const before = parseMetadata('targets', Buffer.from(draft.metadata));
     // A retried upload whose answer was lost: the same signature, nothing written again.
@@ -85,9 +85,9 @@ export async function signTargetsResign(ctx: UpdatesContext, product: ProductRec
  * with it); otherwise it waits for the managers (`tuf sign-targets`). Returns the events written.
  */
 export async function publishRotationIfReady(ctx: UpdatesContext, uow: UpdatesUnitOfWork, product: ProductRecord, proposal: RootRecord, newRoot: RootMetadata, actor: Actor, now: Date): Promise<EventInput[] | undefined> {
-  const current = await uow.latestPublishedTargets(product.id);
+  const current = await uow.tuf.latestPublishedTargets(product.id);
   if (!current || targetsSignatureStatus(Buffer.from(current.metadata), newRoot).met) return publishRoot(uow, product, proposal, newRoot, actor, now);
-  const draft = await uow.findResignDraft(product.id, current.version);
+  const draft = await uow.tuf.findResignDraft(product.id, current.version);
   if (!draft || !targetsSignatureStatus(Buffer.from(draft.metadata), newRoot).met) return undefined;
   const keys = await uow.lockTufKeys(product.id);
   if (!keys) throw new TrustplaneError('TUF_NOT_INITIALISED');
@@ -98,9 +98,9 @@ export async function publishRotationIfReady(ctx: UpdatesContext, uow: UpdatesUn
 export async function rotationTargetsStatus(ctx: UpdatesContext, product: ProductRecord, root: RootRecord): Promise<{ signed: number; threshold: number } | undefined> {
   if (root.state !== 'proposed') return undefined;
   const newRoot = parseMetadata('root', Buffer.from(root.metadata));
-  const current = await ctx.store.latestPublishedTargets(product.id);
+  const current = await ctx.store.tuf.latestPublishedTargets(product.id);
   if (!current || targetsSignatureStatus(Buffer.from(current.metadata), newRoot).met) return undefined;
-  const draft = await ctx.store.findResignDraft(product.id, current.version);
+  const draft = await ctx.store.tuf.findResignDraft(product.id, current.version);
   const status = draft ? targetsSignatureStatus(Buffer.from(draft.metadata), newRoot) : { validKeyIds: [], threshold: newRoot.signed.roles.targets.threshold };
   return { signed: status.validKeyIds.length, threshold: status.threshold };
 }
@@ -132,12 +132,12 @@ interface LockedRepository {
 
 async function lockedRepository(uow: UpdatesUnitOfWork, product: ProductRecord): Promise<LockedRepository> {
   const keys = await uow.lockTufKeys(product.id);
-  const published = keys && (await uow.latestRoot(product.id, 'published'));
+  const published = keys && (await uow.tuf.latestRoot(product.id, 'published'));
   if (!keys || !published) throw new TrustplaneError('TUF_NOT_INITIALISED', `product ${product.sku} has no published TUF root yet: see trustplane tuf init`);
-  const current = await uow.latestPublishedTargets(product.id);
+  const current = await uow.tuf.latestPublishedTargets(product.id);
   if (!current) throw new TrustplaneError('TUF_TARGETS_NONE', `product ${product.sku} has published no targets yet: a release's approval publishes the first`);
   const publishedRoot = parseMetadata('root', Buffer.from(published.metadata));
-  const latest = await uow.latestRoot(product.id, 'proposed');
+  const latest = await uow.tuf.latestRoot(product.id, 'proposed');
   const proposal = latest && latest.version === published.version + 1 ? latest : undefined;
   const proposedRoot = proposal && parseMetadata('root', Buffer.from(proposal.metadata));
   if (proposal && proposedRoot && !targetsSignatureStatus(Buffer.from(current.metadata), proposedRoot).met)

@@ -23,7 +23,7 @@ interface OnlineSigning {
  */
 export async function signOnlineMetadata(ctx: UpdatesContext, uow: UpdatesUnitOfWork, s: OnlineSigning): Promise<{ snapshotVersion: number; timestampVersion: number }> {
   const { product, now } = s;
-  const lastSnapshot = await uow.latestOnlineMetadata(product.id, 'snapshot');
+  const lastSnapshot = await uow.tuf.latestOnlineMetadata(product.id, 'snapshot');
   let snapshotBytes: Uint8Array;
   let snapshotVersion: number;
   if (s.newSnapshot || !lastSnapshot) {
@@ -36,7 +36,7 @@ export async function signOnlineMetadata(ctx: UpdatesContext, uow: UpdatesUnitOf
     snapshotVersion = lastSnapshot.version;
     snapshotBytes = Buffer.from(lastSnapshot.metadata);
   }
-  const lastTimestamp = await uow.latestOnlineMetadata(product.id, 'timestamp');
+  const lastTimestamp = await uow.tuf.latestOnlineMetadata(product.id, 'timestamp');
   const timestampVersion = (lastTimestamp?.version ?? 0) + 1;
   const expires = new Date(now.getTime() + ctx.config.timestampExpiryHours * HOUR_MS);
   const timestamp = await buildTimestamp({ version: timestampVersion, expires, now, root: s.root, snapshotBytes }, await ctx.identity.keys.signer(s.keys.timestampKeyId));
@@ -53,10 +53,10 @@ export async function refreshOnlineMetadata(ctx: UpdatesContext, product: Produc
   const now = ctx.identity.clock.now();
   return ctx.store.unitOfWork(async (uow) => {
     const keys = await uow.lockTufKeys(product.id);
-    const published = keys && (await uow.latestRoot(product.id, 'published'));
-    const targets = published && (await uow.latestPublishedTargets(product.id));
-    const timestamp = targets && (await uow.latestOnlineMetadata(product.id, 'timestamp'));
-    const snapshot = timestamp && (await uow.latestOnlineMetadata(product.id, 'snapshot'));
+    const published = keys && (await uow.tuf.latestRoot(product.id, 'published'));
+    const targets = published && (await uow.tuf.latestPublishedTargets(product.id));
+    const timestamp = targets && (await uow.tuf.latestOnlineMetadata(product.id, 'timestamp'));
+    const snapshot = timestamp && (await uow.tuf.latestOnlineMetadata(product.id, 'snapshot'));
     if (!keys || !published || !targets || !timestamp || !snapshot) return false;
     const halfGone = (expiresAt: Date, validityMs: number): boolean => expiresAt.getTime() - now.getTime() < validityMs / 2;
     const newSnapshot = halfGone(snapshot.expiresAt, ctx.config.snapshotExpiryDays * DAY_MS);

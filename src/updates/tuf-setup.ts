@@ -34,11 +34,11 @@ export async function proposeRoot(ctx: UpdatesContext, product: ProductRecord, i
   const rootThreshold = requireInteger('rootThreshold', input.rootThreshold, 1, officers.length);
   const approvalThreshold = requireInteger('approvalThreshold', input.approvalThreshold, 1, managers.length);
   const expiresDays = input.expiresDays === undefined ? ctx.config.rootExpiryDays : requireInteger('expiresDays', input.expiresDays, 1, MAX_ROOT_DAYS);
-  const made = (await ctx.store.findTufKeys(product.id)) ?? (await makeTufKeys(ctx, product, now));
+  const made = (await ctx.store.tuf.findTufKeys(product.id)) ?? (await makeTufKeys(ctx, product, now));
   const spkiOf = async (keyId: string): Promise<Uint8Array> => (await ctx.identity.keys.signer(keyId)).spki;
   return ctx.store.unitOfWork(async (uow) => {
     const keys = await lockOrInsertTufKeys(uow, made);
-    const published = await uow.latestRoot(product.id, 'published');
+    const published = await uow.tuf.latestRoot(product.id, 'published');
     const version = (published?.version ?? 0) + 1;
     const metadata = buildRoot({
       version,
@@ -75,9 +75,9 @@ export async function signRoot(ctx: UpdatesContext, product: ProductRecord, vers
   const now = ctx.identity.clock.now();
   return ctx.store.unitOfWork(async (uow) => {
     if (!(await uow.lockTufKeys(product.id))) throw new TrustplaneError('TUF_NOT_INITIALISED');
-    const proposal = await uow.findRoot(product.id, version);
+    const proposal = await uow.tuf.findRoot(product.id, version);
     if (!proposal || proposal.state !== 'proposed') throw new TrustplaneError('TUF_ROOT_NOT_PROPOSED', `root version ${version} of ${product.sku} is not awaiting signatures`);
-    const previous = version === 1 ? undefined : await uow.findRoot(product.id, version - 1);
+    const previous = version === 1 ? undefined : await uow.tuf.findRoot(product.id, version - 1);
     const previousMetadata = previous && parseMetadata('root', Buffer.from(previous.metadata));
     const signed = addRootSignature(Buffer.from(proposal.metadata), signature, previousMetadata);
     const status = rootSignatureStatus(signed, previousMetadata);

@@ -22,7 +22,9 @@ export interface TufReads {
   findOnlineMetadata(productId: string, role: OnlineMetadataRecord['role'], version: number): Promise<OnlineMetadataRecord | undefined>;
 }
 
-export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads, RolloutWrites {
+export interface UpdatesUnitOfWork extends IdentityUnitOfWork, RolloutWrites {
+  /** the product's TUF repository as this transaction sees it (after its lock) */
+  readonly tuf: TufReads;
   /** false (nothing written) when the product already has a release of this kind and version */
   insertRelease(release: ReleaseRecord): Promise<boolean>;
   /** The product's release of this kind and version, as committed (after a concurrent insert won). */
@@ -61,7 +63,9 @@ export interface UpdatesUnitOfWork extends IdentityUnitOfWork, TufReads, Rollout
 }
 
 /** The storage port of releases; store/updates-repository.ts fulfils it. */
-export interface UpdatesStore extends TufReads, RolloutReads {
+export interface UpdatesStore extends RolloutReads {
+  /** the product's TUF repository, as committed */
+  readonly tuf: TufReads;
   unitOfWork<T>(fn: (uow: UpdatesUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
   findRelease(id: string): Promise<ReleaseRecord | undefined>;
   listReleases(productId: string): Promise<ReleaseRecord[]>;

@@ -18,8 +18,8 @@ export async function forgePublishedTargets(tp: Trustplane, sku: string, edit: (
     tp.updates.store.unitOfWork(async (uow) => {
       const now = tp.identity.clock.now();
       const keys = await uow.lockTufKeys(product.id);
-      const root = await uow.latestRoot(product.id, 'published');
-      const targets = await uow.latestPublishedTargets(product.id);
+      const root = await uow.tuf.latestRoot(product.id, 'published');
+      const targets = await uow.tuf.latestPublishedTargets(product.id);
       if (!keys || !root || !targets) throw new Error(`${sku} has no published repository to forge`);
       const text = make(targets.metadata);
       await uow.updateTargetsMetadata(targets.id, text);
@@ -46,9 +46,9 @@ export async function freezeTimestamp(tp: Trustplane, sku: string): Promise<() =
   const DAY = 86_400_000;
   await tp.updates.store.unitOfWork(async (uow) => {
     const keys = await uow.lockTufKeys(product.id);
-    const root = await uow.latestRoot(product.id, 'published');
-    const snapshot = await uow.latestOnlineMetadata(product.id, 'snapshot');
-    const timestamp = await uow.latestOnlineMetadata(product.id, 'timestamp');
+    const root = await uow.tuf.latestRoot(product.id, 'published');
+    const snapshot = await uow.tuf.latestOnlineMetadata(product.id, 'snapshot');
+    const timestamp = await uow.tuf.latestOnlineMetadata(product.id, 'timestamp');
     if (!keys || !root || !snapshot || !timestamp) throw new Error(`${sku} has no published repository to freeze`);
     const expires = new Date(Date.now() - DAY);
     const frozen = await buildTimestamp({ version: timestamp.version + 1, expires, now: new Date(expires.getTime() - DAY), root: parseMetadata('root', Buffer.from(root.metadata)), snapshotBytes: Buffer.from(snapshot.metadata) }, await tp.identity.keys.signer(keys.timestampKeyId));
@@ -58,8 +58,8 @@ export async function freezeTimestamp(tp: Trustplane, sku: string): Promise<() =
   return async () => {
     await tp.updates.store.unitOfWork(async (uow) => {
       const keys = await uow.lockTufKeys(product.id);
-      const root = await uow.latestRoot(product.id, 'published');
-      const targets = await uow.latestPublishedTargets(product.id);
+      const root = await uow.tuf.latestRoot(product.id, 'published');
+      const targets = await uow.tuf.latestPublishedTargets(product.id);
       if (!keys || !root || !targets) throw new Error('no repository');
       const signed = await signOnlineMetadata(tp.updates, uow, { product, keys, root: parseMetadata('root', Buffer.from(root.metadata)), targetsBytes: Buffer.from(targets.metadata), now: tp.identity.clock.now(), newSnapshot: false });
       uow.recordEvents([{ actor: 'system:maintenance', action: 'tuf.metadata-refreshed', subjectType: 'product', subjectId: sku, details: { ...signed, newSnapshot: false } }]);

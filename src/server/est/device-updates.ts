@@ -43,7 +43,7 @@ export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
 
   app.get<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/update/trust`, { schema: { params: skuParams } }, async (request) => {
     const { product } = await device(request);
-    const [root, keys] = await Promise.all([tp.updates.store.latestRoot(product.id, 'published'), tp.updates.store.findTufKeys(product.id)]);
+    const [root, keys] = await Promise.all([tp.updates.store.tuf.latestRoot(product.id, 'published'), tp.updates.store.tuf.findTufKeys(product.id)]);
     if (!root || !keys) throw new TrustplaneError('TUF_NOT_INITIALISED', `product ${product.sku} publishes no updates yet`);
     const spki = async (keyId: string): Promise<string> => Buffer.from((await tp.identity.keys.signer(keyId)).spki).toString('base64');
     return {

@@ -21,7 +21,7 @@ export function tufFileRoutes(app: FastifyInstance, tp: Trustplane): void {
     const { file } = request.params;
     if (file === 'timestamp.json') {
       // TUF 5.4: fetched by this name at every check; never cached past its answer.
-      const timestamp = await store.latestOnlineMetadata(product.id, 'timestamp');
+      const timestamp = await store.tuf.latestOnlineMetadata(product.id, 'timestamp');
       if (!timestamp) throw new TrustplaneError('NOT_FOUND', 'nothing is published yet');
       return reply.type('application/json').header('cache-control', 'no-cache').send(timestamp.metadata);
     }
@@ -30,12 +30,12 @@ export function tufFileRoutes(app: FastifyInstance, tp: Trustplane): void {
     const version = Number(m[1]);
     let body: string | undefined;
     if (m[2] === 'root') {
-      const root = await store.findRoot(product.id, version);
+      const root = await store.tuf.findRoot(product.id, version);
       body = root?.state === 'published' ? root.metadata : undefined;
     } else if (m[2] === 'snapshot') {
-      body = (await store.findOnlineMetadata(product.id, 'snapshot', version))?.metadata;
+      body = (await store.tuf.findOnlineMetadata(product.id, 'snapshot', version))?.metadata;
     } else {
-      body = (await store.findPublishedTargets(product.id, version))?.metadata;
+      body = (await store.tuf.findPublishedTargets(product.id, version))?.metadata;
     }
     // TUF 5.3.3: a client asks for root N+1 until it is not found.
     if (body === undefined) throw new TrustplaneError('NOT_FOUND', `no ${file}`);

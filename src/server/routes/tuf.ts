@@ -40,7 +40,7 @@ const rootParams = { type: 'object', properties: { ...skuParams.properties, vers
  */
 export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
   const rootAnswer = async (product: ProductRecord, root: RootRecord) =>
-    rootView(root, root.version > 1 ? await tp.updates.store.findRoot(product.id, root.version - 1) : undefined, await rotationTargetsStatus(tp.updates, product, root));
+    rootView(root, root.version > 1 ? await tp.updates.store.tuf.findRoot(product.id, root.version - 1) : undefined, await rotationTargetsStatus(tp.updates, product, root));
 
   app.post<{ Params: { sku: string }; Body: ProposeRootInput }>('/v1/products/:sku/tuf/roots', { schema: { tags: ['updates'], params: skuParams, body: proposeRootBody } }, async (request, reply) => {
     const { actor } = await authorise(tp, request, 'product:write');
@@ -52,7 +52,7 @@ export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.get<{ Params: { sku: string; version: number } }>('/v1/products/:sku/tuf/roots/:version', { schema: { tags: ['updates'], params: rootParams } }, async (request) => {
     await authorise(tp, request, 'release:read');
     const product = await tp.product(request.params.sku);
-    const root = await tp.updates.store.findRoot(product.id, request.params.version);
+    const root = await tp.updates.store.tuf.findRoot(product.id, request.params.version);
     if (!root) throw new TrustplaneError('NOT_FOUND', `no root version ${request.params.version}`);
     return rootAnswer(product, root);
   });
@@ -85,12 +85,12 @@ export function tufRoutes(app: FastifyInstance, tp: Trustplane): void {
     const product = await tp.product(request.params.sku);
     const store = tp.updates.store;
     const [published, proposed, targets, snapshot, timestamp, keys] = await Promise.all([
-      store.latestRoot(product.id, 'published'),
-      store.latestRoot(product.id, 'proposed'),
-      store.latestPublishedTargets(product.id),
-      store.latestOnlineMetadata(product.id, 'snapshot'),
-      store.latestOnlineMetadata(product.id, 'timestamp'),
-      store.findTufKeys(product.id),
+      store.tuf.latestRoot(product.id, 'published'),
+      store.tuf.latestRoot(product.id, 'proposed'),
+      store.tuf.latestPublishedTargets(product.id),
+      store.tuf.latestOnlineMetadata(product.id, 'snapshot'),
+      store.tuf.latestOnlineMetadata(product.id, 'timestamp'),
+      store.tuf.findTufKeys(product.id),
     ]);
     const rootOf = async (r: typeof published) => r && rootAnswer(product, r);
     const manifestKeys = keys && {
