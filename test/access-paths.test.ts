@@ -24,7 +24,7 @@ for (const target of databaseTargets()) {
     const events = async (subjectId: string) =>
       (await sql<{ seq: string; action: string; actor: string; details: any }>`select seq::text, action, actor, details from events where subject_id = ${subjectId} order by seq`.execute(server.tp.database.db)).rows;
     const pathOf = async (systemRef: string, token = server.adminToken) => {
-      const list = await server.api('GET', '/v1/access-paths?retired=true', undefined, token);
+      const list = await server.api('GET', '/v1/access-paths?all=true', undefined, token);
       assert.equal(list.status, 200, JSON.stringify(list.body));
       return list.body.items.find((p: any) => p.systemRef === systemRef);
     };
@@ -74,6 +74,12 @@ for (const target of databaseTargets()) {
       const [retiredEvent] = await events(retired.id).then((e) => e.filter((x) => x.action === 'access_path.retired'));
       assert.equal(Number(retiredEvent!.seq), Number(revoked!.seq) + 1, 'retired in the revocation transaction');
       assert.equal((await server.api('GET', '/v1/access-paths')).body.items.some((p: any) => p.id === retired.id), false, 'list leaves retired paths out unless asked');
+      // an expired token's path ended by itself: listed only with all=true
+      server.clock.advance(3 * HOUR_MS);
+      const expired = await pathOf(made.get('admin').id, await admin('list-admin'));
+      assert.equal(expired.state, 'expired');
+      assert.equal((await server.api('GET', '/v1/access-paths', undefined, await admin('list-admin'))).body.items.some((p: any) => p.id === expired.id), false, 'an ended token path is not live');
+      server.clock.advance(-3 * HOUR_MS);
     });
 
     it('a token made before the register gets its path at the next start, once', async () => {
@@ -262,7 +268,7 @@ for (const target of databaseTargets()) {
       assert.match(shown.stdout, /owner: +kim/);
       const retired = await runCli(['access-path', 'retire', '--id', id, '--reason', 'fused off'], { env });
       assert.equal(retired.code, 0, retired.stderr);
-      const listed = await runCli(['access-path', 'list', '--product', 'RPT-1', '--retired'], { env });
+      const listed = await runCli(['access-path', 'list', '--product', 'RPT-1', '--all'], { env });
       assert.match(listed.stdout, new RegExp(`${id} +debug-port`));
     });
   });

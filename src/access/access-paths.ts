@@ -17,8 +17,12 @@ export interface AccessPathChange {
 export interface AccessPathFilter {
   kind?: string;
   productId?: string;
-  /** retired paths too (default: not) */
-  includeRetired?: boolean;
+  /**
+   * Ended paths too: retired ones, and trustplane's own past their expiry (a token that expired).
+   * Default: the live ones, at `at`. Tokens live hours: without this the list would fill with them.
+   */
+  includeEnded?: boolean;
+  at?: Date;
 }
 
 /** The register's storage port; store/access-path-repository.ts fulfils it. */
@@ -246,9 +250,9 @@ export class AccessPaths {
   }
 
   /** The paths the report names, each with why, at the server's clock. */
-  async report(filter: Omit<AccessPathFilter, 'includeRetired'>): Promise<{ at: Date; items: { path: AccessPathRecord; findings: AccessPathFinding[] }[]; checked: number }> {
+  async report(filter: Omit<AccessPathFilter, 'includeEnded' | 'at'>): Promise<{ at: Date; items: { path: AccessPathRecord; findings: AccessPathFinding[] }[]; checked: number }> {
     const at = this.#clock.now();
-    const paths = await this.store.list({ ...filter, includeRetired: false });
+    const paths = await this.store.list({ ...filter, includeEnded: false, at });
     const items = paths.map((path) => ({ path, findings: findingsOf(path, at) })).filter((i) => i.findings.length > 0);
     return { at, items, checked: paths.length };
   }

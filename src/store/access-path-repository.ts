@@ -65,7 +65,10 @@ export class AccessPathRepository implements AccessPathStore {
     let q = selectPaths(this.#db);
     if (filter.kind !== undefined) q = q.where('p.kind', '=', filter.kind);
     if (filter.productId !== undefined) q = q.where('p.product_id', '=', filter.productId);
-    if (filter.includeRetired !== true) q = q.where('p.retired_at', 'is', null);
+    if (filter.includeEnded !== true) {
+      const at = filter.at ?? this.#clock.now();
+      q = q.where('p.retired_at', 'is', null).where((eb) => eb.or([eb('p.source', '!=', 'system'), eb('p.expires_at', 'is', null), eb('p.expires_at', '>', at)]));
+    }
     return (await q.orderBy('p.registered_at').orderBy('p.id').execute()).map(toPath);
   }
 

@@ -66,13 +66,13 @@ export function registerAccessPathCommands(program: Command): void {
 
   paths
     .command('list')
-    .description('the paths in the register (not retired, unless --retired)')
+    .description("the live paths in the register (--all: retired ones and trustplane's own expired tokens too)")
     .addOption(new Option('--kind <kind>', 'only this kind').choices(accessPathKinds))
     .option('--product <sku>', "only this product's")
-    .option('--retired', 'retired paths too')
+    .option('--all', "ended paths too: retired ones, and trustplane's own past their expiry")
     .option('--json', 'print the raw JSON answer')
-    .action(async (o: { kind?: string; product?: string; retired?: boolean; json?: boolean }, cmd: Command) => {
-      const answer = await (await clientFor(cmd)).getJson<{ items: AccessPath[] }>(`/v1/access-paths${query({ kind: o.kind, product: o.product, retired: o.retired === true ? 'true' : undefined })}`);
+    .action(async (o: { kind?: string; product?: string; all?: boolean; json?: boolean }, cmd: Command) => {
+      const answer = await (await clientFor(cmd)).getJson<{ items: AccessPath[] }>(`/v1/access-paths${query({ kind: o.kind, product: o.product, all: o.all === true ? 'true' : undefined })}`);
       if (o.json === true) return printJson(answer);
       print(answer.items.length === 0 ? 'no access path is registered\n' : formatTable(answer.items, listColumns));
     });

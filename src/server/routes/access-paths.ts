@@ -11,7 +11,7 @@ const pathParams = { type: 'object', properties: { id: { type: 'string', pattern
 const listQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { kind: { type: 'string', enum: accessPathKinds }, product: sku, retired: { type: 'boolean', description: 'retired paths too' } },
+  properties: { kind: { type: 'string', enum: accessPathKinds }, product: sku, all: { type: 'boolean', description: "ended paths too: retired ones, and trustplane's own past their expiry" } },
 } as const;
 const reportQuery = { type: 'object', additionalProperties: false, properties: { kind: { type: 'string', enum: accessPathKinds }, product: sku } } as const;
 const addBody = {
@@ -82,15 +82,16 @@ export function accessPathRoutes(app: FastifyInstance, tp: Trustplane): void {
     return reply.code(201).send({ ...accessPathView(path, tp.clock.now()), warnings });
   });
 
-  app.get<{ Querystring: { kind?: string; product?: string; retired?: boolean } }>('/v1/access-paths', { schema: { tags: ['access-paths'], querystring: listQuery } }, async (request) => {
+  app.get<{ Querystring: { kind?: string; product?: string; all?: boolean } }>('/v1/access-paths', { schema: { tags: ['access-paths'], querystring: listQuery } }, async (request) => {
     await authorise(tp, request, 'access-path:read');
     const id = await productId(request.query.product);
+    const now = tp.clock.now();
     const paths = await tp.accessPaths.store.list({
       ...(request.query.kind === undefined ? {} : { kind: request.query.kind }),
       ...(id === undefined ? {} : { productId: id }),
-      includeRetired: request.query.retired === true,
+      includeEnded: request.query.all === true,
+      at: now,
     });
-    const now = tp.clock.now();
     return { items: paths.map((p) => accessPathView(p, now)) };
   });
 
