@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DAY_MS, FakeClock, HOUR_MS } from '../src/core/clock.ts';
+import { registerAccessPath, retireAccessPath } from '../src/store/access-path-writer.ts';
 import { databaseTargets } from './support/databases.ts';
 import { runCli } from './support/serve-process.ts';
 import { assertNothingWritten } from './support/state-snapshot.ts';
@@ -98,6 +99,38 @@ for (const target of databaseTargets()) {
       const before = (await server.api('GET', '/v1/access-paths')).body.items.length;
       await server.tp.initialise();
       assert.equal((await server.api('GET', '/v1/access-paths')).body.items.length, before, 'a second start registers nothing');
+    });
+
+    it("other code registers its paths in its own transaction (the SSH CAs): checked, idempotent per systemRef, rolled back with the caller's, retired by what it stands for", async () => {
+      const db = server.tp.database.db;
+      const product = (await server.tp.identity.store.findProductBySku('GW-1'))!;
+      const at = server.clock.now();
+      const registration = { kind: 'ssh-ca', name: 'user CA of GW-1', productId: product.id, owner: 'psirt', expiryCondition: 'until the CA is rotated out', source: 'system', systemRef: 'sshca_test_1', registeredBy: 'system:test', at } as const;
+      const id = await db.transaction().execute((tx) => registerAccessPath(tx, registration));
+      assert.match(id, /^acp_[0-9a-f]{20}$/);
+      const again = await assertNothingWritten(server, () => db.transaction().execute((tx) => registerAccessPath(tx, registration)), 'a second registration');
+      assert.equal(again, id, 'a live path for the same systemRef is returned, nothing written');
+      const shown = (await server.api('GET', `/v1/access-paths/${id}`)).body;
+      assert.deepEqual([shown.kind, shown.product, shown.owner, shown.reviewDue], ['ssh-ca', 'GW-1', 'psirt', iso(at.getTime() + 90 * DAY_MS)]);
+      // the caller's transaction fails after registering: nothing of the path stays
+      await assertNothingWritten(server, () =>
+        assert.rejects(
+          db.transaction().execute(async (tx) => {
+            await registerAccessPath(tx, { ...registration, systemRef: 'sshca_test_2' });
+            throw new Error('the CA could not be stored');
+          }),
+          /could not be stored/,
+        ),
+      );
+      // a bad registration throws VALIDATION_FAILED, so the caller's transaction rolls back
+      await assert.rejects(
+        db.transaction().execute((tx) => registerAccessPath(tx, { ...registration, systemRef: 'sshca_test_3', expiryCondition: 'forever' })),
+        (e: any) => e.code === 'VALIDATION_FAILED',
+      );
+      const retired = await db.transaction().execute((tx) => retireAccessPath(tx, { systemRef: 'sshca_test_1' }, { by: 'system:test', reason: 'CA rotated', at }));
+      assert.equal(retired, id);
+      assert.equal(await db.transaction().execute((tx) => retireAccessPath(tx, { systemRef: 'sshca_test_1' }, { by: 'system:test', reason: 'again', at })), undefined, 'nothing live: nothing written');
+      assert.deepEqual((await events(id)).map((e) => e.action), ['access_path.registered', 'access_path.retired']);
     });
 
     it('bad input is refused with problem+json and a code, and nothing is written', async () => {
