@@ -47,7 +47,7 @@ function operationsOf(doc: { paths: Record<string, Record<string, { parameters?:
 /**
  * One query of the trust state: the row count of every table the snapshot covers, and a digest of
  * every mutable column (device states, certificate statuses, revoked tokens, spent enrollment
- * tokens, closed batches, retired keys, products' CRA profiles). Equal before and after = nothing written.
+ * tokens, closed batches, retired keys, products' CRA profiles, access paths' reviews and retirements). Equal before and after = nothing written.
  */
 async function fingerprint(server: TestServer): Promise<string> {
   const counts = sql.join(snapshotTables.map((t) => sql`(select count(*) from ${sql.table(t)})::text`));
@@ -59,6 +59,7 @@ async function fingerprint(server: TestServer): Promise<string> {
     ${digest('enrollment_tokens', "encode(token_hash, 'hex') || coalesce(used_at::text, '')")},
     ${digest('enrollment_batches', "id || coalesce(closed_at::text, '')")},
     ${digest('device_keys', "encode(spki_sha256, 'hex') || coalesce(retired_at::text, '')")},
+    ${digest('access_paths', "id || coalesce(owner, '') || review_due::text || coalesce(expires_at::text, '') || coalesce(expiry_condition, '') || coalesce(retired_at::text, '')")},
     ${digest('products', "id || cra_class || support_until::text || coalesce(cra_annex_entry, '') || coalesce(placed_on_market, '') || coalesce(vulnerability_contact, '') || coalesce(conformity_procedure, '')")}) as f`.execute(server.tp.database.db);
   return rows[0]!.f;
 }
@@ -101,6 +102,7 @@ for (const target of databaseTargets()) {
     let caIds: string[] = [];
     let batchId = '';
     let reportCaseId = '';
+    let accessPathId = '';
     let ocspRequestDer = new Uint8Array();
     let estTokens = new Map<string, string>();
     let state = '';
@@ -129,6 +131,10 @@ for (const target of databaseTargets()) {
       const incident = await server.api('POST', `/v1/products/${SKU}/incidents`, { description: 'property test incident', awareAt: '2026-09-11T00:00:00Z' });
       assert.equal(incident.status, 201, JSON.stringify(incident.body));
       reportCaseId = incident.body.case.id;
+      // an access path (issue 14's register) for its review and retire routes to reach
+      const path = await server.api('POST', '/v1/access-paths', { kind: 'debug-port', name: 'UART on rev B', product: SKU, scope: 'hw:rev-b', owner: 'hw-team', expiryCondition: 'until rev B leaves the factory' });
+      assert.equal(path.status, 201, JSON.stringify(path.body));
+      accessPathId = path.body.id;
       operations = operationsOf((await server.api('GET', '/openapi.json')).body);
       assert.ok(operations.length >= 26, `the OpenAPI document lists the /v1 routes (${operations.length})`);
       state = await fingerprint(server);
@@ -164,7 +170,7 @@ for (const target of databaseTargets()) {
       const known: Record<string, string[]> = {
         sku: [SKU, SKU, 'NO-SUCH'],
         serial: ['dev-1', 'dev-2', 'est-0', 'nope'],
-        id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000'],
+        id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000', accessPathId, 'acp_00000000000000000000'],
         caseId: [reportCaseId, reportCaseId, 'rpc_00000000000000000000'],
         stage: ['early_warning', 'final', 'intermediate'],
       };
@@ -240,9 +246,9 @@ for (const target of databaseTargets()) {
 
     // the sweep checks input validation, the same code whatever the store: on one target (primaryDatabaseTarget)
     test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', { skip: target.name !== primaryDatabaseTarget().name && 'swept on the primary target only' }, async () => {
-      const seeded = (path: string) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification');
+      const seeded = (path: string, op?: Operation) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, op?.path.startsWith('/v1/access-paths/') ? accessPathId : batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification');
       for (const op of operations) {
-        const path = seeded(op.path);
+        const path = seeded(op.path, op);
         const hasBody = op.method !== 'GET' && op.method !== 'DELETE';
         const baseline = fc.sample(validValueFor(op.body), { seed, numRuns: 1 })[0];
         const json = (v: unknown): HostileBody => ({ kind: 'one edge value', contentType: 'application/json', body: jsonText(v) });
@@ -255,7 +261,7 @@ for (const target of databaseTargets()) {
         for (const p of op.params) {
           for (const text of edgeUrlTexts) {
             const query = p.in === 'query' ? `?${p.name}=${text}` : '';
-            const at = p.in === 'path' ? op.path.replace(`{${p.name}}`, text).replace(/\{\w+\}/g, (m) => seeded(m)) : path;
+            const at = p.in === 'path' ? op.path.replace(`{${p.name}}`, text).replace(/\{\w+\}/g, (m) => seeded(m, op)) : path;
             await runApiCase({ op, auth: 'admin', path: at, query, body: hasBody ? json(baseline) : noBody });
           }
         }

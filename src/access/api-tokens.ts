@@ -6,6 +6,8 @@ import type { Random } from '../core/random.ts';
 import { isRole, type Role } from '../core/roles.ts';
 import type { EventInput } from '../pki/records.types.ts';
 import { SKU_PATTERN } from '../pki/validation.ts';
+import { tokenAccessPath } from './access-path-tokens.ts';
+import { defaultAccessPathPolicy, type AccessPathPolicy, type NewAccessPath } from './access-paths.types.ts';
 
 /** An API bearer token as stored: only its SHA-256, with owner, role, expiry (DESIGN rule 3). */
 export interface ApiTokenRecord {
@@ -24,8 +26,11 @@ export interface ApiTokenRecord {
 export interface ApiTokenStore {
   findTokenByHash(hash: Uint8Array): Promise<ApiTokenRecord | undefined>;
   listTokens(): Promise<ApiTokenRecord[]>;
-  insertToken(record: ApiTokenRecord, event: EventInput): Promise<void>;
-  /** false when no such live token */
+  /** with `accessPath`: registers it in the same transaction (its own `access_path.registered` event) */
+  insertToken(record: ApiTokenRecord, event: EventInput, accessPath?: NewAccessPath): Promise<void>;
+  /** registers the paths whose token has no live one yet, each with its event; how many were new */
+  registerAccessPaths(paths: NewAccessPath[]): Promise<number>;
+  /** false when no such live token; retires the token's access path, if it has one, in the same transaction */
   revokeToken(id: string, at: Date, event: EventInput): Promise<boolean>;
 }
 
@@ -57,14 +62,16 @@ export class ApiTokens {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #policy: TokenPolicy;
+  readonly #accessPathPolicy: AccessPathPolicy;
   /** token hash (hex) → the record read, or the read under way (concurrent requests share it) */
   readonly #recent = new Map<string, { readAtMs: number; record: Promise<ApiTokenRecord | undefined> }>();
 
-  constructor(store: ApiTokenStore, clock: Clock, random: Random, policy: TokenPolicy) {
+  constructor(store: ApiTokenStore, clock: Clock, random: Random, policy: TokenPolicy, accessPathPolicy: AccessPathPolicy = defaultAccessPathPolicy) {
     this.#store = store;
     this.#clock = clock;
     this.#random = random;
     this.#policy = policy;
+    this.#accessPathPolicy = accessPathPolicy;
   }
 
   /**
@@ -116,13 +123,16 @@ export class ApiTokens {
       expiresAt: new Date(now.getTime() + args.ttlSeconds * 1000),
       revokedAt: null,
     };
-    await this.#store.insertToken(record, {
+    // An admin or operator token is a privileged path into the fleet: on the register from its first moment (docs/design/access-paths.md).
+    const accessPath = tokenAccessPath(record, createdBy, now, this.#accessPathPolicy, this.#random);
+    const event: EventInput = {
       actor: createdBy,
       action: 'token.created',
       subjectType: 'token',
       subjectId: record.id,
       details: { role: record.role, owner: record.owner, products: record.products, expiresAt: record.expiresAt.toISOString() },
-    });
+    };
+    await this.#store.insertToken(record, event, accessPath);
     return { record, secret };
   }
 
@@ -151,6 +161,17 @@ export class ApiTokens {
       void record.then((r) => r === undefined && this.#recent.delete(key), () => this.#recent.delete(key));
     }
     return record;
+  }
+
+  /**
+   * Tokens made before the register (migration 0018) get their paths at the server's start: every
+   * live admin or operator token without one. Idempotent; several servers starting at once register each once.
+   */
+  async registerExistingAccessPaths(actor: string): Promise<number> {
+    const now = this.#clock.now();
+    const live = (await this.#store.listTokens()).filter((t) => t.revokedAt === null && t.expiresAt.getTime() > now.getTime());
+    const paths = live.flatMap((t) => tokenAccessPath(t, actor, now, this.#accessPathPolicy, this.#random) ?? []);
+    return this.#store.registerAccessPaths(paths);
   }
 
   list(): Promise<ApiTokenRecord[]> {

@@ -38,11 +38,12 @@ test('an answer that is not a problem is named by its status, still exit 2', () 
   assert.equal(refusalFromAnswer(404, 'text/plain', 'Not Found').message, 'HTTP_404: Not Found');
 });
 
-test('exit codes: usage 1, refused 2, unreachable 3, overdue reports 4', () => {
-  assert.deepEqual(exitCodes, { ok: 0, usage: 1, refused: 2, unreachable: 3, overdue: 4 });
+test('exit codes: usage 1, refused 2, unreachable 3, overdue reports or access-path findings 4', () => {
+  assert.deepEqual(exitCodes, { ok: 0, usage: 1, refused: 2, unreachable: 3, overdue: 4, findings: 4 });
   assert.equal(new CliError('usage', 'x').exitCode, 1);
   assert.equal(new CliError('unreachable', 'x').exitCode, 3);
   assert.equal(new CliError('overdue', 'x').exitCode, 4);
+  assert.equal(new CliError('findings', 'x').exitCode, 4, 'a scheduler reads one code: the check ran and found something');
   const noted = new CliError('refused', 'x').withNotes('a', 'b');
   assert.deepEqual([noted.kind, noted.notes], ['refused', ['a', 'b']]);
 });

@@ -2,10 +2,12 @@
  * The CLI's one error class. `kind` decides the exit code; `message` is the line printed
  * after `error: `; `notes` are further lines (e.g. how much of an import went through).
  * `overdue`: a check for a scheduler found Article 14 reports past their deadline (`vuln due --fail-on-overdue`).
+ * `findings`: a check for a scheduler found access paths to act on (`access-path report --fail-on-findings`);
+ * the same exit code, 4: "the check ran and found something", so a scheduler needs one rule.
  */
-export type CliFailureKind = 'usage' | 'refused' | 'unreachable' | 'overdue';
+export type CliFailureKind = 'usage' | 'refused' | 'unreachable' | 'overdue' | 'findings';
 
-export const exitCodes = { ok: 0, usage: 1, refused: 2, unreachable: 3, overdue: 4 } as const satisfies Record<
+export const exitCodes = { ok: 0, usage: 1, refused: 2, unreachable: 3, overdue: 4, findings: 4 } as const satisfies Record<
   'ok' | CliFailureKind,
   number
 >;

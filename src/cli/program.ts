@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, exitCodes } from './cli-error.ts';
+import { registerAccessPathCommands } from './commands/access-path.ts';
 import { registerAdminCommands } from './commands/admin.ts';
 import { registerBatchCommands } from './commands/batch.ts';
 import { registerCaCommands } from './commands/ca.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerBatchCommands(program);
   registerCaCommands(program);
   registerTokenCommands(program);
+  registerAccessPathCommands(program);
   registerLedgerCommands(program);
   registerAdminCommands(program);
   registerReleaseCommands(program);
@@ -59,8 +61,8 @@ export function buildProgram(): Command {
 
 /**
  * Runs one CLI invocation and returns its exit code (docs/reference/cli.md "Exit codes"):
- * 0 done, 1 usage, 2 refused by the server, 3 server unreachable, 4 Article 14 reports overdue
- * (`vuln due --fail-on-overdue`).
+ * 0 done, 1 usage, 2 refused by the server, 3 server unreachable, 4 a scheduler's check found
+ * something (`vuln due --fail-on-overdue`, `access-path report --fail-on-findings`).
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
   if (argv.length === 3 && argv[2] === '--version') {

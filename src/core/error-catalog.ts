@@ -138,6 +138,9 @@ export const errorCatalog = {
   ADVISORY_EMPTY: { status: 409, title: 'The register states nothing about a published release for this advisory' },
   ADVISORY_ID_CONFLICT: { status: 409, title: "Another advisory has this advisory's tracking ID or file name" },
   CSAF_INVALID: { status: 422, title: 'The CSAF document fails the strict schema or a mandatory test' },
+  // the register of privileged access paths (docs/design/access-paths.md)
+  ACCESS_PATH_NOT_FOUND: { status: 404, title: 'No such access path' },
+  ACCESS_PATH_RETIRED: { status: 409, title: 'The access path is retired' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

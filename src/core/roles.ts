@@ -23,15 +23,20 @@ export type Permission =
   // the vulnerability register: imports, statuses (VEX statements the server takes on the token's word), manual entries
   | 'vulnerability:write'
   // publishing CSAF advisories: public and mirrored by aggregators, so never undone; its own permission
-  | 'advisory:publish';
+  | 'advisory:publish'
+  // the register of privileged access paths (docs/design/access-paths.md): adding, reviewing, retiring; reading it
+  | 'access-path:write'
+  | 'access-path:read';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish', 'access-path:write', 'access-path:read'],
   // a build pipeline's token: uploads images and SBOMs and creates releases; approving one takes release managers' keys
   operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish'],
   // and only the serials of an open batch that names the token's owner (server/auth.ts)
   factory: ['device:enroll'],
-  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read'],
+  // the auditor reads the access-path register; the operator neither reads nor writes it: an operator token is itself a
+  // registered path (often a pipeline's), and the register spans products and tokens beyond an operator's scope
+  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read', 'access-path:read'],
 };
 
 export function roleAllows(role: Role, permission: Permission): boolean {

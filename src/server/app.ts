@@ -22,6 +22,7 @@ import { tlogTileRoutes } from './routes/tlog-tiles.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { advisoryRoutes } from './routes/advisories.ts';
+import { accessPathRoutes } from './routes/access-paths.ts';
 import { csafProviderRoutes } from './routes/csaf-provider.ts';
 import type { Trustplane } from './trustplane.ts';
 
@@ -82,6 +83,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);
+  accessPathRoutes(app, tp);
   batchRoutes(app, tp);
   pkiRoutes(app, tp, { crlCacheMaxAgeSeconds: options.crlCacheMaxAgeSeconds ?? defaultConfig.crlCacheMaxAgeSeconds });
   ledgerRoutes(app, tp);

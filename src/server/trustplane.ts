@@ -1,3 +1,5 @@
+import { AccessPaths } from '../access/access-paths.ts';
+import { defaultAccessPathPolicy, type AccessPathPolicy } from '../access/access-paths.types.ts';
 import { ApiTokens, defaultTokenPolicy, type TokenPolicy } from '../access/api-tokens.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { systemRandom, type Random } from '../core/random.ts';
@@ -5,7 +7,7 @@ import { SoftwareKeyStore } from '../crypto/software-key-store.ts';
 import { ensureRootCa } from '../pki/ca-hierarchy.ts';
 import { defaultIdentityConfig, type IdentityConfig, type IdentityContext } from '../pki/identity-context.ts';
 import { IssuancePipeline } from '../pki/issuance.ts';
-import type { ProductRecord } from '../pki/records.types.ts';
+import { actorName, type ProductRecord } from '../pki/records.types.ts';
 import { CrlPublisher, defaultCrlPolicy, type CrlPolicy } from '../pki/crl/crl-publisher.ts';
 import { OcspService } from '../pki/ocsp/ocsp-service.ts';
 import { CertificateStatusHub } from '../pki/certificate-status-listener.ts';
@@ -18,6 +20,7 @@ import { openDatabase, type DatabaseLocation, type OpenDatabase } from '../store
 import { IdentityRepository } from '../store/identity-repository.ts';
 import { KeyRepository } from '../store/key-repository.ts';
 import { TokenRepository } from '../store/token-repository.ts';
+import { AccessPathRepository } from '../store/access-path-repository.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import type { VerifiedCsr } from '../pki/csr.ts';
 import { CsrVerifierPool } from './csr-verifier-pool.ts';
@@ -49,6 +52,8 @@ export interface TrustplaneOptions {
   random?: Random;
   identity?: Partial<Omit<IdentityConfig, 'publicUrl'>>;
   tokenPolicy?: TokenPolicy;
+  /** review intervals of the register of privileged access paths */
+  accessPathPolicy?: Partial<AccessPathPolicy>;
   /** Threads that check CSRs; default: one per core but one. 0: on the main thread. */
   csrWorkers?: number;
   /** Initial public URL; may be set once the server listens. */
@@ -84,6 +89,8 @@ export class Trustplane {
   /** OCSP: pre-produced answers. */
   readonly ocsp: OcspService;
   readonly tokens: ApiTokens;
+  /** The register of privileged access paths (docs/design/access-paths.md). */
+  readonly accessPaths: AccessPaths;
   readonly clock: Clock;
   readonly csrVerifier: CsrVerifierPool;
   readonly ledger: Ledger;
@@ -136,7 +143,9 @@ export class Trustplane {
     this.ocsp = new OcspService(this.identity, revocationStore, { validitySeconds: this.identity.config.ocspValiditySeconds, cacheEntries: options.ocspCacheEntries ?? 100_000 });
     statusHub.add(this.ocsp);
     this.ledger = new Ledger(new LedgerRepository(database.db), this.identity.keys, this.clock, ledgerConfig(options.ledger));
-    this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy);
+    const accessPathPolicy = Object.freeze({ ...defaultAccessPathPolicy, ...options.accessPathPolicy });
+    this.tokens = new ApiTokens(new TokenRepository(database.db, this.clock), this.clock, random, options.tokenPolicy ?? defaultTokenPolicy, accessPathPolicy);
+    this.accessPaths = new AccessPaths(new AccessPathRepository(database.db, this.clock), this.clock, random, accessPathPolicy);
     this.#blobs = options.home === undefined ? new PostgresBlobStore(database.db) : openBlobStore(database, options.home);
     this.updates = { identity: this.identity, store: new UpdatesRepository(database.db, this.clock), blobs: this.#blobs, config: { ...defaultUpdatesConfig, ...options.updates } };
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
@@ -178,11 +187,15 @@ export class Trustplane {
     return this.#publicUrl;
   }
 
-  /** First start: the root of trust. Later starts: nothing to do. */
+  /**
+   * First start: the root of trust. Every start: live admin and operator tokens made before the
+   * register of access paths get their paths (once; docs/design/access-paths.md).
+   */
   async initialise(): Promise<{ rootCreated: boolean }> {
     const { root, created } = await ensureRootCa(this.identity, { kind: 'system', name: 'init' });
     // Unwrap the root key now: a wrong KEK stops the start, not the first issuance.
     await this.identity.keys.signer(root.keyId);
+    await this.tokens.registerExistingAccessPaths(actorName({ kind: 'system', name: 'init' }));
     return { rootCreated: created };
   }
 

@@ -1,8 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { NewAccessPath } from '../access/access-paths.types.ts';
 import type { ApiTokenRecord, ApiTokenStore } from '../access/api-tokens.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Role } from '../core/roles.ts';
 import type { EventInput } from '../pki/records.types.ts';
+import { insertAccessPath, retireAccessPath } from './access-path-writer.ts';
 import { appendEvents } from './event-writer.ts';
 import type { Database, TokensTable } from './schema.types.ts';
 
@@ -35,7 +37,7 @@ export class TokenRepository implements ApiTokenStore {
     return (await this.#db.selectFrom('tokens').selectAll().orderBy('created_at').execute()).map(toToken);
   }
 
-  async insertToken(t: ApiTokenRecord, event: EventInput): Promise<void> {
+  async insertToken(t: ApiTokenRecord, event: EventInput, accessPath?: NewAccessPath): Promise<void> {
     await this.#db.transaction().execute(async (tx) => {
       await tx
         .insertInto('tokens')
@@ -52,6 +54,17 @@ export class TokenRepository implements ApiTokenStore {
         })
         .execute();
       await appendEvents(tx, [event], this.#clock.now());
+      if (accessPath) await insertAccessPath(tx, accessPath, this.#clock.now());
+    });
+  }
+
+  /** Registers the paths whose token has none live yet (each with its event); how many were new. */
+  async registerAccessPaths(paths: NewAccessPath[]): Promise<number> {
+    if (paths.length === 0) return 0;
+    return this.#db.transaction().execute(async (tx) => {
+      let n = 0;
+      for (const p of paths) if ((await insertAccessPath(tx, p, this.#clock.now())).inserted) n++;
+      return n;
     });
   }
 
@@ -60,6 +73,7 @@ export class TokenRepository implements ApiTokenStore {
       const r = await tx.updateTable('tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return false;
       await appendEvents(tx, [event], at);
+      await retireAccessPath(tx, { systemRef: id }, { by: event.actor, reason: 'token revoked', at });
       return true;
     });
   }

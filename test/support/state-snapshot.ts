@@ -42,6 +42,8 @@ export const snapshotTables = [
   'report_submissions',
   'advisories',
   'advisory_versions',
+  'access_paths',
+  'access_path_reviews',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -55,6 +57,8 @@ export interface StateSnapshot {
   /** releases and rollouts change state in place: pause, advance, withdraw */
   releases: { id: string; state: string }[];
   rollouts: { id: string; state: string; stage: number }[];
+  /** access paths change in place: a review moves the due date and may name an owner, retiring sets retired_at */
+  accessPaths: { id: string; owner: string | null; review_due: string; retired: boolean }[];
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -81,7 +85,8 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
   const batches = (await db.selectFrom('enrollment_batches').select(['id', 'closed_at']).orderBy('id').execute()).map((b) => ({ id: b.id, closed: b.closed_at !== null }));
   const releases = await db.selectFrom('releases').select(['id', 'state']).orderBy('id').execute();
   const rollouts = await db.selectFrom('rollouts').select(['id', 'state', 'stage']).orderBy('id').execute();
-  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts };
+  const { rows: accessPaths } = await sql<{ id: string; owner: string | null; review_due: string; retired: boolean }>`select id, owner, review_due::text, retired_at is not null as retired from access_paths order by id`.execute(db);
+  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */
