@@ -34,7 +34,9 @@ export function craProfileView(p: CraProfileRecord, options: { now: Date; instal
   return {
     product: p.sku,
     category: p.category,
-    annexEntry: entry ? { id: entry.id, title: entry.title, source: entry.source, eli: CRA_ELI, technicalDescription: entry.technicalDescription, technicalDescriptionEli: TECHNICAL_DESCRIPTIONS_ELI } : null,
+    annexEntry: entry
+      ? { id: entry.id, title: entry.title, source: entry.source, eli: CRA_ELI, technicalDescription: entry.technicalDescription, technicalDescriptionEli: TECHNICAL_DESCRIPTIONS_ELI, description: entry.description }
+      : null,
     conformity: {
       harmonisedStandardsAppliedInFull: p.harmonisedStandardsAppliedInFull,
       certificationRequiredByDelegatedAct: p.certificationRequiredByDelegatedAct,

@@ -8,7 +8,7 @@ import { formatKeyValues, print, printJson, type Cell } from '../output.ts';
 interface CraProfile {
   product: string;
   category: string;
-  annexEntry: { id: string; title: string; source: string; technicalDescription: string } | null;
+  annexEntry: { id: string; title: string; source: string; technicalDescription: string; description: string | null } | null;
   conformity: {
     harmonisedStandardsAppliedInFull: boolean;
     certificationRequiredByDelegatedAct: boolean;
@@ -126,6 +126,9 @@ export function formatCraProfile(p: CraProfile): string {
     ['category', p.category],
     ['annex entry', p.annexEntry && `${p.annexEntry.id} ${p.annexEntry.title}`],
     ['annex source', p.annexEntry?.source],
+    ['technical description', p.annexEntry?.technicalDescription],
+    // a summary, not the Regulation's text; null: the point was not read (docs/design/cra.md "Data sources")
+    ['what decides it', p.annexEntry && (p.annexEntry.description ?? 'not summarised here: read the point cited above')],
     ['allowed procedures', c.allowedProcedures.map((a) => (a.minimumAssuranceLevel ? `${a.procedure} (${a.minimumAssuranceLevel} or higher)` : a.procedure)).join(', ')],
     ['conditions', `harmonised standards applied in full: ${yesNo(c.harmonisedStandardsAppliedInFull)}; certificate required by delegated act: ${yesNo(c.certificationRequiredByDelegatedAct)}`],
     ['route', c.route && `${c.route.procedure}${c.route.assuranceLevel ? ` (${c.route.assuranceLevel})` : ''}, chosen by ${c.route.chosenBy} at ${c.route.chosenAt}`],
