@@ -408,26 +408,29 @@ export class VulnsRepository implements VulnsStore {
    * walk reached the product's last device; else the last serial walked, after which the list may go on.
    */
   async affectedDevicesBySerialWalk(productId: string, vulnerabilityId: string, page: { after?: string; limit: number }, walk: number): Promise<{ rows: AffectedDevice[]; continueAfter: string | null }> {
-    const { rows } = await sql<AffectedRow & { walked: string | number | bigint; last_walked: string | null }>`
-      with walked as materialized (
-        select d.id, d.serial, d.state from devices d
-        where d.product_id = ${productId} and d.state <> 'decommissioned' ${page.after === undefined ? sql`` : sql`and d.serial > ${page.after}`}
-        order by d.serial limit ${walk}
-      ), hits as (
-        select w.serial, w.state, dr.release_id, r.version, vr.status, dr.installed_at
-        from walked w
-          join device_releases dr on dr.device_id = w.id
-          join vulnerability_releases vr on vr.release_id = dr.release_id and vr.vulnerability_id = ${vulnerabilityId} and vr.product_id = ${productId}
-          join releases r on r.id = vr.release_id
-        where ${NOT_CLEARED}
-        order by w.serial limit ${page.limit}
-      )
-      select s.walked, s.last_walked, h.* from (select count(*) as walked, max(serial) as last_walked from walked) s left join hits h on true
-      order by h.serial`.execute(this.#db);
-    const walked = Number(rows[0]?.walked ?? 0);
-    const found = rows.filter((r) => r.serial !== null).map(toAffectedDevice);
-    const complete = found.length === page.limit || walked < walk;
-    return { rows: found, continueAfter: complete ? null : (rows[0]?.last_walked ?? null) };
+    const after = page.after === undefined ? sql`` : sql`and d.serial > ${page.after}`;
+    // The lateral probe keeps the walk a nested loop in serial order, so it stops at the page's last
+    // row: a dense list reads about limit ÷ density devices, not the whole walk.
+    const { rows } = await sql<AffectedRow>`
+      select w.serial, w.state, x.release_id, x.version, x.status, x.installed_at
+      from (select d.id, d.serial, d.state from devices d
+            where d.product_id = ${productId} and d.state <> 'decommissioned' ${after}
+            order by d.serial limit ${walk}) w
+        cross join lateral (
+          select dr.release_id, r.version, vr.status, dr.installed_at
+          from device_releases dr
+            join vulnerability_releases vr on vr.vulnerability_id = ${vulnerabilityId} and vr.release_id = dr.release_id
+            join releases r on r.id = vr.release_id
+          where dr.device_id = w.id and vr.product_id = ${productId} and ${NOT_CLEARED}
+        ) x
+      order by w.serial limit ${page.limit}`.execute(this.#db);
+    const found = rows.map(toAffectedDevice);
+    if (found.length === page.limit) return { rows: found, continueAfter: null };
+    // Short of a page: did the walk end at the product's last device, or at its length?
+    const { rows: last } = await sql<{ serial: string }>`
+      select d.serial from devices d where d.product_id = ${productId} and d.state <> 'decommissioned' ${after}
+      order by d.serial offset ${walk - 1} limit 1`.execute(this.#db);
+    return { rows: found, continueAfter: last[0]?.serial ?? null };
   }
 
   async countAffectedDevices(productId: string, vulnerabilityIds?: string[]): Promise<Map<string, number>> {
