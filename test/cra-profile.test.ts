@@ -265,6 +265,18 @@ for (const target of databaseTargets()) {
       assert.match(boot.stdout, /^what decides it: +Software whose core functionality is to manage the initial start-up of a system after power-on or restart: .*UEFI firmware/m);
       const bootJson = JSON.parse((await runCli(['product', 'profile', '--product', SKU, '--json'], { env })).stdout);
       assert.deepEqual([bootJson.annexEntry.technicalDescription, bootJson.annexEntry.description], [findAnnexEntry('III-I-8')!.technicalDescription, findAnnexEntry('III-I-8')!.description]);
+      // where the product is made available (Art 14): EU codes, GR taken as EL; a bad code exits 2, nothing written
+      const states = await runCli(['product', 'profile', 'set', '--product', SKU, '--member-states', 'fr, gr,DE'], { env });
+      assert.equal(states.code, 0, states.stderr);
+      assert.match(states.stdout, /^made available in: +DE, EL, FR \(recorded by test-admin \(admin, tok_\w+\) at 2027-01-10T12:00:00.000Z\)$/m);
+      const unknown = await runCli(['product', 'profile', 'set', '--product', SKU, '--member-states', 'DE,XX'], { env });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /VALIDATION_FAILED: memberStates: "XX" is not an EU or EEA Member State code/);
+      const all = JSON.parse((await runCli(['product', 'profile', 'set', '--product', SKU, '--member-states', 'all-eu', '--json'], { env })).stdout);
+      assert.equal(all.madeAvailable.memberStates, 'all-eu');
+      assert.match((await runCli(['product', 'profile', '--product', SKU], { env })).stdout, /^made available in: +all EU Member States \(recorded by /m);
+      const withdrawn = await runCli(['product', 'profile', 'set', '--product', SKU, '--no-member-states', '--json'], { env });
+      assert.equal(JSON.parse(withdrawn.stdout).madeAvailable, null);
     });
   });
 }

@@ -57,6 +57,8 @@ export function craProfileView(p: CraProfileRecord, options: { now: Date; instal
       // CRA Art 13(13): technical documentation and EU declaration of conformity
       technicalDocumentation: placed ? day(technicalDocumentationRetentionUntil(placed, p.supportUntil)) : null,
     },
+    // Art 14(2)(a), (4)(a): what Article 14 drafts pre-fill
+    madeAvailable: p.memberStates === null ? null : { memberStates: p.memberStates.value, recordedBy: p.memberStates.by, recordedAt: p.memberStates.at.toISOString() },
     vulnerabilityHandling: {
       contact,
       contactFrom: p.vulnerabilityContact !== null ? 'product' : contact !== null ? 'installation' : null,
