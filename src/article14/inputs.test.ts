@@ -98,6 +98,7 @@ describe('recipients', () => {
   it('enisa and csirt:<Member State> in any case, free text kept, each once', () => {
     assert.deepEqual(checkedRecipients(['ENISA', 'csirt:de', 'CSIRT:DE', 'the national CSIRT by phone']), ['enisa', 'csirt:DE', 'the national CSIRT by phone']);
     assert.throws(() => checkedRecipients(['csirt:US']), /csirt: takes an EU Member State code/);
+    assert.deepEqual(checkedRecipients(['csirt:gr', 'csirt:EL']), ['csirt:EL'], "Greece: ISO's GR is the EU's EL");
     assert.throws(() => checkedRecipients([]), /1 to 10 recipients/);
     assert.deepEqual(recipientWarnings(['enisa', 'csirt:DE']), []);
     assert.equal(recipientWarnings(['other']).length, 2);
