@@ -216,8 +216,8 @@ for (const target of databaseTargets()) {
 
       await expectRefusal(server, () => patch({ rootCause: 'a supplier' }), 422, 'REPORT_FIELD_NOT_APPLICABLE', "an incident's field");
       await expectRefusal(server, () => patch({ maliciousActsSuspected: true }), 422, 'REPORT_FIELD_NOT_APPLICABLE', "an incident's early warning item");
-      const greek = await expectRefusal(server, () => patch({ memberStates: ['EL'] }), 400, 'VALIDATION_FAILED', 'EL');
-      assert.match(greek.detail ?? '', /GR in ISO 3166-1/);
+      const british = await expectRefusal(server, () => patch({ memberStates: ['UK'] }), 400, 'VALIDATION_FAILED', 'UK');
+      assert.match(british.detail ?? '', /not an EU or EEA Member State/);
       await expectRefusal(server, () => patch({ sensitivity: 'secret' }), 400, 'VALIDATION_FAILED', 'not a TLP label');
       await expectRefusal(server, () => patch({ nature: '   ' }), 400, 'VALIDATION_FAILED', 'blank');
       await expectRefusal(server, () => patch({ colour: 'red' }), 400, 'VALIDATION_FAILED', 'no such field');
@@ -319,6 +319,61 @@ for (const target of databaseTargets()) {
       const list = await api('GET', `/v1/products/${SKU}/incidents`);
       assert.deepEqual(list.body.items.map((i: any) => i.caseId), [c.id, defaulted.body.case.id]);
       assert.deepEqual((await events('incident.recorded')).map((e) => e.details.case), [c.id, defaulted.body.case.id]);
+    });
+
+    it("the product's Member States (its CRA profile) pre-fill a draft whose case states none; unset, the draft names them to supply", async () => {
+      const sku = 'GW-14-EU';
+      await createProduct(sku);
+      const recorded = await api('POST', `/v1/products/${sku}/incidents`, { description: 'Signing key found on a public share' });
+      assert.equal(recorded.status, 201, JSON.stringify(recorded.body));
+      const id = recorded.body.case.id;
+      const early = async () => (await api('GET', `/v1/products/${sku}/reports/${id}/drafts/early_warning`)).body;
+      const statesOf = (d: any) => d.sections.find((s: any) => s.name === 'memberStates');
+      const profile = (body: unknown) => api('PATCH', `/v1/products/${sku}/cra-profile`, body);
+
+      // unset: the draft says so, as a section to supply, and says where to record it
+      let d = await early();
+      assert.deepEqual([statesOf(d).source, statesOf(d).value], ['to-supply', null]);
+      assert.match(statesOf(d).hint, /records no Member States \(trustplane product profile set --member-states\)/);
+      assert.ok(d.toSupply.includes('memberStates'));
+      assert.deepEqual((await reportCase(id, sku)).memberStates, { value: null, source: null });
+      assert.equal((await api('GET', `/v1/products/${sku}/cra-profile`)).body.madeAvailable, null);
+
+      // bad input: refused, nothing written
+      for (const [bad, why] of [[['DE', 'XX'], 'not a code'], [['DE', 'de'], 'twice'], [['GR', 'EL'], 'Greece twice'], [[], 'empty'], ['all', 'not all-eu'], [['UK'], 'not a Member State'], [[42], 'not text']] as const) {
+        await expectRefusal(server, () => profile({ memberStates: bad }), 400, 'VALIDATION_FAILED', why);
+      }
+
+      // recorded: EU codes (GR is EL), sorted, with who and when, in one profile event
+      const set = await profile({ memberStates: ['fr', 'GR'] });
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+      assert.deepEqual(set.body.madeAvailable.memberStates, ['EL', 'FR']);
+      assert.match(set.body.madeAvailable.recordedBy, /^psirt \(admin, tok_/);
+      assert.equal(set.body.madeAvailable.recordedAt, server.clock.now().toISOString());
+      const changed = (await events('product.cra-profile-changed')).filter((e) => e.subject === sku);
+      assert.deepEqual(changed.map((e) => e.details.changes), [{ memberStates: { from: null, to: ['EL', 'FR'] } }]);
+      assert.equal((await assertNothingWritten(server, () => profile({ memberStates: ['FR', 'EL'] }), 'the same states again')).status, 200);
+
+      d = await early();
+      assert.deepEqual([statesOf(d).source, statesOf(d).value, statesOf(d).hint], ['trustplane', ['EL', 'FR'], null]);
+      assert.ok(!d.toSupply.includes('memberStates'));
+      assert.deepEqual((await reportCase(id, sku)).memberStates, { value: ['EL', 'FR'], source: 'product' });
+      // what a case states wins; withdrawn, the product's applies again
+      await patch({ memberStates: ['NL'] }, id, sku);
+      assert.deepEqual(statesOf(await early()).value, ['NL']);
+      await patch({ memberStates: null }, id, sku);
+      assert.deepEqual(statesOf(await early()).value, ['EL', 'FR']);
+
+      // all-eu: the 27, named as such in the readable draft
+      await profile({ memberStates: 'all-eu' });
+      d = await early();
+      assert.equal(statesOf(d).value.length, 27);
+      assert.ok(statesOf(d).value.includes('EL') && !statesOf(d).value.includes('GR'));
+      const md = (await api('GET', `/v1/products/${sku}/reports/${id}/drafts/early_warning?format=markdown`)).body;
+      assert.match(md, /all 27 EU Member States: AT, BE, BG, /);
+      // withdrawn: to supply again
+      await profile({ memberStates: null });
+      assert.equal(statesOf(await early()).source, 'to-supply');
     });
 
     it('roles: an auditor reads reports and what is due; changing them takes vulnerability:write; a token limited to products sees its own', async () => {

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { FakeClock } from '../src/core/clock.ts';
 import { parseSecurityTxt } from '../src/compliance/testing/security-txt-parser.ts';
+import { findAnnexEntry } from '../src/compliance/cra-annex-entries.ts';
 import { databaseTargets } from './support/databases.ts';
 import { runCli } from './support/serve-process.ts';
 import { expectRefusal } from './support/state-snapshot.ts';
@@ -78,8 +79,10 @@ for (const target of databaseTargets()) {
         title: 'Routers, modems intended for the connection to the internet, and switches',
         source: 'Regulation (EU) 2024/2847 (OJ L, 2024/2847, 20.11.2024), Annex III, class I, point 12',
         eli: 'http://data.europa.eu/eli/reg/2024/2847/oj',
-        technicalDescription: 'Commission Implementing Regulation (EU) 2025/2392 (OJ L, 2025/2392, 1.12.2025), Annex I (important products), class I, the row of this category',
+        technicalDescription: 'Commission Implementing Regulation (EU) 2025/2392 (OJ L, 2025/2392, 1.12.2025), Annex I, Class I, point 12',
         technicalDescriptionEli: 'http://data.europa.eu/eli/reg_impl/2025/2392/oj',
+        // its point was not read (docs/design/cra.md "Data sources"): said, not invented
+        description: null,
       });
       assert.equal(p.supportPeriod.end, '2029-12');
       assert.equal(p.supportPeriod.minimumEnd, '2031-03-31');
@@ -238,6 +241,8 @@ for (const target of databaseTargets()) {
       for (const line of [
         /^category: +important-1$/m,
         /^annex entry: +III-I-9 Public key infrastructure and digital certificate issuance software$/m,
+        /^technical description: +Commission Implementing Regulation \(EU\) 2025\/2392 \(OJ L, 2025\/2392, 1\.12\.2025\), Annex I, Class I, point 9$/m,
+        /^what decides it: +not summarised here: read the point cited above$/m,
         /^allowed procedures: +A, B\+C, H, eu-certification \(substantial or higher\)$/m,
         /^route: +A, chosen by test-admin \(admin, tok_\w+\) at 2027-01-10T12:00:00.000Z$/m,
         /^placed on market: +2026-06$/m,
@@ -253,6 +258,25 @@ for (const target of databaseTargets()) {
       }
       const json = JSON.parse((await runCli(['product', 'profile', '--product', SKU, '--json'], { env })).stdout);
       assert.equal(json.annexEntry.id, 'III-I-9');
+      assert.equal(json.annexEntry.description, null);
+      // an entry whose point is summarised shows what decides it, in the human output and the JSON
+      const boot = await runCli(['product', 'profile', 'set', '--product', SKU, '--annex', 'III-I-8'], { env });
+      assert.equal(boot.code, 0, boot.stderr);
+      assert.match(boot.stdout, /^what decides it: +Software whose core functionality is to manage the initial start-up of a system after power-on or restart: .*UEFI firmware/m);
+      const bootJson = JSON.parse((await runCli(['product', 'profile', '--product', SKU, '--json'], { env })).stdout);
+      assert.deepEqual([bootJson.annexEntry.technicalDescription, bootJson.annexEntry.description], [findAnnexEntry('III-I-8')!.technicalDescription, findAnnexEntry('III-I-8')!.description]);
+      // where the product is made available (Art 14): EU codes, GR taken as EL; a bad code exits 2, nothing written
+      const states = await runCli(['product', 'profile', 'set', '--product', SKU, '--member-states', 'fr, gr,DE'], { env });
+      assert.equal(states.code, 0, states.stderr);
+      assert.match(states.stdout, /^made available in: +DE, EL, FR \(recorded by test-admin \(admin, tok_\w+\) at 2027-01-10T12:00:00.000Z\)$/m);
+      const unknown = await runCli(['product', 'profile', 'set', '--product', SKU, '--member-states', 'DE,XX'], { env });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /VALIDATION_FAILED: memberStates: "XX" is not an EU or EEA Member State code/);
+      const all = JSON.parse((await runCli(['product', 'profile', 'set', '--product', SKU, '--member-states', 'all-eu', '--json'], { env })).stdout);
+      assert.equal(all.madeAvailable.memberStates, 'all-eu');
+      assert.match((await runCli(['product', 'profile', '--product', SKU], { env })).stdout, /^made available in: +all EU Member States \(recorded by /m);
+      const withdrawn = await runCli(['product', 'profile', 'set', '--product', SKU, '--no-member-states', '--json'], { env });
+      assert.equal(JSON.parse(withdrawn.stdout).madeAvailable, null);
     });
   });
 }

@@ -1,4 +1,5 @@
 import type { DraftSection, ReportDraft } from './drafts.ts';
+import { euMemberStates } from './member-states.ts';
 
 /**
  * A draft as a readable document (Markdown, which reads as plain text too): what to send, by when,
@@ -72,8 +73,11 @@ function valueLines(s: DraftSection): string[] {
       const i = v as { id: string; description: string } | null;
       return i === null ? [] : [`${i.id}: ${i.description}`];
     }
-    case 'memberStates':
-      return [(v as string[]).length === 0 ? 'none' : (v as string[]).join(', ')];
+    case 'memberStates': {
+      const states = v as string[];
+      if (states.length === 0) return ['none'];
+      return [euMemberStates.every((c) => states.includes(c)) ? `all ${euMemberStates.length} EU Member States${states.length > euMemberStates.length ? ' with the EEA States' : ''}: ${states.join(', ')}` : states.join(', ')];
+    }
     case 'maliciousActsSuspected':
       return [v === true ? 'yes: suspected of being caused by unlawful or malicious acts' : 'no: not suspected of being caused by unlawful or malicious acts'];
     default:

@@ -111,7 +111,7 @@ function section(spec: SectionSpec, c: ReportCase, product: ProductRecord, stage
       const states = effectiveMemberStates(c, product);
       if (states.source === 'case') return { ...spec, source: 'supplied', value: states.value, hint: null };
       if (states.source === 'product') return fact(states.value);
-      return { ...spec, source: 'to-supply', value: null, hint: null };
+      return { ...spec, source: 'to-supply', value: null, hint: "the product's CRA profile records no Member States (trustplane product profile set --member-states) and the case states none" };
     }
     default:
       return supplied(spec, name, c);

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TrustplaneError } from '../core/errors.ts';
 import { checkedPastInstant } from './instants.ts';
-import { checkedMemberStates, euMemberStates } from './member-states.ts';
+import { checkedMemberStates, euMemberStates, memberStates, parseMadeAvailableIn } from './member-states.ts';
 import { checkedRecipients, recipientWarnings } from './recipients.ts';
 
 const seed = 20_260_911;
@@ -46,18 +46,48 @@ describe('times a person states', () => {
 });
 
 describe('Member States', () => {
-  it('upper-cased, each once, sorted; EL and UK refused with a hint', () => {
+  it("by the EU's codes: upper-cased, each once, sorted; ISO's GR is Greece, EL; the EEA EFTA States too; UK refused with a hint", () => {
     assert.deepEqual(checkedMemberStates(['fr', 'DE', ' de ']), ['DE', 'FR']);
     assert.deepEqual(checkedMemberStates([]), []);
-    assert.throws(() => checkedMemberStates(['EL']), /Greece is GR/);
-    assert.throws(() => checkedMemberStates(['UK']), /not a Member State/);
-    assert.throws(() => checkedMemberStates([...euMemberStates, 'DE']), /list of EU Member State codes/);
+    assert.deepEqual(checkedMemberStates(['GR', 'el']), ['EL']);
+    assert.deepEqual(checkedMemberStates(['NO', 'IS', 'LI']), ['IS', 'LI', 'NO']);
+    assert.equal(euMemberStates.length, 27);
+    assert.ok(!(euMemberStates as readonly string[]).includes('GR'));
+    assert.throws(() => checkedMemberStates(['UK']), /not an EU or EEA Member State/);
+    assert.throws(() => checkedMemberStates(['XK']), /"XK" is not an EU or EEA Member State code/);
+    assert.throws(() => checkedMemberStates([...memberStates, 'DE']), /list of EU or EEA Member State codes/);
   });
   it('any value: Member States or VALIDATION_FAILED', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.array(fc.oneof(fc.constantFrom(...euMemberStates, 'de', 'xx', ''), fc.string())), fc.anything()), (value) => {
+      fc.property(fc.oneof(fc.array(fc.oneof(fc.constantFrom(...memberStates, 'de', 'gr', 'xx', ''), fc.string())), fc.anything()), (value) => {
         const states = refusedOr(() => checkedMemberStates(value));
-        if (states) assert.ok(states.every((s) => (euMemberStates as readonly string[]).includes(s)));
+        if (states) assert.ok(states.every((s) => (memberStates as readonly string[]).includes(s)));
+      }),
+      { seed, numRuns: 2000 },
+    );
+  });
+});
+
+describe("where the product is made available (its CRA profile's memberStates)", () => {
+  it('all-eu, or at least one Member State, each once (GR and EL are one), stored sorted by the EU codes', () => {
+    assert.equal(parseMadeAvailableIn('all-eu'), 'all-eu');
+    assert.deepEqual(parseMadeAvailableIn(['fr', ' DE', 'gr']), ['DE', 'EL', 'FR']);
+    assert.throws(() => parseMadeAvailableIn([]), /"all-eu" or a list of 1 to 30/, 'empty');
+    assert.throws(() => parseMadeAvailableIn(['DE', 'de']), /DE is listed twice/);
+    assert.throws(() => parseMadeAvailableIn(['GR', 'EL']), /EL is listed twice \(GR and EL are both Greece\)/);
+    assert.throws(() => parseMadeAvailableIn(['DE', 'US']), /"US" is not an EU or EEA Member State code/);
+    assert.throws(() => parseMadeAvailableIn(['GB']), /not an EU or EEA Member State\)/);
+    assert.throws(() => parseMadeAvailableIn('ALL-EU'), /"all-eu" or a list/);
+    assert.throws(() => parseMadeAvailableIn('DE,FR'), /"all-eu" or a list/, 'a list, not a comma-separated string');
+    assert.throws(() => parseMadeAvailableIn(null), /"all-eu" or a list/);
+  });
+  it('any value: all-eu, distinct Member States, or VALIDATION_FAILED', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant('all-eu'), fc.array(fc.oneof(fc.constantFrom(...memberStates, 'de', 'gr', 'xx', ''), fc.string()), { maxLength: 40 }), fc.anything()), (value) => {
+        const states = refusedOr(() => parseMadeAvailableIn(value));
+        if (states === undefined || states === 'all-eu') return;
+        assert.ok(states.length > 0 && new Set(states).size === states.length);
+        assert.ok(states.every((s) => (memberStates as readonly string[]).includes(s)));
       }),
       { seed, numRuns: 2000 },
     );
@@ -68,6 +98,7 @@ describe('recipients', () => {
   it('enisa and csirt:<Member State> in any case, free text kept, each once', () => {
     assert.deepEqual(checkedRecipients(['ENISA', 'csirt:de', 'CSIRT:DE', 'the national CSIRT by phone']), ['enisa', 'csirt:DE', 'the national CSIRT by phone']);
     assert.throws(() => checkedRecipients(['csirt:US']), /csirt: takes an EU Member State code/);
+    assert.deepEqual(checkedRecipients(['csirt:gr', 'csirt:EL']), ['csirt:EL'], "Greece: ISO's GR is the EU's EL");
     assert.throws(() => checkedRecipients([]), /1 to 10 recipients/);
     assert.deepEqual(recipientWarnings(['enisa', 'csirt:DE']), []);
     assert.equal(recipientWarnings(['other']).length, 2);

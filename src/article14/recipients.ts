@@ -1,5 +1,5 @@
 import { TrustplaneError } from '../core/errors.ts';
-import { isMemberState } from './member-states.ts';
+import { memberStateCode } from './member-states.ts';
 
 export const MAX_RECIPIENTS = 10;
 const MAX_RECIPIENT_LENGTH = 200;
@@ -7,7 +7,8 @@ const MAX_RECIPIENT_LENGTH = 200;
 /**
  * Whom a report went to. Art 14(1) and (3): "simultaneously to the CSIRT designated as coordinator
  * … and to ENISA", via the single reporting platform (Art 16). Two forms are known and checked:
- * `enisa` and `csirt:<Member State>` (ISO 3166-1 alpha-2, e.g. `csirt:DE`), written in any case;
+ * `enisa` and `csirt:<Member State>` (the EU's codes, e.g. `csirt:DE`, `csirt:EL`; ISO's `GR` is taken
+ * as `EL`), written in any case;
  * anything else is kept as the free text it is (another authority, a platform channel).
  */
 export function checkedRecipients(value: unknown): string[] {
@@ -30,8 +31,8 @@ function normalised(text: string): string {
   if (text.toLowerCase() === 'enisa') return 'enisa';
   const csirt = /^csirt:(.*)$/i.exec(text);
   if (!csirt) return text;
-  const code = csirt[1]!.trim().toUpperCase();
-  if (!isMemberState(code)) throw new TrustplaneError('VALIDATION_FAILED', `to: ${JSON.stringify(text.slice(0, 40))}: csirt: takes an EU Member State code (csirt:DE)`, { details: { field: 'to' } });
+  const code = memberStateCode(csirt[1]);
+  if (code === undefined) throw new TrustplaneError('VALIDATION_FAILED', `to: ${JSON.stringify(text.slice(0, 40))}: csirt: takes an EU Member State code (csirt:DE)`, { details: { field: 'to' } });
   return `csirt:${code}`;
 }
 

@@ -16,8 +16,36 @@ test('each entry carries its title as the regulation prints it and where it come
   assert.equal(findAnnexEntry('III-II-2')?.title, 'Firewalls, intrusion detection and prevention systems');
   assert.equal(findAnnexEntry('IV-1')?.title, 'Hardware Devices with Security Boxes');
   assert.equal(findAnnexEntry('III-I-13')?.source, 'Regulation (EU) 2024/2847 (OJ L, 2024/2847, 20.11.2024), Annex III, class I, point 13');
-  assert.match(findAnnexEntry('IV-3')!.technicalDescription, /Implementing Regulation \(EU\) 2025\/2392 .*Annex II/);
   for (const e of annexEntries) assert.match(e.title, /^[A-Z][\x20-\x7e]+$/, e.id);
   assert.equal(findAnnexEntry('III-I-20'), undefined);
   assert.equal(findAnnexEntry('iii-i-1'), undefined);
+});
+
+test('each entry cites its own point of Implementing Regulation (EU) 2025/2392: Annex I by class for Annex III, Annex II for Annex IV', () => {
+  const prefix = 'Commission Implementing Regulation (EU) 2025/2392 (OJ L, 2025/2392, 1.12.2025), ';
+  for (const e of annexEntries) {
+    const point = e.annex === 'IV' ? `Annex II, point ${e.point}` : `Annex I, Class ${e.class}, point ${e.point}`;
+    assert.equal(e.technicalDescription, prefix + point, e.id);
+  }
+  assert.equal(findAnnexEntry('III-I-3')?.technicalDescription, `${prefix}Annex I, Class I, point 3`);
+  assert.equal(findAnnexEntry('III-II-4')?.technicalDescription, `${prefix}Annex I, Class II, point 4`);
+  assert.equal(findAnnexEntry('IV-2')?.technicalDescription, `${prefix}Annex II, point 2`);
+});
+
+test('every entry has a description of what its point makes decisive, or an explicit null where the point was not read', () => {
+  for (const e of annexEntries) {
+    assert.ok(Object.hasOwn(e, 'description'), `${e.id} states its description, null included`);
+    if (e.description === null) continue;
+    assert.equal(typeof e.description, 'string', e.id);
+    // a summary of the deciding criteria: whole sentences, printable, not a repeat of the title
+    assert.match(e.description, /^[A-Z][\x20-\x7e]{40,900}\.$/, e.id);
+    assert.notEqual(e.description, e.title, e.id);
+  }
+  // the points read when this was written (docs/design/cra.md "Data sources"); the rest say null
+  const described = annexEntries.filter((e) => e.description !== null).map((e) => e.id);
+  assert.deepEqual(described, ['III-I-1', 'III-I-2', 'III-I-3', 'III-I-5', 'III-I-6', 'III-I-8', 'IV-1', 'IV-2']);
+  assert.match(findAnnexEntry('III-I-3')!.description!, /store passwords/);
+  assert.match(findAnnexEntry('III-I-5')!.description!, /encrypted logical tunnel/);
+  assert.match(findAnnexEntry('IV-1')!.description!, /tamper/);
+  assert.equal(findAnnexEntry('III-II-2')!.description, null);
 });

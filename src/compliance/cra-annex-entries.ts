@@ -7,8 +7,11 @@ import type { CraClass } from '../pki/records.types.ts';
  *
  * The technical description of each category — what decides whether a product has its core
  * functionality (Art 7(1), Art 8(1)) — is in Commission Implementing Regulation (EU) 2025/2392:
- * its Annex I for Annex III, its Annex II for Annex IV. Those texts are not shipped here (see
- * docs/design/cra.md "Data sources"); each entry names where its description is.
+ * its Annex I for Annex III, its Annex II for Annex IV, one point per category, numbered as the
+ * Regulation's own. Each entry cites its point (`technicalDescription`) and carries `description`:
+ * a summary in our words of what the point makes decisive, or null where the point's text could not
+ * be read when this was written (docs/design/cra.md "Data sources"). The binding text is the
+ * Official Journal's.
  */
 export interface AnnexEntry {
   /** `III-I-13`: Annex III class I point 13; `III-II-2`; `IV-3`: Annex IV point 3. */
@@ -22,8 +25,13 @@ export interface AnnexEntry {
   readonly title: string;
   /** the provision, e.g. `Regulation (EU) 2024/2847, Annex III, class I, point 13` */
   readonly source: string;
-  /** where the category's technical description is */
+  /** the point of Implementing Regulation (EU) 2025/2392 that describes the category */
   readonly technicalDescription: string;
+  /**
+   * What that point makes decisive — the core functionality that puts a product in the category —
+   * summarised in our words (not the Regulation's text); null: the point was not read.
+   */
+  readonly description: string | null;
 }
 
 export const CRA_OJ_REFERENCE = 'OJ L, 2024/2847, 20.11.2024';
@@ -69,7 +77,35 @@ const annexIV = [
   'Smartcards or similar devices, including secure elements',
 ] as const;
 
-const described = (annex: string) => `Commission Implementing Regulation (EU) 2025/2392 (${TECHNICAL_DESCRIPTIONS_OJ_REFERENCE}), ${annex}, the row of this category`;
+/**
+ * Summaries of the points of Implementing Regulation (EU) 2025/2392 that could be read (docs/design/cra.md
+ * "Data sources" says from where): the deciding criteria, in our words. Not listed: not read.
+ */
+const descriptions: Readonly<Record<string, string>> = {
+  // Annex I, Class I, point 1
+  'III-I-1':
+    'Products whose core functionality is to authenticate or authorise natural persons, legal persons, devices or systems, possibly also managing the lifecycle of their identity credentials (registration, provisioning, maintenance, deregistration); this includes access management that controls their access to digital resources or physical locations. Privileged access management: controlling and monitoring access rights to IT or OT systems and sensitive information within an organisation, including differentiated policies for privileged users. Named as included: authentication and access control readers, biometric readers, single sign-on, federated identity management, one-time password and (multi-factor) authentication software, hardware authentication devices such as TAN generators.',
+  // Annex I, Class I, point 2 (its opening sentences)
+  'III-I-2':
+    'Software whose core functionality is to let end users access, render and interact with web content and services hosted on networked servers (such as on the Internet), typically with a browser engine interpreting markup such as HTML, support for web protocols (HTTP, HTTPS) and the execution of scripts.',
+  // Annex I, Class I, point 3
+  'III-I-3':
+    'Products whose core functionality is to store passwords, on the device or on a remote server, including generating and sharing them and integrating with local or third-party applications that use them. Named as included: local password managers, browser-extension password managers, enterprise password managers and hardware-based password managers.',
+  // Annex I, Class I, point 5
+  'III-I-5': 'Products whose core functionality is to establish an encrypted logical tunnel built from the resources of a physical or virtual network.',
+  // Annex I, Class I, point 6
+  'III-I-6':
+    'Products whose core functionality is to manage connected network elements (servers, routers, switches, workstations, printers, mobile devices) by monitoring them and controlling their network operations and configuration. Named as included: end-to-end management systems and dedicated configuration management systems such as software-defined networking controllers.',
+  // Annex I, Class I, point 8
+  'III-I-8':
+    'Software whose core functionality is to manage the initial start-up of a system after power-on or restart: initialising hardware, loading or handing control to the operating system environment or system resources, and selecting boot options. Named as included: UEFI firmware, single-stage and multi-stage boot loaders.',
+  // Annex II, point 1
+  'IV-1':
+    'Hardware products built from several discrete components inside a physical hardware enclosure that securely store, process or manage sensitive data or perform cryptographic operations, and that detect, resist or respond to tampering as a defence against physical attacks. Named as included, where they fit that description: physical payment terminals, hardware security modules that generate and manage cryptographic material, tachographs.',
+  // Annex II, point 2
+  'IV-2':
+    'Gateways that control the communication between the components of a smart metering system (Directive (EU) 2019/944, Art 2(23)), or components connected to it, and authorised third parties such as utilities: they collect, process and store metering or personal data, protect data flows with specific cryptographic functions (encryption and decryption), include firewall functions and provide means to control other devices. Named as included: gateways of smart metering systems for electricity; gateways of other smart metering systems (gas, heat) may be covered too.',
+};
 
 export const annexEntries: readonly AnnexEntry[] = Object.freeze([
   ...annexIIIClassI.map((title, i) => entry({ id: `III-I-${i + 1}`, annex: 'III', class: 'I', point: i + 1, category: 'important-1', title })),
@@ -77,12 +113,15 @@ export const annexEntries: readonly AnnexEntry[] = Object.freeze([
   ...annexIV.map((title, i) => entry({ id: `IV-${i + 1}`, annex: 'IV', class: null, point: i + 1, category: 'critical', title })),
 ]);
 
-function entry(e: Omit<AnnexEntry, 'source' | 'technicalDescription'>): AnnexEntry {
+function entry(e: Omit<AnnexEntry, 'source' | 'technicalDescription' | 'description'>): AnnexEntry {
   const where = e.annex === 'IV' ? `Annex IV, point ${e.point}` : `Annex III, class ${e.class}, point ${e.point}`;
+  // Implementing Regulation (EU) 2025/2392: Annex I (important products) by class, Annex II (critical products); points numbered as the CRA's
+  const described = e.annex === 'IV' ? `Annex II, point ${e.point}` : `Annex I, Class ${e.class}, point ${e.point}`;
   return Object.freeze({
     ...e,
     source: `Regulation (EU) 2024/2847 (${CRA_OJ_REFERENCE}), ${where}`,
-    technicalDescription: described(e.annex === 'IV' ? 'Annex II (critical products)' : `Annex I (important products), class ${e.class}`),
+    technicalDescription: `Commission Implementing Regulation (EU) 2025/2392 (${TECHNICAL_DESCRIPTIONS_OJ_REFERENCE}), ${described}`,
+    description: descriptions[e.id] ?? null,
   });
 }
 

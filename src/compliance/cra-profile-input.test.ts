@@ -76,11 +76,13 @@ test('each bad value is refused with its code and field', () => {
 const printable = (s: string) => /^[\x21-\x7e]+$/.test(s);
 
 test('hostile JSON: a TrustplaneError with a 4xx code or a patch whose every value the profile may hold, nothing else', () => {
-  const field = fc.constantFrom('category', 'annexEntry', 'placedOnMarket', 'supportUntil', 'supportPeriodJustification', 'vulnerabilityContact', 'cvdPolicyUrl', 'preferredLanguages', 'harmonisedStandardsAppliedInFull', 'certificationRequiredByDelegatedAct', 'route', '__proto__', 'constructor', 'toString');
+  const field = fc.constantFrom('category', 'annexEntry', 'placedOnMarket', 'supportUntil', 'supportPeriodJustification', 'vulnerabilityContact', 'cvdPolicyUrl', 'preferredLanguages', 'harmonisedStandardsAppliedInFull', 'certificationRequiredByDelegatedAct', 'route', 'memberStates', '__proto__', 'constructor', 'toString');
   const plausible = fc.oneof(
     fc.constantFrom(...annexEntries.map((e) => e.id), 'III-I-0', 'IV-4', 'default', 'important-1', 'critical', '2031-12', '2031-02-29', '2028-02-29', 'mailto:a@b.c', 'mailto:@b', 'https://x.example/p', 'https://', 'javascript:alert(1)', 'en', 'de-CH'),
     fc.record({ procedure: fc.constantFrom('A', 'B+C', 'H', 'eu-certification', 'X'), assuranceLevel: fc.constantFrom('basic', 'substantial', 'high', 'low', undefined) }, { requiredKeys: [] }),
     fc.array(fc.constantFrom('en', 'de', 'fr-CA', 'x', '', 'en\n'), { maxLength: 12 }),
+    fc.constantFrom('all-eu', 'ALL-EU', 'all'),
+    fc.array(fc.constantFrom('DE', 'fr', 'GR', 'EL', 'NO', 'UK', 'XX', '', ' de '), { maxLength: 32 }),
   );
   const value = fc.oneof({ weight: 3, arbitrary: plausible }, { weight: 2, arbitrary: fc.jsonValue() }, { weight: 1, arbitrary: fc.anything() });
   const body = fc.oneof({ weight: 5, arbitrary: fc.dictionary(field, value, { maxKeys: 5 }) }, { weight: 1, arbitrary: fc.anything() });
@@ -101,6 +103,7 @@ test('hostile JSON: a TrustplaneError with a 4xx code or a patch whose every val
         if (k === 'route') assert.ok(['A', 'B+C', 'H', 'eu-certification'].includes((v as { procedure: string }).procedure));
         else if (k === 'preferredLanguages') assert.ok((v as string[]).every(printable));
         else if (k === 'supportPeriodJustification') assert.ok(!/[\x00-\x1f\x7f]/.test(v as string));
+        else if (k === 'memberStates') assert.ok(v === 'all-eu' || (Array.isArray(v) && v.length > 0 && new Set(v).size === v.length && v.every((c) => /^[A-Z]{2}$/.test(c) && c !== 'GR')), JSON.stringify(v));
         else assert.ok(typeof v === 'string' && printable(v), `${k}: ${JSON.stringify(v)}`);
       }
     }),

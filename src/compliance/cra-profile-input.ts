@@ -1,3 +1,4 @@
+import { parseMadeAvailableIn } from '../article14/member-states.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { craClasses } from '../pki/records.types.ts';
 import { requireText } from '../pki/validation.ts';
@@ -21,6 +22,7 @@ const fields = [
   'harmonisedStandardsAppliedInFull',
   'certificationRequiredByDelegatedAct',
   'route',
+  'memberStates',
 ] as const;
 
 const invalid = (field: string, why: string) => new TrustplaneError('VALIDATION_FAILED', `${field} ${why}`, { details: { field } });
@@ -48,6 +50,7 @@ export function parseCraProfilePatch(body: unknown): CraProfilePatch {
   if (has('harmonisedStandardsAppliedInFull')) patch.harmonisedStandardsAppliedInFull = flag('harmonisedStandardsAppliedInFull', input.harmonisedStandardsAppliedInFull);
   if (has('certificationRequiredByDelegatedAct')) patch.certificationRequiredByDelegatedAct = flag('certificationRequiredByDelegatedAct', input.certificationRequiredByDelegatedAct);
   if (has('route')) patch.route = nullable(input.route, parseRoute);
+  if (has('memberStates')) patch.memberStates = nullable(input.memberStates, (v) => parseMadeAvailableIn(v));
   return patch;
 }
 

@@ -34,7 +34,9 @@ export function craProfileView(p: CraProfileRecord, options: { now: Date; instal
   return {
     product: p.sku,
     category: p.category,
-    annexEntry: entry ? { id: entry.id, title: entry.title, source: entry.source, eli: CRA_ELI, technicalDescription: entry.technicalDescription, technicalDescriptionEli: TECHNICAL_DESCRIPTIONS_ELI } : null,
+    annexEntry: entry
+      ? { id: entry.id, title: entry.title, source: entry.source, eli: CRA_ELI, technicalDescription: entry.technicalDescription, technicalDescriptionEli: TECHNICAL_DESCRIPTIONS_ELI, description: entry.description }
+      : null,
     conformity: {
       harmonisedStandardsAppliedInFull: p.harmonisedStandardsAppliedInFull,
       certificationRequiredByDelegatedAct: p.certificationRequiredByDelegatedAct,
@@ -55,6 +57,8 @@ export function craProfileView(p: CraProfileRecord, options: { now: Date; instal
       // CRA Art 13(13): technical documentation and EU declaration of conformity
       technicalDocumentation: placed ? day(technicalDocumentationRetentionUntil(placed, p.supportUntil)) : null,
     },
+    // Art 14(2)(a), (4)(a): what Article 14 drafts pre-fill
+    madeAvailable: p.memberStates === null ? null : { memberStates: p.memberStates.value, recordedBy: p.memberStates.by, recordedAt: p.memberStates.at.toISOString() },
     vulnerabilityHandling: {
       contact,
       contactFrom: p.vulnerabilityContact !== null ? 'product' : contact !== null ? 'installation' : null,

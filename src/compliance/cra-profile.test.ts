@@ -25,6 +25,7 @@ const legacy: CraProfileRecord = {
   harmonisedStandardsAppliedInFull: false,
   certificationRequiredByDelegatedAct: false,
   route: null,
+  memberStates: null,
 };
 const apply = (p: CraProfileRecord, body: unknown, at = change) => applyCraProfilePatch(p, parseCraProfilePatch(body), at);
 const refused = (code: string) => (e: unknown) => e instanceof TrustplaneError && e.code === code;
@@ -92,4 +93,19 @@ test('the view: a support period under five years warns until a justification is
   assert.deepEqual(justified.supportPeriod.justification, { text: 'a trade-fair demonstrator, in use for three years', recordedBy: change.by, recordedAt: now.toISOString() });
   assert.ok(!view(apply(short, { supportUntil: '2031-03' })).warnings.some((w) => w.code === 'SUPPORT_PERIOD_UNDER_FIVE_YEARS'), 'five years needs no reason');
   assert.deepEqual(view(legacy).warnings.map((w) => w.code), ['ANNEX_ENTRY_MISSING', 'PLACED_ON_MARKET_MISSING', 'ROUTE_MISSING', 'CONTACT_MISSING', 'CVD_POLICY_MISSING']);
+});
+
+test('where the product is made available: recorded with who and when, the same again keeps the record, null withdraws it; in the change event', () => {
+  const set = apply(legacy, { memberStates: ['FR', 'gr'] });
+  assert.deepEqual(set.memberStates, { value: ['EL', 'FR'], by: change.by, at: now });
+  const later = { ...change, by: 'bob (admin, tok_2)', now: new Date('2027-02-01T00:00:00Z') };
+  assert.equal(apply(set, { memberStates: ['EL', 'FR'] }, later).memberStates, set.memberStates, 'the same states: the first record kept');
+  assert.deepEqual(apply(set, { memberStates: 'all-eu' }, later).memberStates, { value: 'all-eu', by: later.by, at: later.now });
+  assert.equal(apply(set, { memberStates: null }).memberStates, null);
+  assert.equal(apply(set, { cvdPolicyUrl: 'https://example.com/cvd' }).memberStates, set.memberStates, 'absent: kept');
+  assert.deepEqual(profileChanges(legacy, set), { memberStates: { from: null, to: ['EL', 'FR'] } });
+  assert.throws(() => apply(legacy, { memberStates: [] }), refused('VALIDATION_FAILED'));
+  assert.throws(() => apply(legacy, { memberStates: ['DE', 'DE'] }), refused('VALIDATION_FAILED'));
+  const view = craProfileView(set, { now, installation: noInstallationContact, securityTxtUrl: 'https://tp.example/products/GW-1/security.txt' });
+  assert.deepEqual(view.madeAvailable, { memberStates: ['EL', 'FR'], recordedBy: change.by, recordedAt: now.toISOString() });
 });

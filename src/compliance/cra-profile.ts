@@ -55,7 +55,15 @@ export function applyCraProfilePatch(current: CraProfileRecord, patch: CraProfil
   if (patch.cvdPolicyUrl !== undefined) next.cvdPolicyUrl = patch.cvdPolicyUrl;
   if (patch.preferredLanguages !== undefined) next.preferredLanguages = patch.preferredLanguages ?? [];
   settleRoute(next, current, patch, change);
+  settleMemberStates(next, current, patch, change);
   return next;
+}
+
+/** Where the product is made available (Art 14(2)(a), (4)(a)): recorded with who and when; the same again keeps the first record. */
+function settleMemberStates(next: CraProfileRecord, current: CraProfileRecord, patch: CraProfilePatch, change: ChangeContext): void {
+  if (patch.memberStates === undefined) return;
+  if (patch.memberStates === null) next.memberStates = null;
+  else if (JSON.stringify(current.memberStates?.value) !== JSON.stringify(patch.memberStates)) next.memberStates = { value: patch.memberStates, by: change.by, at: change.now };
 }
 
 /**
@@ -143,6 +151,7 @@ export function profileChanges(before: CraProfileRecord, after: CraProfileRecord
     harmonisedStandardsAppliedInFull: p.harmonisedStandardsAppliedInFull,
     certificationRequiredByDelegatedAct: p.certificationRequiredByDelegatedAct,
     route: recordedValue(p.route),
+    memberStates: recordedValue(p.memberStates),
   });
   const from = shown(before);
   const to = shown(after);

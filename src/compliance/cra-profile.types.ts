@@ -1,3 +1,4 @@
+import type { MadeAvailableIn } from '../article14/member-states.ts';
 import type { CraClass, EventInput } from '../pki/records.types.ts';
 import type { AssuranceLevel, ConformityProcedure } from './conformity-procedures.ts';
 import type { DatePrecision } from './cra-dates.ts';
@@ -28,6 +29,8 @@ export interface CraProfileRecord {
   certificationRequiredByDelegatedAct: boolean;
   /** the conformity assessment procedure chosen, and who chose it */
   route: Recorded<{ procedure: ConformityProcedure; assuranceLevel: AssuranceLevel | null }> | null;
+  /** where the product is made available (Art 14(2)(a), (4)(a)), and who recorded it */
+  memberStates: Recorded<MadeAvailableIn> | null;
 }
 
 export interface Recorded<T> {
@@ -49,6 +52,7 @@ export interface CraProfilePatch {
   harmonisedStandardsAppliedInFull?: boolean;
   certificationRequiredByDelegatedAct?: boolean;
   route?: { procedure: ConformityProcedure; assuranceLevel: AssuranceLevel | null } | null;
+  memberStates?: MadeAvailableIn | null;
 }
 
 /** The writes of a profile change, in the unit of work that records its event (DESIGN rule 1). */

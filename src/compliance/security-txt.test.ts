@@ -25,6 +25,7 @@ const profile: CraProfileRecord = {
   harmonisedStandardsAppliedInFull: false,
   certificationRequiredByDelegatedAct: false,
   route: null,
+  memberStates: null,
 };
 const installation: InstallationSecurityContact = { contact: 'https://example.com/report', cvdPolicyUrl: 'https://example.com/policy', preferredLanguages: ['fr'] };
 const now = new Date('2027-01-10T12:00:00.250Z');

@@ -25,6 +25,7 @@ const product: ProductRecord = {
   owner: 'team',
   issuingCaId: 'ca_1',
   createdAt: new Date('2030-01-01T00:00:00Z'),
+  memberStates: null,
 };
 
 function device(state: DeviceState, id = 'dev_1'): DeviceRecord {

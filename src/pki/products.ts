@@ -60,7 +60,7 @@ export async function createProduct(ctx: IdentityContext, input: CreateProductIn
   return ctx.store.unitOfWork(async (uow) => {
     await uow.insertCa(issuing);
     await uow.insertCa(responder);
-    const product: ProductRecord = { id: productId, sku, name, craClass, supportUntil, keyAlgorithm, certificateValidityDays, renewalWindowDays, serverKeygen, reenrollGraceDays, owner, issuingCaId: issuing.id, createdAt: now };
+    const product: ProductRecord = { id: productId, sku, name, craClass, supportUntil, keyAlgorithm, certificateValidityDays, renewalWindowDays, serverKeygen, reenrollGraceDays, owner, issuingCaId: issuing.id, createdAt: now, memberStates: null };
     await uow.insertProduct(product);
     uow.recordEvents([
       {

@@ -22,6 +22,11 @@ export interface ProductRecord {
   owner: string;
   issuingCaId: string;
   createdAt: Date;
+  /**
+   * Where the product is made available, from its CRA profile (article14/member-states.ts): `all-eu`,
+   * EU/EEA Member State codes (Greece `EL`), or null when not recorded.
+   */
+  memberStates: string[] | 'all-eu' | null;
 }
 
 export type CaKind = 'root' | 'issuing' | 'ocsp-responder';

@@ -6,6 +6,8 @@ import type { CraProfileRecord, CraProfileStore, CraProfileUnitOfWork } from '..
 import type { CraClass } from '../pki/records.types.ts';
 import { runUnitOfWork } from './identity-repository.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
+import { madeAvailableIn } from './identity-rows.ts';
+import type { MadeAvailableIn } from '../article14/member-states.ts';
 import type { Database, ProductsTable } from './schema.types.ts';
 
 const toCraProfile = (r: Selectable<ProductsTable>): CraProfileRecord => ({
@@ -29,6 +31,10 @@ const toCraProfile = (r: Selectable<ProductsTable>): CraProfileRecord => ({
     r.conformity_procedure === null || r.route_chosen_by === null || r.route_chosen_at === null
       ? null
       : { value: { procedure: r.conformity_procedure as ConformityProcedure, assuranceLevel: r.assurance_level as AssuranceLevel | null }, by: r.route_chosen_by, at: r.route_chosen_at },
+  memberStates:
+    r.member_states === null || r.member_states_set_by === null || r.member_states_set_at === null
+      ? null
+      : { value: madeAvailableIn(r.member_states) as MadeAvailableIn, by: r.member_states_set_by, at: r.member_states_set_at },
 });
 
 /** The identity unit of work, plus the product row's CRA profile columns, in the same transaction. */
@@ -60,6 +66,9 @@ class CraProfileUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements CraProf
         assurance_level: p.route?.value.assuranceLevel ?? null,
         route_chosen_by: p.route?.by ?? null,
         route_chosen_at: p.route?.at ?? null,
+        member_states: p.memberStates === null ? null : p.memberStates.value === 'all-eu' ? ['all-eu'] : p.memberStates.value,
+        member_states_set_by: p.memberStates?.by ?? null,
+        member_states_set_at: p.memberStates?.at ?? null,
       })
       .where('id', '=', p.productId)
       .execute();

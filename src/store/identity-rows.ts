@@ -44,7 +44,11 @@ export const toProduct = (r: Selectable<ProductsTable>): ProductRecord => ({
   owner: r.owner,
   issuingCaId: r.issuing_ca_id,
   createdAt: r.created_at,
+  memberStates: madeAvailableIn(r.member_states),
 });
+
+/** products.member_states (migration 0016): `{all-eu}` is the value `all-eu`. */
+export const madeAvailableIn = (codes: string[] | null): string[] | 'all-eu' | null => (codes === null ? null : codes.length === 1 && codes[0] === 'all-eu' ? 'all-eu' : codes);
 
 export const toDevice = (r: Selectable<DevicesTable>): DeviceRecord => ({
   id: r.id,

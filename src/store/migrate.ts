@@ -15,6 +15,7 @@ import { vulnerabilities } from './migrations/0012-vulnerabilities.ts';
 import { craProfile } from './migrations/0013-cra-profile.ts';
 import { article14 } from './migrations/0014-article14.ts';
 import { advisories } from './migrations/0015-advisories.ts';
+import { memberStatesMigration } from './migrations/0016-member-states.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
 import type { Database } from './schema.types.ts';
 
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0013-cra-profile': craProfile,
   '0014-article14': article14,
   '0015-advisories': advisories,
+  '0016-member-states': memberStatesMigration,
   '0018-access-paths': accessPaths,
 };
 

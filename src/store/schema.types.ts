@@ -57,6 +57,10 @@ export interface ProductsTable {
   assurance_level: Optional<string | null>;
   route_chosen_by: Optional<string | null>;
   route_chosen_at: Optional<Date | null>;
+  // where the product is made available (migration 0016): null, {all-eu}, or Member State codes
+  member_states: Optional<string[] | null>;
+  member_states_set_by: Optional<string | null>;
+  member_states_set_at: Optional<Date | null>;
 }
 
 /** A column a row may be inserted without (null until set). */

@@ -73,6 +73,12 @@ const MATCHING_LOCK = 0x76756c6e73;
  */
 const NOT_CLEARED = sql`(vr.status in ('under_investigation', 'affected') or (vr.status = 'fixed' and vr.fixed_in_release_id is distinct from vr.release_id))`;
 
+/** How many of the product's devices a page's serial walk may read per row asked (affectedDevices). */
+export const SERIAL_WALK_PER_ROW = 50;
+
+type AffectedRow = { serial: string; state: string; release_id: string; version: string; status: string; installed_at: Date };
+const toAffectedDevice = (r: AffectedRow): AffectedDevice => ({ serial: r.serial, state: r.state, releaseId: r.release_id, version: r.version, status: r.status as VulnerabilityStatus, installedAt: new Date(r.installed_at) });
+
 const toVulnerability = (r: Selectable<VulnsTables['vulnerabilities']>): VulnerabilityRecord => ({
   id: r.id,
   source: r.source as VulnerabilityRecord['source'],
@@ -362,8 +368,27 @@ export class VulnsRepository implements VulnsStore {
     return (await query.execute()).map(toProductVulnerability);
   }
 
+  /**
+   * The affected-device list (docs/benchmarks.md "vulns"): the product's devices walked in serial
+   * order, at most SERIAL_WALK_PER_ROW × limit of them, each probed for its release's register row;
+   * when that walk ends short of a page, the rest of the page from the register's join after the
+   * last serial walked. A dense list (many of the product's devices affected) fills a page within
+   * a short walk; a sparse one costs at most that walk more than the join, which reads every
+   * affected device after `after` on every page. Both plans give the same rows (a test keeps them so).
+   */
   async affectedDevices(productId: string, vulnerabilityId: string, page: { after?: string; limit: number }): Promise<AffectedDevice[]> {
-    const { rows } = await sql<{ serial: string; state: string; release_id: string; version: string; status: string; installed_at: Date }>`
+    const walk = await this.affectedDevicesBySerialWalk(productId, vulnerabilityId, page, page.limit * SERIAL_WALK_PER_ROW);
+    if (walk.continueAfter === null) return walk.rows;
+    const rest = await this.affectedDevicesByJoin(productId, vulnerabilityId, { after: walk.continueAfter, limit: page.limit - walk.rows.length });
+    return [...walk.rows, ...rest];
+  }
+
+  /**
+   * Plan 1, the register's join: every affected device (after `after`) read and sorted by serial.
+   * Its cost is the list's length whatever the page.
+   */
+  async affectedDevicesByJoin(productId: string, vulnerabilityId: string, page: { after?: string; limit: number }): Promise<AffectedDevice[]> {
+    const { rows } = await sql<AffectedRow>`
       select d.serial, d.state, dr.release_id, r.version, vr.status, dr.installed_at
       from vulnerability_releases vr
         join device_releases dr on dr.release_id = vr.release_id
@@ -372,7 +397,40 @@ export class VulnsRepository implements VulnsStore {
       where vr.product_id = ${productId} and vr.vulnerability_id = ${vulnerabilityId} and ${NOT_CLEARED}
         and d.state <> 'decommissioned' ${page.after === undefined ? sql`` : sql`and d.serial > ${page.after}`}
       order by d.serial limit ${page.limit}`.execute(this.#db);
-    return rows.map((r) => ({ serial: r.serial, state: r.state, releaseId: r.release_id, version: r.version, status: r.status as VulnerabilityStatus, installedAt: new Date(r.installed_at) }));
+    return rows.map(toAffectedDevice);
+  }
+
+  /**
+   * Plan 2, the product's serial walk: at most `walk` of the product's devices (not decommissioned,
+   * after `after`) in `devices_product_serial` order, each probed for its reported release's register
+   * row. A device only runs releases of its own product (recordDeviceReport refuses others), so the
+   * product's devices are all the list can hold. `continueAfter`: null when the page is full or the
+   * walk reached the product's last device; else the last serial walked, after which the list may go on.
+   */
+  async affectedDevicesBySerialWalk(productId: string, vulnerabilityId: string, page: { after?: string; limit: number }, walk: number): Promise<{ rows: AffectedDevice[]; continueAfter: string | null }> {
+    const after = page.after === undefined ? sql`` : sql`and d.serial > ${page.after}`;
+    // The lateral probe keeps the walk a nested loop in serial order, so it stops at the page's last
+    // row: a dense list reads about limit ÷ density devices, not the whole walk.
+    const { rows } = await sql<AffectedRow>`
+      select w.serial, w.state, x.release_id, x.version, x.status, x.installed_at
+      from (select d.id, d.serial, d.state from devices d
+            where d.product_id = ${productId} and d.state <> 'decommissioned' ${after}
+            order by d.serial limit ${walk}) w
+        cross join lateral (
+          select dr.release_id, r.version, vr.status, dr.installed_at
+          from device_releases dr
+            join vulnerability_releases vr on vr.vulnerability_id = ${vulnerabilityId} and vr.release_id = dr.release_id
+            join releases r on r.id = vr.release_id
+          where dr.device_id = w.id and vr.product_id = ${productId} and ${NOT_CLEARED}
+        ) x
+      order by w.serial limit ${page.limit}`.execute(this.#db);
+    const found = rows.map(toAffectedDevice);
+    if (found.length === page.limit) return { rows: found, continueAfter: null };
+    // Short of a page: did the walk end at the product's last device, or at its length?
+    const { rows: last } = await sql<{ serial: string }>`
+      select d.serial from devices d where d.product_id = ${productId} and d.state <> 'decommissioned' ${after}
+      order by d.serial offset ${walk - 1} limit 1`.execute(this.#db);
+    return { rows: found, continueAfter: last[0]?.serial ?? null };
   }
 
   async countAffectedDevices(productId: string, vulnerabilityIds?: string[]): Promise<Map<string, number>> {

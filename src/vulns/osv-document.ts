@@ -6,17 +6,11 @@ import { ecosystemOf } from './ecosystems.ts';
 import { eventVersion, type RangeEvent, type VersionRange } from './osv-range.ts';
 import osvSchema from './osv-schema.json' with { type: 'json' };
 import type { PurlKey } from './purl-key.ts';
+import type { VulnerabilityDescription } from './vulnerability.types.ts';
 import { goOrdering, semverOrdering, type VersionOrdering } from './version-order.ts';
 
 /** What an OSV advisory says, as matching reads it; `document` is kept as given for display and export. */
-export interface OsvAdvisory {
-  id: string;
-  modified: Date;
-  published: Date | null;
-  withdrawn: Date | null;
-  summary: string | null;
-  details: string | null;
-  aliases: string[];
+export interface OsvAdvisory extends VulnerabilityDescription {
   affected: AffectedEntry[];
   document: Record<string, unknown>;
   /** SHA-256 of the document's RFC 8785 canonical JSON, lowercase hex: which text was imported */

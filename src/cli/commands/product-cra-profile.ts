@@ -8,7 +8,7 @@ import { formatKeyValues, print, printJson, type Cell } from '../output.ts';
 interface CraProfile {
   product: string;
   category: string;
-  annexEntry: { id: string; title: string; source: string; technicalDescription: string } | null;
+  annexEntry: { id: string; title: string; source: string; technicalDescription: string; description: string | null } | null;
   conformity: {
     harmonisedStandardsAppliedInFull: boolean;
     certificationRequiredByDelegatedAct: boolean;
@@ -17,6 +17,7 @@ interface CraProfile {
   };
   supportPeriod: { placedOnMarket: string | null; end: string; minimumEnd: string | null; justification: { text: string; recordedBy: string; recordedAt: string } | null };
   retention: { securityUpdates: { issuedToday: string; issuedAtSupportEnd: string }; technicalDocumentation: string | null };
+  madeAvailable: { memberStates: string[] | 'all-eu'; recordedBy: string; recordedAt: string } | null;
   vulnerabilityHandling: { contact: string | null; contactFrom: string | null; cvdPolicyUrl: string | null; preferredLanguages: string[]; securityTxtUrl: string };
   warnings: { code: string; message: string }[];
 }
@@ -35,6 +36,7 @@ interface SetOptions {
   contact?: string | false;
   cvdPolicy?: string | false;
   languages?: string | false;
+  memberStates?: string | false;
   json?: boolean;
 }
 
@@ -78,6 +80,8 @@ export function registerCraProfileCommands(product: Command): void {
     .option('--no-cvd-policy', "remove the product's policy")
     .option('--languages <tags>', 'languages for reports, e.g. en,de')
     .option('--no-languages', "remove the product's languages")
+    .option('--member-states <codes>', 'where the product is made available (CRA Art 14): EU/EEA codes, e.g. DE,FR,EL (GR is taken as EL), or all-eu')
+    .option('--no-member-states', 'withdraw where the product is made available')
     .option('--json', 'print the raw JSON answer')
     .action(async (o: SetOptions, cmd: Command) => {
       const body: Record<string, unknown> = {};
@@ -89,6 +93,7 @@ export function registerCraProfileCommands(product: Command): void {
       if (o.contact !== undefined) body.vulnerabilityContact = o.contact === false ? null : o.contact;
       if (o.cvdPolicy !== undefined) body.cvdPolicyUrl = o.cvdPolicy === false ? null : o.cvdPolicy;
       if (o.languages !== undefined) body.preferredLanguages = o.languages === false ? null : o.languages.split(',').map((t) => t.trim());
+      if (o.memberStates !== undefined) body.memberStates = o.memberStates === false ? null : o.memberStates.trim() === 'all-eu' ? 'all-eu' : o.memberStates.split(',').map((c) => c.trim());
       if (Object.keys(body).length === 0) throw usageError('nothing to change: give at least one field (see --help)');
       await send(cmd, o, body);
     });
@@ -126,6 +131,9 @@ export function formatCraProfile(p: CraProfile): string {
     ['category', p.category],
     ['annex entry', p.annexEntry && `${p.annexEntry.id} ${p.annexEntry.title}`],
     ['annex source', p.annexEntry?.source],
+    ['technical description', p.annexEntry?.technicalDescription],
+    // a summary, not the Regulation's text; null: the point was not read (docs/design/cra.md "Data sources")
+    ['what decides it', p.annexEntry && (p.annexEntry.description ?? 'not summarised here: read the point cited above')],
     ['allowed procedures', c.allowedProcedures.map((a) => (a.minimumAssuranceLevel ? `${a.procedure} (${a.minimumAssuranceLevel} or higher)` : a.procedure)).join(', ')],
     ['conditions', `harmonised standards applied in full: ${yesNo(c.harmonisedStandardsAppliedInFull)}; certificate required by delegated act: ${yesNo(c.certificationRequiredByDelegatedAct)}`],
     ['route', c.route && `${c.route.procedure}${c.route.assuranceLevel ? ` (${c.route.assuranceLevel})` : ''}, chosen by ${c.route.chosenBy} at ${c.route.chosenAt}`],
@@ -135,6 +143,7 @@ export function formatCraProfile(p: CraProfile): string {
     ['justification', s.justification && `${s.justification.text} (${s.justification.recordedBy}, ${s.justification.recordedAt})`],
     ['security updates kept', `${r.securityUpdates.issuedToday} if issued today; ${r.securityUpdates.issuedAtSupportEnd} if issued at the end of support (Art 13(9))`],
     ['documentation kept', r.technicalDocumentation && `${r.technicalDocumentation} (Art 13(13))`],
+    ['made available in', p.madeAvailable && `${p.madeAvailable.memberStates === 'all-eu' ? 'all EU Member States' : p.madeAvailable.memberStates.join(', ')} (recorded by ${p.madeAvailable.recordedBy} at ${p.madeAvailable.recordedAt})`],
     ['contact', v.contact && (v.contactFrom === 'installation' ? `${v.contact} (the installation's)` : v.contact)],
     ['CVD policy', v.cvdPolicyUrl],
     ['languages', v.preferredLanguages.join(', ')],

@@ -29,6 +29,13 @@ export const craProfileBody = {
     preferredLanguages: { type: ['array', 'null'], maxItems: MAX_LANGUAGES, items: { type: 'string', maxLength: 64 } },
     harmonisedStandardsAppliedInFull: { type: 'boolean', description: 'CRA Art 32(2)' },
     certificationRequiredByDelegatedAct: { type: 'boolean', description: 'CRA Art 8(1)' },
+    memberStates: {
+      type: ['string', 'array', 'null'],
+      maxLength: 8,
+      maxItems: 64,
+      items: { type: 'string', maxLength: 8 },
+      description: 'where the product is made available (CRA Art 14(2)(a), (4)(a)): "all-eu", or EU/EEA Member State codes (ISO 3166-1 alpha-2; Greece EL or GR, stored EL)',
+    },
     route: {
       type: ['object', 'null'],
       additionalProperties: false,

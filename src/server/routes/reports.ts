@@ -5,7 +5,7 @@ import { draftMarkdown } from '../../article14/draft-markdown.ts';
 import { buildDraft, draftFacts } from '../../article14/drafts.ts';
 import { dueItems, dueItemView } from '../../article14/due.ts';
 import { MAX_INCIDENT_DESCRIPTION, recordIncident, type IncidentInput } from '../../article14/incidents.ts';
-import { euMemberStates } from '../../article14/member-states.ts';
+import { memberStates } from '../../article14/member-states.ts';
 import { MAX_RECIPIENTS } from '../../article14/recipients.ts';
 import { recordSubmission, type SubmissionInput } from '../../article14/submissions.ts';
 import { incidentView, reportCaseView, submissionView } from '../../article14/views.ts';
@@ -28,7 +28,7 @@ const caseBody = {
   additionalProperties: false,
   description: 'a partial change: a field absent is kept, null clears it',
   properties: {
-    memberStates: { type: ['array', 'null'], maxItems: euMemberStates.length, items: text(8), description: 'ISO 3166-1 alpha-2 codes of the Member States where the product is made available (Art 14(2)(a), (4)(a))' },
+    memberStates: { type: ['array', 'null'], maxItems: memberStates.length, items: text(8), description: 'EU/EEA Member State codes where the product is made available (Art 14(2)(a), (4)(a)): ISO 3166-1 alpha-2, Greece EL (GR accepted); none stated: the product\'s CRA profile\'s apply' },
     mitigationAvailableAt: { type: ['string', 'null'], maxLength: 40, description: 'vulnerabilities: when a mitigating measure became available without a release (starts the final report clock, Art 14(2)(c))' },
     nature: nullableText(MAX_DRAFT_TEXT, 'the general nature of the exploit and of the vulnerability (Art 14(2)(b)), or of the incident (Art 14(4)(b))'),
     initialAssessment: nullableText(MAX_DRAFT_TEXT, 'incidents: an initial assessment (Art 14(4)(b))'),

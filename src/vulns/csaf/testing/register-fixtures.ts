@@ -24,6 +24,7 @@ export function product(sku = 'GW-1', name = 'Gateway One'): ProductRecord {
     owner: 'psirt',
     issuingCaId: 'ca_00000000000000000000',
     createdAt: T0,
+    memberStates: null,
   };
 }
 
