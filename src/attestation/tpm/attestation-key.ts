@@ -15,7 +15,9 @@ const required = ['fixedTPM', 'fixedParent', 'sensitiveDataOrigin', 'restricted'
 export function checkAttestationKey(ak: TpmPublicKey): void {
   const missing = required.filter((a) => (ak.objectAttributes & TPMA_OBJECT[a]) === 0);
   if (missing.length > 0)
-    throw new TrustplaneError('ATTESTATION_KEY_INVALID', `the key is not ${missing.join(', ')}`, { details: { missing } });
+    throw new TrustplaneError('ATTESTATION_KEY_INVALID', `the key is not ${missing.join(', ')}`, {
+      details: { missing },
+    });
   if ((ak.objectAttributes & TPMA_OBJECT.decrypt) !== 0)
     throw new TrustplaneError('ATTESTATION_KEY_INVALID', 'the key can decrypt: an attestation key only signs');
   // Part 2 §12.2.3.6: a restricted signing key fixes its scheme; NULL would let the caller pick one.
@@ -28,7 +30,8 @@ export function checkAttestationKey(ak: TpmPublicKey): void {
  */
 export function publicAreaName(tpm2bPublic: Uint8Array): Uint8Array {
   const r = new TpmReader(tpm2bPublic, 'TPM2B_PUBLIC');
-  if (tpm2bPublic.length > MAX_TPM2B_PUBLIC_BYTES) throw r.malformed(`${tpm2bPublic.length} bytes exceed ${MAX_TPM2B_PUBLIC_BYTES}`);
+  if (tpm2bPublic.length > MAX_TPM2B_PUBLIC_BYTES)
+    throw r.malformed(`${tpm2bPublic.length} bytes exceed ${MAX_TPM2B_PUBLIC_BYTES}`);
   const publicArea = r.tpm2b('publicArea', MAX_TPM2B_PUBLIC_BYTES);
   r.end();
   const inner = new TpmReader(publicArea, 'TPMT_PUBLIC');

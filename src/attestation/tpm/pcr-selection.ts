@@ -20,7 +20,8 @@ export function readPcrSelection(r: TpmReader): PcrBankSelection[] {
     // The TPM rejects an unknown TPMI_ALG_HASH when it unmarshals the request: one here was not made by it.
     if (!tpmHashes.has(hashAlg)) throw r.malformed(`PCR bank hash 0x${hashAlg.toString(16)} is not a hash`);
     const sizeofSelect = r.uint8('TPMS_PCR_SELECTION sizeofSelect');
-    if (sizeofSelect > MAX_PCR_SELECT_BYTES) throw r.malformed(`sizeofSelect ${sizeofSelect} exceeds ${MAX_PCR_SELECT_BYTES}`);
+    if (sizeofSelect > MAX_PCR_SELECT_BYTES)
+      throw r.malformed(`sizeofSelect ${sizeofSelect} exceeds ${MAX_PCR_SELECT_BYTES}`);
     const bitmap = r.bytes(sizeofSelect, 'TPMS_PCR_SELECTION pcrSelect');
     const indices: number[] = [];
     bitmap.forEach((byte, j) => {

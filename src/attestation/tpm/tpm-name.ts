@@ -7,7 +7,9 @@ function hashOf(nameAlg: number): string {
   // A SHA-1 name is forgeable by a chosen-prefix collision: it could stand for another public area.
   if (hash === undefined || hash.name === 'sha1') {
     const algorithm = `0x${nameAlg.toString(16).padStart(4, '0')}`;
-    throw new TrustplaneError('ATTESTATION_ALGORITHM_UNSUPPORTED', `nameAlg ${algorithm} is not supported`, { details: { algorithm } });
+    throw new TrustplaneError('ATTESTATION_ALGORITHM_UNSUPPORTED', `nameAlg ${algorithm} is not supported`, {
+      details: { algorithm },
+    });
   }
   return hash.name;
 }

@@ -41,7 +41,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function base64Field(o: Record<string, unknown>, field: string, max: number): Uint8Array {
   const v = o[field];
   // base64 of `max` bytes is 4⌈max/3⌉ characters: longer strings are refused before decoding.
-  if (typeof v !== 'string' || v.length > 4 * Math.ceil(max / 3)) throw malformed(`${field} is not base64 of at most ${max} bytes`);
+  if (typeof v !== 'string' || v.length > 4 * Math.ceil(max / 3))
+    throw malformed(`${field} is not base64 of at most ${max} bytes`);
   const bytes = decodeBase64Strict(v);
   if (bytes === undefined) throw malformed(`${field} is not canonical base64`);
   return bytes;
@@ -56,7 +57,8 @@ function readPcrs(v: unknown): ReportedPcrs {
   const values = new Map<number, Uint8Array>();
   for (const [key, hex] of Object.entries(v.values)) {
     const index = Number(key);
-    if (!/^(0|[1-9][0-9]?)$/.test(key) || index > MAX_PCR_INDEX) throw malformed(`pcrs.values has a key that is not a PCR index 0–${MAX_PCR_INDEX}`);
+    if (!/^(0|[1-9][0-9]?)$/.test(key) || index > MAX_PCR_INDEX)
+      throw malformed(`pcrs.values has a key that is not a PCR index 0–${MAX_PCR_INDEX}`);
     if (typeof hex !== 'string' || hex.length !== hexLength || !/^[0-9a-f]*$/.test(hex))
       throw malformed(`PCR ${index} is not ${hexLength} lowercase hex digits`);
     values.set(index, new Uint8Array(Buffer.from(hex, 'hex')));
@@ -82,7 +84,9 @@ export function decodeTpmQuoteEvidence(json: unknown): TpmQuoteEvidence {
 
 /** The JSON wire form: bytes as standard base64, PCR values as lowercase hex keyed by decimal index. */
 export function encodeTpmQuoteEvidence(e: TpmQuoteEvidence): Record<string, unknown> {
-  const values = Object.fromEntries([...e.pcrs.values].sort(([a], [b]) => a - b).map(([i, v]) => [String(i), Buffer.from(v).toString('hex')]));
+  const values = Object.fromEntries(
+    [...e.pcrs.values].sort(([a], [b]) => a - b).map(([i, v]) => [String(i), Buffer.from(v).toString('hex')]),
+  );
   return {
     kind: e.kind,
     akPublic: encodeBase64(e.akPublic),

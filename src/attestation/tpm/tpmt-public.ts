@@ -1,6 +1,13 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { TrustplaneError } from '../../core/errors.ts';
-import { TPM_ALG, TPM_ECC_CURVE, MAX_DIGEST_BYTES, MAX_ECC_KEY_BYTES, MAX_RSA_KEY_BYTES, type TpmHashName } from './tpm-constants.ts';
+import {
+  TPM_ALG,
+  TPM_ECC_CURVE,
+  MAX_DIGEST_BYTES,
+  MAX_ECC_KEY_BYTES,
+  MAX_RSA_KEY_BYTES,
+  type TpmHashName,
+} from './tpm-constants.ts';
 import { tpmName } from './tpm-name.ts';
 import { TpmReader } from './tpm-reader.ts';
 import { readSigningHash, type TpmSignatureScheme } from './tpmt-signature.ts';
@@ -29,7 +36,9 @@ const eccCurves = new Map<number, { crv: 'P-256' | 'P-384'; bytes: number }>([
 
 function unsupported(what: string, id: number): TrustplaneError {
   const algorithm = `0x${id.toString(16).padStart(4, '0')}`;
-  return new TrustplaneError('ATTESTATION_ALGORITHM_UNSUPPORTED', `${what} ${algorithm} is not supported`, { details: { algorithm } });
+  return new TrustplaneError('ATTESTATION_ALGORITHM_UNSUPPORTED', `${what} ${algorithm} is not supported`, {
+    details: { algorithm },
+  });
 }
 
 function keyInvalid(message: string, cause?: unknown): TrustplaneError {
@@ -41,7 +50,8 @@ const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 /** Parses a TPM2B_PUBLIC (tpm2_createak -u, tss format; tpm2_readpublic -f tss). */
 export function parseTpm2bPublic(bytes: Uint8Array): TpmPublicKey {
   const outer = new TpmReader(bytes, 'TPM2B_PUBLIC');
-  if (bytes.length > MAX_TPM2B_PUBLIC_BYTES) throw outer.malformed(`${bytes.length} bytes exceed ${MAX_TPM2B_PUBLIC_BYTES}`);
+  if (bytes.length > MAX_TPM2B_PUBLIC_BYTES)
+    throw outer.malformed(`${bytes.length} bytes exceed ${MAX_TPM2B_PUBLIC_BYTES}`);
   const publicArea = outer.tpm2b('publicArea', MAX_TPM2B_PUBLIC_BYTES);
   outer.end();
   return parseTpmtPublic(publicArea);
@@ -84,7 +94,10 @@ function readEcc(r: TpmReader): Pick<TpmPublicKey, 'type' | 'scheme' | 'key'> {
     return out;
   };
   try {
-    const key = createPublicKey({ key: { kty: 'EC', crv: curve.crv, x: b64url(pad(x)), y: b64url(pad(y)) }, format: 'jwk' });
+    const key = createPublicKey({
+      key: { kty: 'EC', crv: curve.crv, x: b64url(pad(x)), y: b64url(pad(y)) },
+      format: 'jwk',
+    });
     return { type: 'ecc', scheme, key };
   } catch (cause) {
     throw keyInvalid('the ECC point is not on its curve', cause);
@@ -96,7 +109,10 @@ function readRsa(r: TpmReader): Pick<TpmPublicKey, 'type' | 'scheme' | 'key'> {
   const schemeId = r.uint16('parameters.scheme');
   let scheme: TpmPublicKey['scheme'];
   if (schemeId === TPM_ALG.RSASSA || schemeId === TPM_ALG.RSAPSS)
-    scheme = { scheme: schemeId === TPM_ALG.RSASSA ? 'rsassa' : 'rsapss', hash: readSigningHash(r, 'parameters.scheme.hashAlg') };
+    scheme = {
+      scheme: schemeId === TPM_ALG.RSASSA ? 'rsassa' : 'rsapss',
+      hash: readSigningHash(r, 'parameters.scheme.hashAlg'),
+    };
   else if (schemeId !== TPM_ALG.NULL) throw unsupported('RSA scheme', schemeId);
   const keyBits = r.uint16('parameters.keyBits');
   const exponent = r.uint32('parameters.exponent');
@@ -108,7 +124,10 @@ function readRsa(r: TpmReader): Pick<TpmPublicKey, 'type' | 'scheme' | 'key'> {
   const eBytes = new Uint8Array([e >>> 24, (e >>> 16) & 0xff, (e >>> 8) & 0xff, e & 0xff]);
   const firstNonZero = eBytes.findIndex((b) => b !== 0);
   try {
-    const key = createPublicKey({ key: { kty: 'RSA', n: b64url(modulus), e: b64url(eBytes.subarray(firstNonZero)) }, format: 'jwk' });
+    const key = createPublicKey({
+      key: { kty: 'RSA', n: b64url(modulus), e: b64url(eBytes.subarray(firstNonZero)) },
+      format: 'jwk',
+    });
     return { type: 'rsa', scheme, key };
   } catch (cause) {
     throw keyInvalid('the RSA modulus and exponent are not a public key', cause);

@@ -36,7 +36,8 @@ export function readSigningHash(r: TpmReader, field: string): TpmHashName {
 /** Parses a TPMT_SIGNATURE (tpm2_quote -s, the default tss format). */
 export function parseTpmtSignature(bytes: Uint8Array): TpmtSignature {
   const r = new TpmReader(bytes, 'TPMT_SIGNATURE');
-  if (bytes.length > MAX_TPMT_SIGNATURE_BYTES) throw r.malformed(`${bytes.length} bytes exceed ${MAX_TPMT_SIGNATURE_BYTES}`);
+  if (bytes.length > MAX_TPMT_SIGNATURE_BYTES)
+    throw r.malformed(`${bytes.length} bytes exceed ${MAX_TPMT_SIGNATURE_BYTES}`);
   const sigAlg = r.uint16('sigAlg');
   let signature: TpmtSignature;
   switch (sigAlg) {

@@ -45,7 +45,10 @@ function need<T>(v: T | undefined): T {
 /** The evidence names the registered AK: a device cannot swap in a key of its choosing. */
 function keyIsRegistered(c: QuoteContext): void {
   if (!equalBytes(c.evidence.akPublic, c.registered.akPublic))
-    throw new TrustplaneError('ATTESTATION_KEY_UNKNOWN', "the quote's attestation key is not the device's registered one");
+    throw new TrustplaneError(
+      'ATTESTATION_KEY_UNKNOWN',
+      "the quote's attestation key is not the device's registered one",
+    );
   c.ak = parseTpm2bPublic(c.registered.akPublic);
   checkAttestationKey(c.ak);
 }
@@ -78,7 +81,10 @@ function extraDataIsNonce(c: QuoteContext): void {
 function signerIsRegisteredKey(c: QuoteContext): void {
   const expected = qualifiedName(endorsementQualifiedName(publicAreaName(c.registered.ekPublic)), need(c.ak).name);
   if (!equalBytes(need(c.attest).qualifiedSigner, expected))
-    throw new TrustplaneError('QUOTE_SIGNER_MISMATCH', "the quote's qualifiedSigner is not the registered AK under the registered EK");
+    throw new TrustplaneError(
+      'QUOTE_SIGNER_MISMATCH',
+      "the quote's qualifiedSigner is not the registered AK under the registered EK",
+    );
 }
 
 /** The signature uses the scheme the AK fixes (the TPM enforces it; a mismatch was not made by this key). */
@@ -86,7 +92,10 @@ function schemeIsTheKeys(c: QuoteContext): void {
   const sig = need(c.signature);
   const scheme = need(need(c.ak).scheme);
   if (sig.scheme !== scheme.scheme || sig.hash !== scheme.hash)
-    throw new TrustplaneError('ATTESTATION_SIGNATURE_INVALID', `the signature is ${sig.scheme}/${sig.hash}; the AK signs ${scheme.scheme}/${scheme.hash}`);
+    throw new TrustplaneError(
+      'ATTESTATION_SIGNATURE_INVALID',
+      `the signature is ${sig.scheme}/${sig.hash}; the AK signs ${scheme.scheme}/${scheme.hash}`,
+    );
 }
 
 /** The reported PCRs are exactly the quoted selection, and hash to the quoted pcrDigest. */
@@ -96,10 +105,19 @@ function pcrDigestMatches(c: QuoteContext): void {
   const bank = quote.pcrSelect.length === 1 ? quote.pcrSelect[0] : undefined;
   const reported = [...values.keys()].sort((a, b) => a - b);
   if (bank === undefined || bank.hashAlg !== tpmHashId(alg) || bank.indices.join() !== reported.join())
-    throw new TrustplaneError('QUOTE_PCR_DIGEST_MISMATCH', `the quote selects other PCRs than the ${alg} PCRs ${reported.join(',')} reported`);
-  const digest = pcrDigest(need(c.signature).hash, bank.indices.map((i) => values.get(i) ?? new Uint8Array(0)));
+    throw new TrustplaneError(
+      'QUOTE_PCR_DIGEST_MISMATCH',
+      `the quote selects other PCRs than the ${alg} PCRs ${reported.join(',')} reported`,
+    );
+  const digest = pcrDigest(
+    need(c.signature).hash,
+    bank.indices.map((i) => values.get(i) ?? new Uint8Array(0)),
+  );
   if (!equalBytes(digest, quote.pcrDigest))
-    throw new TrustplaneError('QUOTE_PCR_DIGEST_MISMATCH', 'the reported PCR values do not hash to the quoted pcrDigest');
+    throw new TrustplaneError(
+      'QUOTE_PCR_DIGEST_MISMATCH',
+      'the reported PCR values do not hash to the quoted pcrDigest',
+    );
 }
 
 function verifySignature(key: KeyObject, sig: TpmtSignature, message: Uint8Array): boolean {
@@ -122,7 +140,11 @@ function signatureVerifies(c: QuoteContext): void {
   } catch (cause) {
     throw new TrustplaneError('ATTESTATION_SIGNATURE_INVALID', 'the quote signature cannot be checked', { cause });
   }
-  if (!ok) throw new TrustplaneError('ATTESTATION_SIGNATURE_INVALID', 'the quote signature does not verify with the registered AK');
+  if (!ok)
+    throw new TrustplaneError(
+      'ATTESTATION_SIGNATURE_INVALID',
+      'the quote signature does not verify with the registered AK',
+    );
 }
 
 /**
@@ -146,9 +168,19 @@ const steps: readonly ((c: QuoteContext) => void)[] = [
  * I/O, no clock (the nonce's freshness is the caller's, who issued it). Throws a TrustplaneError
  * whose code names the first check that failed.
  */
-export function verifyTpmQuote(evidence: TpmQuoteEvidence, nonce: Uint8Array, registered: RegisteredAttestationKey): VerifiedTpmQuote {
+export function verifyTpmQuote(
+  evidence: TpmQuoteEvidence,
+  nonce: Uint8Array,
+  registered: RegisteredAttestationKey,
+): VerifiedTpmQuote {
   const c: QuoteContext = { evidence, nonce, registered };
   for (const step of steps) step(c);
   const attest = need(c.attest);
-  return { kind: 'tpm2-quote', pcrs: evidence.pcrs, clockInfo: attest.clockInfo, firmwareVersion: attest.firmwareVersion, akName: need(c.ak).name };
+  return {
+    kind: 'tpm2-quote',
+    pcrs: evidence.pcrs,
+    clockInfo: attest.clockInfo,
+    firmwareVersion: attest.firmwareVersion,
+    akName: need(c.ak).name,
+  };
 }
