@@ -7,3 +7,4 @@ export {
 } from './tpm-attestation-key.ts';
 export { extendPcr, quotePcrs } from './tpm-quote.ts';
 export { Tpm2Tools } from './tpm2-tools.ts';
+export { activateCredential } from './credential-activation.ts';

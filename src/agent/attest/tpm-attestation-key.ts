@@ -24,20 +24,20 @@ async function persistentHandles(tools: Tpm2Tools): Promise<Set<number>> {
 }
 
 /**
- * Makes the EK (ECC P-256, the TCG default template) and an AK under it (ECC P-256, ECDSA with
- * SHA-256, restricted signing: tpm2_createak's template), both persistent. Idempotent: a key
- * already at its handle is kept, so a retried provisioning never replaces a registered AK.
+ * Makes the EK (the TCG default template: ECC P-256, or RSA 2048) and an AK under it (ECC P-256,
+ * ECDSA with SHA-256, restricted signing: tpm2_createak's template), both persistent. Idempotent:
+ * a key already at its handle is kept, so a retried provisioning never replaces a registered AK.
  */
 export async function provisionAttestationKey(
   tools: Tpm2Tools,
   handles: TpmHandles = defaultTpmHandles,
+  ekTemplate: 'ecc' | 'rsa' = 'ecc',
 ): Promise<AttestationKeyPublics> {
   const present = await persistentHandles(tools);
   if (!present.has(handles.ek))
-    await tools.withFiles(
-      async (f) =>
-        void (await tools.run('tpm2_createek', ['-c', handleArg(handles.ek), '-G', 'ecc', '-u', f('ek.pub')])),
-    );
+    await tools.withFiles(async (f) => {
+      await tools.run('tpm2_createek', ['-c', handleArg(handles.ek), '-G', ekTemplate, '-u', f('ek.pub')]);
+    });
   if (!present.has(handles.ak))
     await tools.withFiles(async (f) => {
       await tools.run('tpm2_createak', [

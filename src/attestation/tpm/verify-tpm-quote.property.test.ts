@@ -4,7 +4,11 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TrustplaneError } from '../../core/errors.ts';
+import { publicAreaName } from './attestation-key.ts';
+import { parseEndorsementKey } from './endorsement-key.ts';
+import { makeCredential } from './make-credential.ts';
 import { TPM_ALG } from './tpm-constants.ts';
+import { systemRandom } from '../../core/random.ts';
 import {
   encodeTpmsAttest,
   encodeTpmtSignature,
@@ -106,14 +110,28 @@ const signatureArb: fc.Arbitrary<TpmtSignature> = fc.oneof(
 );
 
 describe('TPM structure parsers on hostile bytes', () => {
-  it('arbitrary bytes: TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC throw only evidence errors', () => {
+  it('arbitrary bytes: TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC (AK and EK) throw only evidence errors', () => {
     fc.assert(
       fc.property(bytes, (b) => {
         throwsOnlyEvidenceErrors(() => parseTpmsAttest(b));
         throwsOnlyEvidenceErrors(() => parseTpmtSignature(b));
         throwsOnlyEvidenceErrors(() => parseTpm2bPublic(b));
+        throwsOnlyEvidenceErrors(() => parseEndorsementKey(b));
+        throwsOnlyEvidenceErrors(() => publicAreaName(b));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('an EK public area of a valid shape with hostile fields: only evidence errors, or a credential made', () => {
+    // TPM2B_PUBLIC: size, then type ECC or RSA, nameAlg SHA-256, EK attributes, and arbitrary rest.
+    fc.assert(
+      fc.property(fc.constantFrom(0x0023, 0x0001), bytes, (type, rest) => {
+        const area = Uint8Array.of(type >> 8, type & 0xff, 0x00, 0x0b, 0x00, 0x03, 0x00, 0xb2, ...rest);
+        const ek = Uint8Array.of(area.length >> 8, area.length & 0xff, ...area);
+        throwsOnlyEvidenceErrors(() => makeCredential(ek, new Uint8Array(34), new Uint8Array(32), systemRandom));
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -91,6 +91,31 @@ export function encodeRsaPublic(
   return new TpmWriter().tpm2b(area).done();
 }
 
+/** A TPM2B_PUBLIC of an ECC P-256 EK as the TCG default template makes it (restricted decrypt, AES-128-CFB, policy-only). */
+export function encodeEccEndorsementKey(key: KeyObject, attributes = 0x000300b2): Uint8Array {
+  const jwk = key.export({ format: 'jwk' });
+  return encodeEkArea(Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url'), attributes);
+}
+
+/** The same layout with any point, on the curve or not. */
+export function encodeEkArea(x: Uint8Array, y: Uint8Array, attributes = 0x000300b2): Uint8Array {
+  const area = new TpmWriter()
+    .uint16(TPM_ALG.ECC)
+    .uint16(TPM_ALG.SHA256)
+    .uint32(attributes)
+    .tpm2b(new Uint8Array(32))
+    .uint16(0x0006) // AES
+    .uint16(128)
+    .uint16(0x0043) // CFB
+    .uint16(TPM_ALG.NULL)
+    .uint16(TPM_ECC_CURVE.NIST_P256)
+    .uint16(TPM_ALG.NULL)
+    .tpm2b(x)
+    .tpm2b(y)
+    .done();
+  return new TpmWriter().tpm2b(area).done();
+}
+
 /** A software stand-in for a TPM's keys, for unit tests of the parser and verifier only (the acceptance tests use swtpm). */
 export interface SoftwareTpm {
   readonly ekPublic: Uint8Array;
@@ -102,10 +127,7 @@ export interface SoftwareTpm {
 export function softwareTpm(): SoftwareTpm {
   const ek = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ak = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const ekPublic = encodeEccPublic(
-    ek.publicKey,
-    TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.restricted | TPMA_OBJECT.decrypt,
-  );
+  const ekPublic = encodeEccEndorsementKey(ek.publicKey);
   const akPublic = encodeEccPublic(ak.publicKey);
   const name = (p: Uint8Array): Uint8Array => tpmName(TPM_ALG.SHA256, p.subarray(2));
   return {
