@@ -130,6 +130,8 @@ export const errorCatalog = {
   QUOTE_PCR_DIGEST_MISMATCH: { status: 422, title: 'The reported PCR values do not hash to the quoted PCR digest' },
   ATTESTATION_NONCE_MISMATCH: { status: 422, title: 'The evidence is not over the challenge nonce' },
   ATTESTATION_SIGNATURE_INVALID: { status: 422, title: "The evidence signature does not verify with the device's key" },
+  EK_CERTIFICATE_UNTRUSTED: { status: 422, title: "The EK certificate does not chain to a TPM manufacturer CA trusted for the product" },
+  EK_CERTIFICATE_MISMATCH: { status: 422, title: 'The EK certificate is for another key than the EK' },
   ATTESTATION_CLAIM_MISSING: { status: 422, title: 'The claims token lacks a required claim' },
   // vulnerability register (CRA Annex I Part II, Art 14)
   OSV_MALFORMED: { status: 400, title: 'The advisory is not well-formed JSON' },

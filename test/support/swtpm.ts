@@ -4,8 +4,9 @@
  * reach it at once through TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=P (control channel on P+1,
  * where the TCTI looks for it). Stopped by its pid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,58 @@ export interface Swtpm {
   /** The TCTI string tpm2-tools and the agent's Tpm2Tools take. */
   readonly tcti: string;
   readonly port: number;
+  /** With `ekCertificate`: the test CA that issued the EK certificate, root and issuing CA (PEM). */
+  readonly ekCa?: { readonly root: string; readonly issuer: string };
   stop(): Promise<void>;
+}
+
+/** NV index of the RSA 2048 EK certificate (TCG EK Credential Profile §2.2.1.4), where swtpm_setup writes it. */
+export const RSA_EK_CERTIFICATE_NV_INDEX = 0x01c00002;
+/** Persistent handle of the RSA 2048 EK that swtpm_setup creates. */
+export const RSA_EK_HANDLE = 0x81010001;
+
+/**
+ * Manufactures the TPM as a vendor would (swtpm_setup): an RSA 2048 EK at 0x81010001 and its
+ * certificate in NV, issued by swtpm_localca from a CA made in the temp directory, not the
+ * system's /var/lib/swtpm-localca.
+ */
+async function manufacture(dir: string, stateDir: string): Promise<{ root: string; issuer: string }> {
+  const caDir = join(dir, 'ca');
+  await mkdir(caDir);
+  await writeFile(
+    join(dir, 'localca.conf'),
+    [
+      `statedir = ${caDir}`,
+      `signingkey = ${caDir}/signkey.pem`,
+      `issuercert = ${caDir}/issuercert.pem`,
+      `certserial = ${caDir}/certserial`,
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(dir, 'localca.options'), '--platform-manufacturer trustplane-test\n');
+  await writeFile(
+    join(dir, 'setup.conf'),
+    [
+      'create_certs_tool = /usr/bin/swtpm_localca',
+      `create_certs_tool_config = ${dir}/localca.conf`,
+      `create_certs_tool_options = ${dir}/localca.options`,
+      'active_pcr_banks = sha256',
+      '',
+    ].join('\n'),
+  );
+  await promisify(execFile)('swtpm_setup', [
+    '--tpm2',
+    '--tpmstate',
+    stateDir,
+    '--create-ek-cert',
+    '--config',
+    join(dir, 'setup.conf'),
+    '--overwrite',
+  ]);
+  return {
+    root: await readFile(join(caDir, 'swtpm-localca-rootca-cert.pem'), 'utf8'),
+    issuer: await readFile(join(caDir, 'issuercert.pem'), 'utf8'),
+  };
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -83,15 +135,19 @@ async function startOnce(dir: string): Promise<Swtpm | undefined> {
   throw new Error(`swtpm did not listen on 127.0.0.1:${port}: ${stderr.trim()}`);
 }
 
-/** Starts a fresh swtpm; `stop()` ends it and removes its state. */
-export async function startSwtpm(): Promise<Swtpm> {
+/** Starts a fresh swtpm (manufactured with an EK certificate if asked); `stop()` ends it and removes its state. */
+export async function startSwtpm(options: { ekCertificate?: boolean } = {}): Promise<Swtpm> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-swtpm-'));
+  const stateDir = join(dir, 'state');
   try {
+    await mkdir(stateDir);
+    const ekCa = options.ekCertificate === true ? await manufacture(dir, stateDir) : undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const tpm = await startOnce(dir);
+      const tpm = await startOnce(stateDir);
       if (tpm !== undefined)
         return {
           ...tpm,
+          ...(ekCa === undefined ? {} : { ekCa }),
           stop: async () => {
             await tpm.stop();
             await rm(dir, { recursive: true, force: true });

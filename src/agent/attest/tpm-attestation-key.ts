@@ -68,3 +68,20 @@ export function readPublic(tools: Tpm2Tools, handle: number): Promise<Uint8Array
     return tools.readBytes(f('public'));
   });
 }
+
+/**
+ * TCG EK Credential Profile §2.2.1.4: NV indices where the manufacturer stores the EK certificate
+ * (DER) for the default templates.
+ */
+export const ekCertificateNvIndex = { rsa2048: 0x01c00002, eccP256: 0x01c0000a } as const;
+
+/** The EK certificate the TPM's manufacturer wrote into NV (tpm2_nvread), DER. */
+export function readEkCertificate(
+  tools: Tpm2Tools,
+  nvIndex: number = ekCertificateNvIndex.eccP256,
+): Promise<Uint8Array> {
+  return tools.withFiles(async (f) => {
+    await tools.run('tpm2_nvread', ['-o', f('ek.crt'), handleArg(nvIndex)]);
+    return tools.readBytes(f('ek.crt'));
+  });
+}

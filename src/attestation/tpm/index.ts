@@ -1,5 +1,6 @@
 export { checkAttestationKey, publicAreaName } from './attestation-key.ts';
 export { parseEndorsementKey, type EndorsementKey } from './endorsement-key.ts';
+export { endorsementPublicKey, verifyEkCertificate } from './ek-certificate.ts';
 export { makeCredential, type MadeCredential } from './make-credential.ts';
 export { pcrDigest, referencePcrValue } from './pcr-digest.ts';
 export { TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, type TpmHashName } from './tpm-constants.ts';
