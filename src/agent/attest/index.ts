@@ -10,3 +10,4 @@ export {
 } from './tpm-attestation-key.ts';
 export { extendPcr, quotePcrs } from './tpm-quote.ts';
 export { Tpm2Tools } from './tpm2-tools.ts';
+export { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
