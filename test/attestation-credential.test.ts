@@ -19,7 +19,13 @@ import {
 import { makeCredential, parseTpm2bPublic, verifyEkCertificate } from '../src/attestation/tpm/index.ts';
 import { TrustplaneError } from '../src/core/errors.ts';
 import { systemRandom } from '../src/core/random.ts';
-import { RSA_EK_HANDLE, startSwtpm, type Swtpm } from './support/swtpm.ts';
+import {
+  ECC_P384_EK_CERTIFICATE_NV_INDEX,
+  ECC_P384_EK_HANDLE,
+  RSA_EK_HANDLE,
+  startSwtpm,
+  type Swtpm,
+} from './support/swtpm.ts';
 
 const run = promisify(execFile);
 const code = (c: string) => (e: unknown) => e instanceof TrustplaneError && e.code === c;
@@ -166,6 +172,23 @@ describe('EK certificate from a manufactured swtpm', () => {
     const credential = systemRandom.bytes(32);
     const made = makeCredential(keys.ekPublic, parseTpm2bPublic(keys.akPublic).name, credential, systemRandom);
     assert.deepEqual(await activateCredential(tools, made, handles), credential);
+  });
+
+  it('the same for the ECC P-384 EK of a high-range template (SHA-384 names, AES-256, empty auth value)', async () => {
+    const ca = tpm.ekCa!;
+    const p384 = { ek: ECC_P384_EK_HANDLE, ak: 0x81000a05 };
+    const keys = await provisionAttestationKey(tools, p384);
+    const ekCertificate = await readEkCertificate(tools, ECC_P384_EK_CERTIFICATE_NV_INDEX);
+    verifyEkCertificate({
+      ekPublic: keys.ekPublic,
+      ekCertificate,
+      intermediates: [pemToDer(ca.issuer)],
+      trustAnchors: [ca.root],
+      now: new Date(),
+    });
+    const credential = systemRandom.bytes(48);
+    const made = makeCredential(keys.ekPublic, parseTpm2bPublic(keys.akPublic).name, credential, systemRandom);
+    assert.deepEqual(await activateCredential(tools, made, p384), credential);
   });
 
   it("refuses the certificate for another TPM's EK, without its intermediate, or against another CA", async () => {

@@ -25,11 +25,14 @@ export interface Swtpm {
 export const RSA_EK_CERTIFICATE_NV_INDEX = 0x01c00002;
 /** Persistent handle of the RSA 2048 EK that swtpm_setup creates. */
 export const RSA_EK_HANDLE = 0x81010001;
+/** swtpm_setup --ecc: an ECC P-384 EK (a high-range template: SHA-384 names, AES-256) and its certificate's NV index. */
+export const ECC_P384_EK_HANDLE = 0x81010016;
+export const ECC_P384_EK_CERTIFICATE_NV_INDEX = 0x01c00016;
 
 /**
- * Manufactures the TPM as a vendor would (swtpm_setup): an RSA 2048 EK at 0x81010001 and its
- * certificate in NV, issued by swtpm_localca from a CA made in the temp directory, not the
- * system's /var/lib/swtpm-localca.
+ * Manufactures the TPM as a vendor would (swtpm_setup): an RSA 2048 EK at 0x81010001 and an ECC
+ * P-384 EK at 0x81010016, each with its certificate in NV, issued by swtpm_localca from a CA made
+ * in the temp directory, not the system's /var/lib/swtpm-localca.
  */
 async function manufacture(dir: string, stateDir: string): Promise<{ root: string; issuer: string }> {
   const caDir = join(dir, 'ca');
@@ -60,6 +63,7 @@ async function manufacture(dir: string, stateDir: string): Promise<{ root: strin
     '--tpmstate',
     stateDir,
     '--create-ek-cert',
+    '--ecc',
     '--config',
     join(dir, 'setup.conf'),
     '--overwrite',

@@ -71,9 +71,9 @@ export function readPublic(tools: Tpm2Tools, handle: number): Promise<Uint8Array
 
 /**
  * TCG EK Credential Profile §2.2.1.4: NV indices where the manufacturer stores the EK certificate
- * (DER) for the default templates.
+ * (DER) for the default (low-range) templates, and the high range's ECC P-384 one.
  */
-export const ekCertificateNvIndex = { rsa2048: 0x01c00002, eccP256: 0x01c0000a } as const;
+export const ekCertificateNvIndex = { rsa2048: 0x01c00002, eccP256: 0x01c0000a, eccP384HighRange: 0x01c00016 } as const;
 
 /** The EK certificate the TPM's manufacturer wrote into NV (tpm2_nvread), DER. */
 export function readEkCertificate(

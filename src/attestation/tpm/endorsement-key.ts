@@ -26,6 +26,11 @@ export interface EndorsementKey {
   readonly nameAlg: TpmHashName;
   readonly name: Uint8Array;
   readonly aesKeyBits: 128 | 256;
+  /**
+   * TPMA_OBJECT userWithAuth: the low-range EK templates (L-1, L-2) leave it clear and authorise
+   * use by PolicySecret(TPM_RH_ENDORSEMENT); the high-range ones (H-1…) set it, with an empty auth value.
+   */
+  readonly userWithAuth: boolean;
   readonly key:
     | {
         readonly type: 'ecc';
@@ -106,5 +111,11 @@ export function parseEndorsementKey(tpm2bPublic: Uint8Array): EndorsementKey {
     key = { type: 'rsa', modulus, exponent: 65537 };
   } else throw unsupported('key type', type);
   r.end();
-  return { nameAlg: nameAlg.name, name: tpmName(nameAlgId, area), aesKeyBits, key };
+  return {
+    nameAlg: nameAlg.name,
+    name: tpmName(nameAlgId, area),
+    aesKeyBits,
+    userWithAuth: (attributes & 0x40) !== 0,
+    key,
+  };
 }
