@@ -17,6 +17,7 @@ import { article14 } from './migrations/0014-article14.ts';
 import { advisories } from './migrations/0015-advisories.ts';
 import { memberStatesMigration } from './migrations/0016-member-states.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
+import { attestation } from './migrations/0019-attestation.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0015-advisories': advisories,
   '0016-member-states': memberStatesMigration,
   '0018-access-paths': accessPaths,
+  '0019-attestation': attestation,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -275,6 +275,9 @@ export interface Database {
   rollouts: RolloutsTable;
   rollout_devices: RolloutDevicesTable;
   device_releases: DeviceReleasesTable;
+  attestation_nonces: AttestationNoncesTable;
+  attestation_keys: AttestationKeysTable;
+  attestation_results: AttestationResultsTable;
 }
 
 export interface ReleasesTable {
@@ -392,4 +395,41 @@ export interface DeviceReleasesTable {
   security_version: Int8;
   highest_security_version: Int8;
   installed_at: Timestamp;
+}
+
+/** Migration 0019 (issue 15): challenges, single-use and short-lived. */
+export interface AttestationNoncesTable {
+  nonce: Uint8Array;
+  device_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Migration 0019: a device's TPM attestation keys (TPM2B_PUBLIC), at most one unretired. */
+export interface AttestationKeysTable {
+  id: string;
+  device_id: string;
+  ak_name: Uint8Array;
+  ak_public: Uint8Array;
+  ek_public: Uint8Array;
+  ek_certificate: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  registered_at: Timestamp;
+  retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Migration 0019: every appraisal and its (signed) result. */
+export interface AttestationResultsTable {
+  id: string;
+  device_id: string;
+  evidence_kind: 'tpm2-quote' | 'eat-claims';
+  status: 'affirming' | 'warning' | 'contraindicated';
+  reason_code: string | null;
+  trustworthiness: ColumnType<Record<string, unknown>, string, string>;
+  release_id: string | null;
+  attestation_key_id: string | null;
+  appraised_at: Timestamp;
+  expires_at: Timestamp;
+  signed_result: string | null;
 }

@@ -1,11 +1,12 @@
 import { Tag } from 'cbor2';
-import { TrustplaneError } from '../../core/errors.ts';
+import { TrustplaneError, type ErrorCode } from '../../core/errors.ts';
 import { decodeStrict, encodeDeterministic } from './deterministic-cbor.ts';
 
 /**
  * COSE_Sign (RFC 9052 §4.1), assembled by hand around cbor2: no maintained JavaScript COSE
  * library signs ML-DSA. Only what the boot manifest uses: protected headers, empty unprotected
- * headers, an attached payload, no external AAD.
+ * headers, an attached payload, no external AAD. COSE_Sign1 (§4.2) the same way, for the
+ * attestation claims token (src/attestation/claims), which passes its own malformed code.
  */
 
 /** RFC 9052 §2: the CBOR tag of a COSE_Sign message. */
@@ -47,8 +48,8 @@ export function encodeCoseSign(
   return encodeDeterministic(new Tag(COSE_SIGN_TAG, [bodyProtected, new Map(), payload, entries]));
 }
 
-function malformed(message: string): TrustplaneError {
-  return new TrustplaneError('MANIFEST_MALFORMED', message);
+function malformed(message: string, code: ErrorCode = 'MANIFEST_MALFORMED'): TrustplaneError {
+  return new TrustplaneError(code, message);
 }
 
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
@@ -87,8 +88,55 @@ export function parseCoseSign(bytes: Uint8Array): CoseSign {
 }
 
 /** A protected header's map; RFC 9052 §3 allows an empty bstr for an empty map, which no manifest header is. */
-export function decodeProtectedHeader(bytes: Uint8Array, what: string): ReadonlyMap<unknown, unknown> {
-  const map = decodeStrict(bytes, what);
-  if (!(map instanceof Map)) throw malformed(`the ${what} is not a CBOR map`);
+export function decodeProtectedHeader(
+  bytes: Uint8Array,
+  what: string,
+  code: ErrorCode = 'MANIFEST_MALFORMED',
+): ReadonlyMap<unknown, unknown> {
+  const map = decodeStrict(bytes, what, code);
+  if (!(map instanceof Map)) throw malformed(`the ${what} is not a CBOR map`, code);
   return map;
+}
+
+/** RFC 9052 §2: the CBOR tag of a COSE_Sign1 message. */
+export const COSE_SIGN1_TAG = 18;
+
+export interface CoseSign1 {
+  readonly protected: Uint8Array;
+  readonly unprotected: ReadonlyMap<unknown, unknown>;
+  readonly payload: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** RFC 9052 §4.4: the bytes a COSE_Sign1 signer signs, with external_aad the empty bstr. */
+export function sig1Structure(bodyProtected: Uint8Array, payload: Uint8Array): Uint8Array {
+  return encodeDeterministic(['Signature1', bodyProtected, new Uint8Array(0), payload]);
+}
+
+/** RFC 9052 §4.2: the tagged COSE_Sign1 message, unprotected headers empty. */
+export function encodeCoseSign1(bodyProtected: Uint8Array, payload: Uint8Array, signature: Uint8Array): Uint8Array {
+  return encodeDeterministic(new Tag(COSE_SIGN1_TAG, [bodyProtected, new Map(), payload, signature]));
+}
+
+/**
+ * The structure of a COSE_Sign1 message (attacker-controlled; the caller bounds its size): the
+ * tag, the four members and their types; anything else is `code`. The signature is not checked here.
+ */
+export function parseCoseSign1(bytes: Uint8Array, code: ErrorCode): CoseSign1 {
+  const value = decodeStrict(bytes, 'COSE_Sign1 message', code);
+  if (!(value instanceof Tag) || value.tag !== COSE_SIGN1_TAG)
+    throw malformed('not a tagged COSE_Sign1 message (CBOR tag 18)', code);
+  const body: unknown = value.contents;
+  // RFC 9052 §4.2: COSE_Sign1 = [Headers, payload : bstr / nil, signature : bstr]
+  if (!Array.isArray(body) || body.length !== 4) throw malformed('COSE_Sign1 is not a 4-element array', code);
+  const [prot, unprotected, payload, signature] = body as unknown[];
+  if (!isBytes(prot) || !(unprotected instanceof Map)) throw malformed('COSE_Sign1 headers are not [bstr, map]', code);
+  if (!isBytes(payload)) throw malformed('the COSE_Sign1 payload is not an attached byte string', code);
+  if (!isBytes(signature)) throw malformed('the COSE_Sign1 signature is not a byte string', code);
+  return {
+    protected: new Uint8Array(prot),
+    unprotected,
+    payload: new Uint8Array(payload),
+    signature: new Uint8Array(signature),
+  };
 }

@@ -1,5 +1,5 @@
 import { cdeEncodeOptions, decode, encode, TypeEncoderMap, type DecodeOptions, type EncodeOptions } from 'cbor2';
-import { TrustplaneError } from '../../core/errors.ts';
+import { TrustplaneError, type ErrorCode } from '../../core/errors.ts';
 
 /**
  * CBOR for the boot manifest, in one profile both ways: RFC 8949 §4.2.1 core deterministic
@@ -39,12 +39,14 @@ export function encodeDeterministic(value: unknown): Uint8Array {
 /**
  * Decodes attacker-controlled bytes under the profile above; anything else (trailing bytes,
  * a longer-than-needed length or integer, indefinite lengths, unsorted or duplicate keys,
- * floats, undefined, too deep) is MANIFEST_MALFORMED. `what` names the part for the message.
+ * floats, undefined, too deep) is `code`: MANIFEST_MALFORMED for the boot manifest, the
+ * caller's own code for another format in the same profile (the attestation claims token).
+ * `what` names the part for the message.
  */
-export function decodeStrict(bytes: Uint8Array, what: string): unknown {
+export function decodeStrict(bytes: Uint8Array, what: string, code: ErrorCode = 'MANIFEST_MALFORMED'): unknown {
   try {
     return decode(bytes, decodeOptions);
   } catch (cause) {
-    throw new TrustplaneError('MANIFEST_MALFORMED', `the ${what} is not deterministic CBOR`, { cause });
+    throw new TrustplaneError(code, `the ${what} is not deterministic CBOR`, { cause });
   }
 }

@@ -1,0 +1,13 @@
+export { activateCredential } from './credential-activation.ts';
+export {
+  defaultTpmHandles,
+  ekCertificateNvIndex,
+  provisionAttestationKey,
+  readEkCertificate,
+  readPublic,
+  type AttestationKeyPublics,
+  type TpmHandles,
+} from './tpm-attestation-key.ts';
+export { extendPcr, quotePcrs } from './tpm-quote.ts';
+export { Tpm2Tools } from './tpm2-tools.ts';
+export { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';

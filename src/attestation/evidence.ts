@@ -1,0 +1,38 @@
+import { TrustplaneError } from '../core/errors.ts';
+import { decodeBase64Strict } from '../ledger/strict-base64.ts';
+import { MAX_CLAIMS_TOKEN_BYTES } from './claims/claim-keys.ts';
+import { decodeTpmQuoteEvidence, type TpmQuoteEvidence } from './tpm/tpm-quote-evidence.ts';
+
+/** A claims token as the agent sends it: `{ kind: 'eat-claims', token: base64 COSE_Sign1 }`. */
+export interface ClaimsEvidence {
+  readonly kind: 'eat-claims';
+  readonly token: Uint8Array;
+}
+
+/** The evidence kinds a device may send (docs/design/attestation.md). */
+export type Evidence = TpmQuoteEvidence | ClaimsEvidence;
+
+function malformed(message: string): TrustplaneError {
+  return new TrustplaneError('ATTESTATION_EVIDENCE_MALFORMED', message);
+}
+
+function decodeClaimsEvidence(json: Record<string, unknown>): ClaimsEvidence {
+  if (Object.keys(json).some((k) => k !== 'kind' && k !== 'token'))
+    throw malformed('eat-claims evidence: unknown member');
+  const token = json.token;
+  if (typeof token !== 'string' || token.length > 4 * Math.ceil(MAX_CLAIMS_TOKEN_BYTES / 3))
+    throw malformed(`eat-claims evidence: token is not base64 of at most ${MAX_CLAIMS_TOKEN_BYTES} bytes`);
+  const bytes = decodeBase64Strict(token);
+  if (bytes === undefined) throw malformed('eat-claims evidence: token is not canonical base64');
+  return { kind: 'eat-claims', token: bytes };
+}
+
+/** Evidence from its JSON wire form, by `kind` (attacker-controlled; the HTTP layer bounds the body). */
+export function decodeEvidence(json: unknown): Evidence {
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw malformed('the evidence is not a JSON object');
+  const record = json as Record<string, unknown>;
+  if (record.kind === 'tpm2-quote') return decodeTpmQuoteEvidence(record);
+  if (record.kind === 'eat-claims') return decodeClaimsEvidence(record);
+  throw malformed('the evidence kind is not tpm2-quote or eat-claims');
+}

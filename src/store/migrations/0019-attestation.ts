@@ -1,0 +1,76 @@
+import { sql, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+/**
+ * Issue 15, remote attestation (docs/design/attestation.md): the verifier's state.
+ *
+ * attestation_nonces: each challenge, bound to the device that asked, single-use (used_at set
+ * once, by the request that consumes it) and short-lived (expires_at, 60 s by default). A
+ * consumed or expired nonce stays until purged, so a replay is told apart from an unknown nonce.
+ *
+ * attestation_keys: a device's TPM attestation keys: the AK and the EK it was made under (both
+ * TPM2B_PUBLIC, the quote's qualifiedSigner hashes the EK's name in), the AK's Name unique across
+ * all devices (an AK bound to one device can never attest for another), and at most one
+ * unretired AK per device. ek_certificate and activated_at are for the credential-activation
+ * round (TPM2_MakeCredential / ActivateCredential) to come.
+ *
+ * attestation_results: every appraisal, passing or not: status (EAR: affirming, warning,
+ * contraindicated), the code of the failed check, the trustworthiness vector, the release the
+ * evidence matched, and the signed result (a JWT or CWT) a relying party verifies offline.
+ */
+export const attestation: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('attestation_nonces')
+      .addColumn('nonce', 'bytea', (c) => c.primaryKey().check(sql`length(nonce) between 16 and 64`))
+      .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id'))
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('used_at', 'timestamptz')
+      .addCheckConstraint('attestation_nonces_expiry', sql`expires_at > created_at`)
+      .execute();
+    await db.schema.createIndex('attestation_nonces_expiry').on('attestation_nonces').column('expires_at').execute();
+
+    await db.schema
+      .createTable('attestation_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id'))
+      // TPM 2.0 Part 1 §16: nameAlg || H(TPMT_PUBLIC)
+      .addColumn('ak_name', 'bytea', (c) => c.notNull().unique())
+      .addColumn('ak_public', 'bytea', (c) => c.notNull())
+      .addColumn('ek_public', 'bytea', (c) => c.notNull())
+      .addColumn('ek_certificate', 'bytea')
+      .addColumn('activated_at', 'timestamptz')
+      .addColumn('registered_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('retired_at', 'timestamptz')
+      .execute();
+    await sql`create unique index attestation_keys_one_current on attestation_keys (device_id) where retired_at is null`.execute(
+      db,
+    );
+
+    await db.schema
+      .createTable('attestation_results')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id'))
+      .addColumn('evidence_kind', 'text', (c) => c.notNull().check(sql`evidence_kind in ('tpm2-quote', 'eat-claims')`))
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('affirming', 'warning', 'contraindicated')`))
+      .addColumn('reason_code', 'text')
+      .addColumn('trustworthiness', 'jsonb', (c) => c.notNull())
+      .addColumn('release_id', 'text', (c) => c.references('releases.id'))
+      .addColumn('attestation_key_id', 'text', (c) => c.references('attestation_keys.id'))
+      .addColumn('appraised_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('signed_result', 'text')
+      // a refusal names its reason; an affirming result has none
+      .addCheckConstraint('attestation_results_reason', sql`(status = 'contraindicated') = (reason_code is not null)`)
+      .execute();
+    await db.schema
+      .createIndex('attestation_results_device_latest')
+      .on('attestation_results')
+      .columns(['device_id', 'appraised_at desc'])
+      .execute();
+  },
+  down(): Promise<void> {
+    return Promise.reject(new Error('the attestation migration is not reversible'));
+  },
+};

@@ -1,0 +1,166 @@
+/**
+ * A software TPM 2.0 (swtpm, libtpms) on loopback TCP for the attestation tests: a fresh state
+ * directory each time, started already initialised (not-need-init, startup-clear) so tpm2-tools
+ * reach it at once through TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=P (control channel on P+1,
+ * where the TCTI looks for it). Stopped by its pid.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeLoopbackPort } from '../../src/testkit/free-port.ts';
+
+export interface Swtpm {
+  /** The TCTI string tpm2-tools and the agent's Tpm2Tools take. */
+  readonly tcti: string;
+  readonly port: number;
+  /** With `ekCertificate`: the test CA that issued the EK certificate, root and issuing CA (PEM). */
+  readonly ekCa?: { readonly root: string; readonly issuer: string };
+  stop(): Promise<void>;
+}
+
+/** NV index of the RSA 2048 EK certificate (TCG EK Credential Profile §2.2.1.4), where swtpm_setup writes it. */
+export const RSA_EK_CERTIFICATE_NV_INDEX = 0x01c00002;
+/** Persistent handle of the RSA 2048 EK that swtpm_setup creates. */
+export const RSA_EK_HANDLE = 0x81010001;
+/** swtpm_setup --ecc: an ECC P-384 EK (a high-range template: SHA-384 names, AES-256) and its certificate's NV index. */
+export const ECC_P384_EK_HANDLE = 0x81010016;
+export const ECC_P384_EK_CERTIFICATE_NV_INDEX = 0x01c00016;
+
+/**
+ * Manufactures the TPM as a vendor would (swtpm_setup): an RSA 2048 EK at 0x81010001 and an ECC
+ * P-384 EK at 0x81010016, each with its certificate in NV, issued by swtpm_localca from a CA made
+ * in the temp directory, not the system's /var/lib/swtpm-localca.
+ */
+async function manufacture(dir: string, stateDir: string): Promise<{ root: string; issuer: string }> {
+  const caDir = join(dir, 'ca');
+  await mkdir(caDir);
+  await writeFile(
+    join(dir, 'localca.conf'),
+    [
+      `statedir = ${caDir}`,
+      `signingkey = ${caDir}/signkey.pem`,
+      `issuercert = ${caDir}/issuercert.pem`,
+      `certserial = ${caDir}/certserial`,
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(dir, 'localca.options'), '--platform-manufacturer trustplane-test\n');
+  await writeFile(
+    join(dir, 'setup.conf'),
+    [
+      'create_certs_tool = /usr/bin/swtpm_localca',
+      `create_certs_tool_config = ${dir}/localca.conf`,
+      `create_certs_tool_options = ${dir}/localca.options`,
+      'active_pcr_banks = sha256',
+      '',
+    ].join('\n'),
+  );
+  await promisify(execFile)('swtpm_setup', [
+    '--tpm2',
+    '--tpmstate',
+    stateDir,
+    '--create-ek-cert',
+    '--ecc',
+    '--config',
+    join(dir, 'setup.conf'),
+    '--overwrite',
+  ]);
+  return {
+    root: await readFile(join(caDir, 'swtpm-localca-rootca-cert.pem'), 'utf8'),
+    issuer: await readFile(join(caDir, 'issuercert.pem'), 'utf8'),
+  };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+async function startOnce(dir: string): Promise<Swtpm | undefined> {
+  // The swtpm TCTI of tpm2-tss finds the control channel at port + 1.
+  const port = await freeLoopbackPort();
+  const ctrlPort = port + 1;
+  if (ctrlPort > 65535) return undefined;
+  const child = spawn(
+    'swtpm',
+    [
+      'socket',
+      '--tpm2',
+      '--server',
+      `type=tcp,port=${port},bindaddr=127.0.0.1`,
+      '--ctrl',
+      `type=tcp,port=${ctrlPort},bindaddr=127.0.0.1`,
+      '--tpmstate',
+      `dir=${dir}`,
+      '--flags',
+      'not-need-init,startup-clear',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  // The ports were free a moment ago; another process may have taken one (then swtpm exits).
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) {
+      if (/address already in use/i.test(stderr)) return undefined;
+      throw new Error(`swtpm exited with ${child.exitCode}: ${stderr.trim()}`);
+    }
+    if ((await accepts(port)) && (await accepts(ctrlPort))) {
+      return {
+        tcti: `swtpm:host=127.0.0.1,port=${port}`,
+        port,
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+            process.kill(child.pid, 'SIGTERM');
+          await exited(child);
+        },
+      };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  await exited(child);
+  throw new Error(`swtpm did not listen on 127.0.0.1:${port}: ${stderr.trim()}`);
+}
+
+/** Starts a fresh swtpm (manufactured with an EK certificate if asked); `stop()` ends it and removes its state. */
+export async function startSwtpm(options: { ekCertificate?: boolean } = {}): Promise<Swtpm> {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-swtpm-'));
+  const stateDir = join(dir, 'state');
+  try {
+    await mkdir(stateDir);
+    const ekCa = options.ekCertificate === true ? await manufacture(dir, stateDir) : undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const tpm = await startOnce(stateDir);
+      if (tpm !== undefined)
+        return {
+          ...tpm,
+          ...(ekCa === undefined ? {} : { ekCa }),
+          stop: async () => {
+            await tpm.stop();
+            await rm(dir, { recursive: true, force: true });
+          },
+        };
+    }
+    throw new Error('no free loopback port pair (P, P+1) for swtpm after 5 attempts');
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
