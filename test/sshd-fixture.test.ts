@@ -1,11 +1,16 @@
 // The sshd fixture proven against src/ssh with CA keys made here (not the server): the real
-// sshd admits a good certificate and refuses a wrong principal, a passed window, another CA and a
-// revoked serial; the real ssh client accepts a host certificate from the @cert-authority it
-// trusts and refuses one from another host CA, or a bare host key.
+// sshd, configured only from the files trustplane-agent's own code wrote (answers from a stand-in
+// for the device routes), admits a good certificate and refuses a wrong principal, a passed window,
+// another CA and a revoked serial; the real ssh client accepts a host certificate from the
+// @cert-authority it trusts and refuses one from another host CA, or a bare host key; the agent
+// reports the logins sshd logged.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { writeFileDurably } from '../src/agent/durable-files.ts';
+import { FakeClock } from '../src/core/clock.ts';
+import { hostCertificatePath, renewHostCertificate } from '../src/agent/ssh/host-certificate.ts';
+import { reportSshLogins } from '../src/agent/ssh/login-reports.ts';
+import { syncSshTrust } from '../src/agent/ssh/ssh-trust-files.ts';
+import { SshApiStandIn } from '../src/agent/ssh/testing/ssh-api-stand-in.ts';
 import { encodeKrl, formatSshCertificate, formatSshPublicKey, parseSshPublicKey, signSshCertificate, sshFingerprint, type SshCertificateFields } from '../src/ssh/index.ts';
 import { Workdir } from './support/openssl.ts';
 import { makeSshCa, makeSshKey, type TestSshCa } from './support/openssh.ts';
@@ -21,6 +26,8 @@ let otherHostCa: TestSshCa;
 let key: Awaited<ReturnType<typeof makeSshKey>>;
 const hostName = '0001.sku-1';
 const now = Date.now();
+const api = new SshApiStandIn();
+const agentLog = (): void => undefined;
 
 const grant = (over: Partial<SshCertificateFields> = {}): SshCertificateFields => ({
   kind: 'user',
@@ -39,12 +46,22 @@ async function certFile(name: string, fields: SshCertificateFields, ca = userCa)
   return work.path(name);
 }
 
+/** `trustplane-agent ssh-host-cert`'s code, given a host certificate signed by `ca` for the key it sends. */
 async function hostCertificate(ca: TestSshCa, principals = [hostName]): Promise<string> {
-  const hostKey = parseSshPublicKey((await readFile(sshd.hostPublicKey, 'utf8')).trim());
-  const path = `${sshd.hostKey}-cert.pub`;
-  const cert = await signSshCertificate({ kind: 'host', publicKey: hostKey, serial: 1n, keyId: 'host:sku-1:0001', principals, validAfter: new Date(now - 60_000), validBefore: new Date(now + 86_400_000) }, ca.signer);
-  await writeFileDurably(path, `${formatSshCertificate(cert)}\n`, 0o644);
-  return path;
+  api.hostCertificateAnswer = async () => {
+    const hostKey = parseSshPublicKey(api.hostKeysAsked.at(-1)!);
+    const fields = { kind: 'host' as const, publicKey: hostKey, serial: 1n, keyId: 'host:sku-1:0001', principals, validAfter: new Date(now - 60_000), validBefore: new Date(now + 86_400_000) };
+    return { certificate: formatSshCertificate(await signSshCertificate(fields, ca.signer)), validBefore: fields.validBefore.toISOString(), hostCaKey: ca.line };
+  };
+  await renewHostCertificate({ api, hostPublicKey: sshd.hostPublicKey, clock: new FakeClock(new Date(now)), log: agentLog });
+  return hostCertificatePath(sshd.hostPublicKey);
+}
+
+/** `trustplane-agent ssh-sync`'s code: what sshd trusts, written by the agent. */
+async function agentSync(): Promise<void> {
+  const r = await syncSshTrust({ api, dir: work.path('trust'), product: 'sku-1', serial: '0001', log: agentLog });
+  assert.notEqual(r.krl.status, 'kept');
+  assert.notEqual(r.config.status, 'kept');
 }
 
 async function login(cert: string, knownHosts = 'known_hosts'): Promise<{ status: number | null; stderr: string }> {
@@ -52,7 +69,8 @@ async function login(cert: string, knownHosts = 'known_hosts'): Promise<{ status
 }
 
 async function writeKrl(serials: bigint[], version: bigint): Promise<void> {
-  await writeFileDurably(work.path('trust/revoked_keys'), encodeKrl({ caKey: userCa.publicKey, serials, version, generatedAt: new Date() }), 0o644);
+  api.krlAnswer = encodeKrl({ caKey: userCa.publicKey, serials, version, generatedAt: new Date() });
+  await agentSync();
 }
 
 before(async () => {
@@ -63,9 +81,7 @@ before(async () => {
   hostCa = await makeSshCa(work, 'host-ca', 'ecdsa-p256');
   otherHostCa = await makeSshCa(work, 'other-host-ca');
   key = await makeSshKey(work, 'technician');
-  await work.subdir('trust');
-  await writeFileDurably(work.path('trust/user_ca_keys'), `${userCa.line}\n`, 0o644);
-  await writeFileDurably(work.path('trust/principals'), 'device:sku-1:0001\ntag:lab\n', 0o644);
+  api.configAnswer = { userCaKeys: [userCa.line], principals: ['device:sku-1:0001', 'tag:lab'], krlRefreshSeconds: 300 };
   await writeKrl([3n], 1n);
   await work.write('known_hosts', `@cert-authority *.sku-1 ${formatSshPublicKey(hostCa.publicKey)}\n`);
   await sshd.start({ trustDir: work.path('trust'), hostCertificate: await hostCertificate(hostCa) });
@@ -140,4 +156,12 @@ test('the client refuses a host certificate from another host CA, and a bare hos
   await sshd.start({ trustDir: work.path('trust'), hostCertificate: await hostCertificate(hostCa) });
   r = await login(good);
   assert.equal(r.status, 0, r.stderr);
+});
+
+test("the agent reports the certificate logins sshd logged, with key id, serial and source", async () => {
+  await reportSshLogins({ api, logFile: sshd.logFile, positionFile: work.path('position.json'), clock: new FakeClock(), log: agentLog });
+  const reported = api.loginBatches.flat();
+  assert.ok(reported.length >= 3, JSON.stringify(reported));
+  assert.ok(reported.every((l) => l.source === '127.0.0.1' && l.keyId === 'alice:grant-10'));
+  assert.deepEqual(new Set(reported.map((l) => l.serial)), new Set(['10', '11']), 'refused logins are not reported');
 });
