@@ -15,7 +15,7 @@ test('config and host-certificate answers: the right shape or DEVICE_API_ANSWER_
     fc.property(anyJson, (o) => {
       for (const parse of [parseSshConfigAnswer, parseHostCertificateAnswer]) {
         try {
-          const v = parse(o as Record<string, unknown>);
+          const v = parse(o);
           for (const s of Object.values(v).flat()) if (typeof s === 'string') assert.ok(!/[\r\n]/.test(s) && s.length > 0);
         } catch (e) {
           assert.ok(e instanceof AgentError && e.code === 'DEVICE_API_ANSWER_MALFORMED', String(e));
