@@ -73,7 +73,7 @@ function checkFields(f: SshCertificateFields): WireWindow {
   const bad = (why: string): never => {
     throw new TrustplaneError('VALIDATION_FAILED', `SSH certificate: ${why}`);
   };
-  if (!(f.publicKey.type in certificateTypes)) bad(`no certificate type for ${f.publicKey.type} keys`);
+  if (!Object.hasOwn(certificateTypes, f.publicKey.type)) bad(`no certificate type for ${f.publicKey.type} keys`);
   if (f.serial < 0n || f.serial > MAX_UINT64) bad('the serial is not a uint64');
   if (f.keyId === '' || f.keyId.includes('\0')) bad('the key id is empty or holds a NUL');
   // An empty principal list means "any principal" to sshd: never issued here.
