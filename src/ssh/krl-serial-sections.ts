@@ -1,9 +1,9 @@
 /**
  * How a set of revoked serials is laid out in a KRL's certificate section (PROTOCOL.krl §2.1–2.3):
  * a serial list costs 8 bytes a serial, a range 21 bytes whatever its length, a bitmap one bit per
- * serial it spans plus ~18 bytes. Serials are grouped into clusters (runs closer than 64 serials
- * apart: a 64-bit gap in a bitmap costs what one list entry does), and each cluster takes the
- * cheapest form. OpenSSH's ssh-keygen makes a similar greedy choice (krl.c choose_next_state);
+ * serial it spans plus ~18 bytes. A run longer than ~320 serials is a range of its own; the rest
+ * are grouped into clusters (runs closer than 64 serials apart: a 64-bit gap in a bitmap costs what
+ * one list entry does), and each cluster takes the cheapest form. OpenSSH's ssh-keygen makes a similar greedy choice (krl.c choose_next_state);
  * ours differs in one thing that matters: a bitmap never spans more than 16384 serials, because
  * OpenSSH reads an mpint of at most 2048 bytes (sshbuf.h SSHBUF_MAX_BIGNUM) and refuses the whole
  * KRL otherwise.
@@ -19,6 +19,7 @@ const MAX_BITMAP_SPAN = BigInt(MAX_BITMAP_BITS);
 const SECTION_HEADER_BYTES = 5; // byte type + uint32 length
 const RANGE_BYTES = SECTION_HEADER_BYTES + 16;
 const BITMAP_OVERHEAD_BYTES = SECTION_HEADER_BYTES + 8 + 4 + 1; // offset, mpint length, a possible leading zero
+const LONG_RUN = BigInt(8 * (RANGE_BYTES + BITMAP_OVERHEAD_BYTES));
 
 interface Run {
   lo: bigint;
@@ -40,6 +41,13 @@ function clusters(runs: readonly Run[]): Run[][] {
   const out: Run[][] = [];
   let current: Run[] = [];
   for (const run of runs) {
+    // A long run is a range of its own: inside a bitmap it would cost more than a range plus a new bitmap.
+    if (run.hi - run.lo >= LONG_RUN) {
+      if (current.length > 0) out.push(current);
+      out.push([run]);
+      current = [];
+      continue;
+    }
     const first = current[0];
     const last = current.at(-1);
     const fits = first && last && run.lo - last.hi - 1n < CLUSTER_GAP && run.hi - first.lo < MAX_BITMAP_SPAN;

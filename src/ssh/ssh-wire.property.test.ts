@@ -152,6 +152,10 @@ describe('SSH round trips', () => {
       fc.uniqueArray(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), { maxLength: 50 }),
       fc.uniqueArray(fc.bigInt({ min: 1n, max: 3000n }), { maxLength: 800 }),
       fc.tuple(fc.bigInt({ min: 1n, max: 1000n }), fc.integer({ min: 1, max: 2000 })).map(([lo, n]) => Array.from({ length: n }, (_, i) => lo + BigInt(i))),
+      // a long run among scattered serials: the run becomes a range, its neighbours bitmaps or a list
+      fc
+        .tuple(fc.uniqueArray(fc.bigInt({ min: 1n, max: 4000n }), { maxLength: 300 }), fc.bigInt({ min: 1n, max: 3000n }), fc.integer({ min: 300, max: 1500 }))
+        .map(([scattered, lo, n]) => [...new Set([...scattered, ...Array.from({ length: n }, (_, i) => lo + BigInt(i))])]),
     );
     const probe = parseSshCertificate(await signSshCertificate({ kind: 'user', publicKey: subjects[0]!, serial: 1n, keyId: 'k', principals: ['p'], validAfter: new Date(1000), validBefore: new Date(2000) }, ca));
     fc.assert(
