@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { FakeClock } from '../src/core/clock.ts';
 import { parseSecurityTxt } from '../src/compliance/testing/security-txt-parser.ts';
 import { findAnnexEntry } from '../src/compliance/cra-annex-entries.ts';
+import { formatCraProfile } from '../src/cli/commands/product-cra-profile.ts';
 import { databaseTargets } from './support/databases.ts';
 import { runCli } from './support/serve-process.ts';
 import { expectRefusal } from './support/state-snapshot.ts';
@@ -81,9 +82,10 @@ for (const target of databaseTargets()) {
         eli: 'http://data.europa.eu/eli/reg/2024/2847/oj',
         technicalDescription: 'Commission Implementing Regulation (EU) 2025/2392 (OJ L, 2025/2392, 1.12.2025), Annex I, Class I, point 12',
         technicalDescriptionEli: 'http://data.europa.eu/eli/reg_impl/2025/2392/oj',
-        // its point was not read (docs/design/cra.md "Data sources"): said, not invented
-        description: null,
+        // its point read only in part (docs/design/cra.md "Data sources"): the summary says what it leaves out
+        description: findAnnexEntry('III-I-12')!.description,
       });
+      assert.match(p.annexEntry.description, /^Routers: .* what it says of modems and switches is not summarised here\.$/);
       assert.equal(p.supportPeriod.end, '2029-12');
       assert.equal(p.supportPeriod.minimumEnd, '2031-03-31');
       // Art 13(9): ten years after issue or the rest of the support period; Art 13(13): ten years after placing on the market or the support period
@@ -242,7 +244,7 @@ for (const target of databaseTargets()) {
         /^category: +important-1$/m,
         /^annex entry: +III-I-9 Public key infrastructure and digital certificate issuance software$/m,
         /^technical description: +Commission Implementing Regulation \(EU\) 2025\/2392 \(OJ L, 2025\/2392, 1\.12\.2025\), Annex I, Class I, point 9$/m,
-        /^what decides it: +not summarised here: read the point cited above$/m,
+        /^what decides it: +Products used as part of a public key infrastructure whose core functionality is to manage .*OCSP responders/m,
         /^allowed procedures: +A, B\+C, H, eu-certification \(substantial or higher\)$/m,
         /^route: +A, chosen by test-admin \(admin, tok_\w+\) at 2027-01-10T12:00:00.000Z$/m,
         /^placed on market: +2026-06$/m,
@@ -258,7 +260,9 @@ for (const target of databaseTargets()) {
       }
       const json = JSON.parse((await runCli(['product', 'profile', '--product', SKU, '--json'], { env })).stdout);
       assert.equal(json.annexEntry.id, 'III-I-9');
-      assert.equal(json.annexEntry.description, null);
+      assert.equal(json.annexEntry.description, findAnnexEntry('III-I-9')!.description);
+      // an entry without a summary (every entry ships one now) would point the reader to the cited point instead
+      assert.match(formatCraProfile({ ...json, annexEntry: { ...json.annexEntry, description: null } }), /^what decides it: +not summarised here: read the point cited above$/m);
       // an entry whose point is summarised shows what decides it, in the human output and the JSON
       const boot = await runCli(['product', 'profile', 'set', '--product', SKU, '--annex', 'III-I-8'], { env });
       assert.equal(boot.code, 0, boot.stderr);
