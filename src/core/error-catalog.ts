@@ -138,6 +138,14 @@ export const errorCatalog = {
   ADVISORY_EMPTY: { status: 409, title: 'The register states nothing about a published release for this advisory' },
   ADVISORY_ID_CONFLICT: { status: 409, title: "Another advisory has this advisory's tracking ID or file name" },
   CSAF_INVALID: { status: 422, title: 'The CSAF document fails the strict schema or a mandatory test' },
+  // time-bound SSH access (docs/design/access.md)
+  ACCESS_GRANT_NOT_FOUND: { status: 404, title: 'No such access grant for the product' },
+  ACCESS_DURATION_OVER_POLICY: { status: 422, title: "The duration exceeds the product's access policy" },
+  ACCESS_DEVICE_ENDED: { status: 409, title: 'A device the request names is revoked or decommissioned' },
+  ACCESS_SELF_APPROVAL: { status: 403, title: 'The requester of an access grant cannot approve, deny or review it' },
+  ACCESS_GRANT_STATE_CONFLICT: { status: 409, title: "The access grant's state does not allow this" },
+  ACCESS_GRANT_NOT_ACTIVE: { status: 409, title: 'The access grant is not approved and current: no certificate' },
+  ACCESS_CERTIFICATE_LIMIT: { status: 409, title: 'The access grant has all the certificates its policy allows' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

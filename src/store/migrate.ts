@@ -15,6 +15,7 @@ import { vulnerabilities } from './migrations/0012-vulnerabilities.ts';
 import { craProfile } from './migrations/0013-cra-profile.ts';
 import { article14 } from './migrations/0014-article14.ts';
 import { advisories } from './migrations/0015-advisories.ts';
+import { accessGrants } from './migrations/0017-access-grants.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0013-cra-profile': craProfile,
   '0014-article14': article14,
   '0015-advisories': advisories,
+  '0017-access-grants': accessGrants,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
