@@ -15,18 +15,19 @@ export interface DecisionInput {
  * An approver (or admin) approves someone else's request: the grant's window starts now and
  * lasts its duration, which must still be within the policy (it may have shrunk since).
  */
-export function approveGrant(ctx: AccessContext, product: ProductRecord, grantId: string, input: DecisionInput, actor: Actor): Promise<AccessGrant> {
-  return decide(ctx, product, grantId, input, actor, async (grant, now, note) => {
-    const policy = await ctx.store.findPolicy(product.id);
+export async function approveGrant(ctx: AccessContext, product: ProductRecord, grantId: string, input: DecisionInput, actor: Actor): Promise<AccessGrant> {
+  // read before the unit of work: on the embedded store a read beside it would wait for its connection
+  const policy = await ctx.store.findPolicy(product.id);
+  return decide(ctx, product, grantId, input, actor, (grant, now, note) => {
     if (grant.durationSeconds > policy.maxDurationSeconds) {
       throw new TrustplaneError('ACCESS_DURATION_OVER_POLICY', `the product's policy now allows access for at most ${policy.maxDurationSeconds} s`, { details: { maxSeconds: policy.maxDurationSeconds } });
     }
     const validUntil = new Date(now.getTime() + grant.durationSeconds * 1000);
-    return {
+    return Promise.resolve({
       grant: { ...grant, state: 'approved', decidedBy: actorName(actor), decidedAt: now, decisionNote: note, validFrom: now, validUntil },
       action: 'access.granted',
       details: { approvedBy: tokenOwner(actor), validFrom: now.toISOString(), validUntil: validUntil.toISOString() },
-    };
+    });
   });
 }
 

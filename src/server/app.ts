@@ -23,6 +23,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { advisoryRoutes } from './routes/advisories.ts';
 import { csafProviderRoutes } from './routes/csaf-provider.ts';
+import { accessRoutes } from './routes/access.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -81,6 +82,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   csafProviderRoutes(app, tp);
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
+  accessRoutes(app, tp);
   tokenRoutes(app, tp);
   batchRoutes(app, tp);
   pkiRoutes(app, tp, { crlCacheMaxAgeSeconds: options.crlCacheMaxAgeSeconds ?? defaultConfig.crlCacheMaxAgeSeconds });

@@ -42,6 +42,13 @@ export const snapshotTables = [
   'report_submissions',
   'advisories',
   'advisory_versions',
+  'ssh_cas',
+  'access_policies',
+  'access_grants',
+  'access_grant_devices',
+  'ssh_certificates',
+  'ssh_krls',
+  'access_logins',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -55,6 +62,8 @@ export interface StateSnapshot {
   /** releases and rollouts change state in place: pause, advance, withdraw */
   releases: { id: string; state: string }[];
   rollouts: { id: string; state: string; stage: number }[];
+  /** access grants change state in place: approve, deny, end, review */
+  grants: { id: string; state: string; reviewed: boolean }[];
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -81,7 +90,8 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
   const batches = (await db.selectFrom('enrollment_batches').select(['id', 'closed_at']).orderBy('id').execute()).map((b) => ({ id: b.id, closed: b.closed_at !== null }));
   const releases = await db.selectFrom('releases').select(['id', 'state']).orderBy('id').execute();
   const rollouts = await db.selectFrom('rollouts').select(['id', 'state', 'stage']).orderBy('id').execute();
-  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts };
+  const { rows: grants } = await sql<{ id: string; state: string; reviewed: boolean }>`select id, state, reviewed_at is not null as reviewed from access_grants order by id`.execute(db);
+  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, grants };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */
