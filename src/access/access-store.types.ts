@@ -17,8 +17,8 @@ export interface AccessUnitOfWork {
   insertCertificate(c: SshCertificateRecord): Promise<void>;
   /** Moves the product's KRL to its next version (a grant ended early). */
   nextKrlVersion(productId: string, at: Date): Promise<void>;
-  /** Inserts the CAs unless the product has current ones of their kinds; true if inserted. */
-  insertSshCas(cas: SshCaRecord[]): Promise<boolean>;
+  /** Inserts each CA unless the product has a current one of its kind; those inserted. */
+  insertSshCas(cas: SshCaRecord[]): Promise<SshCaRecord[]>;
   savePolicy(productId: string, policy: AccessPolicy): Promise<void>;
   /** The logins not recorded before (same grant, device, time and source): those inserted. */
   insertLogins(logins: AccessLogin[]): Promise<AccessLogin[]>;

@@ -43,6 +43,7 @@ import { AdvisoriesRepository } from '../store/advisories-repository.ts';
 import type { AdvisoryContext } from '../vulns/csaf/advisory-context.ts';
 import type { AccessContext } from '../access/access-context.ts';
 import { AccessRepository } from '../store/access-repository.ts';
+import { ProductKrls } from '../access/product-krl.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -102,6 +103,8 @@ export class Trustplane {
   readonly advisories: AdvisoryContext;
   /** Time-bound SSH access: per-product SSH CAs, policy, grants, certificates, the KRL (docs/design/access.md). */
   readonly access: AccessContext;
+  /** Each product's SSH KRL, built on demand and kept per version. */
+  readonly krls = new ProductKrls();
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;

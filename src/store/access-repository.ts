@@ -168,14 +168,15 @@ class AccessUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AccessUnitO
     await nextKrlVersionSql(sql`values (${productId})`, at).execute(this.tx);
   }
 
-  async insertSshCas(cas: SshCaRecord[]): Promise<boolean> {
+  async insertSshCas(cas: SshCaRecord[]): Promise<SshCaRecord[]> {
     // the partial unique index (one current CA per product and kind) settles a race between two servers
     const { rows } = await sql<{ id: string }>`insert into ssh_cas (id, product_id, kind, key_id, created_at)
       select * from unnest(${cas.map((c) => c.id)}::text[], ${cas.map((c) => c.productId)}::text[], ${cas.map((c) => c.kind)}::text[], ${cas.map((c) => c.keyId)}::text[],
         ${cas.map((c) => c.createdAt.toISOString())}::timestamptz[])
       on conflict do nothing returning id`.execute(this.tx);
     if (rows.length > 0) this.wrote = true;
-    return rows.length === cas.length;
+    const inserted = new Set(rows.map((r) => r.id));
+    return cas.filter((c) => inserted.has(c.id));
   }
 
   async savePolicy(productId: string, p: AccessPolicy): Promise<void> {

@@ -4,7 +4,9 @@ import { sshCaKeyAlgorithms, sshExtensions, type AccessGrant, type AccessPolicy 
 import { GRANT_SUBJECT } from '../../access/access-context.ts';
 import { approveGrant, denyGrant, endGrant, reviewBreakGlass, type DecisionInput } from '../../access/grant-decisions.ts';
 import { MAX_GRANT_DEVICES, requestAccess, type AccessRequestInput } from '../../access/grant-requests.ts';
-import { grantView } from '../../access/grant-views.ts';
+import { certificateView, grantView } from '../../access/grant-views.ts';
+import { caKeyLine, ensureSshCas, findSshCas } from '../../access/ssh-cas.ts';
+import { issueUserCertificate } from '../../access/user-certificates.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import { roleAllows } from '../../core/roles.ts';
 import type { ApiTokenRecord } from '../../access/api-tokens.ts';
@@ -59,6 +61,13 @@ export const listGrantsQuery = {
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
     before: { type: 'string', pattern: GRANT_ID },
   },
+} as const;
+
+export const certificateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['publicKey'],
+  properties: { publicKey: { type: 'string', minLength: 1, maxLength: 16 * 1024, description: 'the SSH public key, one authorized_keys line (~/.ssh/id_ed25519.pub)' } },
 } as const;
 
 type GrantParams = { sku: string; grantId: string };
@@ -140,6 +149,33 @@ export function accessRoutes(app: FastifyInstance, tp: Trustplane): void {
   decision('approve', approveGrant);
   decision('deny', denyGrant);
   decision('review', reviewBreakGlass);
+
+  app.post<{ Params: GrantParams; Body: { publicKey: string } }>('/v1/products/:sku/access/grants/:grantId/certificates', { schema: { tags, params: grantParams, body: certificateBody } }, async (request, reply) => {
+    const { actor } = await authorise(tp, request, 'access:request');
+    const product = await tp.product(request.params.sku);
+    const { certificate, created } = await issueUserCertificate(tp.access, product, request.params.grantId, request.body, actor);
+    // 200: the same key asked again (its answer lost): the certificate issued then, nothing written
+    return reply.code(created ? 201 : 200).send({ certificate: certificate.certificate, ...certificateView(certificate) });
+  });
+
+  // The product's CA keys: a technician trusts every device of the product with one known_hosts line.
+  app.get<{ Params: { sku: string } }>('/v1/products/:sku/access/ca', { schema: { tags, params: skuParams } }, async (request) => {
+    const { actor } = await authorise(tp, request, 'access:read');
+    const product = await tp.product(request.params.sku);
+    const cas = await ensureSshCas(tp.access, product, actor);
+    const host = caKeyLine(cas.host, product.sku);
+    return { product: product.sku, userCaKey: caKeyLine(cas.user, product.sku), hostCaKey: host, knownHosts: `@cert-authority * ${host}` };
+  });
+
+  // The KRL in plain HTTP, no token, like the CRLs: public, unsigned data (PROTOCOL.krl). Outside
+  // /v1, where every route authenticates before it reads anything.
+  app.get<{ Params: { sku: string } }>('/products/:sku/ssh/krl', { schema: { hide: true, params: skuParams } }, async (request, reply) => {
+    const product = await tp.product(request.params.sku);
+    const cas = await findSshCas(tp.access, product);
+    if (!cas) throw new TrustplaneError('NOT_FOUND', 'the product has no SSH CA yet');
+    const krl = await tp.krls.current(tp.access, product, cas.user);
+    return reply.type('application/octet-stream').header('cache-control', 'no-cache').send(krl.bytes);
+  });
 
   app.post<{ Params: GrantParams; Body: { reason: string } }>('/v1/products/:sku/access/grants/:grantId/end', { schema: { tags, params: grantParams, body: endGrantBody } }, async (request) => {
     const { actor, token } = await authorise(tp, request, ['access:approve', 'access:request']);
