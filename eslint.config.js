@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**', 'src/crypto/**', 'src/pki/**', 'src/enrollment/**', 'src/ledger/**', 'src/updates/**', 'src/access/**', 'src/attestation/**', 'src/compliance/**', 'src/vulns/**', 'src/article14/**'],
+    files: ['src/core/**', 'src/crypto/**', 'src/pki/**', 'src/enrollment/**', 'src/ledger/**', 'src/updates/**', 'src/access/**', 'src/attestation/**', 'src/compliance/**', 'src/vulns/**', 'src/article14/**', 'src/ssh/**'],
     ignores: ['**/*.test.ts', 'src/**/testing/**'],
     rules: layerRule,
   },

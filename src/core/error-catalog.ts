@@ -68,6 +68,10 @@ export const errorCatalog = {
   // revocation
   REVOCATION_REASON_INVALID: { status: 400, title: 'Unknown RFC 5280 revocation reason' },
   OCSP_MALFORMED_REQUEST: { status: 400, title: 'The OCSP request cannot be parsed' },
+  // time-bound access: OpenSSH wire formats (docs/design/ssh.md)
+  SSH_PUBLIC_KEY_INVALID: { status: 400, title: 'The SSH public key cannot be parsed or is of a kind not accepted' },
+  SSH_CERTIFICATE_MALFORMED: { status: 400, title: 'The OpenSSH certificate cannot be parsed' },
+  SSH_KRL_MALFORMED: { status: 400, title: 'The OpenSSH key revocation list cannot be parsed' },
   // trust ledger (RFC 9162, C2SP tlog-checkpoint, signed-note)
   LEDGER_RANGE_INVALID: { status: 400, title: 'The index or tree size is outside the log' },
   CHECKPOINT_MALFORMED: { status: 400, title: 'The checkpoint cannot be parsed' },
