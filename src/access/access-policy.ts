@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { TrustplaneError } from '../core/errors.ts';
 import { actorName, type Actor, type ProductRecord } from '../pki/records.types.ts';
 import { requireInteger, requireText } from '../pki/validation.ts';
@@ -69,6 +68,20 @@ function extensionsOf(value: unknown): SshExtension[] {
   return [...new Set(value as SshExtension[])].sort();
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** 4 or 6 for an IP address in its usual text form, 0 otherwise (WHATWG URL parses IPv6 strictly). */
+function ipFamily(address: string): 0 | 4 | 6 {
+  if (IPV4.test(address)) return 4;
+  if (!/^[0-9A-Fa-f:.]{2,45}$/.test(address) || !address.includes(':')) return 0;
+  try {
+    new URL(`http://[${address}]/`);
+    return 6;
+  } catch {
+    return 0;
+  }
+}
+
 /** sshd's `from=`/source-address syntax: comma-separated addresses or CIDR blocks (PROTOCOL.certkeys). */
 function sourceAddressOf(value: unknown): string {
   const fail = () => new TrustplaneError('VALIDATION_FAILED', 'sourceAddress must be a comma-separated list of IP addresses or CIDR blocks', { details: { field: 'sourceAddress' } });
@@ -76,7 +89,7 @@ function sourceAddressOf(value: unknown): string {
   const parts = value.split(',');
   for (const part of parts) {
     const [address, bits, extra] = part.split('/');
-    const family = address === undefined ? 0 : isIP(address);
+    const family = address === undefined ? 0 : ipFamily(address);
     if (family === 0 || extra !== undefined) throw fail();
     if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))) throw fail();
   }
