@@ -59,6 +59,7 @@ async function fingerprint(server: TestServer): Promise<string> {
     ${digest('enrollment_tokens', "encode(token_hash, 'hex') || coalesce(used_at::text, '')")},
     ${digest('enrollment_batches', "id || coalesce(closed_at::text, '')")},
     ${digest('device_keys', "encode(spki_sha256, 'hex') || coalesce(retired_at::text, '')")},
+    ${digest('access_grants', "id || state || coalesce(reviewed_at::text, '')")},
     ${digest('products', "id || cra_class || support_until::text || coalesce(cra_annex_entry, '') || coalesce(placed_on_market, '') || coalesce(vulnerability_contact, '') || coalesce(conformity_procedure, '')")}) as f`.execute(server.tp.database.db);
   return rows[0]!.f;
 }
@@ -101,6 +102,7 @@ for (const target of databaseTargets()) {
     let caIds: string[] = [];
     let batchId = '';
     let reportCaseId = '';
+    const grantIds: string[] = [];
     let ocspRequestDer = new Uint8Array();
     let estTokens = new Map<string, string>();
     let state = '';
@@ -129,6 +131,15 @@ for (const target of databaseTargets()) {
       const incident = await server.api('POST', `/v1/products/${SKU}/incidents`, { description: 'property test incident', awareAt: '2026-09-11T00:00:00Z' });
       assert.equal(incident.status, 201, JSON.stringify(incident.body));
       reportCaseId = incident.body.case.id;
+      // access grants for the access routes to reach (a technician's: the admin token may decide on
+      // them), and the product's SSH CAs made now, so reading the CA keys writes nothing later
+      const technician = (await server.tp.tokens.create({ role: 'technician', owner: 'prop-tech', ttlSeconds: 12 * 3600 }, 'test')).secret;
+      for (const body of [{ devices: ['dev-2'] }, { tag: 'none' }, { product: true, breakGlass: true }]) {
+        const asked = await server.api('POST', `/v1/products/${SKU}/access/grants`, { purpose: 'property test', durationSeconds: 600, ...body }, technician);
+        assert.equal(asked.status, 201, JSON.stringify(asked.body));
+        grantIds.push(asked.body.id);
+      }
+      assert.equal((await server.api('GET', `/v1/products/${SKU}/access/ca`)).status, 200);
       operations = operationsOf((await server.api('GET', '/openapi.json')).body);
       assert.ok(operations.length >= 26, `the OpenAPI document lists the /v1 routes (${operations.length})`);
       state = await fingerprint(server);
@@ -167,6 +178,7 @@ for (const target of databaseTargets()) {
         id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000'],
         caseId: [reportCaseId, reportCaseId, 'rpc_00000000000000000000'],
         stage: ['early_warning', 'final', 'intermediate'],
+        grantId: [...grantIds, 'grt_00000000000000000000'],
       };
       const safe = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])) }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9]{1,12}$/) });
       return hostile ? fc.oneof({ weight: 4, arbitrary: safe }, { weight: 1, arbitrary: anyString.filter((s) => s !== '') }) : safe;
@@ -239,7 +251,8 @@ for (const target of databaseTargets()) {
     });
 
     test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', async () => {
-      const seeded = (path: string) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification');
+      const seeded = (path: string) =>
+        path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification').replace(/\{grantId\}/g, grantIds[0]!);
       for (const op of operations) {
         const path = seeded(op.path);
         const hasBody = op.method !== 'GET' && op.method !== 'DELETE';
@@ -264,7 +277,7 @@ for (const target of databaseTargets()) {
     test('every /v1 route without a valid token is 401, whatever the body, query or content type', async () => {
       // each route once, deterministically, with a body that would be refused if it were read
       for (const op of operations) {
-        const path = op.path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId);
+        const path = op.path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{grantId\}/g, grantIds[0] ?? 'x');
         for (const auth of ['none', 'unknown token', 'malformed header'] as const) {
           const answer = await runApiCase({ op, auth, path, query: '?limit=Infinity', body: { kind: 'broken JSON', contentType: 'application/json', body: '{"\udfff":' } });
           assert.equal(answer.status, 401, `${op.method} ${op.path} [${auth}] → ${answer.status} ${JSON.stringify(answer.body)}`);

@@ -37,6 +37,7 @@ interface GrantRow {
   review_note: string | null;
 }
 
+const MAX_INT8 = (1n << 63n) - 1n;
 const date = (v: Timestamp | null): Date | null => (v === null ? null : new Date(v));
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
@@ -286,7 +287,10 @@ export class AccessRepository implements AccessStore {
     return grantCertificates(this.#db, grantId);
   }
 
-  async findGrantsBySerial(productId: string, serials: readonly bigint[]): Promise<AccessGrant[]> {
+  async findGrantsBySerial(productId: string, asked: readonly bigint[]): Promise<AccessGrant[]> {
+    // A serial is a uint64 on the wire, a signed bigint here: one past the column's range (the
+    // sequence never reaches it) is no grant, and must not reach the cast.
+    const serials = asked.filter((s) => s >= 1n && s <= MAX_INT8);
     if (serials.length === 0) return [];
     const { rows } = await sql<GrantRow>`select ${grantColumns} from access_grants g
       where g.product_id = ${productId} and g.serial = any(${serials.map(String)}::bigint[])`.execute(this.#db);
