@@ -43,6 +43,8 @@ export interface AccessStore {
   /** The product's current SSH CAs (not retired). */
   findSshCas(productId: string): Promise<SshCaRecord[]>;
   findGrant(productId: string, grantId: string): Promise<AccessGrant | undefined>;
+  /** A grant by id alone (ids are unique across products): the CLI names a grant without its product. */
+  findGrantById(grantId: string): Promise<AccessGrant | undefined>;
   listGrants(productId: string, filter: GrantFilter): Promise<AccessGrant[]>;
   /** The serials of a device-list grant's devices. */
   grantDeviceSerials(grantId: string): Promise<string[]>;

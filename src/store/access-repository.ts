@@ -265,6 +265,11 @@ export class AccessRepository implements AccessStore {
     return rows[0] && toGrant(rows[0]);
   }
 
+  async findGrantById(grantId: string): Promise<AccessGrant | undefined> {
+    const { rows } = await sql<GrantRow>`select ${grantColumns} from access_grants g where g.id = ${grantId}`.execute(this.#db);
+    return rows[0] && toGrant(rows[0]);
+  }
+
   async listGrants(productId: string, f: GrantFilter): Promise<AccessGrant[]> {
     const conditions = [
       sql`g.product_id = ${productId}`,

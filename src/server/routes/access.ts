@@ -11,7 +11,7 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { roleAllows } from '../../core/roles.ts';
 import type { ApiTokenRecord } from '../../access/api-tokens.ts';
 import { eventView } from '../../pki/views.ts';
-import { authorise } from '../auth.ts';
+import { authorise, requireProductScope } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { skuParams } from './schemas.ts';
 
@@ -94,6 +94,16 @@ export function accessRoutes(app: FastifyInstance, tp: Trustplane): void {
     if (!grant || (seesOnlyOwn(token) && grant.requester !== token.owner)) throw new TrustplaneError('ACCESS_GRANT_NOT_FOUND');
     return { grant, sku: product.sku };
   };
+
+  // A grant by its id alone, for clients that hold only the id (`trustplane access cert --grant G`): where it is.
+  app.get<{ Params: { grantId: string } }>('/v1/access/grants/:grantId', { schema: { tags, params: { type: 'object', properties: { grantId: grantParams.properties.grantId }, required: ['grantId'] } } }, async (request) => {
+    const { token } = await authorise(tp, request, 'access:read');
+    const grant = await tp.access.store.findGrantById(request.params.grantId);
+    const product = grant && (await tp.identity.store.findProductById(grant.productId));
+    if (!grant || !product || (seesOnlyOwn(token) && grant.requester !== token.owner)) throw new TrustplaneError('ACCESS_GRANT_NOT_FOUND');
+    requireProductScope(token, product.sku);
+    return grantView(product.sku, grant, tp.clock.now());
+  });
 
   app.get<{ Params: { sku: string } }>('/v1/products/:sku/access/policy', { schema: { tags, params: skuParams } }, async (request) => {
     await authorise(tp, request, 'access:read');
