@@ -89,6 +89,8 @@ describe('trustplane access (CLI) against the real server', { timeout: 180_000 }
     const table = (await ok(['access', 'list', '--product', SKU], tokens.tina)).stdout;
     assert.match(table, /^ID +STATUS +REQUESTER/);
     assert.match(table, /break-glass, reviewed/);
+    const knownHosts = (await ok(['access', 'ca', '--product', SKU, '--known-hosts'], tokens.tina)).stdout.trim();
+    assert.match(knownHosts, /^@cert-authority \* ssh-ed25519 AAAA\S+ trustplane host CA CLI-SSH$/);
     const usage = await cli(['access', 'request', '--product', SKU, '--purpose', 'x', '--duration', '1h'], tokens.tina);
     assert.equal(usage.code, 1);
   });

@@ -171,10 +171,12 @@ export function registerAccessCommands(program: Command): void {
     .command('ca')
     .description("the product's SSH CA keys: the known_hosts line that trusts every device's host certificate, and the user CA key")
     .requiredOption('--product <sku>', 'the product')
+    .option('--known-hosts', 'print only the known_hosts line (to append to ~/.ssh/known_hosts)')
     .option('--json', 'print the raw JSON answer')
-    .action(async (o: { product: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: { product: string; knownHosts?: boolean; json?: boolean }, cmd: Command) => {
       const cas = await (await clientFor(cmd)).getJson<{ knownHosts: string; userCaKey: string; hostCaKey: string }>(apiPath`/v1/products/${o.product}/access/ca`);
       if (o.json === true) printJson(cas);
+      else if (o.knownHosts === true) print(cas.knownHosts);
       else print(`# known_hosts: trusts every ${o.product} device's host certificate\n${cas.knownHosts}\n# user CA (sshd TrustedUserCAKeys, written by the agent)\n${cas.userCaKey}`);
     });
 }
