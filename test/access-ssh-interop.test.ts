@@ -207,7 +207,7 @@ for (const target of databaseTargets()) {
       await work.write('host-cert.pub', `${body.certificate}\n`);
       const shown = await keygen(['-L', '-f', 'host-cert.pub']);
       assert.match(shown, /host certificate/);
-      assert.match(shown, new RegExp(`Principals: \\n\\s+S1\\n\\s+S1\\.${SKU}\\n`));
+      assert.match(shown, new RegExp(`Principals: \\n\\s+S1\\n\\s+s1\\n\\s+S1\\.${SKU}\\n\\s+s1\\.${SKU.toLowerCase()}\\n`));
       assert.equal(new Date(body.validBefore).getTime(), clock.now().getTime() + 30 * 86_400_000);
       assert.match(body.hostCaKey, /^ssh-ed25519 AAAA/);
       const again = await onListener('S1', 'POST', 'host-certificate', { publicKey: hostPub });
@@ -215,7 +215,7 @@ for (const target of databaseTargets()) {
       const history = (await server.api('GET', `/v1/products/${SKU}/devices/S1/history`)).body.items as { action: string; details: Record<string, unknown> }[];
       const events = history.filter((e) => e.action === 'ssh.host_certificate.issued');
       assert.equal(events.length, 1);
-      assert.deepEqual(events[0]!.details.principals, ['S1', `S1.${SKU}`]);
+      assert.deepEqual(events[0]!.details.principals, ['S1', 's1', `S1.${SKU}`, `s1.${SKU.toLowerCase()}`]);
       const bad = await onListener('S1', 'POST', 'host-certificate', { publicKey: body.certificate });
       assert.equal(bad.status, 400);
       assert.equal((bad.body as { code: string }).code, 'SSH_PUBLIC_KEY_INVALID');

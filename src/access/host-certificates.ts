@@ -7,9 +7,14 @@ import type { AccessPolicy, SshCertificateRecord } from './access.types.ts';
 import { ensureSshCas } from './ssh-cas.ts';
 import { MAX_PUBLIC_KEY_LINE, signed } from './user-certificates.ts';
 
-/** A device's names, as its host certificate states them: the serial, `<serial>.<sku>`, `<serial>.<hostDomain>`. */
+/**
+ * A device's names, as its host certificate states them: the serial, `<serial>.<sku>`,
+ * `<serial>.<hostDomain>`; each also in lower case, since ssh lower-cases the host name it was
+ * given before it matches it against a host certificate's principals.
+ */
 export function hostPrincipals(product: ProductRecord, device: DeviceRecord, policy: AccessPolicy): string[] {
-  return [device.serial, `${device.serial}.${product.sku}`, ...(policy.hostDomain === null ? [] : [`${device.serial}.${policy.hostDomain}`])];
+  const names = [device.serial, `${device.serial}.${product.sku}`, ...(policy.hostDomain === null ? [] : [`${device.serial}.${policy.hostDomain}`])];
+  return [...new Set(names.flatMap((n) => [n, n.toLowerCase()]))];
 }
 
 /**
