@@ -16,6 +16,7 @@ import { estRequest } from './support/est-client.ts';
 import { Workdir } from './support/openssl.ts';
 import { expectRefusal } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { accessPeople, endGrant, grantedCertificate } from './support/access-grants.ts';
 
 const SKU = 'GW-SSH';
 const START = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
@@ -219,6 +220,15 @@ for (const target of databaseTargets()) {
       const bad = await onListener('S1', 'POST', 'host-certificate', { publicKey: body.certificate });
       assert.equal(bad.status, 400);
       assert.equal((bad.body as { code: string }).code, 'SSH_PUBLIC_KEY_INVALID');
+    });
+
+    it('the helpers other suites use (test/support/access-grants.ts) grant, certify and end', async () => {
+      const people = await accessPeople(server, { technician: 'tess', approver: 'abe' });
+      const granted = await grantedCertificate(server, people, { sku: SKU, target: { devices: ['S3'] }, publicKey: await userKey('tess') });
+      await work.write('tess-cert.pub', `${granted.certificate}\n`);
+      assert.match(await keygen(['-L', '-f', 'tess-cert.pub']), new RegExp(`Serial: ${granted.serial}\\n`));
+      await endGrant(server, people, SKU, granted.grantId);
+      assert.ok((await revokedBy(await krlOf('S3'), 'tess-cert.pub')).revoked);
     });
 
     it('logins the device saw: each an access.used event on its grant, duplicates ignored, unknown serials counted apart', async () => {
