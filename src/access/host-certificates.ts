@@ -5,7 +5,7 @@ import { parseSshPublicKey, sshFingerprint, type SshPublicKey } from '../ssh/pub
 import type { AccessContext } from './access-context.ts';
 import type { AccessPolicy, SshCertificateRecord } from './access.types.ts';
 import { ensureSshCas } from './ssh-cas.ts';
-import { MAX_PUBLIC_KEY_LINE, signed } from './user-certificates.ts';
+import { MAX_PUBLIC_KEY_LINE, signedCertificate } from './user-certificates.ts';
 
 /**
  * A device's names, as its host certificate states them: the serial, `<serial>.<sku>`,
@@ -43,7 +43,7 @@ export async function issueHostCertificate(ctx: AccessContext, product: ProductR
       validBefore: new Date(now.getTime() + validityMs),
     };
     const owner = `device:${product.sku}:${device.serial}`;
-    const certificate = await signed(ca, fields, { productId: product.id, deviceId: device.id, owner, fingerprint, now, ctx, purpose: 'host identity' });
+    const certificate = await signedCertificate(ctx, ca, fields, { productId: product.id, deviceId: device.id, owner, purpose: 'host identity', fingerprint, now });
     await uow.insertCertificate(certificate);
     uow.recordEvents([
       {

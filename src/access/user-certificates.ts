@@ -46,7 +46,7 @@ export async function issueUserCertificate(ctx: AccessContext, product: ProductR
       throw new TrustplaneError('ACCESS_CERTIFICATE_LIMIT', `the policy allows ${policy.maxCertificatesPerGrant} certificate(s) per grant`, { details: { issued: issued.length } });
     }
     const fields = userCertificateFields(product, grant, key, policy, window, owner);
-    const certificate = await signed(ca, fields, { productId: product.id, grantId: grant.id, owner, fingerprint, now, ctx });
+    const certificate = await signedCertificate(ctx, ca, fields, { productId: product.id, grantId: grant.id, owner, purpose: `time-bound access: grant ${grant.id}`, fingerprint, now });
     await uow.insertCertificate(certificate);
     uow.recordEvents([
       {
@@ -104,16 +104,23 @@ export function userCertificateFields(product: ProductRecord, grant: AccessGrant
   };
 }
 
-/** Signs and makes the record stored for it (the certificate line is public; the window as signed, whole seconds). */
-export async function signed(
-  ca: SshCa,
-  fields: SshCertificateFields,
-  who: { productId: string; grantId?: string; deviceId?: string; owner: string; fingerprint: string; now: Date; ctx: AccessContext; purpose?: string },
-): Promise<SshCertificateRecord> {
+/** What the stored row says of a certificate besides its fields: whose, what for, of which key (DESIGN rule 3). */
+export interface CertificateMeta {
+  productId: string;
+  grantId?: string;
+  deviceId?: string;
+  owner: string;
+  purpose: string;
+  fingerprint: string;
+  now: Date;
+}
+
+/** Signs (the CA key stays in its key store) and makes the row stored for it: the certificate line is public; the window as signed, whole seconds. */
+export async function signedCertificate(ctx: AccessContext, ca: SshCa, fields: SshCertificateFields, who: CertificateMeta): Promise<SshCertificateRecord> {
   const blob = await signSshCertificate(fields, ca.signer);
   const seconds = (d: Date, up: boolean) => new Date((up ? Math.ceil(d.getTime() / 1000) : Math.floor(d.getTime() / 1000)) * 1000);
   return {
-    id: newId('sshc', who.ctx.identity.random),
+    id: newId('sshc', ctx.identity.random),
     productId: who.productId,
     caId: ca.record.id,
     kind: fields.kind,
@@ -128,7 +135,7 @@ export async function signed(
     validBefore: seconds(fields.validBefore, false),
     certificate: formatSshCertificate(blob, fields.keyId),
     owner: who.owner,
-    purpose: who.purpose ?? `time-bound access: grant ${who.grantId ?? ''}`.trim(),
+    purpose: who.purpose,
     issuedAt: who.now,
   };
 }
