@@ -1,4 +1,4 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns,ssh]`
 //   step-ca: built by `bash bench/peers/build-step-ca.sh` (skipped with a line when it is not);
 //   est-tls (not in the default list): trustplane's EST simpleenroll over TLS keep-alive as a row of
 //   the issuance table, next to step-ca's HTTPS figure
@@ -15,6 +15,8 @@
 //   (updates.ts: publication and timestamp re-signs, next to raw Ed25519 / ML-DSA-65 signing;
 //   update-checks.ts: that many agents checking at once, next to the same server's TLS handshake rate)
 //   (revocation.ts: revoke latency as revoked certificates accumulate, complete and delta CRL builds)
+//   ssh: (ssh.ts: OpenSSH certificates signed per second next to raw Ed25519 signing; KRLs of
+//   100,000 revoked serials: build, size, ssh-keygen -Q, the agent's refresh; needs ssh-keygen)
 //
 // Issuance of N distinct ECDSA P-256 CSRs through the service layer (PGlite on disk; PostgreSQL
 // when a URL is given) and over HTTP, next to figures measured in the same run: the limit
@@ -40,6 +42,7 @@ import { runStepCaIssuance } from './step-ca-issuance.ts';
 import type { IssuanceResult, Throughput } from './stats.ts';
 import { runOcspBench } from './ocsp.ts';
 import { runVulnsBenches } from './vulns.ts';
+import { runSshBench } from './ssh.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +50,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns' },
+    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns,ssh' },
     'updates-devices': { type: 'string', default: '1000,1000000' },
     'updates-agents': { type: 'string', default: '1000' },
     'updates-check-rounds': { type: 'string', default: '5' },
@@ -360,4 +363,9 @@ if (only.has('ocsp')) {
 if (only.has('vulns')) {
   const sizes = (name: 'vulns-sizes' | 'vulns-pglite-sizes') => values[name].split(',').map((v) => positive(name, v));
   await runVulnsBenches({ sizes: sizes('vulns-sizes'), pgliteSizes: sizes('vulns-pglite-sizes'), databaseUrl, say, withDatabase });
+}
+
+if (only.has('ssh')) {
+  say('time-bound SSH access: certificates, KRLs, the agent\'s refresh…');
+  await runSshBench();
 }

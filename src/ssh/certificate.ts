@@ -73,7 +73,7 @@ function checkFields(f: SshCertificateFields): WireWindow {
   const bad = (why: string): never => {
     throw new TrustplaneError('VALIDATION_FAILED', `SSH certificate: ${why}`);
   };
-  if (!(f.publicKey.type in certificateTypes)) bad(`no certificate type for ${f.publicKey.type} keys`);
+  if (!Object.hasOwn(certificateTypes, f.publicKey.type)) bad(`no certificate type for ${f.publicKey.type} keys`);
   if (f.serial < 0n || f.serial > MAX_UINT64) bad('the serial is not a uint64');
   if (f.keyId === '' || f.keyId.includes('\0')) bad('the key id is empty or holds a NUL');
   // An empty principal list means "any principal" to sshd: never issued here.
@@ -124,12 +124,20 @@ export function encodeCertificateToBeSigned(f: SshCertificateFields, nonce: Uint
  * certificate blob. `nonce` is for tests that reproduce a certificate byte for byte; otherwise
  * 32 random bytes.
  */
-export async function signSshCertificate(fields: SshCertificateFields, ca: Signer, options: { random?: Random; nonce?: Uint8Array; signatureKey?: SshPublicKey } = {}): Promise<Buffer> {
-  const signatureKey = options.signatureKey ?? sshPublicKeyFromSpki(ca.spki);
+export async function signSshCertificate(fields: SshCertificateFields, ca: Signer, options: { random?: Random; nonce?: Uint8Array } = {}): Promise<Buffer> {
+  const signatureKey = caKeyOf(ca);
   const nonce = options.nonce ?? (options.random ?? systemRandom).bytes(NONCE_BYTES);
   const signedBytes = encodeCertificateToBeSigned(fields, nonce, signatureKey);
   const signature = await signSsh(ca, signedBytes);
   return Buffer.from(new SshWriter().raw(signedBytes).string(signature).bytes());
+}
+
+/** A CA's SSH public key, made once per Signer (SPKI → SSH costs a key import; a CA signs thousands). */
+const caKeys = new WeakMap<Signer, SshPublicKey>();
+function caKeyOf(ca: Signer): SshPublicKey {
+  let key = caKeys.get(ca);
+  if (!key) caKeys.set(ca, (key = sshPublicKeyFromSpki(ca.spki)));
+  return key;
 }
 
 const toDate = (seconds: bigint): Date => new Date(seconds > 8_640_000_000_000n ? 8.64e15 : Number(seconds) * 1000);

@@ -15,6 +15,7 @@ export type SerialSection =
 
 export const MAX_BITMAP_BITS = 16384;
 const CLUSTER_GAP = 64n;
+const MAX_BITMAP_SPAN = BigInt(MAX_BITMAP_BITS);
 const SECTION_HEADER_BYTES = 5; // byte type + uint32 length
 const RANGE_BYTES = SECTION_HEADER_BYTES + 16;
 const BITMAP_OVERHEAD_BYTES = SECTION_HEADER_BYTES + 8 + 4 + 1; // offset, mpint length, a possible leading zero
@@ -41,7 +42,7 @@ function clusters(runs: readonly Run[]): Run[][] {
   for (const run of runs) {
     const first = current[0];
     const last = current.at(-1);
-    const fits = first && last && run.lo - last.hi - 1n < CLUSTER_GAP && run.hi - first.lo < BigInt(MAX_BITMAP_BITS);
+    const fits = first && last && run.lo - last.hi - 1n < CLUSTER_GAP && run.hi - first.lo < MAX_BITMAP_SPAN;
     if (!fits && current.length > 0) {
       out.push(current);
       current = [];

@@ -109,10 +109,12 @@ export function parseSshPublicKey(line: string): SshPublicKey {
 /** Splits `type base64 [comment]`; shared with certificate lines. */
 export function splitKeyLine(line: string, code: 'SSH_PUBLIC_KEY_INVALID' | 'SSH_CERTIFICATE_MALFORMED', maxBytes: number): { type: string; blob: Uint8Array; comment?: string } {
   if (line.length > maxBytes) throw new TrustplaneError(code, undefined, { details: { reason: 'too long' } });
-  const m = /^[ \t]*([A-Za-z0-9@.-]{1,64})[ \t]+([A-Za-z0-9+/=]+)(?:[ \t]+([^\r\n]*?))?[ \t]*\r?\n?$/.exec(line);
-  const blob = m ? decodeBase64Strict(m[2]!) : undefined;
+  // Patterns whose parts cannot overlap, so matching stays linear in the line's length (no ReDoS).
+  const m = /^[ \t]*(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line.replace(/\r?\n$/, ''));
+  const blob = m && /^[A-Za-z0-9@.-]{1,64}$/.test(m[1]!) ? decodeBase64Strict(m[2]!) : undefined;
   if (!m || !blob) throw new TrustplaneError(code, undefined, { details: { reason: 'not a `type base64 [comment]` line' } });
-  return m[3] ? { type: m[1]!, blob, comment: m[3] } : { type: m[1]!, blob };
+  const comment = m[3]?.trimEnd();
+  return comment ? { type: m[1]!, blob, comment } : { type: m[1]!, blob };
 }
 
 /** One line, no newline; `comment` defaults to the key's own. */

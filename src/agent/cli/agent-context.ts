@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { systemClock, type Clock } from '../../core/clock.ts';
-import { usageError } from '../agent-error.ts';
+import { stateError, usageError } from '../agent-error.ts';
+import type { DeviceApiOptions } from '../device-api-connection.ts';
 import { EstClient } from '../est-client.ts';
 import { failpointFromEnvironment, type StepContext } from '../renewal-steps.ts';
 import { StateStore, type AgentConfig } from '../state-store.ts';
@@ -40,4 +41,12 @@ export function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value)))
     throw new InvalidArgumentError('expected a positive whole number');
   return Number(value);
+}
+
+/** How to reach the device API with the device's identity of the moment (run renews it underneath). */
+export async function deviceApiOptions(config: AgentConfig, store: StateStore): Promise<DeviceApiOptions> {
+  const current = (await store.layout()).current;
+  const identity = current === undefined ? undefined : await store.readIdentity(current);
+  if (identity?.keyPem === undefined || identity.certPem === undefined) throw stateError(`${store.dir} has no current identity: enroll first`);
+  return { server: config.server, product: config.product, caBundlePem: await readCaBundle(config.caBundle), identity: { keyPem: identity.keyPem, certPem: identity.certPem } };
 }

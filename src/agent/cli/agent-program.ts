@@ -3,13 +3,14 @@ import { AgentError, agentExitCodes } from '../agent-error.ts';
 import { registerEnrollCommand } from './enroll-command.ts';
 import { registerRenewCommands } from './renew-commands.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
+import { registerSshCommands } from './ssh-commands.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerUpdateCommand } from './update-command.ts';
 
 export function buildAgentProgram(): Command {
   const program = new Command('trustplane-agent')
     .description(
-      'trustplane device agent: enrolls over EST (RFC 7030), keeps the identity renewed, installs verified updates',
+      'trustplane device agent: enrolls over EST (RFC 7030), keeps the identity renewed, installs verified updates, keeps what sshd trusts current',
     )
     .version('0.1.0')
     // Set before subcommands are added: they inherit it, so a usage error throws instead of exiting.
@@ -18,6 +19,7 @@ export function buildAgentProgram(): Command {
   registerRenewCommands(program);
   registerStatusCommand(program);
   registerUpdateCommand(program);
+  registerSshCommands(program);
   registerSimulateCommand(program);
   return program;
 }

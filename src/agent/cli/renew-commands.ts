@@ -6,11 +6,20 @@ import { realSleep } from '../est-client.ts';
 import { renewIdentity } from '../renew.ts';
 import { InvalidArgumentError, Option } from 'commander';
 import { runAgentLoop } from '../run-loop.ts';
-import { parseUpdateWindow, runUpdateLoop, updatePolicies, type UpdatePolicy, type UpdateWindow } from '../update/update-loop.ts';
+import {
+  parseUpdateWindow,
+  runUpdateLoop,
+  updatePolicies,
+  type UpdatePolicy,
+  type UpdateWindow,
+} from '../update/update-loop.ts';
 import { openAgent } from './agent-context.ts';
+import { runSshLoop } from '../ssh/ssh-loop.ts';
+import { addSshOptions, connectSsh, sshDuties, type SshCliOptions } from './ssh-commands.ts';
 import { deviceUpdater, type UpdateOptions } from './update-command.ts';
 
-interface RunOptions extends UpdateOptions {
+interface RunOptions extends UpdateOptions, SshCliOptions {
+  ssh?: boolean;
   stateDir: string;
   keepKey?: boolean;
   updates: UpdatePolicy;
@@ -39,63 +48,94 @@ export function registerRenewCommands(program: Command): void {
       }
     });
 
-  program
-    .command('run')
-    .description('daemon: renew inside the server-suggested window, install assigned updates, retry with backoff; stops on SIGINT/SIGTERM')
-    .requiredOption('--state-dir <dir>', 'the agent state directory')
-    .option('--keep-key', 'keep the key at each renewal instead of rotating it')
-    .addOption(new Option('--updates <policy>', 'auto: install assigned updates; notify: only log them; off').choices(updatePolicies).default('auto'))
-    .option('--update-interval <minutes>', 'how often to ask for an assigned update', minutes, 60)
-    .option('--update-window <HH:MM-HH:MM>', 'install only in this daily window (UTC); checks go on outside it', window)
-    .option('--install-hook <cmd>', 'shell command that installs the staged slot (env TRUSTPLANE_UPDATE_*)')
-    .option('--hardware-revision <rev>', "this device's hardware revision (remembered in agent.json if enroll was not given it)")
-    .action(async (o: RunOptions) => {
-      const { config, store, ctx } = await openAgent(o.stateDir);
-      await store.hardwareRevision(o.hardwareRevision); // a revision other than the remembered one stops here, not at the first update
-      const stop = new AbortController();
-      const onSignal = (): void => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const updater = deviceUpdater(config, store, ctx.log, o);
-        await Promise.all([
-          runAgentLoop({
-            store,
-            est: ctx.est,
-            clock: systemClock,
-            sleep: realSleep,
-            signal: stop.signal,
-            random: unitRandomFrom(systemRandom),
-            log: ctx.log,
-            onStep: ctx.onStep,
-            rotateKey: o.keepKey !== true,
-          }),
-          o.updates === 'off'
-            ? Promise.resolve()
-            : runUpdateLoop({
-                policy: o.updates,
-                intervalMs: o.updateInterval * 60_000,
-                window: o.updateWindow,
-                clock: systemClock,
-                sleep: realSleep,
-                signal: stop.signal,
-                random: unitRandomFrom(systemRandom),
-                log: ctx.log,
-                check: () => updater.check(),
-                install: () => updater.install(),
-              }),
-        ]);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        ctx.est.close();
-      }
-    });
+  addSshOptions(
+    program
+      .command('run')
+      .description(
+        "daemon: renew inside the server-suggested window, install assigned updates, with --ssh keep sshd's trust files current; retry with backoff; stops on SIGINT/SIGTERM",
+      )
+      .requiredOption('--state-dir <dir>', 'the agent state directory')
+      .option('--keep-key', 'keep the key at each renewal instead of rotating it')
+      .addOption(
+        new Option('--updates <policy>', 'auto: install assigned updates; notify: only log them; off')
+          .choices(updatePolicies)
+          .default('auto'),
+      )
+      .option('--update-interval <minutes>', 'how often to ask for an assigned update', minutes, 60)
+      .option(
+        '--update-window <HH:MM-HH:MM>',
+        'install only in this daily window (UTC); checks go on outside it',
+        window,
+      )
+      .option('--install-hook <cmd>', 'shell command that installs the staged slot (env TRUSTPLANE_UPDATE_*)')
+      .option(
+        '--hardware-revision <rev>',
+        "this device's hardware revision (remembered in agent.json if enroll was not given it)",
+      )
+      .option(
+        '--ssh',
+        'keep what sshd trusts current (every krlRefreshSeconds, default 5 min), the host certificate renewed, and report logins',
+      ),
+    true,
+  ).action(async (o: RunOptions) => {
+    const { config, store, ctx } = await openAgent(o.stateDir);
+    await store.hardwareRevision(o.hardwareRevision); // a revision other than the remembered one stops here, not at the first update
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const updater = deviceUpdater(config, store, ctx.log, o);
+      await Promise.all([
+        runAgentLoop({
+          store,
+          est: ctx.est,
+          clock: systemClock,
+          sleep: realSleep,
+          signal: stop.signal,
+          random: unitRandomFrom(systemRandom),
+          log: ctx.log,
+          onStep: ctx.onStep,
+          rotateKey: o.keepKey !== true,
+        }),
+        o.updates === 'off'
+          ? Promise.resolve()
+          : runUpdateLoop({
+              policy: o.updates,
+              intervalMs: o.updateInterval * 60_000,
+              window: o.updateWindow,
+              clock: systemClock,
+              sleep: realSleep,
+              signal: stop.signal,
+              random: unitRandomFrom(systemRandom),
+              log: ctx.log,
+              check: () => updater.check(),
+              install: () => updater.install(),
+            }),
+        o.ssh !== true
+          ? Promise.resolve()
+          : runSshLoop({
+              duties: sshDuties(config, store, o),
+              connect: () => connectSsh(config, store),
+              clock: systemClock,
+              sleep: realSleep,
+              signal: stop.signal,
+              random: unitRandomFrom(systemRandom),
+              log: ctx.log,
+            }),
+      ]);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      ctx.est.close();
+    }
+  });
 }
 
 function minutes(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 7 * 24 * 60) throw new InvalidArgumentError('a whole number of minutes, 1 to 10080');
+  if (!Number.isInteger(n) || n < 1 || n > 7 * 24 * 60)
+    throw new InvalidArgumentError('a whole number of minutes, 1 to 10080');
   return n;
 }
 

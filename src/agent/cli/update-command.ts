@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
 import { systemRandom } from '../../core/random.ts';
-import { stateError } from '../agent-error.ts';
 import { unitRandomFrom } from '../backoff.ts';
 import { realSleep } from '../est-client.ts';
 import type { AgentConfig, StateStore } from '../state-store.ts';
 import { DeviceUpdateApi, runUpdate, SlotStore, updateFailpointFromEnvironment, UpdateStore, type UpdateResult } from '../update/index.ts';
-import { openAgent, readCaBundle } from './agent-context.ts';
+import { deviceApiOptions, openAgent } from './agent-context.ts';
 
 export interface UpdateOptions {
   installHook?: string;
@@ -19,10 +18,7 @@ export interface UpdateOptions {
  */
 export function deviceUpdater(config: AgentConfig, store: StateStore, log: (line: string) => void, o: UpdateOptions): { install(): Promise<UpdateResult>; check(): Promise<string | undefined> } {
   const withApi = async <T>(use: (api: DeviceUpdateApi) => Promise<T>): Promise<T> => {
-    const current = (await store.layout()).current;
-    const identity = current === undefined ? undefined : await store.readIdentity(current);
-    if (identity?.keyPem === undefined || identity.certPem === undefined) throw stateError(`${store.dir} has no current identity: enroll first`);
-    const api = new DeviceUpdateApi({ server: config.server, product: config.product, caBundlePem: await readCaBundle(config.caBundle), identity: { keyPem: identity.keyPem, certPem: identity.certPem } });
+    const api = new DeviceUpdateApi(await deviceApiOptions(config, store));
     try {
       return await use(api);
     } finally {
