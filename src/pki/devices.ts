@@ -127,7 +127,7 @@ export async function changeDeviceState(
           action: 'access.ended',
           subjectType: 'access_grant',
           subjectId: g.grantId,
-          details: { product: product.sku, serial: g.serial, requester: g.requester, endedBy: actorName(actor), reason: `device ${serial} ${next}`, krl: g.krl },
+          details: { product: product.sku, serial: g.serial, requester: g.requester, endedBy: actor.kind === 'token' ? actor.owner : actorName(actor), reason: `device ${serial} ${next}`, krl: g.krl },
         })),
       ],
     });
