@@ -86,6 +86,17 @@ describe('a real sshd configured only by the agent from the real server', () => 
     assert.equal(used.details.keyId, `tina:${granted.grantId}`);
   });
 
+  it('the client trusts the device only by its host certificate: a host key the server did not certify is refused', async () => {
+    await sshd.stop();
+    await sshd.start({ trustDir: work.path('trust') });
+    const bare = await login('granted-cert.pub');
+    assert.equal(bare.status, 255);
+    assert.match(bare.stderr, /Host key verification failed/);
+    await sshd.stop();
+    await sshd.start({ trustDir: work.path('trust'), hostCertificate: `${sshd.hostKey}-cert.pub` });
+    assert.equal((await login('granted-cert.pub')).status, 0);
+  });
+
   it("another device's certificate is refused", async () => {
     await certify('d2-cert.pub', { devices: ['D2'] });
     assert.equal((await login('d2-cert.pub')).status, 255);
