@@ -60,6 +60,7 @@ async function fingerprint(server: TestServer): Promise<string> {
     ${digest('enrollment_batches', "id || coalesce(closed_at::text, '')")},
     ${digest('device_keys', "encode(spki_sha256, 'hex') || coalesce(retired_at::text, '')")},
     ${digest('access_paths', "id || coalesce(owner, '') || review_due::text || coalesce(expires_at::text, '') || coalesce(expiry_condition, '') || coalesce(retired_at::text, '')")},
+    ${digest('access_grants', "id || state || coalesce(reviewed_at::text, '')")},
     ${digest('products', "id || cra_class || support_until::text || coalesce(cra_annex_entry, '') || coalesce(placed_on_market, '') || coalesce(vulnerability_contact, '') || coalesce(conformity_procedure, '')")}) as f`.execute(server.tp.database.db);
   return rows[0]!.f;
 }
@@ -103,6 +104,7 @@ for (const target of databaseTargets()) {
     let batchId = '';
     let reportCaseId = '';
     let accessPathId = '';
+    const grantIds: string[] = [];
     let ocspRequestDer = new Uint8Array();
     let estTokens = new Map<string, string>();
     let state = '';
@@ -135,6 +137,15 @@ for (const target of databaseTargets()) {
       const path = await server.api('POST', '/v1/access-paths', { kind: 'debug-port', name: 'UART on rev B', product: SKU, scope: 'hw:rev-b', owner: 'hw-team', expiryCondition: 'until rev B leaves the factory' });
       assert.equal(path.status, 201, JSON.stringify(path.body));
       accessPathId = path.body.id;
+      // access grants for the access routes to reach (a technician's: the admin token may decide on
+      // them), and the product's SSH CAs made now, so reading the CA keys writes nothing later
+      const technician = (await server.tp.tokens.create({ role: 'technician', owner: 'prop-tech', ttlSeconds: 12 * 3600 }, 'test')).secret;
+      for (const body of [{ devices: ['dev-2'] }, { tag: 'none' }, { product: true, breakGlass: true }]) {
+        const asked = await server.api('POST', `/v1/products/${SKU}/access/grants`, { purpose: 'property test', durationSeconds: 600, ...body }, technician);
+        assert.equal(asked.status, 201, JSON.stringify(asked.body));
+        grantIds.push(asked.body.id);
+      }
+      assert.equal((await server.api('GET', `/v1/products/${SKU}/access/ca`)).status, 200);
       operations = operationsOf((await server.api('GET', '/openapi.json')).body);
       assert.ok(operations.length >= 26, `the OpenAPI document lists the /v1 routes (${operations.length})`);
       state = await fingerprint(server);
@@ -173,6 +184,7 @@ for (const target of databaseTargets()) {
         id: [batchId, 'tok_00000000000000000000', 'bat_00000000000000000000', accessPathId, 'acp_00000000000000000000'],
         caseId: [reportCaseId, reportCaseId, 'rpc_00000000000000000000'],
         stage: ['early_warning', 'final', 'intermediate'],
+        grantId: [...grantIds, 'grt_00000000000000000000'],
       };
       const safe = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])) }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9]{1,12}$/) });
       return hostile ? fc.oneof({ weight: 4, arbitrary: safe }, { weight: 1, arbitrary: anyString.filter((s) => s !== '') }) : safe;
@@ -246,7 +258,14 @@ for (const target of databaseTargets()) {
 
     // the sweep checks input validation, the same code whatever the store: on one target (primaryDatabaseTarget)
     test('every field and parameter of every /v1 route, one edge value at a time (a systematic sweep)', { skip: target.name !== primaryDatabaseTarget().name && 'swept on the primary target only' }, async () => {
-      const seeded = (path: string, op?: Operation) => path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, op?.path.startsWith('/v1/access-paths/') ? accessPathId : batchId).replace(/\{caseId\}/g, reportCaseId).replace(/\{stage\}/g, 'notification');
+      const seeded = (path: string, op?: Operation) =>
+        path
+          .replace(/\{sku\}/g, SKU)
+          .replace(/\{serial\}/g, 'dev-1')
+          .replace(/\{id\}/g, op?.path.startsWith('/v1/access-paths/') ? accessPathId : batchId)
+          .replace(/\{caseId\}/g, reportCaseId)
+          .replace(/\{stage\}/g, 'notification')
+          .replace(/\{grantId\}/g, grantIds[0]!);
       for (const op of operations) {
         const path = seeded(op.path, op);
         const hasBody = op.method !== 'GET' && op.method !== 'DELETE';
@@ -271,7 +290,7 @@ for (const target of databaseTargets()) {
     test('every /v1 route without a valid token is 401, whatever the body, query or content type', async () => {
       // each route once, deterministically, with a body that would be refused if it were read
       for (const op of operations) {
-        const path = op.path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId);
+        const path = op.path.replace(/\{sku\}/g, SKU).replace(/\{serial\}/g, 'dev-1').replace(/\{id\}/g, batchId).replace(/\{grantId\}/g, grantIds[0] ?? 'x');
         for (const auth of ['none', 'unknown token', 'malformed header'] as const) {
           const answer = await runApiCase({ op, auth, path, query: '?limit=Infinity', body: { kind: 'broken JSON', contentType: 'application/json', body: '{"\udfff":' } });
           assert.equal(answer.status, 401, `${op.method} ${op.path} [${auth}] → ${answer.status} ${JSON.stringify(answer.body)}`);

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { TrustplaneError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
-import { isRole, type Role } from '../core/roles.ts';
+import { isRole, roles, type Role } from '../core/roles.ts';
 import type { EventInput } from '../pki/records.types.ts';
 import { SKU_PATTERN } from '../pki/validation.ts';
 import { tokenAccessPath } from './access-path-tokens.ts';
@@ -51,7 +51,7 @@ const MAX_CACHED_TOKENS = 10_000;
 const PREFIX = 'tp_';
 
 /** The roles whose tokens may be limited to named products. */
-export const productScopedRoles: readonly Role[] = ['operator', 'factory'];
+export const productScopedRoles: readonly Role[] = ['operator', 'factory', 'technician', 'approver'];
 
 export function hashToken(secret: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(secret, 'utf8').digest());
@@ -84,7 +84,7 @@ export class ApiTokens {
     createdBy: string,
     productExists?: (sku: string) => Promise<boolean>,
   ): Promise<{ record: ApiTokenRecord; secret: string }> {
-    if (!isRole(args.role)) throw new TrustplaneError('VALIDATION_FAILED', 'role must be admin, operator, factory or auditor', { details: { field: 'role' } });
+    if (!isRole(args.role)) throw new TrustplaneError('VALIDATION_FAILED', `role must be one of ${roles.join(', ')}`, { details: { field: 'role' } });
     // No control characters: PostgreSQL text cannot hold NUL, and owners are shown in logs and the ledger.
     if (typeof args.owner !== 'string' || args.owner.trim() === '' || args.owner.length > 200 || /[\x00-\x1f\x7f]/.test(args.owner)) {
       throw new TrustplaneError('VALIDATION_FAILED', 'owner must name a person or system (1-200 characters)', { details: { field: 'owner' } });
@@ -105,7 +105,7 @@ export class ApiTokens {
     // Operator and factory tokens act only for the products they name (server/auth.ts). Admin and
     // auditor act on everything (tokens, products, the whole ledger): a scope would only look like one.
     if (products.length > 0 && !productScopedRoles.includes(args.role)) {
-      throw new TrustplaneError('VALIDATION_FAILED', `a ${args.role} token acts on every product: only operator and factory tokens name products`, { details: { field: 'products' } });
+      throw new TrustplaneError('VALIDATION_FAILED', `a ${args.role} token acts on every product: only operator, factory, technician and approver tokens name products`, { details: { field: 'products' } });
     }
     for (const sku of products as string[]) {
       if (productExists && !(await productExists(sku))) throw new TrustplaneError('PRODUCT_NOT_FOUND', `no product ${sku}`, { details: { field: 'products' } });

@@ -12,6 +12,7 @@ import { registerProductCommands } from './commands/product.ts';
 import { registerReleaseCommands } from './commands/release.ts';
 import { registerTufCommands } from './commands/tuf.ts';
 import { registerRolloutCommands } from './commands/rollout.ts';
+import { registerAccessCommands } from './commands/access.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerVulnCommands } from './commands/vuln.ts';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerReleaseCommands(program);
   registerTufCommands(program);
   registerRolloutCommands(program);
+  registerAccessCommands(program);
   registerVulnCommands(program);
   registerIncidentCommands(program);
   registerAdvisoryCommands(program);

@@ -159,6 +159,14 @@ export const errorCatalog = {
   // the register of privileged access paths (docs/design/access-paths.md)
   ACCESS_PATH_NOT_FOUND: { status: 404, title: 'No such access path' },
   ACCESS_PATH_RETIRED: { status: 409, title: 'The access path is retired' },
+  // time-bound SSH access (docs/design/access.md)
+  ACCESS_GRANT_NOT_FOUND: { status: 404, title: 'No such access grant for the product' },
+  ACCESS_DURATION_OVER_POLICY: { status: 422, title: "The duration exceeds the product's access policy" },
+  ACCESS_DEVICE_ENDED: { status: 409, title: 'A device the request names is revoked or decommissioned' },
+  ACCESS_SELF_APPROVAL: { status: 403, title: 'The requester of an access grant cannot approve, deny or review it' },
+  ACCESS_GRANT_STATE_CONFLICT: { status: 409, title: "The access grant's state does not allow this" },
+  ACCESS_GRANT_NOT_ACTIVE: { status: 409, title: 'The access grant is not approved and current: no certificate' },
+  ACCESS_CERTIFICATE_LIMIT: { status: 409, title: 'The access grant has all the certificates its policy allows' },
   // service
   SERVICE_OVERLOADED: { status: 503, title: 'The service is overloaded; retry later' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -1,5 +1,5 @@
 /** Token roles and what each may do. Factory tokens are further limited to named products. */
-export const roles = ['admin', 'operator', 'factory', 'auditor'] as const;
+export const roles = ['admin', 'operator', 'factory', 'auditor', 'technician', 'approver'] as const;
 export type Role = (typeof roles)[number];
 
 export type Permission =
@@ -26,17 +26,28 @@ export type Permission =
   | 'advisory:publish'
   // the register of privileged access paths (docs/design/access-paths.md): adding, reviewing, retiring; reading it
   | 'access-path:write'
-  | 'access-path:read';
+  | 'access-path:read'
+  // time-bound SSH access (docs/design/access.md): asking for it and receiving its certificate
+  | 'access:request'
+  // deciding on someone else's request, reviewing break-glass, ending anyone's grant; never one's own request (access/grant-decisions.ts)
+  | 'access:approve'
+  | 'access:read'
+  // a product's access policy and SSH CAs: what every grant of the product may at most be
+  | 'access:policy';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish', 'access-path:write', 'access-path:read'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish', 'access-path:write', 'access-path:read', 'access:approve', 'access:read', 'access:policy'],
   // a build pipeline's token: uploads images and SBOMs and creates releases; approving one takes release managers' keys
   operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish'],
   // and only the serials of an open batch that names the token's owner (server/auth.ts)
   factory: ['device:enroll'],
   // the auditor reads the access-path register; the operator neither reads nor writes it: an operator token is itself a
   // registered path (often a pipeline's), and the register spans products and tokens beyond an operator's scope
-  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read', 'access-path:read'],
+  auditor: ['product:read', 'device:read', 'token:read', 'ledger:read', 'batch:read', 'release:read', 'access-path:read', 'access:read'],
+  // a field technician: asks for access to named devices and receives the certificate; approves nothing
+  technician: ['product:read', 'device:read', 'access:request', 'access:read'],
+  // decides on others' requests and reviews break-glass; asks for nothing itself
+  approver: ['product:read', 'device:read', 'access:approve', 'access:read'],
 };
 
 export function roleAllows(role: Role, permission: Permission): boolean {

@@ -95,6 +95,9 @@ export async function changeDeviceState(
       now,
     );
     const updated: DeviceRecord = { ...device, state: next, updatedAt: now };
+    // DESIGN: revoking or decommissioning a device ends every access grant that names it (its KRL entry with it)
+    const endsAccess = change.transition === 'revoke' || change.transition === 'decommission';
+    const endedGrants = endsAccess ? await uow.endAccessGrantsNaming(device.id, now, actorName(actor), `device ${serial} ${next}`) : [];
     await uow.writeIssuance({
       bindings: [],
       statusUpdates: updates,
@@ -116,8 +119,16 @@ export async function changeDeviceState(
             to: next,
             ...(change.reason ? { reason: change.reason } : {}),
             certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
+            ...(endedGrants.length > 0 ? { accessGrantsEnded: endedGrants.map((g) => g.grantId) } : {}),
           },
         },
+        ...endedGrants.map((g) => ({
+          actor: actorName(actor),
+          action: 'access.ended',
+          subjectType: 'access_grant',
+          subjectId: g.grantId,
+          details: { product: product.sku, serial: g.serial, requester: g.requester, endedBy: actor.kind === 'token' ? actor.owner : actorName(actor), reason: `device ${serial} ${next}`, krl: g.krl },
+        })),
       ],
     });
     return updated;

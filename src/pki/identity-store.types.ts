@@ -43,6 +43,17 @@ export interface CertificateStatusUpdate {
   revokedAt: Date | null;
 }
 
+/** An access grant a device's revocation or decommissioning ended. */
+export interface EndedAccessGrant {
+  grantId: string;
+  productId: string;
+  /** the grant's SSH certificate serial (decimal) */
+  serial: string;
+  requester: string;
+  /** its serial went into the KRL (it had a certificate still valid) */
+  krl: boolean;
+}
+
 export interface IssuanceStateQuery {
   devices: { productId: string; serial: string }[];
   spkiSha256: Uint8Array[];
@@ -109,6 +120,12 @@ export interface IdentityUnitOfWork {
    * certificates (locked), and the one-time tokens asked for (locked against a concurrent use).
    */
   lockIssuanceState(query: IssuanceStateQuery): Promise<IssuanceState>;
+  /**
+   * Ends every access grant that names the device and is awaiting approval or current
+   * (docs/design/access.md): a revoked or decommissioned device is reached by nobody. Where one had
+   * a certificate still valid, its product's SSH KRL moves to a version that lists its serial.
+   */
+  endAccessGrantsNaming(deviceId: string, at: Date, endedBy: string, reason: string): Promise<EndedAccessGrant[]>;
   /** An issuance batch's writes and its events, in one statement. */
   writeIssuance(writes: IssuanceWrites): Promise<void>;
   /** Queued; written with gap-free sequence numbers at the end of the unit of work. */

@@ -24,6 +24,7 @@ import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { advisoryRoutes } from './routes/advisories.ts';
 import { accessPathRoutes } from './routes/access-paths.ts';
 import { csafProviderRoutes } from './routes/csaf-provider.ts';
+import { accessRoutes } from './routes/access.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -82,6 +83,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   csafProviderRoutes(app, tp);
   tufFileRoutes(app, tp);
   deviceRoutes(app, tp);
+  accessRoutes(app, tp);
   tokenRoutes(app, tp);
   accessPathRoutes(app, tp);
   batchRoutes(app, tp);

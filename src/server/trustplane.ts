@@ -44,6 +44,9 @@ import type { Article14Context } from '../article14/article14-context.ts';
 import { Article14Repository } from '../store/article14-repository.ts';
 import { AdvisoriesRepository } from '../store/advisories-repository.ts';
 import type { AdvisoryContext } from '../vulns/csaf/advisory-context.ts';
+import type { AccessContext } from '../access/access-context.ts';
+import { AccessRepository } from '../store/access-repository.ts';
+import { ProductKrls } from '../access/product-krl.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -105,6 +108,10 @@ export class Trustplane {
   readonly article14: Article14Context;
   /** Published CSAF advisories (docs/design/csaf.md). */
   readonly advisories: AdvisoryContext;
+  /** Time-bound SSH access: per-product SSH CAs, policy, grants, certificates, the KRL (docs/design/access.md). */
+  readonly access: AccessContext;
+  /** Each product's SSH KRL, built on demand and kept per version. */
+  readonly krls = new ProductKrls();
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -151,6 +158,7 @@ export class Trustplane {
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
     this.cra = { identity: this.identity, store: new CraProfileRepository(database.db, this.clock), installation: Object.freeze({ ...(options.securityContact ?? noInstallationContact) }) };
     this.article14 = { clock: this.clock, random, store: new Article14Repository(database.db, this.clock), vulns: this.vulns };
+    this.access = { identity: this.identity, store: new AccessRepository(database.db, this.clock) };
     this.advisories = {
       clock: this.clock,
       store: new AdvisoriesRepository(database.db, this.clock),

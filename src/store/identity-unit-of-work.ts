@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { RevocationReason } from '../core/revocation-reason.ts';
-import type { CertificateStatusUpdate, DeviceUpdate, IdentityUnitOfWork, IssuanceState, IssuanceStateQuery, IssuanceWrites, TokenUse } from '../pki/identity-store.types.ts';
+import type { CertificateStatusUpdate, DeviceUpdate, EndedAccessGrant, IdentityUnitOfWork, IssuanceState, IssuanceStateQuery, IssuanceWrites, TokenUse } from '../pki/identity-store.types.ts';
 import type { OneTimeTokenGrant } from '../pki/issuance-plan.ts';
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import type {
@@ -206,6 +206,22 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     };
   }
 
+  async endAccessGrantsNaming(deviceId: string, at: Date, endedBy: string, reason: string): Promise<EndedAccessGrant[]> {
+    const now = at.toISOString();
+    // One statement: the grants that name the device and are awaiting approval or current end, and
+    // the KRL of each product where one had a certificate still valid moves to its next version.
+    const { rows } = await sql<{ id: string; product_id: string; serial: string; requester: string; krl: boolean }>`with ended as (
+        update access_grants g set state = 'ended', ended_by = ${endedBy}, ended_at = ${now}::timestamptz, end_reason = ${reason}
+        where g.id in (select grant_id from access_grant_devices where device_id = ${deviceId})
+          and (g.state = 'requested' or (g.state = 'approved' and g.valid_until > ${now}::timestamptz))
+        returning g.id, g.product_id, g.serial::text as serial, g.requester,
+          exists (select 1 from ssh_certificates c where c.grant_id = g.id and c.valid_before > ${now}::timestamptz) as krl),
+      krl as (${nextKrlVersionSql(sql`select distinct product_id from ended where krl`, at)})
+      select * from ended order by serial`.execute(this.tx);
+    if (rows.length > 0) this.wrote = true;
+    return rows.map((r) => ({ grantId: r.id, productId: r.product_id, serial: r.serial, requester: r.requester, krl: r.krl }));
+  }
+
   async writeIssuance(w: IssuanceWrites): Promise<void> {
     const statements = [
       ...(w.bindings.length > 0 ? [bindKeysSql(w.bindings, w.at)] : []),
@@ -229,6 +245,12 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
   }
 }
 
+
+/** Moves each product's SSH KRL on by one version (its first: version 1). `products` yields product ids. */
+export function nextKrlVersionSql(products: RawBuilder<unknown>, at: Date): RawBuilder<unknown> {
+  return sql`insert into ssh_krls (product_id, version, updated_at) select k.p, 1, ${at.toISOString()}::timestamptz from (${products}) as k(p)
+    on conflict (product_id) do update set version = ssh_krls.version + 1, updated_at = excluded.updated_at`;
+}
 
 /** A row as json_agg gives it: timestamps as ISO text, bytea as the query encodes it (hex). */
 type JsonRow<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] extends Uint8Array ? string : T[K] };

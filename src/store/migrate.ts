@@ -16,6 +16,7 @@ import { craProfile } from './migrations/0013-cra-profile.ts';
 import { article14 } from './migrations/0014-article14.ts';
 import { advisories } from './migrations/0015-advisories.ts';
 import { memberStatesMigration } from './migrations/0016-member-states.ts';
+import { accessGrants } from './migrations/0017-access-grants.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
 import { attestation } from './migrations/0019-attestation.ts';
 import type { Database } from './schema.types.ts';
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0014-article14': article14,
   '0015-advisories': advisories,
   '0016-member-states': memberStatesMigration,
+  '0017-access-grants': accessGrants,
   '0018-access-paths': accessPaths,
   '0019-attestation': attestation,
 };

@@ -44,6 +44,13 @@ export const snapshotTables = [
   'advisory_versions',
   'access_paths',
   'access_path_reviews',
+  'ssh_cas',
+  'access_policies',
+  'access_grants',
+  'access_grant_devices',
+  'ssh_certificates',
+  'ssh_krls',
+  'access_logins',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -59,6 +66,8 @@ export interface StateSnapshot {
   rollouts: { id: string; state: string; stage: number }[];
   /** access paths change in place: a review moves the due date and may name an owner, retiring sets retired_at */
   accessPaths: { id: string; owner: string | null; review_due: string; retired: boolean }[];
+  /** access grants change state in place: approve, deny, end, review */
+  grants: { id: string; state: string; reviewed: boolean }[];
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -86,7 +95,8 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
   const releases = await db.selectFrom('releases').select(['id', 'state']).orderBy('id').execute();
   const rollouts = await db.selectFrom('rollouts').select(['id', 'state', 'stage']).orderBy('id').execute();
   const { rows: accessPaths } = await sql<{ id: string; owner: string | null; review_due: string; retired: boolean }>`select id, owner, review_due::text, retired_at is not null as retired from access_paths order by id`.execute(db);
-  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths };
+  const { rows: grants } = await sql<{ id: string; state: string; reviewed: boolean }>`select id, state, reviewed_at is not null as reviewed from access_grants order by id`.execute(db);
+  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths, grants };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */

@@ -1,4 +1,5 @@
 /** JSON Schemas of the /v1 API: validation on the way in, the OpenAPI document on the way out. */
+import { roles } from '../../core/roles.ts';
 export const problem = {
   type: 'object',
   properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, code: { type: 'string' }, detail: { type: 'string' } },
@@ -66,7 +67,7 @@ export const createTokenBody = {
   additionalProperties: false,
   required: ['role', 'owner', 'ttlSeconds'],
   properties: {
-    role: { type: 'string', enum: ['admin', 'operator', 'factory', 'auditor'] },
+    role: { type: 'string', enum: roles },
     owner: { type: 'string', maxLength: 200 },
     ttlSeconds: { type: 'integer', minimum: 60, maximum: 366 * 86400, description: 'at most the server policy (12 h by default)' },
     products: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 100 },

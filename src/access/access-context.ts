@@ -1,0 +1,11 @@
+import type { IdentityContext } from '../pki/identity-context.ts';
+import type { AccessStore } from './access-store.types.ts';
+
+/** What time-bound access needs, handed in as ports: the identity capability (keys, clock, devices) and its own store. */
+export interface AccessContext {
+  identity: IdentityContext;
+  store: AccessStore;
+}
+
+/** The subject type of a grant's ledger events. */
+export const GRANT_SUBJECT = 'access_grant';

@@ -1,0 +1,190 @@
+/**
+ * Issue 14, requests, approval and grants through the real server on every store: a technician
+ * asks, someone else approves or denies (never the requester, compared by the tokens' owners; never
+ * a technician); durations within the policy; nobody is granted a revoked or decommissioned device;
+ * break-glass is self-approved, short, and listed until someone else reviews it; a grant ends early
+ * by its requester or an approver; revoking or decommissioning a device ends the grants naming it
+ * in the same transaction. Each refusal writes nothing; each step is a ledger event.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeClock } from '../src/core/clock.ts';
+import { makeCsr } from '../src/testkit/csr.ts';
+import { databaseTargets } from './support/databases.ts';
+import { expectRefusal } from './support/state-snapshot.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+const SKU = 'GW-AX';
+const START = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+
+for (const target of databaseTargets()) {
+  describe(`access requests, approval and grants (${target.name})`, () => {
+    let server: TestServer;
+    let clock: FakeClock;
+    const tokens: Record<'tina' | 'tom' | 'anna' | 'tinaAdmin' | 'audrey', string> = { tina: '', tom: '', anna: '', tinaAdmin: '', audrey: '' };
+    const grants = (path = '') => `/v1/products/${SKU}/access/grants${path}`;
+    const ask = (body: Record<string, unknown>, token = tokens.tina) => server.api('POST', grants(), { purpose: 'replace the modem', ticket: 'OPS-1', durationSeconds: 3600, ...body }, token);
+    const history = async (id: string) => ((await server.api('GET', grants(`/${id}`))).body.history as { action: string; actor: string; details: Record<string, unknown> }[]);
+
+    before(async () => {
+      clock = new FakeClock(START);
+      server = await startTestServer({ target, clock });
+      await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
+      for (const serial of ['AX1', 'AX2', 'AX3', 'AX4', 'AX5']) {
+        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial, tags: ['site-a'] })).status, 201);
+        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/${serial}/enroll`, { csr: makeCsr('ecdsa-p256').pem })).status, 201);
+      }
+      const make = async (role: 'technician' | 'approver' | 'admin' | 'auditor', owner: string) => (await server.tp.tokens.create({ role, owner, ttlSeconds: 12 * 3600 }, 'test')).secret;
+      tokens.tina = await make('technician', 'tina');
+      tokens.tom = await make('technician', 'tom');
+      tokens.anna = await make('approver', 'anna');
+      tokens.tinaAdmin = await make('admin', 'tina');
+      tokens.audrey = await make('auditor', 'audrey');
+    });
+    after(() => server?.destroy());
+
+    it('a technician asks, an approver approves: the window starts at approval and lasts the duration; each step a ledger event naming who', async () => {
+      const asked = await ask({ devices: ['AX1', 'AX2'] });
+      assert.equal(asked.status, 201, JSON.stringify(asked.body));
+      assert.equal(asked.body.status, 'requested');
+      assert.deepEqual(asked.body.principals, [`device:${SKU}:AX1`, `device:${SKU}:AX2`]);
+      assert.match(asked.body.serial, /^[1-9][0-9]*$/);
+      clock.advance(60_000);
+      const approved = await server.api('POST', grants(`/${asked.body.id}/approve`), { note: 'ok for OPS-1' }, tokens.anna);
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      assert.equal(approved.body.status, 'approved');
+      assert.equal(approved.body.validFrom, clock.now().toISOString());
+      assert.equal(approved.body.validUntil, new Date(clock.now().getTime() + 3600_000).toISOString());
+      const events = await history(asked.body.id);
+      assert.deepEqual(events.map((e) => e.action), ['access.requested', 'access.granted']);
+      assert.match(events[0]!.actor, /^tina \(technician/);
+      assert.equal(events[0]!.details.purpose, 'replace the modem');
+      assert.equal(events[0]!.details.ticket, 'OPS-1');
+      assert.match(events[1]!.actor, /^anna \(approver/);
+      assert.equal(events[1]!.details.approvedBy, 'anna');
+    });
+
+    it('refused with nothing written: approval by the requester (another token of the same owner), a technician approving, a decision on a decided grant', async () => {
+      const asked = await ask({ tag: 'site-a' });
+      assert.equal(asked.status, 201);
+      const self = await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.tinaAdmin), 403, 'ACCESS_SELF_APPROVAL', 'the requester approving');
+      assert.ok(self.detail);
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/deny`), {}, tokens.tinaAdmin), 403, 'ACCESS_SELF_APPROVAL', 'the requester denying');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.tom), 403, 'FORBIDDEN', 'a technician approving');
+      const denied = await server.api('POST', grants(`/${asked.body.id}/deny`), { note: 'no ticket for site a' }, tokens.anna);
+      assert.equal(denied.body.status, 'denied');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'approving a denied grant');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'x' }, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'ending a denied grant');
+      const events = await history(asked.body.id);
+      assert.deepEqual(events.map((e) => e.action), ['access.requested', 'access.denied']);
+      assert.equal(events[1]!.details.deniedBy, 'anna');
+      assert.equal(events[1]!.details.note, 'no ticket for site a');
+    });
+
+    it('refused with nothing written: a duration over the policy (8 h, break-glass 1 h), a policy since shrunk, a revoked or decommissioned device, an unknown one', async () => {
+      const over = await expectRefusal(server, () => ask({ devices: ['AX1'], durationSeconds: 8 * 3600 + 1 }), 422, 'ACCESS_DURATION_OVER_POLICY', 'over 8 h');
+      assert.match(over.detail ?? '', /at most 28800 s/);
+      await expectRefusal(server, () => ask({ devices: ['AX1'], durationSeconds: 3601, breakGlass: true }), 422, 'ACCESS_DURATION_OVER_POLICY', 'break-glass over 1 h');
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/AX4/revoke`, { reason: 'keyCompromise' })).status, 200);
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/AX5/decommission`, {})).status, 200);
+      await expectRefusal(server, () => ask({ devices: ['AX1', 'AX4'] }), 409, 'ACCESS_DEVICE_ENDED', 'a revoked device');
+      await expectRefusal(server, () => ask({ devices: ['AX5'] }), 409, 'ACCESS_DEVICE_ENDED', 'a decommissioned device');
+      await expectRefusal(server, () => ask({ devices: ['NOPE'] }), 404, 'DEVICE_NOT_FOUND', 'an unknown device');
+      await expectRefusal(server, () => ask({ devices: ['AX1'], tag: 'site-a' }), 400, 'VALIDATION_FAILED', 'two targets');
+      const asked = await ask({ product: true, durationSeconds: 4 * 3600 });
+      assert.equal(asked.status, 201);
+      assert.deepEqual(asked.body.principals, [`product:${SKU}`]);
+      assert.equal((await server.api('PATCH', `/v1/products/${SKU}/access/policy`, { maxDurationSeconds: 2 * 3600 })).status, 200);
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.anna), 422, 'ACCESS_DURATION_OVER_POLICY', 'the policy shrank since the request');
+      assert.equal((await server.api('PATCH', `/v1/products/${SKU}/access/policy`, { maxDurationSeconds: 8 * 3600 })).status, 200);
+    });
+
+    it('the policy: admins change it (an event), technicians and approvers may not, break-glass stays the shortest', async () => {
+      await expectRefusal(server, () => server.api('PATCH', `/v1/products/${SKU}/access/policy`, { maxDurationSeconds: 60 }, tokens.tina), 403, 'FORBIDDEN', 'a technician');
+      await expectRefusal(server, () => server.api('PATCH', `/v1/products/${SKU}/access/policy`, { maxDurationSeconds: 60 }, tokens.anna), 403, 'FORBIDDEN', 'an approver');
+      await expectRefusal(server, () => server.api('PATCH', `/v1/products/${SKU}/access/policy`, { maxDurationSeconds: 1800, breakGlassMaxSeconds: 3600 }), 400, 'VALIDATION_FAILED', 'break-glass longer');
+      await expectRefusal(server, () => server.api('PATCH', `/v1/products/${SKU}/access/policy`, { sourceAddress: '10.0.0.0/33' }), 400, 'VALIDATION_FAILED', 'a bad CIDR');
+      const policy = (await server.api('GET', `/v1/products/${SKU}/access/policy`, undefined, tokens.tina)).body;
+      assert.equal(policy.maxDurationSeconds, 8 * 3600);
+      assert.equal(policy.breakGlassMaxSeconds, 3600);
+      assert.deepEqual(policy.extensions, ['permit-pty']);
+      assert.equal(policy.maxCertificatesPerGrant, 1);
+    });
+
+    it('break-glass: granted at once by its requester for at most 1 h, listed until someone else reviews it', async () => {
+      const glass = await ask({ devices: ['AX3'], breakGlass: true, durationSeconds: 1800, purpose: 'outage, gateway down' });
+      assert.equal(glass.status, 201, JSON.stringify(glass.body));
+      assert.equal(glass.body.status, 'approved');
+      assert.equal(glass.body.breakGlass, true);
+      assert.equal(glass.body.validUntil, new Date(clock.now().getTime() + 1800_000).toISOString());
+      const unreviewed = async () => ((await server.api('GET', `${grants()}?unreviewed=true`, undefined, tokens.anna)).body.items as { id: string }[]).map((g) => g.id);
+      assert.deepEqual(await unreviewed(), [glass.body.id]);
+      await expectRefusal(server, () => server.api('POST', grants(`/${glass.body.id}/review`), {}, tokens.tinaAdmin), 403, 'ACCESS_SELF_APPROVAL', 'reviewing one’s own break-glass');
+      const reviewed = await server.api('POST', grants(`/${glass.body.id}/review`), { note: 'outage INC-9, fine' }, tokens.anna);
+      assert.equal(reviewed.status, 200);
+      assert.equal(reviewed.body.reviewedAt, clock.now().toISOString());
+      assert.deepEqual(await unreviewed(), []);
+      await expectRefusal(server, () => server.api('POST', grants(`/${glass.body.id}/review`), {}, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'a second review');
+      const events = await history(glass.body.id);
+      assert.deepEqual(events.map((e) => e.action), ['access.requested', 'access.granted', 'access.break_glass_reviewed']);
+      assert.equal(events[1]!.details.breakGlass, true);
+      assert.equal(events[2]!.details.reviewedBy, 'anna');
+    });
+
+    it('a grant ends early by its requester or an approver (with why), not by another technician; ending it again changes nothing', async () => {
+      const asked = await ask({ devices: ['AX2'] });
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'mine now' }, tokens.tom), 403, 'FORBIDDEN', 'another technician');
+      const ended = await server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'not needed after all' }, tokens.tina);
+      assert.equal(ended.status, 200);
+      assert.equal(ended.body.status, 'ended');
+      assert.equal(ended.body.endReason, 'not needed after all');
+      const again = await server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'twice' }, tokens.anna);
+      assert.equal(again.body.endReason, 'not needed after all');
+      const events = await history(asked.body.id);
+      assert.deepEqual(events.map((e) => e.action), ['access.requested', 'access.ended']);
+      assert.equal(events[1]!.details.endedBy, 'tina');
+      assert.equal(events[1]!.details.reason, 'not needed after all');
+    });
+
+    it('an expired grant reads expired and cannot be ended', async () => {
+      const asked = await ask({ devices: ['AX1'], durationSeconds: 600 });
+      await server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.anna);
+      clock.advance(601_000);
+      assert.equal((await server.api('GET', grants(`/${asked.body.id}`), undefined, tokens.tina)).body.status, 'expired');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'late' }, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'ending an expired grant');
+    });
+
+    it('decommissioning a device ends every grant naming it (awaiting approval or current) in its own transaction; a tag grant stays', async () => {
+      const current = await ask({ devices: ['AX2', 'AX3'] });
+      await server.api('POST', grants(`/${current.body.id}/approve`), {}, tokens.anna);
+      const pending = await ask({ devices: ['AX2'] });
+      const tag = await ask({ tag: 'site-a' });
+      await server.api('POST', grants(`/${tag.body.id}/approve`), {}, tokens.anna);
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/AX2/decommission`, {})).status, 200);
+      for (const id of [current.body.id, pending.body.id]) {
+        const g = (await server.api('GET', grants(`/${id}`))).body;
+        assert.equal(g.status, 'ended', id);
+        assert.equal(g.endReason, 'device AX2 decommissioned');
+        const ended = g.history.find((e: { action: string }) => e.action === 'access.ended');
+        assert.match(ended.actor, /^test-admin/);
+      }
+      assert.equal((await server.api('GET', grants(`/${tag.body.id}`))).body.status, 'approved');
+      const device = (await server.api('GET', `/v1/products/${SKU}/devices/AX2/history`)).body.items as { action: string; details: { accessGrantsEnded?: string[] } }[];
+      // and the first test's grant, which named AX2 too and is still current
+      const ended = device.find((e) => e.action === 'device.decommissioned')?.details.accessGrantsEnded ?? [];
+      assert.ok([current.body.id, pending.body.id].every((id: string) => ended.includes(id)), JSON.stringify(ended));
+      assert.ok(!ended.includes(tag.body.id));
+    });
+
+    it('a technician reads only their own grants; an auditor reads all and decides nothing', async () => {
+      const mine = (await server.api('GET', grants(), undefined, tokens.tom)).body.items as unknown[];
+      assert.equal(mine.length, 0);
+      const all = (await server.api('GET', grants(), undefined, tokens.audrey)).body.items as { requester: string }[];
+      assert.ok(all.length > 5 && all.every((g) => g.requester === 'tina'));
+      const someone = all[0] as unknown as { id: string };
+      await expectRefusal(server, () => server.api('GET', grants(`/${someone.id}`), undefined, tokens.tom), 404, 'ACCESS_GRANT_NOT_FOUND', "another technician's grant");
+      await expectRefusal(server, () => server.api('POST', grants(`/${someone.id}/deny`), {}, tokens.audrey), 403, 'FORBIDDEN', 'an auditor deciding');
+      await expectRefusal(server, () => ask({ devices: ['AX1'] }, tokens.anna), 403, 'FORBIDDEN', 'an approver asking');
+    });
+  });
+}
