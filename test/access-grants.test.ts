@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { FakeClock } from '../src/core/clock.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
@@ -185,6 +186,26 @@ for (const target of databaseTargets()) {
       await expectRefusal(server, () => server.api('GET', grants(`/${someone.id}`), undefined, tokens.tom), 404, 'ACCESS_GRANT_NOT_FOUND', "another technician's grant");
       await expectRefusal(server, () => server.api('POST', grants(`/${someone.id}/deny`), {}, tokens.audrey), 403, 'FORBIDDEN', 'an auditor deciding');
       await expectRefusal(server, () => ask({ devices: ['AX1'] }, tokens.anna), 403, 'FORBIDDEN', 'an approver asking');
+    });
+
+    it('the SSH CAs are privileged access paths: registered in the transaction that makes them, owned, with an expiry condition, and not standing access in the report', async () => {
+      const ca = await server.api('GET', `/v1/products/${SKU}/access/ca`);
+      assert.equal(ca.status, 200, JSON.stringify(ca.body));
+      const paths = (await server.api('GET', '/v1/access-paths?kind=ssh-ca')).body.items as { name: string; product: string | null; owner: string | null; expiryCondition: string | null; source: string }[];
+      const ours = paths.filter((p) => p.product === SKU);
+      assert.deepEqual(ours.map((p) => p.name.replace(/ sshca_\S+/, '')).sort(), [`SSH host CA of ${SKU}`, `SSH user CA of ${SKU}`]);
+      for (const p of ours) {
+        assert.equal(p.source, 'system');
+        assert.ok(p.owner, 'an owner');
+        assert.match(p.expiryCondition ?? '', /rotation/);
+      }
+      const { rows: events } = await sql<{ action: string; subject_id: string }>`select action, subject_id from events where action in ('ssh.ca.created', 'access_path.registered') order by seq`.execute(server.tp.database.db);
+      const registered = events.filter((e) => e.action === 'access_path.registered').map((e) => e.subject_id);
+      for (const p of ours as unknown as { id: string }[]) assert.ok(registered.includes(p.id), 'each path has its access_path.registered event');
+      const report = (await server.api('GET', '/v1/access-paths/report')).body.items as { name: string }[];
+      assert.equal(report.some((i) => i.name.includes(`CA`) && i.name.endsWith(`of ${SKU}`)), false, 'the CAs are not standing access');
+      assert.equal((await server.api('GET', `/v1/products/${SKU}/access/ca`)).status, 200);
+      assert.equal((await server.api('GET', '/v1/access-paths?kind=ssh-ca')).body.items.filter((p: { product: string | null }) => p.product === SKU).length, 2, 'registered once');
     });
   });
 }

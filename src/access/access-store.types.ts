@@ -1,3 +1,4 @@
+import type { NewAccessPath } from './access-paths.types.ts';
 import type { DeviceRecord, EventInput } from '../pki/records.types.ts';
 import type { AccessGrant, AccessLogin, AccessPolicy, SshCaRecord, SshCertificateRecord } from './access.types.ts';
 
@@ -19,6 +20,8 @@ export interface AccessUnitOfWork {
   nextKrlVersion(productId: string, at: Date): Promise<void>;
   /** Inserts each CA unless the product has a current one of its kind; those inserted. */
   insertSshCas(cas: SshCaRecord[]): Promise<SshCaRecord[]>;
+  /** Registers a privileged access path (an SSH CA) with its event, in this transaction. */
+  registerAccessPath(path: NewAccessPath): Promise<void>;
   savePolicy(productId: string, policy: AccessPolicy): Promise<void>;
   /** The logins not recorded before (same grant, device, time and source): those inserted. */
   insertLogins(logins: AccessLogin[]): Promise<AccessLogin[]>;

@@ -3,6 +3,8 @@ import type { Signer } from '../crypto/signer.ts';
 import { actorName, type Actor, type ProductRecord } from '../pki/records.types.ts';
 import { formatSshPublicKey, sshFingerprint, sshPublicKeyFromSpki, type SshPublicKey } from '../ssh/public-key.ts';
 import type { AccessContext } from './access-context.ts';
+import { defaultReviewDue } from './access-paths.ts';
+import type { NewAccessPath } from './access-paths.types.ts';
 import type { SshCaKind, SshCaRecord } from './access.types.ts';
 
 export interface SshCa {
@@ -44,6 +46,7 @@ export async function ensureSshCas(ctx: AccessContext, product: ProductRecord, a
   );
   await ctx.store.unitOfWork(async (uow) => {
     const inserted = await uow.insertSshCas(made.map((m) => m.record));
+    for (const ca of inserted) await uow.registerAccessPath(sshCaAccessPath(ctx, product, ca, actorName(actor), now));
     uow.recordEvents(
       inserted.map((ca) => {
         const signer = made.find((m) => m.record.id === ca.id)!.signer;
@@ -57,12 +60,34 @@ export async function ensureSshCas(ctx: AccessContext, product: ProductRecord, a
       }),
     );
   }, { at: now });
-  // ACCESS-PATHS (branch access-paths owns src/access/paths*): register the product's SSH CAs as
-  // privileged access paths here, e.g. `await registerSshCaPaths(ctx, product, cas)`; owner: the
-  // product's owner, expiry: the CA key's rotation, review date: the register's default.
   const cas = await findSshCas(ctx, product);
   if (!cas) throw new Error(`the SSH CAs of ${product.sku} were not stored`);
   return cas;
+}
+
+/**
+ * An SSH CA is a privileged path into every device of its product: registered with the register
+ * (docs/design/access-paths.md) in the transaction that makes it, owned by whoever made it (the
+ * first grant, host certificate or policy change that needed it), until a rotation retires it,
+ * reviewed at the register's interval.
+ */
+function sshCaAccessPath(ctx: AccessContext, product: ProductRecord, ca: SshCaRecord, by: string, now: Date): NewAccessPath {
+  return {
+    id: newId('acp', ctx.identity.random),
+    kind: 'ssh-ca',
+    name: `SSH ${ca.kind} CA ${ca.id} of ${product.sku}`,
+    productId: product.id,
+    scope: null,
+    description: ca.kind === 'user' ? 'signs the certificates technicians log in to the devices with' : "signs the devices' SSH host certificates",
+    owner: by,
+    expiresAt: null,
+    expiryCondition: "until a rotation of the product's SSH CAs retires this key",
+    reviewDue: defaultReviewDue(now, null, ctx.accessPathPolicy),
+    source: 'system',
+    systemRef: ca.id,
+    registeredBy: by,
+    registeredAt: now,
+  };
 }
 
 async function loaded(ctx: AccessContext, record: SshCaRecord): Promise<SshCa> {

@@ -158,7 +158,7 @@ export class Trustplane {
     this.vulns = { clock: this.clock, random, store: new VulnsRepository(database.db, this.clock), blobs: this.#blobs, releases: this.updates.store, maxSbomBytes: this.updates.config.maxSbomBytes };
     this.cra = { identity: this.identity, store: new CraProfileRepository(database.db, this.clock), installation: Object.freeze({ ...(options.securityContact ?? noInstallationContact) }) };
     this.article14 = { clock: this.clock, random, store: new Article14Repository(database.db, this.clock), vulns: this.vulns };
-    this.access = { identity: this.identity, store: new AccessRepository(database.db, this.clock) };
+    this.access = { identity: this.identity, store: new AccessRepository(database.db, this.clock), accessPathPolicy };
     this.advisories = {
       clock: this.clock,
       store: new AdvisoriesRepository(database.db, this.clock),

@@ -2,6 +2,8 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AccessStore, AccessUnitOfWork, GrantFilter } from '../access/access-store.types.ts';
 import { defaultAccessPolicy, type AccessGrant, type AccessLogin, type AccessPolicy, type SshCaKeyAlgorithm, type SshCaRecord, type SshCertificateRecord, type SshExtension } from '../access/access.types.ts';
 import type { Clock } from '../core/clock.ts';
+import type { NewAccessPath } from '../access/access-paths.types.ts';
+import { insertAccessPath } from './access-path-writer.ts';
 import { runUnitOfWork } from './identity-repository.ts';
 import { IdentityUnitOfWorkImpl, nextKrlVersionSql } from './identity-unit-of-work.ts';
 import { certificateColumns, date, grantCertificates, grantColumns, iso, MAX_INT8, toCertificate, toGrant, type CertificateRow, type Executor, type GrantRow, type Timestamp } from './access-rows.ts';
@@ -65,6 +67,11 @@ class AccessUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AccessUnitO
     if (rows.length > 0) this.wrote = true;
     const inserted = new Set(rows.map((r) => r.id));
     return cas.filter((c) => inserted.has(c.id));
+  }
+
+  async registerAccessPath(path: NewAccessPath): Promise<void> {
+    // a unit of work always runs in a transaction (runUnitOfWork); the register writes its own event in it
+    if ((await insertAccessPath(this.tx as Transaction<Database>, path, path.registeredAt)).inserted) this.wrote = true;
   }
 
   async savePolicy(productId: string, p: AccessPolicy): Promise<void> {
