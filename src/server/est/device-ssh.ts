@@ -4,11 +4,9 @@ import { issueHostCertificate } from '../../access/host-certificates.ts';
 import { caKeyLine, ensureSshCas } from '../../access/ssh-cas.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import type { Actor, DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
-import { refuseUnstorableInput } from '../input-hygiene.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { DEVICE_PREFIX } from './device-updates.ts';
-import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
+import { activeDevice, DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
 
 /** Attacker-controlled: 100 logins of a few hundred bytes, or one .pub line. */
 const MAX_SSH_BODY_BYTES = 64 * 1024;
@@ -58,12 +56,8 @@ const MAX_UINT64 = (1n << 64n) - 1n;
  */
 export function deviceSshRoutes(app: FastifyInstance, tp: Trustplane): void {
   const device = async (request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord; actor: Actor }> => {
-    const product = await tp.product(request.params.sku);
-    const { serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
-    const found = await tp.identity.store.findDevice(product.id, serial);
-    if (!found) throw new TrustplaneError('DEVICE_NOT_FOUND');
-    if (found.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${found.state}`);
-    return { product, device: found, actor: { kind: 'device', product: product.sku, serial, via: 'ssh' } };
+    const { product, device: found } = await activeDevice(tp, request);
+    return { product, device: found, actor: { kind: 'device', product: product.sku, serial: found.serial, via: 'ssh' } };
   };
 
   app.get<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/ssh/config`, { schema: { params: skuParams } }, async (request) => {
@@ -79,24 +73,7 @@ export function deviceSshRoutes(app: FastifyInstance, tp: Trustplane): void {
     return reply.type('application/octet-stream').header('cache-control', 'no-store').send(krl.bytes);
   });
 
-  void app.register((scope, _options, done) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_SSH_BODY_BYTES }, (_request, body, next) => {
-      try {
-        next(null, JSON.parse(body as string));
-      } catch (cause) {
-        next(new TrustplaneError('BAD_REQUEST', 'the body is not JSON', { cause }));
-      }
-    });
-    // After the schema, before the handler (as on the API): a string the ledger's jsonb cannot hold (NUL) is 400, not a 500.
-    scope.addHook('preHandler', (request, _reply, done) => {
-      try {
-        refuseUnstorableInput(request);
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    });
-
+  deviceJsonRoutes(app, MAX_SSH_BODY_BYTES, (scope) => {
     scope.post<{ Params: { sku: string }; Body: { publicKey: string } }>(`${DEVICE_PREFIX}/:sku/ssh/host-certificate`, { schema: { params: skuParams, body: hostCertificateBody } }, async (request, reply) => {
       const { product, device: d, actor } = await device(request);
       const issued = await issueHostCertificate(tp.access, product, d, request.body, actor);
@@ -114,6 +91,5 @@ export function deviceSshRoutes(app: FastifyInstance, tp: Trustplane): void {
       });
       return reply.code(202).send(await recordLogins(tp.access, product, d, reports, actor));
     });
-    done();
   });
 }

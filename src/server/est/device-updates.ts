@@ -1,14 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
-import type { DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { deviceAssignment, recordDeviceReport, type DeviceReport } from '../../updates/rollouts.ts';
 import { parseMetadata } from '../../updates/tuf/index.ts';
-import { refuseUnstorableInput } from '../input-hygiene.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
+import { activeDevice, DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
 
-export const DEVICE_PREFIX = '/device/v1';
 /** Attacker-controlled: a report is a few hundred bytes. */
 const MAX_REPORT_BYTES = 4096;
 
@@ -32,14 +29,7 @@ export const reportBody = {
  * which rollout; TUF then proves the release authentic), and what became of it (`reports`).
  */
 export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
-  const device = async (request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord }> => {
-    const product = await tp.product(request.params.sku);
-    const { serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
-    const found = await tp.identity.store.findDevice(product.id, serial);
-    if (!found) throw new TrustplaneError('DEVICE_NOT_FOUND');
-    if (found.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${found.state}`);
-    return { product, device: found };
-  };
+  const device = (request: FastifyRequest<{ Params: { sku: string } }>) => activeDevice(tp, request);
 
   app.get<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/update/trust`, { schema: { params: skuParams } }, async (request) => {
     const { product } = await device(request);
@@ -75,28 +65,11 @@ export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
     };
   });
 
-  void app.register((scope, _options, done) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_REPORT_BYTES }, (_request, body, next) => {
-      try {
-        next(null, JSON.parse(body as string));
-      } catch (cause) {
-        next(new TrustplaneError('BAD_REQUEST', 'the body is not JSON', { cause }));
-      }
-    });
-    // After the schema, before the handler (as on the API, app.ts): a string the ledger's jsonb cannot hold (NUL) is 400, not a 500.
-    scope.addHook('preHandler', (request, _reply, done) => {
-      try {
-        refuseUnstorableInput(request);
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    });
+  deviceJsonRoutes(app, MAX_REPORT_BYTES, (scope) => {
     scope.post<{ Params: { sku: string }; Body: DeviceReport }>(`${DEVICE_PREFIX}/:sku/update/reports`, { schema: { params: skuParams, body: reportBody } }, async (request, reply) => {
       const { product, device: d } = await device(request);
       const { recorded } = await recordDeviceReport(tp.updates, product, d, request.body, { kind: 'device', product: product.sku, serial: d.serial, via: 'update report' });
       return reply.code(recorded ? 201 : 200).send({ recorded });
     });
-    done();
   });
 }
