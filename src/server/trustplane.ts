@@ -44,6 +44,8 @@ import type { Article14Context } from '../article14/article14-context.ts';
 import { Article14Repository } from '../store/article14-repository.ts';
 import { AdvisoriesRepository } from '../store/advisories-repository.ts';
 import type { AdvisoryContext } from '../vulns/csaf/advisory-context.ts';
+import { defaultAttestationConfig, type AttestationConfig, type AttestationContext } from '../attestation/attestation-store.types.ts';
+import { AttestationRepository } from '../store/attestation-repository.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -74,6 +76,8 @@ export interface TrustplaneOptions {
   updates?: Partial<UpdatesConfig>;
   /** The installation's vulnerability contact point: `/.well-known/security.txt` and products without their own. */
   securityContact?: InstallationSecurityContact;
+  /** The verifier's nonce and credential-challenge lifetimes (docs/design/attestation.md). */
+  attestation?: Partial<AttestationConfig>;
 }
 
 /** How long a process serves a product from memory before reading it again (its CRA profile may change it elsewhere). */
@@ -105,6 +109,8 @@ export class Trustplane {
   readonly article14: Article14Context;
   /** Published CSAF advisories (docs/design/csaf.md). */
   readonly advisories: AdvisoryContext;
+  /** The remote-attestation verifier: challenges, attestation keys, appraisals (docs/design/attestation.md). */
+  readonly attestation: AttestationContext;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -160,6 +166,13 @@ export class Trustplane {
       publisher: () => ({ category: 'vendor', name: this.identity.config.organization, namespace: this.identity.config.publicUrl() }),
       baseUrl: () => this.identity.config.publicUrl(),
       generator: { name: 'trustplane', version: '0.1.0' },
+    };
+    this.attestation = {
+      identity: this.identity,
+      store: new AttestationRepository(database.db, this.clock, statusHub, announce),
+      clock: this.clock,
+      random,
+      config: Object.freeze({ ...defaultAttestationConfig, ...options.attestation }),
     };
   }
 

@@ -414,6 +414,8 @@ export interface AttestationKeysTable {
   ak_public: Uint8Array;
   ek_public: Uint8Array;
   ek_certificate: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  credential_digest: Uint8Array;
+  challenge_expires_at: Timestamp;
   activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   registered_at: Timestamp;
   retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;

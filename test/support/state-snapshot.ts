@@ -44,6 +44,9 @@ export const snapshotTables = [
   'advisory_versions',
   'access_paths',
   'access_path_reviews',
+  'attestation_nonces',
+  'attestation_keys',
+  'attestation_results',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -59,6 +62,8 @@ export interface StateSnapshot {
   rollouts: { id: string; state: string; stage: number }[];
   /** access paths change in place: a review moves the due date and may name an owner, retiring sets retired_at */
   accessPaths: { id: string; owner: string | null; review_due: string; retired: boolean }[];
+  /** a nonce is consumed in place; an attestation key is activated and retired in place */
+  attestation: { noncesUsed: number; keys: { id: string; activated: boolean; retired: boolean }[] };
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -86,7 +91,9 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
   const releases = await db.selectFrom('releases').select(['id', 'state']).orderBy('id').execute();
   const rollouts = await db.selectFrom('rollouts').select(['id', 'state', 'stage']).orderBy('id').execute();
   const { rows: accessPaths } = await sql<{ id: string; owner: string | null; review_due: string; retired: boolean }>`select id, owner, review_due::text, retired_at is not null as retired from access_paths order by id`.execute(db);
-  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths };
+  const { rows: used } = await sql<{ n: string | number | bigint }>`select count(*) as n from attestation_nonces where used_at is not null`.execute(db);
+  const { rows: keys } = await sql<{ id: string; activated: boolean; retired: boolean }>`select id, activated_at is not null as activated, retired_at is not null as retired from attestation_keys order by id`.execute(db);
+  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths, attestation: { noncesUsed: Number(used[0]!.n), keys } };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
-import type { DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { deviceAssignment, recordDeviceReport, type DeviceReport } from '../../updates/rollouts.ts';
 import { parseMetadata } from '../../updates/tuf/index.ts';
 import { refuseUnstorableInput } from '../input-hygiene.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
+import { activeDevice } from './est-authentication.ts';
 
 export const DEVICE_PREFIX = '/device/v1';
 /** Attacker-controlled: a report is a few hundred bytes. */
@@ -32,14 +31,7 @@ export const reportBody = {
  * which rollout; TUF then proves the release authentic), and what became of it (`reports`).
  */
 export function deviceUpdateRoutes(app: FastifyInstance, tp: Trustplane): void {
-  const device = async (request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord }> => {
-    const product = await tp.product(request.params.sku);
-    const { serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
-    const found = await tp.identity.store.findDevice(product.id, serial);
-    if (!found) throw new TrustplaneError('DEVICE_NOT_FOUND');
-    if (found.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${found.state}`);
-    return { product, device: found };
-  };
+  const device = (request: FastifyRequest<{ Params: { sku: string } }>) => activeDevice(tp, request);
 
   app.get<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/update/trust`, { schema: { params: skuParams } }, async (request) => {
     const { product } = await device(request);

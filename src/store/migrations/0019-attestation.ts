@@ -9,10 +9,13 @@ import type { Migration } from 'kysely/migration';
  * consumed or expired nonce stays until purged, so a replay is told apart from an unknown nonce.
  *
  * attestation_keys: a device's TPM attestation keys: the AK and the EK it was made under (both
- * TPM2B_PUBLIC, the quote's qualifiedSigner hashes the EK's name in), the AK's Name unique across
- * all devices (an AK bound to one device can never attest for another), and at most one
- * unretired AK per device. ek_certificate and activated_at are for the credential-activation
- * round (TPM2_MakeCredential / ActivateCredential) to come.
+ * TPM2B_PUBLIC, the quote's qualifiedSigner hashes the EK's name in). A row is first a pending
+ * registration: the credential-activation challenge (TPM2_MakeCredential) is outstanding, the
+ * SHA-256 of its credential and its expiry kept (the credential itself never stored). The device
+ * returning the credential activates it. Only activated AKs count: an activated AK's Name is
+ * unique across all devices (an AK bound to one device can never attest for another), and a
+ * device has at most one activated, unretired AK. A pending row binds nothing, so a device that
+ * posts another device's AK public cannot squat on its Name.
  *
  * attestation_results: every appraisal, passing or not: status (EAR: affirming, warning,
  * contraindicated), the code of the failed check, the trustworthiness vector, the release the
@@ -36,17 +39,23 @@ export const attestation: Migration = {
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id'))
       // TPM 2.0 Part 1 §16: nameAlg || H(TPMT_PUBLIC)
-      .addColumn('ak_name', 'bytea', (c) => c.notNull().unique())
+      .addColumn('ak_name', 'bytea', (c) => c.notNull())
       .addColumn('ak_public', 'bytea', (c) => c.notNull())
       .addColumn('ek_public', 'bytea', (c) => c.notNull())
       .addColumn('ek_certificate', 'bytea')
+      // SHA-256 of the credential made for the activation challenge, and until when it may be returned
+      .addColumn('credential_digest', 'bytea', (c) => c.notNull().check(sql`length(credential_digest) = 32`))
+      .addColumn('challenge_expires_at', 'timestamptz', (c) => c.notNull())
       .addColumn('activated_at', 'timestamptz')
       .addColumn('registered_at', 'timestamptz', (c) => c.notNull())
       .addColumn('retired_at', 'timestamptz')
+      .addCheckConstraint('attestation_keys_retired_activated', sql`retired_at is null or activated_at is not null`)
       .execute();
-    await sql`create unique index attestation_keys_one_current on attestation_keys (device_id) where retired_at is null`.execute(
+    await sql`create unique index attestation_keys_name_bound on attestation_keys (ak_name) where activated_at is not null`.execute(db);
+    await sql`create unique index attestation_keys_one_current on attestation_keys (device_id) where activated_at is not null and retired_at is null`.execute(
       db,
     );
+    await db.schema.createIndex('attestation_keys_device').on('attestation_keys').column('device_id').execute();
 
     await db.schema
       .createTable('attestation_results')

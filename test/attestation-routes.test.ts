@@ -1,0 +1,94 @@
+/**
+ * Issue 15 on the device listener (mutual TLS, the device's current certificate): the verifier's
+ * challenge — a nonce of 32 random bytes, single-use, expiring after 60 s on the server's clock,
+ * consumed by one conditional update with distinct refusals for a nonce never issued to the
+ * device, one used, one expired.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
+import { FakeClock } from '../src/core/clock.ts';
+import { TrustplaneError } from '../src/core/errors.ts';
+import { makeCsr } from '../src/testkit/csr.ts';
+import { databaseTargets } from './support/databases.ts';
+import { estRequest } from './support/est-client.ts';
+import { expectRefusal } from './support/state-snapshot.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+const SKU = 'GW-AT';
+const START = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+const code = (c: string) => (e: unknown) => e instanceof TrustplaneError && e.code === c;
+
+for (const target of databaseTargets()) {
+  describe(`attestation on the device listener (${target.name})`, () => {
+    let server: TestServer;
+    let clock: FakeClock;
+    const devices = new Map<string, { cert: string; key: string }>();
+
+    const onListener = (serial: string | undefined, path: string, body?: unknown) => {
+      const d = serial === undefined ? undefined : devices.get(serial)!;
+      return estRequest(`${server.estUrl}/device/v1/${SKU}/attestation/${path}`, 'POST', {
+        ca: server.rootPem,
+        ...(d ? { cert: d.cert, key: d.key } : {}),
+        ...(body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' }),
+      });
+    };
+    const deviceRecord = async (serial: string) => (await server.tp.identity.store.findDevice((await server.tp.product(SKU)).id, serial))!;
+
+    before(async () => {
+      clock = new FakeClock(START);
+      server = await startTestServer({ target, clock, est: true });
+      await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
+      for (const serial of ['AT-1', 'AT-2']) {
+        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial })).status, 201);
+        const csr = makeCsr('ecdsa-p256');
+        const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/${serial}/enroll`, { csr: csr.pem });
+        assert.equal(enrolled.status, 201);
+        devices.set(serial, { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+      }
+    });
+    after(() => server?.destroy());
+
+    it('a device gets a fresh 32-byte nonce that expires 60 s later; without its certificate, nothing', async () => {
+      const a = await onListener('AT-1', 'nonce');
+      assert.equal(a.status, 201, JSON.stringify(a.body));
+      const body = a.body as { nonce: string; expiresAt: string };
+      assert.equal(Buffer.from(body.nonce, 'base64').length, 32);
+      assert.equal(Buffer.from(body.nonce, 'base64').toString('base64'), body.nonce);
+      assert.equal(new Date(body.expiresAt).getTime(), clock.now().getTime() + 60_000);
+      const b = await onListener('AT-1', 'nonce');
+      assert.notEqual((b.body as { nonce: string }).nonce, body.nonce, 'each challenge is new');
+      await expectRefusal(server, () => onListener(undefined, 'nonce'), 401, 'CLIENT_CERTIFICATE_REQUIRED');
+    });
+
+    it('a nonce is consumed once, by its device, before it expires; each refusal has its code', async () => {
+      const issue = async (serial: string) => new Uint8Array(Buffer.from(((await onListener(serial, 'nonce')).body as { nonce: string }).nonce, 'base64'));
+      const d1 = await deviceRecord('AT-1');
+      const d2 = await deviceRecord('AT-2');
+      const consume = (device: typeof d1, nonce: Uint8Array) => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, device, nonce, clock.now()));
+
+      const n1 = await issue('AT-1');
+      await assert.rejects(consume(d2, n1), code('ATTESTATION_NONCE_UNKNOWN'), "another device's nonce");
+      await assert.rejects(consume(d1, new Uint8Array(32)), code('ATTESTATION_NONCE_UNKNOWN'), 'a nonce never issued');
+      await consume(d1, n1);
+      await assert.rejects(consume(d1, n1), code('ATTESTATION_NONCE_USED'), 'a replay');
+
+      const n2 = await issue('AT-1');
+      clock.advance(60_000);
+      await assert.rejects(consume(d1, n2), code('ATTESTATION_NONCE_EXPIRED'), 'at its expiry');
+      const n3 = await issue('AT-1');
+      clock.advance(59_999);
+      await consume(d1, n3);
+    });
+
+    it('two answers with one nonce: exactly one passes', async () => {
+      const d1 = await deviceRecord('AT-1');
+      const nonce = new Uint8Array(Buffer.from(((await onListener('AT-1', 'nonce')).body as { nonce: string }).nonce, 'base64'));
+      const outcomes = await Promise.allSettled(
+        [0, 1, 2, 3].map(() => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, d1, nonce, clock.now()))),
+      );
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      assert.ok(outcomes.every((o) => o.status === 'fulfilled' || code('ATTESTATION_NONCE_USED')(o.reason)));
+    });
+  });
+}
