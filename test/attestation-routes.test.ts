@@ -2,17 +2,22 @@
  * Issue 15 on the device listener (mutual TLS, the device's current certificate): the verifier's
  * challenge — a nonce of 32 random bytes, single-use, expiring after 60 s on the server's clock,
  * consumed by one conditional update with distinct refusals for a nonce never issued to the
- * device, one used, one expired.
+ * device, one used, one expired. AK registration with a real TPM (swtpm, tpm2-tools through the
+ * agent's driver): trustplane's TPM2_MakeCredential challenge, the TPM's ActivateCredential, the
+ * AK bound to the device with `attestation.key_registered` in the ledger; a wrong or late
+ * credential, and an AK bound to another device, refused, writing nothing.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { activateCredential, provisionAttestationKey, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
 import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { TrustplaneError } from '../src/core/errors.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
 import { estRequest } from './support/est-client.ts';
-import { expectRefusal } from './support/state-snapshot.ts';
+import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
+import { startSwtpm, type Swtpm } from './support/swtpm.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-AT';
@@ -89,6 +94,73 @@ for (const target of databaseTargets()) {
       );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
       assert.ok(outcomes.every((o) => o.status === 'fulfilled' || code('ATTESTATION_NONCE_USED')(o.reason)));
+    });
+
+    describe('AK registration by credential activation, with swtpm', () => {
+      let tpm: Swtpm;
+      let tools: Tpm2Tools;
+      let keys: AttestationKeyPublics;
+      const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+      const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+      before(async () => {
+        tpm = await startSwtpm();
+        tools = new Tpm2Tools(tpm.tcti);
+        keys = await provisionAttestationKey(tools);
+      });
+      after(() => tpm?.stop());
+
+      const register = (serial: string) => onListener(serial, 'keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic) });
+      const activate = (serial: string, id: string, credential: Uint8Array) => onListener(serial, `keys/${id}/activate`, { credential: b64(credential) });
+      const recovered = (challenge: { credentialBlob: string; secret: string }) => activateCredential(tools, { credentialBlob: bytes(challenge.credentialBlob), secret: bytes(challenge.secret) });
+
+      it('a wrong credential and a late one are refused; the TPM-recovered one binds the AK, once', async () => {
+        const first = await register('AT-1');
+        assert.equal(first.status, 201, JSON.stringify(first.body));
+        const challenge = first.body as { id: string; credentialBlob: string; secret: string; expiresAt: string };
+        assert.equal(new Date(challenge.expiresAt).getTime(), clock.now().getTime() + 300_000);
+        await expectRefusal(server, () => activate('AT-1', challenge.id, new Uint8Array(32)), 422, 'ATTESTATION_CREDENTIAL_INVALID');
+        const credential = await recovered(challenge);
+        await expectRefusal(server, () => activate('AT-2', challenge.id, credential), 404, 'ATTESTATION_KEY_REGISTRATION_NOT_FOUND', "another device's registration");
+
+        clock.advance(300_000);
+        await expectRefusal(server, () => activate('AT-1', challenge.id, credential), 422, 'ATTESTATION_CHALLENGE_EXPIRED');
+
+        const second = (await register('AT-1')).body as { id: string; credentialBlob: string; secret: string };
+        const secondCredential = await recovered(second);
+        const done = await activate('AT-1', second.id, secondCredential);
+        assert.equal(done.status, 200, JSON.stringify(done.body));
+        // DESIGN rule 8: the answer lost, the device asks again: the same answer, nothing written
+        const retried = await assertNothingWritten(server, () => activate('AT-1', second.id, secondCredential), 'a retried activation');
+        assert.deepEqual(retried.body, done.body);
+        const history = (await server.api('GET', `/v1/products/${SKU}/devices/AT-1/history`)).body.items as { action: string; details: Record<string, unknown> }[];
+        const registered = history.filter((e) => e.action === 'attestation.key_registered');
+        assert.equal(registered.length, 1);
+        assert.equal(registered[0]!.details.attestationKey, second.id);
+        assert.equal(registered[0]!.details.binding, 'credential-activation');
+        assert.equal((await server.tp.attestation.store.currentKey((await deviceRecord('AT-1')).id))?.id, second.id);
+      });
+
+      it('registering the current AK again binds nothing new: the bound key is the answer, nothing written', async () => {
+        const current = (await server.tp.attestation.store.currentKey((await deviceRecord('AT-1')).id))!;
+        // the credential is not stored: a fresh registration of the same AK answers with the bound key
+        const again = (await register('AT-1')).body as { id: string; credentialBlob: string; secret: string };
+        const credential = await recovered(again);
+        const answer = await assertNothingWritten(server, () => activate('AT-1', again.id, credential), 'activating the current AK again');
+        assert.equal(answer.status, 200);
+        assert.equal((answer.body as { id: string }).id, current.id);
+      });
+
+      it('an AK bound to one device is refused for another', async () => {
+        await expectRefusal(server, () => register('AT-2'), 409, 'ATTESTATION_KEY_BOUND_TO_OTHER_DEVICE');
+      });
+
+      it('bad registrations: not an AK, not canonical base64, unknown fields', async () => {
+        await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: b64(keys.ekPublic), ekPublic: b64(keys.ekPublic) }), 422, 'ATTESTATION_KEY_INVALID', 'the EK as AK');
+        await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: b64(keys.akPublic).replace(/=*$/, '') + 'A=', ekPublic: b64(keys.ekPublic) }), 400, 'VALIDATION_FAILED', 'non-canonical base64');
+        await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic), extra: 1 }), 400, 'VALIDATION_FAILED', 'an unknown field');
+        await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: 'AAAA', ekPublic: b64(keys.ekPublic) }), 400, 'ATTESTATION_EVIDENCE_MALFORMED', 'a truncated TPM2B_PUBLIC');
+      });
     });
   });
 }
