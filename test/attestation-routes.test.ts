@@ -8,6 +8,7 @@
  * credential, and an AK bound to another device, refused, writing nothing.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { activateCredential, provisionAttestationKey, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
 import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
@@ -18,6 +19,7 @@ import { databaseTargets } from './support/databases.ts';
 import { estRequest } from './support/est-client.ts';
 import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startSwtpm, type Swtpm } from './support/swtpm.ts';
+import { firmwareSbom } from './support/sbom.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-AT';
@@ -94,6 +96,25 @@ for (const target of databaseTargets()) {
       );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
       assert.ok(outcomes.every((o) => o.status === 'fulfilled' || code('ATTESTATION_NONCE_USED')(o.reason)));
+    });
+
+    it('a firmware release carries its boot measurements and the reference PCR values they give', async () => {
+      const upload = async (bytes: Uint8Array) => {
+        const res = await fetch(`${server.url}/v1/products/${SKU}/blobs`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/octet-stream' }, body: Buffer.from(bytes) });
+        return ((await res.json()) as { sha256: string }).sha256;
+      };
+      const digest = (s: string) => createHash('sha256').update(s).digest('hex');
+      const bootMeasurements = { bank: 'sha256', pcrs: { '0': [digest('bootloader 2.1.0'), digest('firmware image 1.4.0')], '7': [digest('configuration 1.4.0')] } };
+      const image = await upload(randomBytes(1024));
+      const sbom = await upload(Buffer.from(JSON.stringify(firmwareSbom('1.4.0'))));
+      const created = await server.api('POST', `/v1/products/${SKU}/releases`, { version: '1.4.0', securityVersion: 3, kind: 'firmware', updateType: 'security', imageSha256: image, sbomSha256: sbom, bootMeasurements });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      // the values a real swtpm reported after the same extends (test/vectors/tpm/quote-ecc-p256.json)
+      assert.equal(created.body.referenceValues.pcrs['0'].value, '4d01c8a871ba393d2557d1290cc4a23b84aecf8c62e2311eb09062010191cc85');
+      assert.equal(created.body.referenceValues.pcrs['7'].value, 'f05f182c1bfaef6646556b97417528dcc1162b39cb661e64986c798a590f8295');
+      const again = await server.api('POST', `/v1/products/${SKU}/releases`, { version: '1.4.0', securityVersion: 3, kind: 'firmware', updateType: 'security', imageSha256: image, sbomSha256: sbom, bootMeasurements: { ...bootMeasurements, pcrs: { '0': bootMeasurements.pcrs['0'] } } });
+      assert.equal(again.status, 409, 'another set of measurements is another build');
+      await expectRefusal(server, () => server.api('POST', `/v1/products/${SKU}/releases`, { version: 'c1', securityVersion: 0, kind: 'config', updateType: 'feature', imageSha256: image, bootMeasurements }), 400, 'VALIDATION_FAILED', 'measurements on a config release');
     });
 
     describe('AK registration by credential activation, with swtpm', () => {

@@ -293,6 +293,8 @@ export interface ReleasesTable {
   image_sha512: string;
   image_length: Int8;
   sbom: ColumnType<unknown, string | null, string | null>;
+  /** migration 0019: a firmware release's boot measurements and reference PCR values */
+  reference_values: ColumnType<unknown, string | null | undefined, string | null>;
   state: string;
   created_by: string;
   created_at: Timestamp;

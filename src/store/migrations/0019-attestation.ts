@@ -17,12 +17,17 @@ import type { Migration } from 'kysely/migration';
  * device has at most one activated, unretired AK. A pending row binds nothing, so a device that
  * posts another device's AK public cannot squat on its Name.
  *
+ * releases.reference_values: what a device running the release measures at boot, per PCR.
+ *
  * attestation_results: every appraisal, passing or not: status (EAR: affirming, warning,
  * contraindicated), the code of the failed check, the trustworthiness vector, the release the
  * evidence matched, and the signed result (a JWT or CWT) a relying party verifies offline.
  */
 export const attestation: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    // The reference value provider (RFC 9334 §3.3) is the release: a firmware release may carry
+    // its boot measurements and the PCR values they give (updates/release-reference-values.ts).
+    await db.schema.alterTable('releases').addColumn('reference_values', 'jsonb').execute();
     await db.schema
       .createTable('attestation_nonces')
       .addColumn('nonce', 'bytea', (c) => c.primaryKey().check(sql`length(nonce) between 16 and 64`))
