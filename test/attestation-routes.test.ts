@@ -5,12 +5,19 @@
  * device, one used, one expired. AK registration with a real TPM (swtpm, tpm2-tools through the
  * agent's driver): trustplane's TPM2_MakeCredential challenge, the TPM's ActivateCredential, the
  * AK bound to the device with `attestation.key_registered` in the ledger; a wrong or late
- * credential, and an AK bound to another device, refused, writing nothing.
+ * credential, and an AK bound to another device, refused, writing nothing. Evidence: the swtpm's
+ * PCRs extended with a release's boot measurements, quoted over the server's nonce by the agent's
+ * driver, appraised against the product's releases: affirming with attestation.passed; refused
+ * with its code in the answer and attestation.failed in the ledger for a release not published,
+ * a replayed and an expired nonce, a tampered magic, a device without an AK, an unreleased image;
+ * unparsable evidence is a 400 that writes nothing.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { activateCredential, provisionAttestationKey, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
+import { activateCredential, extendPcr, provisionAttestationKey, quotePcrs, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
+import { encodeTpmQuoteEvidence } from '../src/attestation/index.ts';
+import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { TrustplaneError } from '../src/core/errors.ts';
@@ -98,6 +105,10 @@ for (const target of databaseTargets()) {
       assert.ok(outcomes.every((o) => o.status === 'fulfilled' || code('ATTESTATION_NONCE_USED')(o.reason)));
     });
 
+    let releaseId = '';
+    const bootDigests = { '0': ['bootloader 2.1.0', 'firmware image 1.4.0'], '7': ['configuration 1.4.0'] };
+    const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
     it('a firmware release carries its boot measurements and the reference PCR values they give', async () => {
       const upload = async (bytes: Uint8Array) => {
         const res = await fetch(`${server.url}/v1/products/${SKU}/blobs`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/octet-stream' }, body: Buffer.from(bytes) });
@@ -109,6 +120,7 @@ for (const target of databaseTargets()) {
       const sbom = await upload(Buffer.from(JSON.stringify(firmwareSbom('1.4.0'))));
       const created = await server.api('POST', `/v1/products/${SKU}/releases`, { version: '1.4.0', securityVersion: 3, kind: 'firmware', updateType: 'security', imageSha256: image, sbomSha256: sbom, bootMeasurements });
       assert.equal(created.status, 201, JSON.stringify(created.body));
+      releaseId = created.body.id as string;
       // the values a real swtpm reported after the same extends (test/vectors/tpm/quote-ecc-p256.json)
       assert.equal(created.body.referenceValues.pcrs['0'].value, '4d01c8a871ba393d2557d1290cc4a23b84aecf8c62e2311eb09062010191cc85');
       assert.equal(created.body.referenceValues.pcrs['7'].value, 'f05f182c1bfaef6646556b97417528dcc1162b39cb661e64986c798a590f8295');
@@ -181,6 +193,97 @@ for (const target of databaseTargets()) {
         await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: b64(keys.akPublic).replace(/=*$/, '') + 'A=', ekPublic: b64(keys.ekPublic) }), 400, 'VALIDATION_FAILED', 'non-canonical base64');
         await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic), extra: 1 }), 400, 'VALIDATION_FAILED', 'an unknown field');
         await expectRefusal(server, () => onListener('AT-2', 'keys', { akPublic: 'AAAA', ekPublic: b64(keys.ekPublic) }), 400, 'ATTESTATION_EVIDENCE_MALFORMED', 'a truncated TPM2B_PUBLIC');
+      });
+
+      describe('evidence: a TPM quote over the nonce, appraised against the releases', () => {
+        let manager: KeyObject;
+        const nonceFor = async (serial: string) => ((await onListener(serial, 'nonce')).body as { nonce: string }).nonce;
+        const quote = async (nonce: string) => encodeTpmQuoteEvidence(await quotePcrs(tools, bytes(nonce), { bank: 'sha256', pcrs: [0, 7] }));
+        const submit = (serial: string, nonce: string, evidence: unknown) => onListener(serial, 'evidence', { nonce, evidence });
+        const lastEvent = async (serial: string) => {
+          const items = (await server.api('GET', `/v1/products/${SKU}/devices/${serial}/history`)).body.items as { action: string; details: Record<string, unknown> }[];
+          return items.filter((e) => e.action.startsWith('attestation.')).at(-1)!;
+        };
+        /** A refusal: its code in the answer, and attestation.failed with that reason in the ledger. */
+        const refusedWith = async (answer: Promise<{ status: number; body: unknown }>, status: number, code: string) => {
+          const a = await answer;
+          assert.equal(a.status, status, JSON.stringify(a.body));
+          assert.equal((a.body as { code: string }).code, code);
+          const event = await lastEvent('AT-1');
+          assert.equal(event.action, 'attestation.failed');
+          assert.equal(event.details.reason, code);
+          assert.equal((await server.tp.attestation.store.latestResult((await deviceRecord('AT-1')).id))?.status, 'contraindicated');
+        };
+
+        const refusedWithOn = async (serial: string, answer: Promise<{ status: number; body: unknown }>, code: string) => {
+          const a = await answer;
+          assert.equal((a.body as { code: string }).code, code, JSON.stringify(a.body));
+          assert.equal((await lastEvent(serial)).details.reason, code);
+        };
+
+        before(async () => {
+          for (const [pcr, texts] of Object.entries(bootDigests)) for (const t of texts) await extendPcr(tools, Number(pcr), 'sha256', sha256(t));
+          const officer = generateKeyPairSync('ed25519');
+          manager = generateKeyPairSync('ed25519').privateKey;
+          const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }).toString();
+          const root = await server.api('POST', `/v1/products/${SKU}/tuf/roots`, {
+            officers: [{ owner: 'olga', publicKey: pem(officer.publicKey) }],
+            rootThreshold: 1,
+            managers: [{ owner: 'alice', publicKey: pem(createPublicKey(manager)), expires: '2035-12-31' }],
+            approvalThreshold: 1,
+          });
+          assert.equal(root.status, 201, JSON.stringify(root.body));
+          assert.equal((await server.api('POST', `/v1/products/${SKU}/tuf/roots/1/signatures`, signTufMetadata(root.body.metadata.signed, officer.privateKey))).status, 200);
+        });
+
+        it('the running firmware must be published: awaiting approval is refused', async () => {
+          const nonce = await nonceFor('AT-1');
+          await refusedWith(submit('AT-1', nonce, await quote(nonce)), 422, 'ATTESTATION_FIRMWARE_NOT_PUBLISHED');
+        });
+
+        it('a good quote of a published release is affirming, with attestation.passed in the ledger', async () => {
+          const draft = (await server.api('GET', `/v1/products/${SKU}/releases/${releaseId}/approval`)).body.targets;
+          assert.equal((await server.api('POST', `/v1/products/${SKU}/releases/${releaseId}/approvals`, signTufMetadata(draft.signed, manager))).status, 200);
+          const nonce = await nonceFor('AT-1');
+          const evidence = await quote(nonce);
+          const good = await submit('AT-1', nonce, evidence);
+          assert.equal(good.status, 201, JSON.stringify(good.body));
+          const result = (good.body as { result: { status: string; release: string; trustworthiness: Record<string, number> } }).result;
+          assert.equal(result.status, 'affirming');
+          assert.equal(result.release, releaseId);
+          assert.deepEqual(result.trustworthiness, { 'instance-identity': 2, hardware: 2, executables: 2 });
+          const event = await lastEvent('AT-1');
+          assert.equal(event.action, 'attestation.passed');
+          // the same evidence again: the nonce is spent
+          await refusedWith(submit('AT-1', nonce, evidence), 409, 'ATTESTATION_NONCE_USED');
+        });
+
+        it('an expired nonce, and a tampered TPMS_ATTEST, are refused with their own reasons', async () => {
+          const late = await nonceFor('AT-1');
+          const lateEvidence = await quote(late);
+          clock.advance(60_000);
+          await refusedWith(submit('AT-1', late, lateEvidence), 422, 'ATTESTATION_NONCE_EXPIRED');
+          const nonce = await nonceFor('AT-1');
+          const evidence = await quote(nonce) as { attest: string };
+          const attest = bytes(evidence.attest);
+          attest[3] = attest[3]! ^ 1; // magic 0xFF544347 → 0xFF544346
+          await refusedWith(submit('AT-1', nonce, { ...evidence, attest: b64(attest) }), 422, 'QUOTE_MAGIC_INVALID');
+        });
+
+        it('evidence that cannot be parsed is a 400 and writes nothing: the nonce stays usable', async () => {
+          const nonce = await nonceFor('AT-1');
+          await expectRefusal(server, () => submit('AT-1', nonce, { kind: 'tpm2-quote', attest: 'AAAA' }), 400, 'ATTESTATION_EVIDENCE_MALFORMED');
+          await expectRefusal(server, () => onListener('AT-1', 'evidence', { nonce, evidence: 'not an object' }), 400, 'VALIDATION_FAILED');
+          assert.equal((await submit('AT-1', nonce, await quote(nonce))).status, 201);
+        });
+
+        it('a device without a registered AK, and a PCR extended with an unreleased image, are refused', async () => {
+          const other = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', other, await quote(other)), 'ATTESTATION_KEY_UNKNOWN');
+          await extendPcr(tools, 0, 'sha256', sha256('an image nobody released'));
+          const nonce = await nonceFor('AT-1');
+          await refusedWith(submit('AT-1', nonce, await quote(nonce)), 422, 'ATTESTATION_FIRMWARE_UNKNOWN');
+        });
       });
     });
   });

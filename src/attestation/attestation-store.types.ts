@@ -33,6 +33,22 @@ export interface AttestationKeyRecord {
   readonly retiredAt: Date | null;
 }
 
+/** An appraisal as stored (migration 0019 attestation_results): EAR status, the failed check's code, when it lapses. */
+export interface AttestationResultRecord {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly evidenceKind: 'tpm2-quote' | 'eat-claims';
+  readonly status: 'affirming' | 'warning' | 'contraindicated';
+  readonly reasonCode: string | null;
+  readonly trustworthiness: Readonly<Record<string, number>>;
+  readonly releaseId: string | null;
+  readonly attestationKeyId: string | null;
+  readonly appraisedAt: Date;
+  readonly expiresAt: Date;
+  /** the verifier-signed result (EAR), once results are signed */
+  readonly signedResult: string | null;
+}
+
 /** What became of a nonce answered with evidence; only `consumed` lets the evidence through. */
 export type NonceConsumption = 'consumed' | 'unknown' | 'used' | 'expired';
 
@@ -45,6 +61,8 @@ export interface AttestationStore {
   currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
   /** The activated AK (retired or not) with this Name, on any device. */
   findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
+  /** The device's latest appraisal. */
+  latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
   /** A new pending registration; the device's earlier pending ones are dropped (one challenge outstanding). */
   insertPendingKey(key: AttestationKeyRecord): Promise<void>;
   unitOfWork<T>(fn: (uow: AttestationUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
@@ -63,6 +81,7 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   lockBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
   /** The device's activated, unretired AK. */
   currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
+  insertResult(result: AttestationResultRecord): Promise<void>;
   /** Retires the device's current AK (if any) and activates this one. */
   activateKey(deviceId: string, id: string, at: Date): Promise<void>;
 }
@@ -73,11 +92,14 @@ export interface AttestationConfig {
   readonly nonceValiditySeconds: number;
   /** how long a credential-activation challenge may be answered */
   readonly credentialChallengeSeconds: number;
+  /** how long an appraisal result stands before the device must attest again */
+  readonly resultValiditySeconds: number;
 }
 
 export const defaultAttestationConfig: AttestationConfig = Object.freeze({
   nonceValiditySeconds: 60,
   credentialChallengeSeconds: 300,
+  resultValiditySeconds: 86_400,
 });
 
 export interface AttestationContext {

@@ -141,6 +141,12 @@ export const errorCatalog = {
   ATTESTATION_CHALLENGE_EXPIRED: { status: 422, title: 'The credential-activation challenge has expired; register the key again' },
   ATTESTATION_CREDENTIAL_INVALID: { status: 422, title: 'The returned credential is not the one made for the key' },
   ATTESTATION_KEY_BOUND_TO_OTHER_DEVICE: { status: 409, title: 'The attestation key is already bound to another device' },
+  // attestation: appraisal against reference values
+  ATTESTATION_CLAIMS_DEVICE_MISMATCH: { status: 422, title: 'The claims token names another device' },
+  ATTESTATION_FIRMWARE_UNKNOWN: { status: 422, title: 'The measured firmware is no release of the product' },
+  ATTESTATION_FIRMWARE_NOT_PUBLISHED: { status: 422, title: 'The measured firmware is a release that is not published' },
+  ATTESTATION_FIRMWARE_WITHDRAWN: { status: 422, title: 'The measured firmware is a withdrawn release' },
+  ATTESTATION_FIRMWARE_ROLLBACK: { status: 422, title: "The measured firmware's security version is below the one the device installed" },
   // vulnerability register (CRA Annex I Part II, Art 14)
   OSV_MALFORMED: { status: 400, title: 'The advisory is not well-formed JSON' },
   OSV_INVALID: { status: 422, title: 'The advisory is not a valid OSV document' },

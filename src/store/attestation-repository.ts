@@ -5,12 +5,13 @@ import type {
   AttestationNonceRecord,
   AttestationStore,
   AttestationUnitOfWork,
+  AttestationResultRecord,
   NonceConsumption,
 } from '../attestation/attestation-store.types.ts';
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
-import type { AttestationKeysTable, AttestationNoncesTable, Database } from './schema.types.ts';
+import type { AttestationKeysTable, AttestationNoncesTable, AttestationResultsTable, Database } from './schema.types.ts';
 
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 
@@ -46,6 +47,20 @@ async function currentKeyOf(db: Kysely<Database> | Transaction<Database>, device
     .executeTakeFirst();
   return r && toKey(r);
 }
+
+const toResult = (r: Selectable<AttestationResultsTable>): AttestationResultRecord => ({
+  id: r.id,
+  deviceId: r.device_id,
+  evidenceKind: r.evidence_kind,
+  status: r.status,
+  reasonCode: r.reason_code,
+  trustworthiness: r.trustworthiness as Record<string, number>,
+  releaseId: r.release_id,
+  attestationKeyId: r.attestation_key_id,
+  appraisedAt: r.appraised_at,
+  expiresAt: r.expires_at,
+  signedResult: r.signed_result,
+});
 
 /** The identity unit of work plus the verifier's rows (migration 0019), in the same transaction. */
 class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AttestationUnitOfWork {
@@ -90,6 +105,26 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
 
   async currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined> {
     return currentKeyOf(this.tx, deviceId);
+  }
+
+  async insertResult(a: AttestationResultRecord): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .insertInto('attestation_results')
+      .values({
+        id: a.id,
+        device_id: a.deviceId,
+        evidence_kind: a.evidenceKind,
+        status: a.status,
+        reason_code: a.reasonCode,
+        trustworthiness: JSON.stringify(a.trustworthiness),
+        release_id: a.releaseId,
+        attestation_key_id: a.attestationKeyId,
+        appraised_at: a.appraisedAt,
+        expires_at: a.expiresAt,
+        signed_result: a.signedResult,
+      })
+      .execute();
   }
 
   async activateKey(deviceId: string, id: string, at: Date): Promise<void> {
@@ -144,6 +179,11 @@ export class AttestationRepository implements AttestationStore {
   async findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined> {
     const r = await this.#db.selectFrom('attestation_keys').selectAll().where('ak_name', '=', akName).where('activated_at', 'is not', null).executeTakeFirst();
     return r && toKey(r);
+  }
+
+  async latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_results').selectAll().where('device_id', '=', deviceId).orderBy('ordinal', 'desc').limit(1).executeTakeFirst();
+    return r && toResult(r);
   }
 
   async insertPendingKey(k: AttestationKeyRecord): Promise<void> {

@@ -436,4 +436,5 @@ export interface AttestationResultsTable {
   appraised_at: Timestamp;
   expires_at: Timestamp;
   signed_result: string | null;
+  ordinal: ColumnType<string | number | bigint, never, never>;
 }

@@ -1,7 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
 import { issueNonce } from '../../attestation/verifier/challenge.ts';
 import { activateAttestationKey, registerAttestationKey } from '../../attestation/verifier/key-registration.ts';
+import { submitEvidence } from '../../attestation/verifier/evidence-submission.ts';
+import { decodeEvidence } from '../../attestation/evidence.ts';
 import { MAX_TPM2B_PUBLIC_BYTES } from '../../attestation/tpm/tpmt-public.ts';
 import { decodeBase64Strict } from '../../ledger/strict-base64.ts';
 import { refuseUnstorableInput } from '../input-hygiene.ts';
@@ -36,6 +39,14 @@ export const activationBody = {
   additionalProperties: false,
   required: ['credential'],
   properties: { credential: base64Of(64) },
+} as const;
+
+export const evidenceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nonce', 'evidence'],
+  // the evidence's own layout is decodeEvidence's (ATTESTATION_EVIDENCE_MALFORMED)
+  properties: { nonce: base64Of(64), evidence: { type: 'object' } },
 } as const;
 
 const keyParams = {
@@ -117,6 +128,26 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
           via: 'attestation key activation',
         });
         return { id: key.id, akName: Buffer.from(key.akName).toString('hex'), activatedAt: key.activatedAt?.toISOString() ?? null };
+      },
+    );
+
+    // RFC 9334 §3: evidence in, appraisal against the product's releases, result out.
+    scope.post<{ Params: { sku: string }; Body: { nonce: string; evidence: unknown } }>(
+      `${DEVICE_PREFIX}/:sku/attestation/evidence`,
+      { schema: { params: skuParams, body: evidenceBody } },
+      async (request, reply) => {
+        const { product, device, certificate } = await activeDevice(tp, request);
+        const evidence = decodeEvidence(request.body.evidence);
+        const nonce = bytesOf('nonce', request.body.nonce);
+        const [releases, installed] = await Promise.all([tp.updates.store.listReleases(product.id), tp.updates.store.deviceRelease(device.id)]);
+        const result = await submitEvidence(
+          tp.attestation,
+          { product, device, nonce, evidence, deviceKey: new X509Certificate(certificate.der).publicKey, releases, installedSecurityVersion: installed?.highestSecurityVersion },
+          { kind: 'device', product: product.sku, serial: device.serial, via: 'attestation evidence' },
+        );
+        return reply.code(201).send({
+          result: { id: result.id, status: result.status, trustworthiness: result.trustworthiness, release: result.releaseId, appraisedAt: result.appraisedAt.toISOString(), expiresAt: result.expiresAt.toISOString() },
+        });
       },
     );
     done();

@@ -75,13 +75,15 @@ export const attestation: Migration = {
       .addColumn('appraised_at', 'timestamptz', (c) => c.notNull())
       .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
       .addColumn('signed_result', 'text')
+      // the order results were recorded in: two appraisals of one device in the same millisecond stay ordered
+      .addColumn('ordinal', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity())
       // a refusal names its reason; an affirming result has none
       .addCheckConstraint('attestation_results_reason', sql`(status = 'contraindicated') = (reason_code is not null)`)
       .execute();
     await db.schema
       .createIndex('attestation_results_device_latest')
       .on('attestation_results')
-      .columns(['device_id', 'appraised_at desc'])
+      .columns(['device_id', 'ordinal desc'])
       .execute();
   },
   down(): Promise<void> {

@@ -1,0 +1,92 @@
+import type { KeyObject } from 'node:crypto';
+import { TrustplaneError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
+import type { ReleaseRecord } from '../../updates/release.types.ts';
+import { appraiseEvidence, refusedAppraisal, type Appraisal } from '../appraisal/appraise-evidence.ts';
+import type { AttestationContext, AttestationResultRecord } from '../attestation-store.types.ts';
+import type { Evidence } from '../evidence.ts';
+import { consumeNonce } from './challenge.ts';
+
+export interface EvidenceSubmission {
+  readonly product: ProductRecord;
+  readonly device: DeviceRecord;
+  readonly nonce: Uint8Array;
+  readonly evidence: Evidence;
+  /** the key of the certificate the device authenticated with */
+  readonly deviceKey: KeyObject;
+  /** the product's releases: the reference values */
+  readonly releases: readonly ReleaseRecord[];
+  readonly installedSecurityVersion: number | undefined;
+}
+
+const NONCE_CODES = new Set(['ATTESTATION_NONCE_UNKNOWN', 'ATTESTATION_NONCE_USED', 'ATTESTATION_NONCE_EXPIRED']);
+
+/**
+ * Evidence in, result out, in one transaction: the nonce consumed, the evidence appraised, the
+ * result stored and its ledger event written — `attestation.passed`, or `attestation.failed` with
+ * the failed check's code, after which the device's latest result says contraindicated (untrusted)
+ * until a later pass. A refusal is then thrown, so the device gets the code as a problem; evidence
+ * that cannot be parsed (400) writes nothing and leaves the nonce unused.
+ */
+export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmission, actor: Actor): Promise<AttestationResultRecord> {
+  const now = ctx.clock.now();
+  const key = await ctx.store.currentKey(s.device.id);
+  const { result, appraisal } = await ctx.store.unitOfWork(
+    async (uow) => {
+      let appraisal: Appraisal;
+      try {
+        await consumeNonce(uow, s.device, s.nonce, now);
+        appraisal = appraiseEvidence({
+          device: s.device,
+          evidence: s.evidence,
+          nonce: s.nonce,
+          attestationKey: key,
+          deviceKey: s.deviceKey,
+          releases: s.releases,
+          installedSecurityVersion: s.installedSecurityVersion,
+        });
+      } catch (e) {
+        if (!(e instanceof TrustplaneError) || !NONCE_CODES.has(e.code)) throw e;
+        appraisal = refusedAppraisal(e);
+      }
+      const result: AttestationResultRecord = {
+        id: newId('ar', ctx.random),
+        deviceId: s.device.id,
+        evidenceKind: s.evidence.kind,
+        status: appraisal.status,
+        reasonCode: appraisal.reasonCode,
+        trustworthiness: appraisal.trustworthiness,
+        releaseId: appraisal.release?.id ?? null,
+        attestationKeyId: s.evidence.kind === 'tpm2-quote' ? (key?.id ?? null) : null,
+        appraisedAt: now,
+        expiresAt: new Date(now.getTime() + ctx.config.resultValiditySeconds * 1000),
+        signedResult: null,
+      };
+      await uow.insertResult(result);
+      uow.recordEvents([
+        {
+          actor: actorName(actor),
+          action: appraisal.status === 'contraindicated' ? 'attestation.failed' : 'attestation.passed',
+          subjectType: 'device',
+          subjectId: s.device.id,
+          details: {
+            product: s.product.sku,
+            serial: s.device.serial,
+            result: result.id,
+            evidence: result.evidenceKind,
+            status: result.status,
+            ...(appraisal.reasonCode ? { reason: appraisal.reasonCode } : {}),
+            ...(appraisal.release ? { release: appraisal.release.id, version: appraisal.release.version } : {}),
+            trustworthiness: result.trustworthiness,
+          },
+        },
+      ]);
+      return { result, appraisal };
+    },
+    { at: now },
+  );
+  if (appraisal.reasonCode !== null)
+    throw new TrustplaneError(appraisal.reasonCode, appraisal.reason ?? undefined, { details: { result: result.id } });
+  return result;
+}
