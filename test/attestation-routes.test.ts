@@ -277,6 +277,27 @@ for (const target of databaseTargets()) {
           assert.equal((await submit('AT-1', nonce, await quote(nonce))).status, 201);
         });
 
+        it('under a suspend-on-failure policy a failure suspends the device, certificate on hold, until an operator reinstates', async () => {
+          const set = await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: true });
+          assert.equal(set.status, 200, JSON.stringify(set.body));
+          assert.equal(set.body.suspendOnFailure, true);
+          await assertNothingWritten(server, () => server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: true }), 'the same policy again');
+          await expectRefusal(server, () => server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: 'yes' }), 400, 'VALIDATION_FAILED');
+
+          const nonce = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', nonce, await quote(nonce)), 'ATTESTATION_KEY_UNKNOWN');
+          const suspended = await deviceRecord('AT-2');
+          assert.equal(suspended.state, 'suspended');
+          const certificates = await server.tp.identity.store.listDeviceCertificates(suspended.id);
+          assert.deepEqual(certificates.map((c) => c.status), ['hold']);
+          // on hold, the device cannot reach the verifier: a later pass cannot lift the suspension
+          assert.equal((await onListener('AT-2', 'nonce')).status, 401);
+
+          assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/AT-2/reinstate`, {})).status, 200);
+          assert.equal((await onListener('AT-2', 'nonce')).status, 201);
+          assert.equal((await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false })).status, 200);
+        });
+
         it('a device without a registered AK, and a PCR extended with an unreleased image, are refused', async () => {
           const other = await nonceFor('AT-2');
           await refusedWithOn('AT-2', submit('AT-2', other, await quote(other)), 'ATTESTATION_KEY_UNKNOWN');

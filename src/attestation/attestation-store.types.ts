@@ -49,6 +49,20 @@ export interface AttestationResultRecord {
   readonly signedResult: string | null;
 }
 
+/** A product's attestation policy: what a failed appraisal does beyond its record. */
+export interface AttestationPolicy {
+  /** suspend the device (certificate on hold) when an appraisal fails; an operator reinstates */
+  readonly suspendOnFailure: boolean;
+}
+
+export const defaultAttestationPolicy: AttestationPolicy = Object.freeze({ suspendOnFailure: false });
+
+export interface AttestationPolicyRecord extends AttestationPolicy {
+  readonly productId: string;
+  readonly setBy: string;
+  readonly setAt: Date;
+}
+
 /** What became of a nonce answered with evidence; only `consumed` lets the evidence through. */
 export type NonceConsumption = 'consumed' | 'unknown' | 'used' | 'expired';
 
@@ -61,6 +75,7 @@ export interface AttestationStore {
   currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
   /** The activated AK (retired or not) with this Name, on any device. */
   findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
+  findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
   /** The device's latest appraisal. */
   latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
   /** A new pending registration; the device's earlier pending ones are dropped (one challenge outstanding). */
@@ -82,6 +97,9 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   /** The device's activated, unretired AK. */
   currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
   insertResult(result: AttestationResultRecord): Promise<void>;
+  /** The product's stored policy, locked (none: the default). */
+  lockPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
+  savePolicy(policy: AttestationPolicyRecord): Promise<void>;
   /** Retires the device's current AK (if any) and activates this one. */
   activateKey(deviceId: string, id: string, at: Date): Promise<void>;
 }

@@ -24,6 +24,7 @@ import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { advisoryRoutes } from './routes/advisories.ts';
 import { accessPathRoutes } from './routes/access-paths.ts';
 import { csafProviderRoutes } from './routes/csaf-provider.ts';
+import { attestationRoutes } from './routes/attestation.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -84,6 +85,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   deviceRoutes(app, tp);
   tokenRoutes(app, tp);
   accessPathRoutes(app, tp);
+  attestationRoutes(app, tp);
   batchRoutes(app, tp);
   pkiRoutes(app, tp, { crlCacheMaxAgeSeconds: options.crlCacheMaxAgeSeconds ?? defaultConfig.crlCacheMaxAgeSeconds });
   ledgerRoutes(app, tp);

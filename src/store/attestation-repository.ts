@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type {
   AttestationKeyRecord,
+  AttestationPolicyRecord,
   AttestationNonceRecord,
   AttestationStore,
   AttestationUnitOfWork,
@@ -11,7 +12,7 @@ import type {
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
-import type { AttestationKeysTable, AttestationNoncesTable, AttestationResultsTable, Database } from './schema.types.ts';
+import type { AttestationKeysTable, AttestationPoliciesTable, AttestationNoncesTable, AttestationResultsTable, Database } from './schema.types.ts';
 
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 
@@ -60,6 +61,13 @@ const toResult = (r: Selectable<AttestationResultsTable>): AttestationResultReco
   appraisedAt: r.appraised_at,
   expiresAt: r.expires_at,
   signedResult: r.signed_result,
+});
+
+const toPolicy = (r: Selectable<AttestationPoliciesTable>): AttestationPolicyRecord => ({
+  productId: r.product_id,
+  suspendOnFailure: r.suspend_on_failure,
+  setBy: r.set_by,
+  setAt: r.set_at,
 });
 
 /** The identity unit of work plus the verifier's rows (migration 0019), in the same transaction. */
@@ -127,6 +135,20 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
       .execute();
   }
 
+  async lockPolicy(productId: string): Promise<AttestationPolicyRecord | undefined> {
+    const r = await this.tx.selectFrom('attestation_policies').selectAll().where('product_id', '=', productId).forUpdate().executeTakeFirst();
+    return r && toPolicy(r);
+  }
+
+  async savePolicy(p: AttestationPolicyRecord): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .insertInto('attestation_policies')
+      .values({ product_id: p.productId, suspend_on_failure: p.suspendOnFailure, set_by: p.setBy, set_at: p.setAt })
+      .onConflict((oc) => oc.column('product_id').doUpdateSet({ suspend_on_failure: p.suspendOnFailure, set_by: p.setBy, set_at: p.setAt }))
+      .execute();
+  }
+
   async activateKey(deviceId: string, id: string, at: Date): Promise<void> {
     this.wrote = true;
     await this.tx
@@ -179,6 +201,11 @@ export class AttestationRepository implements AttestationStore {
   async findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined> {
     const r = await this.#db.selectFrom('attestation_keys').selectAll().where('ak_name', '=', akName).where('activated_at', 'is not', null).executeTakeFirst();
     return r && toKey(r);
+  }
+
+  async findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_policies').selectAll().where('product_id', '=', productId).executeTakeFirst();
+    return r && toPolicy(r);
   }
 
   async latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {

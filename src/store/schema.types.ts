@@ -278,6 +278,7 @@ export interface Database {
   attestation_nonces: AttestationNoncesTable;
   attestation_keys: AttestationKeysTable;
   attestation_results: AttestationResultsTable;
+  attestation_policies: AttestationPoliciesTable;
 }
 
 export interface ReleasesTable {
@@ -421,6 +422,14 @@ export interface AttestationKeysTable {
   activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   registered_at: Timestamp;
   retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Migration 0019: a product's attestation policy. */
+export interface AttestationPoliciesTable {
+  product_id: string;
+  suspend_on_failure: boolean;
+  set_by: string;
+  set_at: Timestamp;
 }
 
 /** Migration 0019: every appraisal and its (signed) result. */

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { TrustplaneError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
+import { transitionDevice } from '../../pki/devices.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
 import type { ReleaseRecord } from '../../updates/release.types.ts';
 import { appraiseEvidence, refusedAppraisal, type Appraisal } from '../appraisal/appraise-evidence.ts';
@@ -26,7 +27,8 @@ const NONCE_CODES = new Set(['ATTESTATION_NONCE_UNKNOWN', 'ATTESTATION_NONCE_USE
  * Evidence in, result out, in one transaction: the nonce consumed, the evidence appraised, the
  * result stored and its ledger event written — `attestation.passed`, or `attestation.failed` with
  * the failed check's code, after which the device's latest result says contraindicated (untrusted)
- * until a later pass. A refusal is then thrown, so the device gets the code as a problem; evidence
+ * until a later pass; under a `suspendOnFailure` policy the device is suspended in the same
+ * transaction (its certificates on hold: OCSP answers certificateHold). A refusal is then thrown, so the device gets the code as a problem; evidence
  * that cannot be parsed (400) writes nothing and leaves the nonce unused.
  */
 export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmission, actor: Actor): Promise<AttestationResultRecord> {
@@ -82,6 +84,9 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
           },
         },
       ]);
+      // DESIGN rule 7: the policy suspends; only an operator reinstates (a suspended device cannot even reach this route).
+      if (appraisal.status === 'contraindicated' && (await uow.lockPolicy(s.product.id))?.suspendOnFailure === true)
+        await transitionDevice(uow, s.product, s.device.serial, { transition: 'suspend' }, { kind: 'system', name: `attestation policy (${result.id})` }, now);
       return { result, appraisal };
     },
     { at: now },

@@ -17,6 +17,9 @@ import type { Migration } from 'kysely/migration';
  * device has at most one activated, unretired AK. A pending row binds nothing, so a device that
  * posts another device's AK public cannot squat on its Name.
  *
+ * attestation_policies: what a product's failed appraisal does beyond the record (suspend the
+ * device); no row: the default policy (record only).
+ *
  * releases.reference_values: what a device running the release measures at boot, per PCR.
  *
  * attestation_results: every appraisal, passing or not: status (EAR: affirming, warning,
@@ -61,6 +64,14 @@ export const attestation: Migration = {
       db,
     );
     await db.schema.createIndex('attestation_keys_device').on('attestation_keys').column('device_id').execute();
+
+    await db.schema
+      .createTable('attestation_policies')
+      .addColumn('product_id', 'text', (c) => c.primaryKey().references('products.id'))
+      .addColumn('suspend_on_failure', 'boolean', (c) => c.notNull())
+      .addColumn('set_by', 'text', (c) => c.notNull())
+      .addColumn('set_at', 'timestamptz', (c) => c.notNull())
+      .execute();
 
     await db.schema
       .createTable('attestation_results')
