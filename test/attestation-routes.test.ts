@@ -13,7 +13,7 @@
  * unparsable evidence is a 400 that writes nothing.
  */
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { activateCredential, extendPcr, provisionAttestationKey, quotePcrs, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
 import { encodeTpmQuoteEvidence } from '../src/attestation/index.ts';
@@ -27,6 +27,7 @@ import { estRequest } from './support/est-client.ts';
 import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startSwtpm, type Swtpm } from './support/swtpm.ts';
 import { firmwareSbom } from './support/sbom.ts';
+import { runCli } from './support/serve-process.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-AT';
@@ -254,8 +255,32 @@ for (const target of databaseTargets()) {
           assert.deepEqual(result.trustworthiness, { 'instance-identity': 2, hardware: 2, executables: 2 });
           const event = await lastEvent('AT-1');
           assert.equal(event.action, 'attestation.passed');
+
+          // the relying party: the trust API, and the signed result checked offline with the published key
+          const trust = await server.api('GET', `/v1/products/${SKU}/devices/AT-1/trust`);
+          assert.equal(trust.status, 200, JSON.stringify(trust.body));
+          assert.equal(trust.body.trusted, true);
+          assert.equal(trust.body.result.status, 'affirming');
+          const jwks = (await (await fetch(trust.body.verifierKeys as string)).json()) as { keys: (JsonWebKey & { kid: string })[] };
+          const [header, payload, signature] = (trust.body.result.signed as string).split('.') as [string, string, string];
+          const { kid } = JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid: string; alg: string };
+          const jwk = jwks.keys.find((k) => k.kid === kid)!;
+          assert.ok(cryptoVerify(null, Buffer.from(`${header}.${payload}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(signature, 'base64url')), 'the EAR verifies with the published key');
+          const ear = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { eat_profile: string; submods: Record<string, { 'ear.status': string }> };
+          assert.equal(ear.eat_profile, 'tag:github.com,2023:veraison/ear');
+          assert.equal(ear.submods[`${SKU}/AT-1`]?.['ear.status'], 'affirming');
+          const forged = `${header}.${Buffer.from(JSON.stringify({ ...ear, submods: { [`${SKU}/AT-2`]: ear.submods[`${SKU}/AT-1`] } })).toString('base64url')}`;
+          assert.ok(!cryptoVerify(null, Buffer.from(forged), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(signature, 'base64url')));
+
           // the same evidence again: the nonce is spent
           await refusedWith(submit('AT-1', nonce, evidence), 409, 'ATTESTATION_NONCE_USED');
+          const untrusted = await server.api('GET', `/v1/products/${SKU}/devices/AT-1/trust`);
+          assert.equal(untrusted.body.trusted, false);
+          assert.equal(untrusted.body.result.reason, 'ATTESTATION_NONCE_USED');
+          const shown = await runCli(['device', 'trust', '--product', SKU, '--serial', 'AT-1'], { env: { TRUSTPLANE_URL: server.url, TRUSTPLANE_TOKEN: server.adminToken, TRUSTPLANE_HOME: '' } });
+          assert.equal(shown.code, 0, shown.stderr);
+          assert.match(shown.stdout, /NOT trusted/);
+          assert.match(shown.stdout, /contraindicated \(ATTESTATION_NONCE_USED\)/);
         });
 
         it('an expired nonce, and a tampered TPMS_ATTEST, are refused with their own reasons', async () => {

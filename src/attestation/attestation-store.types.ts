@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
+import type { Signer } from '../crypto/signer.ts';
 import type { IdentityContext } from '../pki/identity-context.ts';
 import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
 
@@ -75,6 +76,10 @@ export interface AttestationStore {
   currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
   /** The activated AK (retired or not) with this Name, on any device. */
   findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
+  /** The verifier key's id, if one was made. */
+  verifierKeyId(): Promise<string | undefined>;
+  /** Records `keyId` as the verifier key unless one is recorded already; the recorded one's id. */
+  claimVerifierKey(keyId: string, at: Date): Promise<string>;
   findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
   /** The device's latest appraisal. */
   latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
@@ -126,4 +131,6 @@ export interface AttestationContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly config: AttestationConfig;
+  /** The verifier's signing key (attestation results), made on first use. */
+  verifierSigner(): Promise<Signer>;
 }

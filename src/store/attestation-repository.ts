@@ -203,6 +203,17 @@ export class AttestationRepository implements AttestationStore {
     return r && toKey(r);
   }
 
+  async verifierKeyId(): Promise<string | undefined> {
+    return (await this.#db.selectFrom('attestation_verifier').select('key_id').where('id', '=', 1).executeTakeFirst())?.key_id;
+  }
+
+  async claimVerifierKey(keyId: string, at: Date): Promise<string> {
+    await this.#db.insertInto('attestation_verifier').values({ id: 1, key_id: keyId, created_at: at }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    const claimed = await this.verifierKeyId();
+    if (claimed === undefined) throw new Error('the verifier key row is missing');
+    return claimed;
+  }
+
   async findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined> {
     const r = await this.#db.selectFrom('attestation_policies').selectAll().where('product_id', '=', productId).executeTakeFirst();
     return r && toPolicy(r);

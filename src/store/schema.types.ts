@@ -279,6 +279,7 @@ export interface Database {
   attestation_keys: AttestationKeysTable;
   attestation_results: AttestationResultsTable;
   attestation_policies: AttestationPoliciesTable;
+  attestation_verifier: AttestationVerifierTable;
 }
 
 export interface ReleasesTable {
@@ -422,6 +423,13 @@ export interface AttestationKeysTable {
   activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   registered_at: Timestamp;
   retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Migration 0019: the verifier's signing key, one row. */
+export interface AttestationVerifierTable {
+  id: number;
+  key_id: string;
+  created_at: Timestamp;
 }
 
 /** Migration 0019: a product's attestation policy. */

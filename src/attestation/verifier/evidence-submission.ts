@@ -8,6 +8,10 @@ import { appraiseEvidence, refusedAppraisal, type Appraisal } from '../appraisal
 import type { AttestationContext, AttestationResultRecord } from '../attestation-store.types.ts';
 import type { Evidence } from '../evidence.ts';
 import { consumeNonce } from './challenge.ts';
+import { signAttestationResult } from '../results/ear-token.ts';
+
+/** The verifier's build, in each signed result (EAR ear.verifier-id). */
+const VERIFIER_BUILD = 'trustplane 0.1.0';
 
 export interface EvidenceSubmission {
   readonly product: ProductRecord;
@@ -34,6 +38,7 @@ const NONCE_CODES = new Set(['ATTESTATION_NONCE_UNKNOWN', 'ATTESTATION_NONCE_USE
 export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmission, actor: Actor): Promise<AttestationResultRecord> {
   const now = ctx.clock.now();
   const key = await ctx.store.currentKey(s.device.id);
+  const signer = await ctx.verifierSigner();
   const { result, appraisal } = await ctx.store.unitOfWork(
     async (uow) => {
       let appraisal: Appraisal;
@@ -52,7 +57,7 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
         if (!(e instanceof TrustplaneError) || !NONCE_CODES.has(e.code)) throw e;
         appraisal = refusedAppraisal(e);
       }
-      const result: AttestationResultRecord = {
+      const unsigned: AttestationResultRecord = {
         id: newId('ar', ctx.random),
         deviceId: s.device.id,
         evidenceKind: s.evidence.kind,
@@ -65,6 +70,8 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
         expiresAt: new Date(now.getTime() + ctx.config.resultValiditySeconds * 1000),
         signedResult: null,
       };
+      // Signed inside the transaction: the stored result and its signed form are one.
+      const result = { ...unsigned, signedResult: await signAttestationResult(signer, unsigned, { product: s.product.sku, serial: s.device.serial }, { build: VERIFIER_BUILD }) };
       await uow.insertResult(result);
       uow.recordEvents([
         {

@@ -65,6 +65,14 @@ export const attestation: Migration = {
     );
     await db.schema.createIndex('attestation_keys_device').on('attestation_keys').column('device_id').execute();
 
+    // the verifier's signing key (in the key store): one per installation, its public key published
+    await db.schema
+      .createTable('attestation_verifier')
+      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+      .addColumn('key_id', 'text', (c) => c.notNull().references('keys.id'))
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+      .execute();
+
     await db.schema
       .createTable('attestation_policies')
       .addColumn('product_id', 'text', (c) => c.primaryKey().references('products.id'))
