@@ -15,7 +15,17 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { activateCredential, extendPcr, provisionAttestationKey, quotePcrs, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
+import {
+  activateCredential,
+  attestWithTpm,
+  DeviceAttestationApi,
+  extendPcr,
+  provisionAttestationKey,
+  quotePcrs,
+  registerTpmAttestationKey,
+  Tpm2Tools,
+  type AttestationKeyPublics,
+} from '../src/agent/attest/index.ts';
 import { encodeTpmQuoteEvidence } from '../src/attestation/index.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
@@ -329,6 +339,29 @@ for (const target of databaseTargets()) {
           await extendPcr(tools, 0, 'sha256', sha256('an image nobody released'));
           const nonce = await nonceFor('AT-1');
           await refusedWith(submit('AT-1', nonce, await quote(nonce)), 422, 'ATTESTATION_FIRMWARE_UNKNOWN');
+        });
+
+        it("the agent's calls on a second TPM: register its AK, attest affirming; its quote sent as another device's is refused", async () => {
+          const tpm2 = await startSwtpm();
+          try {
+            const tools2 = new Tpm2Tools(tpm2.tcti);
+            for (const [pcr, texts] of Object.entries(bootDigests)) for (const t of texts) await extendPcr(tools2, Number(pcr), 'sha256', sha256(t));
+            const d = devices.get('AT-2')!;
+            const api = new DeviceAttestationApi({ server: server.estUrl!, product: SKU, caBundlePem: server.rootPem, identity: { certPem: d.cert, keyPem: d.key } });
+            try {
+              await registerTpmAttestationKey(api, tools2);
+              assert.equal((await attestWithTpm(api, tools2, { bank: 'sha256', pcrs: [0, 7] })).status, 'affirming');
+              assert.equal((await server.api('GET', `/v1/products/${SKU}/devices/AT-2/trust`)).body.trusted, true);
+            } finally {
+              api.close();
+            }
+            // AT-1's registered AK is the first TPM's: a quote by the second TPM's AK is not AT-1's evidence
+            const nonce = await nonceFor('AT-1');
+            const other = encodeTpmQuoteEvidence(await quotePcrs(tools2, bytes(nonce), { bank: 'sha256', pcrs: [0, 7] }));
+            await refusedWith(submit('AT-1', nonce, other), 422, 'ATTESTATION_KEY_UNKNOWN');
+          } finally {
+            await tpm2.stop();
+          }
         });
       });
     });
