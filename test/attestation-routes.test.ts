@@ -37,6 +37,13 @@ import { estRequest } from './support/est-client.ts';
 import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startSwtpm, type Swtpm } from './support/swtpm.ts';
 import { firmwareSbom } from './support/sbom.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enrollDevice } from '../src/agent/enroll.ts';
+import { EstClient } from '../src/agent/est-client.ts';
+import { StateStore } from '../src/agent/state-store.ts';
+import { runAgent } from '../src/agent/testing/agent-process.ts';
 import { runCli } from './support/serve-process.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -361,6 +368,36 @@ for (const target of databaseTargets()) {
             await refusedWith(submit('AT-1', nonce, other), 422, 'ATTESTATION_KEY_UNKNOWN');
           } finally {
             await tpm2.stop();
+          }
+        });
+
+        it('trustplane-agent attest-key register, then attest: affirming, from an enrolled state directory', async () => {
+          const tpm3 = await startSwtpm();
+          const dir = await mkdtemp(join(tmpdir(), 'tp-attest-agent-'));
+          try {
+            const tools3 = new Tpm2Tools(tpm3.tcti);
+            for (const [pcr, texts] of Object.entries(bootDigests)) for (const t of texts) await extendPcr(tools3, Number(pcr), 'sha256', sha256(t));
+            const batch = await server.api('POST', `/v1/products/${SKU}/batches`, { factory: 'line-1', serials: ['AT-3'], validUntil: new Date(clock.now().getTime() + 86_400_000).toISOString() });
+            assert.equal(batch.status, 201, JSON.stringify(batch.body));
+            await writeFile(join(dir, 'root.pem'), server.rootPem);
+            const stateDir = join(dir, 'state');
+            const store = new StateStore(stateDir);
+            const est = new EstClient({ server: server.estUrl!, product: SKU, caBundlePem: server.rootPem, clock });
+            await enrollDevice({ store, est, clock, onStep: () => undefined, log: () => undefined }, { server: server.estUrl!, product: SKU, serial: 'AT-3', caBundle: join(dir, 'root.pem') }, { kind: 'token', serial: 'AT-3', token: batch.body.tokens[0].token }, 'station-1');
+            est.close();
+            const registered = await runAgent(['attest-key', 'register', '--state-dir', stateDir, '--tcti', tpm3.tcti]);
+            assert.equal(registered.code, 0, registered.stderr);
+            assert.match(registered.stdout, /attestation key ak_[0-9a-f]{20} bound to GW-AT\/AT-3/);
+            const attested = await runAgent(['attest', '--state-dir', stateDir, '--tcti', tpm3.tcti]);
+            assert.equal(attested.code, 0, attested.stderr);
+            assert.match(attested.stdout, /^affirming \(ar_[0-9a-f]{20}\)/);
+            await extendPcr(tools3, 7, 'sha256', sha256('a configuration nobody released'));
+            const refused = await runAgent(['attest', '--state-dir', stateDir, '--tcti', tpm3.tcti]);
+            assert.equal(refused.code, 2, 'refused by the server');
+            assert.match(refused.stderr, /ATTESTATION_FIRMWARE_UNKNOWN/);
+          } finally {
+            await tpm3.stop();
+            await rm(dir, { recursive: true, force: true });
           }
         });
       });

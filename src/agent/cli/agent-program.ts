@@ -5,6 +5,7 @@ import { registerRenewCommands } from './renew-commands.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerUpdateCommand } from './update-command.ts';
+import { registerAttestCommands } from './attest-commands.ts';
 
 export function buildAgentProgram(): Command {
   const program = new Command('trustplane-agent')
@@ -18,6 +19,7 @@ export function buildAgentProgram(): Command {
   registerRenewCommands(program);
   registerStatusCommand(program);
   registerUpdateCommand(program);
+  registerAttestCommands(program);
   registerSimulateCommand(program);
   return program;
 }
