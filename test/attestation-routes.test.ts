@@ -10,14 +10,17 @@
  * driver, appraised against the product's releases: affirming with attestation.passed; refused
  * with its code in the answer and attestation.failed in the ledger for a release not published,
  * a replayed and an expired nonce, a tampered magic, a device without an AK, an unreleased image;
- * unparsable evidence is a 400 that writes nothing.
+ * unparsable evidence is a 400 that writes nothing. Claims (no TPM) over the route: a warning;
+ * signed with another device's key, or naming another device, refused.
  */
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   activateCredential,
   attestWithTpm,
+  claimsEvidence,
+  claimsEvidenceJson,
   DeviceAttestationApi,
   extendPcr,
   provisionAttestationKey,
@@ -124,6 +127,7 @@ for (const target of databaseTargets()) {
     });
 
     let releaseId = '';
+    let imageSha256 = '';
     const bootDigests = { '0': ['bootloader 2.1.0', 'firmware image 1.4.0'], '7': ['configuration 1.4.0'] };
     const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
@@ -139,6 +143,7 @@ for (const target of databaseTargets()) {
       const created = await server.api('POST', `/v1/products/${SKU}/releases`, { version: '1.4.0', securityVersion: 3, kind: 'firmware', updateType: 'security', imageSha256: image, sbomSha256: sbom, bootMeasurements });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       releaseId = created.body.id as string;
+      imageSha256 = image;
       // the values a real swtpm reported after the same extends (test/vectors/tpm/quote-ecc-p256.json)
       assert.equal(created.body.referenceValues.pcrs['0'].value, '4d01c8a871ba393d2557d1290cc4a23b84aecf8c62e2311eb09062010191cc85');
       assert.equal(created.body.referenceValues.pcrs['7'].value, 'f05f182c1bfaef6646556b97417528dcc1162b39cb661e64986c798a590f8295');
@@ -399,6 +404,26 @@ for (const target of databaseTargets()) {
             await tpm3.stop();
             await rm(dir, { recursive: true, force: true });
           }
+        });
+
+        it('claims (no TPM) signed with the device key: a warning; claims signed by another device, or naming one, refused', async () => {
+          const claimsFor = (serial: string, nonce: string, key = devices.get('AT-2')!.key) =>
+            claimsEvidenceJson(claimsEvidence(createPrivateKey(key), bytes(nonce), {
+              serial,
+              version: '1.4.0',
+              firmwareDigest: { alg: 'sha256', value: new Uint8Array(Buffer.from(imageSha256, 'hex')) },
+              securityVersion: 3,
+              configurationDigest: { alg: 'sha256', value: new Uint8Array(sha256('configuration 1.4.0')) },
+              bootMeasurements: bootDigests['0'].map((t) => ({ alg: 'sha256' as const, value: new Uint8Array(sha256(t)) })),
+            }));
+          let nonce = await nonceFor('AT-2');
+          const passed = await submit('AT-2', nonce, claimsFor('AT-2', nonce));
+          assert.equal(passed.status, 201, JSON.stringify(passed.body));
+          assert.equal((passed.body as { result: { status: string } }).result.status, 'warning');
+          nonce = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-2', nonce, devices.get('AT-1')!.key)), 'ATTESTATION_SIGNATURE_INVALID');
+          nonce = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-1', nonce)), 'ATTESTATION_CLAIMS_DEVICE_MISMATCH');
         });
       });
     });
