@@ -137,6 +137,20 @@ export const errorCatalog = {
   EK_CERTIFICATE_UNTRUSTED: { status: 422, title: "The EK certificate does not chain to a TPM manufacturer CA trusted for the product" },
   EK_CERTIFICATE_MISMATCH: { status: 422, title: 'The EK certificate is for another key than the EK' },
   ATTESTATION_CLAIM_MISSING: { status: 422, title: 'The claims token lacks a required claim' },
+  // attestation: challenges and key registration
+  ATTESTATION_NONCE_UNKNOWN: { status: 422, title: 'The nonce was not issued to this device' },
+  ATTESTATION_NONCE_USED: { status: 409, title: 'The nonce has already been used' },
+  ATTESTATION_NONCE_EXPIRED: { status: 422, title: 'The nonce has expired; ask for a new one' },
+  ATTESTATION_KEY_REGISTRATION_NOT_FOUND: { status: 404, title: 'No attestation key registration of the device has this id' },
+  ATTESTATION_CHALLENGE_EXPIRED: { status: 422, title: 'The credential-activation challenge has expired; register the key again' },
+  ATTESTATION_CREDENTIAL_INVALID: { status: 422, title: 'The returned credential is not the one made for the key' },
+  ATTESTATION_KEY_BOUND_TO_OTHER_DEVICE: { status: 409, title: 'The attestation key is already bound to another device' },
+  // attestation: appraisal against reference values
+  ATTESTATION_CLAIMS_DEVICE_MISMATCH: { status: 422, title: 'The claims token names another device' },
+  ATTESTATION_FIRMWARE_UNKNOWN: { status: 422, title: 'The measured firmware is no release of the product' },
+  ATTESTATION_FIRMWARE_NOT_PUBLISHED: { status: 422, title: 'The measured firmware is a release that is not published' },
+  ATTESTATION_FIRMWARE_WITHDRAWN: { status: 422, title: 'The measured firmware is a withdrawn release' },
+  ATTESTATION_FIRMWARE_ROLLBACK: { status: 422, title: "The measured firmware's security version is below the one the device installed" },
   // vulnerability register (CRA Annex I Part II, Art 14)
   OSV_MALFORMED: { status: 400, title: 'The advisory is not well-formed JSON' },
   OSV_INVALID: { status: 422, title: 'The advisory is not a valid OSV document' },

@@ -3,7 +3,7 @@ import { newId } from '../core/ids.ts';
 import { nextDeviceState, type DeviceTransition } from '../core/lifecycle.ts';
 import { revocationReasons, type RevocationReason } from '../core/revocation-reason.ts';
 import type { IdentityContext } from './identity-context.ts';
-import type { CertificateState, CertificateStatusUpdate } from './identity-store.types.ts';
+import type { CertificateState, CertificateStatusUpdate, IdentityUnitOfWork } from './identity-store.types.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from './records.types.ts';
 import { DEVICE_SERIAL_PATTERN, HARDWARE_ID_PATTERN, MAX_DEVICE_TAGS, requireMatch, TAG_PATTERN } from './validation.ts';
 
@@ -84,55 +84,68 @@ export async function changeDeviceState(
   // (the store tells the responder, which forgets the certificates' answers before the commit).
   // One read that locks the device and its good or on-hold certificates, one write with the event:
   // a revocation costs the same round trips however many certificates are revoked already.
-  return ctx.store.unitOfWork(async (uow) => {
-    const state = await uow.lockIssuanceState({ devices: [{ productId: product.id, serial }], spkiSha256: [], oneTimeTokens: [], factoryAsks: [], now });
-    const device = state.devices[0];
-    if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
-    const next = nextDeviceState(device.state, change.transition);
-    const updates = certificateUpdates(
-      state.certificates.filter((c) => c.deviceId === device.id),
-      change,
-      now,
-    );
-    const updated: DeviceRecord = { ...device, state: next, updatedAt: now };
-    // DESIGN: revoking or decommissioning a device ends every access grant that names it (its KRL entry with it)
-    const endsAccess = change.transition === 'revoke' || change.transition === 'decommission';
-    const endedGrants = endsAccess ? await uow.endAccessGrantsNaming(device.id, now, actorName(actor), `device ${serial} ${next}`) : [];
-    await uow.writeIssuance({
-      bindings: [],
-      statusUpdates: updates,
-      certificates: [],
-      devices: [{ id: device.id, state: next, currentCertificateSerial: device.currentCertificateSerial, updatedAt: now }],
-      spentTokens: [],
-      retireKeysOf: change.transition === 'revoke' || change.transition === 'decommission' ? [device.id] : [],
-      at: now,
-      events: [
-        {
-          actor: actorName(actor),
-          action: `device.${change.transition === 'decommission' ? 'decommissioned' : change.transition === 'reinstate' ? 'reinstated' : change.transition === 'suspend' ? 'suspended' : 'revoked'}`,
-          subjectType: 'device',
-          subjectId: device.id,
-          details: {
-            product: product.sku,
-            serial,
-            from: device.state,
-            to: next,
-            ...(change.reason ? { reason: change.reason } : {}),
-            certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
-            ...(endedGrants.length > 0 ? { accessGrantsEnded: endedGrants.map((g) => g.grantId) } : {}),
-          },
+  return ctx.store.unitOfWork((uow) => transitionDevice(uow, product, serial, change, actor, now), { at: now });
+}
+
+/**
+ * The lifecycle change inside a unit of work the caller holds: so that a decision made with other
+ * writes (an attestation failure under a suspend-on-failure policy) commits with them or not at all.
+ */
+export async function transitionDevice(
+  uow: IdentityUnitOfWork,
+  product: ProductRecord,
+  serial: string,
+  change: { transition: Exclude<DeviceTransition, 'enroll' | 'renew'>; reason?: RevocationReason },
+  actor: Actor,
+  now: Date,
+): Promise<DeviceRecord> {
+  const state = await uow.lockIssuanceState({ devices: [{ productId: product.id, serial }], spkiSha256: [], oneTimeTokens: [], factoryAsks: [], now });
+  const device = state.devices[0];
+  if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
+  const next = nextDeviceState(device.state, change.transition);
+  const updates = certificateUpdates(
+    state.certificates.filter((c) => c.deviceId === device.id),
+    change,
+    now,
+  );
+  const updated: DeviceRecord = { ...device, state: next, updatedAt: now };
+  // DESIGN: revoking or decommissioning a device ends every access grant that names it (its KRL entry with it)
+  const endsAccess = change.transition === 'revoke' || change.transition === 'decommission';
+  const endedGrants = endsAccess ? await uow.endAccessGrantsNaming(device.id, now, actorName(actor), `device ${serial} ${next}`) : [];
+  await uow.writeIssuance({
+    bindings: [],
+    statusUpdates: updates,
+    certificates: [],
+    devices: [{ id: device.id, state: next, currentCertificateSerial: device.currentCertificateSerial, updatedAt: now }],
+    spentTokens: [],
+    retireKeysOf: change.transition === 'revoke' || change.transition === 'decommission' ? [device.id] : [],
+    at: now,
+    events: [
+      {
+        actor: actorName(actor),
+        action: `device.${change.transition === 'decommission' ? 'decommissioned' : change.transition === 'reinstate' ? 'reinstated' : change.transition === 'suspend' ? 'suspended' : 'revoked'}`,
+        subjectType: 'device',
+        subjectId: device.id,
+        details: {
+          product: product.sku,
+          serial,
+          from: device.state,
+          to: next,
+          ...(change.reason ? { reason: change.reason } : {}),
+          certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
+          ...(endedGrants.length > 0 ? { accessGrantsEnded: endedGrants.map((g) => g.grantId) } : {}),
         },
-        ...endedGrants.map((g) => ({
-          actor: actorName(actor),
-          action: 'access.ended',
-          subjectType: 'access_grant',
-          subjectId: g.grantId,
-          details: { product: product.sku, serial: g.serial, requester: g.requester, endedBy: actor.kind === 'token' ? actor.owner : actorName(actor), reason: `device ${serial} ${next}`, krl: g.krl },
-        })),
-      ],
-    });
-    return updated;
-  }, { at: now });
+      },
+      ...endedGrants.map((g) => ({
+        actor: actorName(actor),
+        action: 'access.ended',
+        subjectType: 'access_grant',
+        subjectId: g.grantId,
+        details: { product: product.sku, serial: g.serial, requester: g.requester, endedBy: actor.kind === 'token' ? actor.owner : actorName(actor), reason: `device ${serial} ${next}`, krl: g.krl },
+      })),
+    ],
+  });
+  return updated;
 }
 
 /** The status changes of a lifecycle change, over the device's good or on-hold certificates (serial order). */

@@ -25,6 +25,7 @@ import { advisoryRoutes } from './routes/advisories.ts';
 import { accessPathRoutes } from './routes/access-paths.ts';
 import { csafProviderRoutes } from './routes/csaf-provider.ts';
 import { accessRoutes } from './routes/access.ts';
+import { attestationRoutes } from './routes/attestation.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -86,6 +87,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   accessRoutes(app, tp);
   tokenRoutes(app, tp);
   accessPathRoutes(app, tp);
+  attestationRoutes(app, tp);
   batchRoutes(app, tp);
   pkiRoutes(app, tp, { crlCacheMaxAgeSeconds: options.crlCacheMaxAgeSeconds ?? defaultConfig.crlCacheMaxAgeSeconds });
   ledgerRoutes(app, tp);

@@ -47,6 +47,9 @@ import type { AdvisoryContext } from '../vulns/csaf/advisory-context.ts';
 import type { AccessContext } from '../access/access-context.ts';
 import { AccessRepository } from '../store/access-repository.ts';
 import { ProductKrls } from '../access/product-krl.ts';
+import { defaultAttestationConfig, type AttestationConfig, type AttestationContext } from '../attestation/attestation-store.types.ts';
+import { AttestationRepository } from '../store/attestation-repository.ts';
+import type { Signer } from '../crypto/signer.ts';
 
 export interface TrustplaneOptions {
   database: DatabaseLocation;
@@ -77,6 +80,8 @@ export interface TrustplaneOptions {
   updates?: Partial<UpdatesConfig>;
   /** The installation's vulnerability contact point: `/.well-known/security.txt` and products without their own. */
   securityContact?: InstallationSecurityContact;
+  /** The verifier's nonce and credential-challenge lifetimes (docs/design/attestation.md). */
+  attestation?: Partial<AttestationConfig>;
 }
 
 /** How long a process serves a product from memory before reading it again (its CRA profile may change it elsewhere). */
@@ -112,6 +117,8 @@ export class Trustplane {
   readonly access: AccessContext;
   /** Each product's SSH KRL, built on demand and kept per version. */
   readonly krls = new ProductKrls();
+  /** The remote-attestation verifier: challenges, attestation keys, appraisals (docs/design/attestation.md). */
+  readonly attestation: AttestationContext;
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -169,6 +176,29 @@ export class Trustplane {
       baseUrl: () => this.identity.config.publicUrl(),
       generator: { name: 'trustplane', version: '0.1.0' },
     };
+    const attestationStore = new AttestationRepository(database.db, this.clock, statusHub, announce);
+    this.attestation = {
+      identity: this.identity,
+      store: attestationStore,
+      clock: this.clock,
+      random,
+      config: Object.freeze({ ...defaultAttestationConfig, ...options.attestation }),
+      verifierSigner: () => (this.#verifierSigner ??= this.#loadVerifierSigner(attestationStore).catch((e: unknown) => {
+        this.#verifierSigner = undefined; // try again next time
+        throw e;
+      })),
+    };
+  }
+
+  #verifierSigner: Promise<Signer> | undefined;
+
+  /** As the ledger's key: made outside any transaction; of two servers making one, the first claim wins. */
+  async #loadVerifierSigner(store: AttestationRepository): Promise<Signer> {
+    const known = await store.verifierKeyId();
+    if (known !== undefined) return this.identity.keys.signer(known);
+    const fresh = await this.identity.keys.generate('ed25519', 'attestation-verifier');
+    const claimed = await store.claimVerifierKey(fresh.keyId, this.clock.now());
+    return claimed === fresh.keyId ? fresh : this.identity.keys.signer(claimed);
   }
 
   static async open(options: TrustplaneOptions): Promise<Trustplane> {
@@ -196,7 +226,7 @@ export class Trustplane {
   }
 
   /**
-   * First start: the root of trust. Every start: live admin and operator tokens made before the
+   * First start: the root of trust and the attestation verifier's key. Every start: live admin and operator tokens made before the
    * register of access paths get their paths (once; docs/design/access-paths.md).
    */
   async initialise(): Promise<{ rootCreated: boolean }> {
@@ -204,6 +234,8 @@ export class Trustplane {
     // Unwrap the root key now: a wrong KEK stops the start, not the first issuance.
     await this.identity.keys.signer(root.keyId);
     await this.tokens.registerExistingAccessPaths(actorName({ kind: 'system', name: 'init' }));
+    // The verifier key exists before anyone asks for it: its public URL is a read that writes nothing.
+    await this.attestation.verifierSigner();
     return { rootCreated: created };
   }
 

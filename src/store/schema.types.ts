@@ -278,6 +278,8 @@ export interface Database {
   attestation_nonces: AttestationNoncesTable;
   attestation_keys: AttestationKeysTable;
   attestation_results: AttestationResultsTable;
+  attestation_policies: AttestationPoliciesTable;
+  attestation_verifier: AttestationVerifierTable;
 }
 
 export interface ReleasesTable {
@@ -293,6 +295,8 @@ export interface ReleasesTable {
   image_sha512: string;
   image_length: Int8;
   sbom: ColumnType<unknown, string | null, string | null>;
+  /** migration 0019: a firmware release's boot measurements and reference PCR values */
+  reference_values: ColumnType<unknown, string | null | undefined, string | null>;
   state: string;
   created_by: string;
   created_at: Timestamp;
@@ -414,9 +418,26 @@ export interface AttestationKeysTable {
   ak_public: Uint8Array;
   ek_public: Uint8Array;
   ek_certificate: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  credential_digest: Uint8Array;
+  challenge_expires_at: Timestamp;
   activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   registered_at: Timestamp;
   retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Migration 0019: the verifier's signing key, one row. */
+export interface AttestationVerifierTable {
+  id: number;
+  key_id: string;
+  created_at: Timestamp;
+}
+
+/** Migration 0019: a product's attestation policy. */
+export interface AttestationPoliciesTable {
+  product_id: string;
+  suspend_on_failure: boolean;
+  set_by: string;
+  set_at: Timestamp;
 }
 
 /** Migration 0019: every appraisal and its (signed) result. */
@@ -432,4 +453,5 @@ export interface AttestationResultsTable {
   appraised_at: Timestamp;
   expires_at: Timestamp;
   signed_result: string | null;
+  ordinal: ColumnType<string | number | bigint, never, never>;
 }

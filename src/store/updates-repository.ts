@@ -1,3 +1,4 @@
+import type { ReleaseReferenceValues } from '../updates/release-reference-values.ts';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type { ReleaseKind, ReleaseRecord, ReleaseState, ReleaseWithdrawal, SbomRecord, UpdateType } from '../updates/release.types.ts';
@@ -33,6 +34,7 @@ const toRelease = (r: Selectable<ReleasesTable>): ReleaseRecord => ({
   targetName: r.target_name,
   manifest: r.manifest === null ? null : bytes(r.manifest),
   withdrawal: r.withdrawn_at === null ? null : { at: r.withdrawn_at, by: r.withdrawn_by ?? '', reason: r.withdrawn_reason ?? '' },
+  referenceValues: (r.reference_values ?? null) as ReleaseReferenceValues | null,
 });
 
 async function releaseByVersion(db: Kysely<Database>, productId: string, kind: ReleaseKind, version: string): Promise<ReleaseRecord | undefined> {
@@ -114,6 +116,7 @@ class UpdatesUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements UpdatesUni
         image_sha512: r.imageSha512,
         image_length: r.imageLength,
         sbom: r.sbom === null ? null : JSON.stringify(r.sbom),
+        reference_values: r.referenceValues === null ? null : JSON.stringify(r.referenceValues),
         state: r.state,
         created_by: r.createdBy,
         created_at: r.createdAt,

@@ -1,3 +1,4 @@
+import type { ReleaseReferenceValues } from './release-reference-values.ts';
 /** What a release carries: firmware (a boot image) or configuration. */
 export const releaseKinds = ['firmware', 'config'] as const;
 export type ReleaseKind = (typeof releaseKinds)[number];
@@ -52,6 +53,8 @@ export interface ReleaseRecord {
   manifest: Uint8Array | null;
   /** who withdrew it, when and why (updates/release-withdrawal.ts); null while it is not withdrawn */
   withdrawal: ReleaseWithdrawal | null;
+  /** a firmware release's boot measurements and the PCR values they give (attestation's reference values); null when not supplied */
+  referenceValues: ReleaseReferenceValues | null;
 }
 
 export interface ReleaseWithdrawal {

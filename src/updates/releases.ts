@@ -5,6 +5,7 @@ import { requireInteger, requireMatch } from '../pki/validation.ts';
 import { releaseKinds, updateTypes, type ReleaseKind, type ReleaseRecord, type SbomRecord, type UpdateType } from './release.types.ts';
 import { checkDeletable } from './retention.ts';
 import { readSbom } from './release-sbom.ts';
+import { readReferenceValues, referencePcrValues, type ReleaseReferenceValues } from './release-reference-values.ts';
 import type { UpdatesContext } from './updates-context.ts';
 
 export interface CreateReleaseInput {
@@ -16,6 +17,7 @@ export interface CreateReleaseInput {
   imageName?: unknown;
   imageSha256?: unknown;
   sbomSha256?: unknown;
+  bootMeasurements?: unknown;
 }
 
 /** A version as people write it (2.4.1, 2024.11-rc1): no spaces, no slashes (it names TUF targets). */
@@ -70,6 +72,7 @@ export async function createRelease(ctx: UpdatesContext, product: ProductRecord,
     targetName: null,
     manifest: null,
     withdrawal: null,
+    referenceValues: fields.referenceValues,
   };
   return ctx.store.unitOfWork(async (uow) => {
     // The unique (product, kind, version) key decides, so two concurrent creations cannot both
@@ -107,6 +110,7 @@ interface ReleaseFields {
   imageName: string;
   imageSha256: string;
   sbomSha256: string | undefined;
+  referenceValues: ReleaseReferenceValues | null;
 }
 
 /**
@@ -114,8 +118,8 @@ interface ReleaseFields {
  * field that differs (a version names one image for ever: a changed build is a new version).
  */
 function sameRelease(existing: ReleaseRecord, fields: ReleaseFields): ReleaseRecord {
-  const asked: Record<string, string | number | null> = { securityVersion: fields.securityVersion, updateType: fields.updateType, hardware: fields.hardware.join(','), imageName: fields.imageName, imageSha256: fields.imageSha256, sbomSha256: fields.sbomSha256 ?? null };
-  const has: Record<string, string | number | null> = { securityVersion: existing.securityVersion, updateType: existing.updateType, hardware: existing.hardware.join(','), imageName: existing.imageName, imageSha256: existing.imageSha256, sbomSha256: existing.sbom?.sha256 ?? null };
+  const asked: Record<string, string | number | null> = { securityVersion: fields.securityVersion, updateType: fields.updateType, hardware: fields.hardware.join(','), imageName: fields.imageName, imageSha256: fields.imageSha256, sbomSha256: fields.sbomSha256 ?? null, bootMeasurements: referenceText(fields.referenceValues) };
+  const has: Record<string, string | number | null> = { securityVersion: existing.securityVersion, updateType: existing.updateType, hardware: existing.hardware.join(','), imageName: existing.imageName, imageSha256: existing.imageSha256, sbomSha256: existing.sbom?.sha256 ?? null, bootMeasurements: referenceText(existing.referenceValues) };
   const differs = Object.keys(asked).filter((k) => asked[k] !== has[k]);
   if (differs.length === 0) return existing;
   const shown = (v: string | number | null | undefined): string => (v === null ? 'none' : v === '' ? 'every revision' : String(v));
@@ -134,7 +138,9 @@ function releaseFields(input: CreateReleaseInput): ReleaseFields {
   const imageSha256 = requireMatch('imageSha256', input.imageSha256, SHA256_HEX, '64 lowercase hex digits');
   const imageName = input.imageName === undefined ? `${kind}-${version}.bin` : requireMatch('imageName', input.imageName, IMAGE_NAME_PATTERN, '1-128 characters of 0-9 A-Z a-z . _ -');
   const sbomSha256 = input.sbomSha256 === undefined ? undefined : requireMatch('sbomSha256', input.sbomSha256, SHA256_HEX, '64 lowercase hex digits');
-  return { version, securityVersion, kind, updateType, hardware, imageName, imageSha256, sbomSha256 };
+  const referenceValues = readReferenceValues(input.bootMeasurements);
+  if (referenceValues !== null && kind !== 'firmware') throw new TrustplaneError('VALIDATION_FAILED', 'only a firmware release has boot measurements', { details: { field: 'bootMeasurements' } });
+  return { version, securityVersion, kind, updateType, hardware, imageName, imageSha256, sbomSha256, referenceValues };
 }
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -163,5 +169,11 @@ export function releaseEventDetails(product: ProductRecord, r: ReleaseRecord): R
     hardware: r.hardware,
     image: { name: r.imageName, length: r.imageLength, sha256: r.imageSha256, sha512: r.imageSha512 },
     ...(r.sbom ? { sbom: { sha256: r.sbom.sha256, specVersion: r.sbom.specVersion, components: r.sbom.components } } : {}),
+    ...(r.referenceValues ? { referenceValues: referencePcrValues(r.referenceValues) } : {}),
   };
+}
+
+/** Reference values compared as their one spelling (readReferenceValues orders the PCRs). */
+function referenceText(r: ReleaseReferenceValues | null): string | null {
+  return r === null ? null : JSON.stringify(r);
 }

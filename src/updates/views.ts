@@ -18,6 +18,7 @@ export function releaseView(r: ReleaseRecord, product: ProductRecord) {
     createdAt: r.createdAt.toISOString(),
     ...(r.publishedAt ? { publishedAt: r.publishedAt.toISOString() } : {}),
     ...(r.retainUntil ? { retainUntil: r.retainUntil.toISOString() } : {}),
+    ...(r.referenceValues ? { referenceValues: r.referenceValues } : {}),
     ...(r.withdrawal ? { withdrawnAt: r.withdrawal.at.toISOString(), withdrawnBy: r.withdrawal.by, withdrawnReason: r.withdrawal.reason } : {}),
   };
 }

@@ -51,6 +51,9 @@ export const snapshotTables = [
   'ssh_certificates',
   'ssh_krls',
   'access_logins',
+  'attestation_nonces',
+  'attestation_keys',
+  'attestation_results',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
@@ -68,6 +71,8 @@ export interface StateSnapshot {
   accessPaths: { id: string; owner: string | null; review_due: string; retired: boolean }[];
   /** access grants change state in place: approve, deny, end, review */
   grants: { id: string; state: string; reviewed: boolean }[];
+  /** a nonce is consumed in place; an attestation key is activated and retired in place */
+  attestation: { noncesUsed: number; keys: { id: string; activated: boolean; retired: boolean }[] };
 }
 
 export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<StateSnapshot> {
@@ -96,7 +101,9 @@ export async function takeSnapshot(server: Pick<TestServer, 'tp'>): Promise<Stat
   const rollouts = await db.selectFrom('rollouts').select(['id', 'state', 'stage']).orderBy('id').execute();
   const { rows: accessPaths } = await sql<{ id: string; owner: string | null; review_due: string; retired: boolean }>`select id, owner, review_due::text, retired_at is not null as retired from access_paths order by id`.execute(db);
   const { rows: grants } = await sql<{ id: string; state: string; reviewed: boolean }>`select id, state, reviewed_at is not null as reviewed from access_grants order by id`.execute(db);
-  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths, grants };
+  const { rows: used } = await sql<{ n: string | number | bigint }>`select count(*) as n from attestation_nonces where used_at is not null`.execute(db);
+  const { rows: keys } = await sql<{ id: string; activated: boolean; retired: boolean }>`select id, activated_at is not null as activated, retired_at is not null as retired from attestation_keys order by id`.execute(db);
+  return { counts, devices, certificates, enrollmentTokens, batches, releases, rollouts, accessPaths, grants, attestation: { noncesUsed: Number(used[0]!.n), keys } };
 }
 
 /** Runs `call` and asserts the database holds exactly what it held before. */

@@ -11,3 +11,5 @@ export {
 export { extendPcr, quotePcrs } from './tpm-quote.ts';
 export { Tpm2Tools } from './tpm2-tools.ts';
 export { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
+export { DeviceAttestationApi, type AttestationAnswer, type DeviceAttestationApiOptions } from './device-attestation-api.ts';
+export { attestWithTpm, registerTpmAttestationKey } from './attest-once.ts';

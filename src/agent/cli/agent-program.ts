@@ -6,6 +6,7 @@ import { registerSimulateCommand } from './simulate-command.ts';
 import { registerSshCommands } from './ssh-commands.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerUpdateCommand } from './update-command.ts';
+import { registerAttestCommands } from './attest-commands.ts';
 
 export function buildAgentProgram(): Command {
   const program = new Command('trustplane-agent')
@@ -20,6 +21,7 @@ export function buildAgentProgram(): Command {
   registerStatusCommand(program);
   registerUpdateCommand(program);
   registerSshCommands(program);
+  registerAttestCommands(program);
   registerSimulateCommand(program);
   return program;
 }

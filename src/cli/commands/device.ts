@@ -81,6 +81,15 @@ export function registerDeviceCommands(program: Command): void {
     },
   );
 
+  withDevice(device.command('trust').description("a device's latest attestation result (RFC 9334): status, reason, expiry, the signed EAR")).action(
+    async (o: DeviceOptions, cmd: Command) => {
+      const client = await clientFor(cmd);
+      const trust = await client.getJson<DeviceTrust>(apiPath`/v1/products/${o.product}/devices/${o.serial}/trust`);
+      if (o.json === true) printJson(trust);
+      else print(formatTrust(trust));
+    },
+  );
+
   withDevice(device.command('tag').description('add or remove a device\'s tags (labels: a rollout may target a tag)'))
     .option('--add <tags>', 'tags to add, comma-separated', collectList)
     .option('--remove <tags>', 'tags to remove, comma-separated', collectList)
@@ -101,6 +110,30 @@ export function registerDeviceCommands(program: Command): void {
       if (o.json === true) printJson({ items });
       else print(formatTable(items, deviceColumns));
     });
+}
+
+/** GET /v1/products/{sku}/devices/{serial}/trust */
+interface DeviceTrust {
+  product: string;
+  serial: string;
+  deviceState: string;
+  trusted: boolean;
+  result: { id: string; status: string; reason: string | null; evidence: string; release: string | null; appraisedAt: string; expiresAt: string; expired: boolean; signed: string | null } | null;
+  verifierKeys: string;
+}
+
+function formatTrust(t: DeviceTrust): string {
+  const r = t.result;
+  const lines = [`${t.product}/${t.serial}: ${t.trusted ? 'trusted' : 'NOT trusted'} (device ${t.deviceState})`];
+  if (r === null) lines.push('no attestation result');
+  else {
+    lines.push(`status      ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+    lines.push(`evidence    ${r.evidence}${r.release ? `, release ${r.release}` : ''}`);
+    lines.push(`appraised   ${r.appraisedAt}`);
+    lines.push(`expires     ${r.expiresAt}${r.expired ? ' (expired)' : ''}`);
+    lines.push(`result      ${r.id}; signed EAR with --json, verifier keys at ${t.verifierKeys}`);
+  }
+  return lines.join('\n');
 }
 
 function withDevice(cmd: Command): Command {

@@ -1,26 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { TrustplaneError } from '../../core/errors.ts';
-import type { DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { refuseUnstorableInput } from '../input-hygiene.ts';
-import type { Trustplane } from '../trustplane.ts';
-import { authenticateDeviceCertificate, clientCertificate } from './est-authentication.ts';
 
 /** Where the device listener's own routes live (updates, SSH, attestation), beside EST's /.well-known/est. */
 export const DEVICE_PREFIX = '/device/v1';
-
-/**
- * The device asking, authenticated like `simplereenroll` (its current certificate over mutual TLS,
- * docs/design/enrollment.md), and active: a suspended, revoked or decommissioned device is
- * 409 DEVICE_NOT_ACTIVE on every device route.
- */
-export async function activeDevice(tp: Trustplane, request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord }> {
-  const product = await tp.product(request.params.sku);
-  const { serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
-  const found = await tp.identity.store.findDevice(product.id, serial);
-  if (!found) throw new TrustplaneError('DEVICE_NOT_FOUND');
-  if (found.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${found.state}`);
-  return { product, device: found };
-}
 
 /**
  * Device routes that take a JSON body, in a scope of their own: the body limit is the routes'

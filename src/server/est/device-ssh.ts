@@ -6,7 +6,8 @@ import { TrustplaneError } from '../../core/errors.ts';
 import type { Actor, DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { activeDevice, DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
+import { DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
+import { activeDevice } from './est-authentication.ts';
 
 /** Attacker-controlled: 100 logins of a few hundred bytes, or one .pub line. */
 const MAX_SSH_BODY_BYTES = 64 * 1024;

@@ -4,7 +4,8 @@ import { deviceAssignment, recordDeviceReport, type DeviceReport } from '../../u
 import { parseMetadata } from '../../updates/tuf/index.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
-import { activeDevice, DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
+import { DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
+import { activeDevice } from './est-authentication.ts';
 
 /** Attacker-controlled: a report is a few hundred bytes. */
 const MAX_REPORT_BYTES = 4096;

@@ -14,6 +14,7 @@ import type { TlsCredential } from './tls-identity.ts';
 import { estEnrollmentRoutes } from './est-enrollment.ts';
 import { deviceUpdateRoutes } from './device-updates.ts';
 import { deviceSshRoutes } from './device-ssh.ts';
+import { deviceAttestationRoutes } from './device-attestation.ts';
 
 export interface EstAppOptions {
   tls: TlsCredential;
@@ -53,7 +54,7 @@ export async function buildEstApp(tp: Trustplane, options: EstAppOptions): Promi
     if (error instanceof TrustplaneError && error.status === 401) void reply.header('www-authenticate', 'Basic realm="trustplane EST"');
     return errorHandler(error, request, reply);
   });
-  app.setNotFoundHandler(notFoundOrMethodNotAllowed(app, `EST paths are ${EST_PREFIX}/<product sku>/{cacerts,csrattrs,simpleenroll,simplereenroll,serverkeygen,renewal-info}; updates: /device/v1/<product sku>/update/{trust,assignment,reports}; SSH: /device/v1/<product sku>/ssh/{config,krl,host-certificate,logins}`));
+  app.setNotFoundHandler(notFoundOrMethodNotAllowed(app, `EST paths are ${EST_PREFIX}/<product sku>/{cacerts,csrattrs,simpleenroll,simplereenroll,serverkeygen,renewal-info}; updates: /device/v1/<product sku>/update/{trust,assignment,reports}; SSH: /device/v1/<product sku>/ssh/{config,krl,host-certificate,logins}; attestation: /device/v1/<product sku>/attestation/{nonce,keys,evidence}`));
 
   const cacerts = new Map<string, string>();
   const product = (request: FastifyRequest<{ Params: { sku: string } }>): Promise<ProductRecord> => tp.product(request.params.sku);
@@ -72,6 +73,7 @@ export async function buildEstApp(tp: Trustplane, options: EstAppOptions): Promi
   estEnrollmentRoutes(app, tp, { parseCsr: (body: unknown) => tp.verifyCsr(csrDerFromText(typeof body === 'string' ? body : '')) });
   deviceUpdateRoutes(app, tp);
   deviceSshRoutes(app, tp);
+  deviceAttestationRoutes(app, tp);
   return app;
 }
 

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { DAY_MS } from '../../core/clock.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import { parseEnrollmentToken } from '../../enrollment/enrollment-token.ts';
-import type { CertificateRecord, ProductRecord } from '../../pki/records.types.ts';
+import type { CertificateRecord, DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
 import { DEVICE_SERIAL_PATTERN } from '../../pki/validation.ts';
 import { subjectOf } from '../../pki/ca-hierarchy.ts';
 import { nameAttributeValues } from '../../pki/names.ts';
@@ -56,6 +56,20 @@ export async function authenticateDeviceCertificate(tp: Trustplane, product: Pro
   if (record.status === 'superseded') await requireUnusedSuccessor(tp, product, record, serial);
   else if (record.firstUsedAt === null) await tp.identity.store.recordFirstUse(record.serial, new Date(now));
   return { record, serial };
+}
+
+/**
+ * The device on the device listener (updates, attestation): authenticated by its current
+ * certificate as `simplereenroll` is, and active (a suspended, revoked or decommissioned device
+ * is refused; docs/design/enrollment.md).
+ */
+export async function activeDevice(tp: Trustplane, request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord; certificate: CertificateRecord }> {
+  const product = await tp.product(request.params.sku);
+  const { record, serial } = await authenticateDeviceCertificate(tp, product, clientCertificate(request));
+  const found = await tp.identity.store.findDevice(product.id, serial);
+  if (!found) throw new TrustplaneError('DEVICE_NOT_FOUND');
+  if (found.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${found.state}`);
+  return { product, device: found, certificate: record };
 }
 
 /**

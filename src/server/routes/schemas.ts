@@ -134,5 +134,21 @@ export const createReleaseBody = {
     imageName: { type: 'string', maxLength: 128 },
     imageSha256: sha256Hex,
     sbomSha256: sha256Hex,
+    // updates/release-reference-values.ts checks the rest (digest length by bank, PCR range)
+    bootMeasurements: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bank', 'pcrs'],
+      properties: {
+        bank: { type: 'string', enum: ['sha256', 'sha384', 'sha512'] },
+        pcrs: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 24,
+          propertyNames: { pattern: '^(0|[1-9][0-9]?)$' },
+          additionalProperties: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', pattern: '^[0-9a-f]{64,128}$' } },
+        },
+      },
+    },
   },
 } as const;

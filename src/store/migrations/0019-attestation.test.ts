@@ -18,7 +18,7 @@ describe('migration 0019: attestation', () => {
   });
   after(async () => store.close());
 
-  const key = (id: string, device: string, name: number, retired: Date | null = null) =>
+  const key = (id: string, device: string, name: number, activated: Date | null = t0, retired: Date | null = null) =>
     store.db
       .insertInto('attestation_keys')
       .values({
@@ -27,17 +27,30 @@ describe('migration 0019: attestation', () => {
         ak_name: Uint8Array.of(0, 11, name),
         ak_public: Uint8Array.of(1),
         ek_public: Uint8Array.of(2),
+        credential_digest: new Uint8Array(32),
+        challenge_expires_at: t1,
+        activated_at: activated,
         registered_at: t0,
         retired_at: retired,
       })
       .execute();
 
-  it('an AK name is bound to one device, and a device has one current AK', async () => {
+  it('an activated AK name is bound to one device, and a device has one current AK', async () => {
     await key('ak1', 'dev-a', 1);
     await assert.rejects(key('ak2', 'dev-b', 1), /unique|duplicate/i);
     await assert.rejects(key('ak3', 'dev-a', 3), /unique|duplicate/i);
     await store.db.updateTable('attestation_keys').set({ retired_at: t1 }).where('id', '=', 'ak1').execute();
     await key('ak4', 'dev-a', 4);
+  });
+
+  it('a pending registration binds nothing: another device may hold the same AK name pending, and a pending AK is never retired', async () => {
+    await key('ak5', 'dev-c', 4, null);
+    await key('ak6', 'dev-c', 6, null);
+    await assert.rejects(key('ak7', 'dev-c', 7, null, t1), /check/i);
+    await assert.rejects(
+      store.db.updateTable('attestation_keys').set({ activated_at: t1 }).where('id', '=', 'ak5').execute(),
+      /unique|duplicate/i,
+    );
   });
 
   it('a nonce is 16–64 bytes, unique, and expires after it is made; single use is one conditional update', async () => {

@@ -52,6 +52,7 @@ export function release(id: string, version: string, options: { kind?: ReleaseKi
     targetName: null,
     manifest: null,
     withdrawal: state === 'withdrawn' ? { at: T0, by: 'test', reason: 'test' } : null,
+    referenceValues: null,
   };
 }
 

@@ -1,0 +1,31 @@
+import { encodeTpmQuoteEvidence } from '../../attestation/tpm/tpm-quote-evidence.ts';
+import type { TpmHashName } from '../../attestation/tpm/tpm-constants.ts';
+import { activateCredential } from './credential-activation.ts';
+import type { AttestationAnswer, DeviceAttestationApi } from './device-attestation-api.ts';
+import { defaultTpmHandles, provisionAttestationKey, type TpmHandles } from './tpm-attestation-key.ts';
+import { quotePcrs } from './tpm-quote.ts';
+import type { Tpm2Tools } from './tpm2-tools.ts';
+
+/**
+ * `attest-key register`: the EK and AK provisioned (kept if present), the AK registered, the
+ * server's MakeCredential challenge opened by the TPM (ActivateCredential) and returned: the AK
+ * is then bound to this device (docs/design/attestation.md, "AK registration").
+ */
+export async function registerTpmAttestationKey(api: DeviceAttestationApi, tools: Tpm2Tools, handles: TpmHandles = defaultTpmHandles): Promise<{ id: string }> {
+  const keys = await provisionAttestationKey(tools, handles);
+  const challenge = await api.registerKey(keys);
+  const credential = await activateCredential(tools, challenge, handles);
+  return api.activateKey(challenge.id, credential);
+}
+
+/** `attest`: the server's nonce, a TPM quote over it of the selected PCRs, the evidence sent; the appraisal's result or its refusal. */
+export async function attestWithTpm(
+  api: DeviceAttestationApi,
+  tools: Tpm2Tools,
+  selection: { readonly bank: TpmHashName; readonly pcrs: readonly number[] },
+  handles: TpmHandles = defaultTpmHandles,
+): Promise<AttestationAnswer> {
+  const nonce = await api.nonce();
+  const quote = await quotePcrs(tools, nonce, selection, handles);
+  return api.evidence(nonce, encodeTpmQuoteEvidence(quote));
+}

@@ -1,0 +1,103 @@
+import * as https from 'node:https';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import type { MadeCredential } from '../../attestation/tpm/make-credential.ts';
+import { AgentError } from '../agent-error.ts';
+import { httpCall, type TlsClientIdentity } from '../http-transport.ts';
+import { refusalFrom } from '../server-refusal.ts';
+import { parseJsonAnswer } from '../update/device-api-answers.ts';
+
+export interface DeviceAttestationApiOptions {
+  /** The device listener's origin, `https://host:port` (a `/.well-known/est` suffix is dropped). */
+  readonly server: string;
+  readonly product: string;
+  readonly caBundlePem: string;
+  /** The device's current identity: mutual TLS. */
+  readonly identity: TlsClientIdentity;
+  readonly clock?: Clock;
+  readonly timeoutMs?: number;
+}
+
+/** Answers are small JSON objects; a credential challenge is the largest (two TPM2Bs, base64). */
+const MAX_ANSWER_BYTES = 16 * 1024;
+
+export interface AttestationAnswer {
+  readonly id: string;
+  readonly status: string;
+}
+
+function malformed(what: string): AgentError {
+  return new AgentError('refused', 'DEVICE_API_ANSWER_MALFORMED', `attestation ${what}: the answer is not of the documented shape`);
+}
+
+const stringField = (o: Record<string, unknown>, k: string, what: string): string => {
+  const v = o[k];
+  if (typeof v !== 'string') throw malformed(what);
+  return v;
+};
+const bytes = (b64: string, what: string): Uint8Array => {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw malformed(what);
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+};
+
+/**
+ * The attestation calls of the device API (`/device/v1/<sku>/attestation/…`, docs/design/api.md),
+ * authenticated by the device's current certificate. A refusal is an AgentError with the server's code.
+ */
+export class DeviceAttestationApi {
+  readonly baseUrl: string;
+  readonly #o: DeviceAttestationApiOptions;
+  readonly #agent = new https.Agent({ keepAlive: true });
+
+  constructor(options: DeviceAttestationApiOptions) {
+    const origin = options.server.replace(/\/+$/, '').replace(/\/\.well-known\/est$/, '');
+    if (!/^https:\/\//i.test(origin)) throw new AgentError('usage', 'USAGE', 'the device listener URL must be https');
+    this.baseUrl = `${origin}/device/v1/${encodeURIComponent(options.product)}/attestation`;
+    this.#o = options;
+  }
+
+  async nonce(): Promise<Uint8Array> {
+    return bytes(stringField(await this.#post('nonce', undefined), 'nonce', 'nonce'), 'nonce');
+  }
+
+  async registerKey(keys: { akPublic: Uint8Array; ekPublic: Uint8Array; ekCertificate?: Uint8Array }): Promise<MadeCredential & { id: string }> {
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+    const o = await this.#post('keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic), ...(keys.ekCertificate ? { ekCertificate: b64(keys.ekCertificate) } : {}) });
+    return { id: stringField(o, 'id', 'keys'), credentialBlob: bytes(stringField(o, 'credentialBlob', 'keys'), 'keys'), secret: bytes(stringField(o, 'secret', 'keys'), 'keys') };
+  }
+
+  async activateKey(id: string, credential: Uint8Array): Promise<{ id: string }> {
+    if (!/^ak_[0-9a-f]{20}$/.test(id)) throw malformed('keys');
+    const o = await this.#post(`keys/${id}/activate`, { credential: Buffer.from(credential).toString('base64') });
+    return { id: stringField(o, 'id', 'activate') };
+  }
+
+  /** The result on success; a refusal (the appraisal's code) is thrown as the server's problem. */
+  async evidence(nonce: Uint8Array, evidence: Record<string, unknown>): Promise<AttestationAnswer> {
+    const o = await this.#post('evidence', { nonce: Buffer.from(nonce).toString('base64'), evidence });
+    const result = o.result;
+    if (typeof result !== 'object' || result === null) throw malformed('evidence');
+    const r = result as Record<string, unknown>;
+    return { id: stringField(r, 'id', 'evidence'), status: stringField(r, 'status', 'evidence') };
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #post(op: string, body: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const answer = await httpCall({
+      method: 'POST',
+      url: new URL(`${this.baseUrl}/${op}`),
+      headers: { accept: 'application/json', ...(text !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(text !== undefined ? { body: text } : {}),
+      caPem: this.#o.caBundlePem,
+      clientIdentity: this.#o.identity,
+      agent: this.#agent,
+      ...(this.#o.timeoutMs !== undefined ? { timeoutMs: this.#o.timeoutMs } : {}),
+    });
+    if (answer.status !== 200 && answer.status !== 201) throw refusalFrom(answer, (this.#o.clock ?? systemClock).now());
+    if (!/^application\/json/i.test(answer.headers['content-type'] ?? '')) throw malformed(op);
+    return parseJsonAnswer(answer.body, MAX_ANSWER_BYTES, `attestation ${op}`);
+  }
+}

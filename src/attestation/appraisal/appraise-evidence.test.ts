@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import type { DeviceRecord } from '../../pki/records.types.ts';
+import { release } from '../../vulns/csaf/testing/register-fixtures.ts';
+import { readReferenceValues } from '../../updates/release-reference-values.ts';
+import type { ReleaseRecord } from '../../updates/release.types.ts';
+import { signClaimsToken } from '../claims/claims-token.ts';
+import { decodeEvidence } from '../evidence.ts';
+import { appraiseEvidence, type AppraisalInput } from './appraise-evidence.ts';
+
+// A real swtpm's quote (scripts/tpm-quote-vectors.ts): PCR 0 and 7 after the measurements below.
+const vector = JSON.parse(readFileSync(new URL('../../../test/vectors/tpm/quote-ecc-p256.json', import.meta.url), 'utf8')) as {
+  nonce: string;
+  ekPublic: string;
+  evidence: { akPublic: string };
+};
+const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+const hex = (s: string) => createHash('sha256').update(s).digest('hex');
+const measured = readReferenceValues({ bank: 'sha256', pcrs: { '0': [hex('bootloader 2.1.0'), hex('firmware image 1.4.0')], '7': [hex('configuration 1.4.0')] } });
+const other = readReferenceValues({ bank: 'sha256', pcrs: { '0': [hex('bootloader 2.1.0'), hex('firmware image 1.3.0')] } });
+const device: DeviceRecord = { id: 'dev_1', productId: 'prd_GW-1', serial: 'GW-1', hardwareId: null, state: 'active', currentCertificateSerial: null, createdAt: new Date(0), updatedAt: new Date(0), reprovision: null };
+const deviceKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const fw = (id: string, over: Partial<ReleaseRecord> = {}, state: ReleaseRecord['state'] = 'published'): ReleaseRecord => ({ ...release(id, id, { state }), ...over });
+
+const quoteInput = (releases: ReleaseRecord[], installed?: number): AppraisalInput => ({
+  device,
+  evidence: decodeEvidence(vector.evidence),
+  nonce: b(vector.nonce),
+  attestationKey: { akPublic: b(vector.evidence.akPublic), ekPublic: b(vector.ekPublic) },
+  deviceKey: deviceKey.publicKey,
+  releases,
+  installedSecurityVersion: installed,
+});
+
+describe('appraisal: a verified quote against the releases’ reference values', () => {
+  it('PCRs matching a published release of at least the installed security version: affirming, that release', () => {
+    const a = appraiseEvidence(quoteInput([fw('1.3.0', { referenceValues: other }), fw('1.4.0', { referenceValues: measured, securityVersion: 3 })], 3));
+    assert.equal(a.status, 'affirming');
+    assert.equal(a.release?.id, '1.4.0');
+    assert.equal(a.reasonCode, null);
+  });
+
+  it('each step refuses with its own code', () => {
+    const cases: [ReleaseRecord[], number | undefined, string][] = [
+      [[fw('1.3.0', { referenceValues: other })], undefined, 'ATTESTATION_FIRMWARE_UNKNOWN'],
+      [[fw('1.4.0', { referenceValues: null })], undefined, 'ATTESTATION_FIRMWARE_UNKNOWN'],
+      [[fw('1.4.0', { referenceValues: measured }, 'awaiting-approval')], undefined, 'ATTESTATION_FIRMWARE_NOT_PUBLISHED'],
+      [[fw('1.4.0', { referenceValues: measured }, 'withdrawn')], undefined, 'ATTESTATION_FIRMWARE_WITHDRAWN'],
+      [[fw('1.4.0', { referenceValues: measured, securityVersion: 2 })], 3, 'ATTESTATION_FIRMWARE_ROLLBACK'],
+    ];
+    for (const [releases, installed, code] of cases) {
+      const a = appraiseEvidence(quoteInput(releases, installed));
+      assert.equal(a.status, 'contraindicated');
+      assert.equal(a.reasonCode, code);
+      assert.equal(a.trustworthiness.executables, 96);
+    }
+    const noKey = appraiseEvidence({ ...quoteInput([fw('1.4.0', { referenceValues: measured })]), attestationKey: undefined });
+    assert.equal(noKey.reasonCode, 'ATTESTATION_KEY_UNKNOWN');
+    assert.equal(noKey.trustworthiness['instance-identity'], 96);
+    const otherNonce = appraiseEvidence({ ...quoteInput([fw('1.4.0', { referenceValues: measured })]), nonce: new Uint8Array(32) });
+    assert.equal(otherNonce.reasonCode, 'ATTESTATION_NONCE_MISMATCH');
+  });
+});
+
+describe('appraisal: claims, a software attester’s word', () => {
+  const image = hex('firmware image 1.4.0');
+  const claims = (serial: string, key = deviceKey.privateKey) =>
+    signClaimsToken(
+      {
+        nonce: b(vector.nonce),
+        serial,
+        version: '1.4.0',
+        firmwareDigest: { alg: 'sha256', value: new Uint8Array(Buffer.from(image, 'hex')) },
+        securityVersion: 3,
+        configurationDigest: { alg: 'sha256', value: new Uint8Array(32) },
+        bootMeasurements: [{ alg: 'sha256', value: new Uint8Array(32) }],
+      },
+      key,
+    );
+  const input = (token: Uint8Array): AppraisalInput => ({ ...quoteInput([fw('1.4.0', { imageSha256: image })]), evidence: { kind: 'eat-claims', token } });
+
+  it('the image digest of a published release: a warning, never affirming', () => {
+    const a = appraiseEvidence(input(claims('GW-1')));
+    assert.equal(a.status, 'warning');
+    assert.equal(a.reasonCode, null);
+    assert.equal(a.trustworthiness.executables, 32);
+  });
+
+  it('claims naming another device, or signed by another key, are refused', () => {
+    assert.equal(appraiseEvidence(input(claims('GW-2'))).reasonCode, 'ATTESTATION_CLAIMS_DEVICE_MISMATCH');
+    assert.equal(appraiseEvidence(input(claims('GW-1', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey))).reasonCode, 'ATTESTATION_SIGNATURE_INVALID');
+  });
+});

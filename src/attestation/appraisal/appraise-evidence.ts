@@ -1,0 +1,126 @@
+import type { KeyObject } from 'node:crypto';
+import type { ErrorCode } from '../../core/error-catalog.ts';
+import { TrustplaneError } from '../../core/errors.ts';
+import type { DeviceRecord } from '../../pki/records.types.ts';
+import type { ReleaseRecord } from '../../updates/release.types.ts';
+import { verifyClaimsToken } from '../claims/claims-token.ts';
+import type { DeviceClaims } from '../claims/device-claims.types.ts';
+import type { Evidence } from '../evidence.ts';
+import type { RegisteredAttestationKey, VerifiedTpmQuote } from '../tpm/verify-tpm-quote.ts';
+import { verifyTpmQuote } from '../tpm/verify-tpm-quote.ts';
+
+/**
+ * EAR / AR4SI trustworthiness claims (draft-ietf-rats-ear §3, draft-ietf-rats-ar4si §2.3.3):
+ * 2 affirming, 32 warning, 96 contraindicated. Only the claims the appraisal establishes appear.
+ */
+export const TIER = { affirming: 2, warning: 32, contraindicated: 96 } as const;
+export type TrustworthinessVector = Partial<Record<'instance-identity' | 'executables' | 'hardware', number>>;
+
+export type AppraisalStatus = 'affirming' | 'warning' | 'contraindicated';
+
+export interface AppraisalInput {
+  readonly device: DeviceRecord;
+  readonly evidence: Evidence;
+  /** the nonce the evidence answers, already consumed by the caller */
+  readonly nonce: Uint8Array;
+  /** the device's registered AK (a quote is verified with it; none: a quote is refused) */
+  readonly attestationKey: RegisteredAttestationKey | undefined;
+  /** the key of the device's current certificate (a claims token is verified with it) */
+  readonly deviceKey: KeyObject;
+  /** the product's firmware releases: the reference values */
+  readonly releases: readonly ReleaseRecord[];
+  /** the highest security version the device has installed (anti-rollback), if it reported one */
+  readonly installedSecurityVersion: number | undefined;
+}
+
+export interface Appraisal {
+  readonly status: AppraisalStatus;
+  /** the code of the failed check; null when not contraindicated */
+  readonly reasonCode: ErrorCode | null;
+  readonly reason: string | null;
+  readonly trustworthiness: TrustworthinessVector;
+  readonly release: ReleaseRecord | null;
+}
+
+type Verified = { kind: 'tpm2-quote'; quote: VerifiedTpmQuote } | { kind: 'eat-claims'; claims: DeviceClaims };
+
+/** Step 1: the evidence is the device's and answers the nonce (verifyTpmQuote / verifyClaimsToken, each in its order). */
+function verifyEvidence(input: AppraisalInput): Verified {
+  const e = input.evidence;
+  if (e.kind === 'tpm2-quote') {
+    if (!input.attestationKey) throw new TrustplaneError('ATTESTATION_KEY_UNKNOWN', 'the device has no registered attestation key');
+    return { kind: 'tpm2-quote', quote: verifyTpmQuote(e, input.nonce, input.attestationKey) };
+  }
+  const claims = verifyClaimsToken(e.token, input.nonce, input.deviceKey);
+  // The token is signed by the device key, but what it says about whom is the device's word: it must name this device.
+  if (claims.serial !== input.device.serial) throw new TrustplaneError('ATTESTATION_CLAIMS_DEVICE_MISMATCH', 'the claims name another device');
+  return { kind: 'eat-claims', claims };
+}
+
+/** Step 2: which release is running — the one whose every reference PCR the quote reports, or whose image digest the claims carry. */
+function identifyFirmware(verified: Verified, releases: readonly ReleaseRecord[]): ReleaseRecord {
+  const firmware = releases.filter((r) => r.kind === 'firmware');
+  const found =
+    verified.kind === 'tpm2-quote'
+      ? firmware.find((r) => r.referenceValues !== null && pcrsMatch(r.referenceValues, verified.quote))
+      : firmware.find((r) => claimedImage(verified.claims) === r.imageSha256 || claimedImage(verified.claims) === r.imageSha512);
+  if (!found) throw new TrustplaneError('ATTESTATION_FIRMWARE_UNKNOWN', verified.kind === 'tpm2-quote' ? 'the PCR values match no release of the product' : 'the firmware digest is no release of the product');
+  return found;
+}
+
+function pcrsMatch(reference: NonNullable<ReleaseRecord['referenceValues']>, quote: VerifiedTpmQuote): boolean {
+  if (quote.pcrs.alg !== reference.bank) return false;
+  return Object.entries(reference.pcrs).every(([index, pcr]) => {
+    const reported = quote.pcrs.values.get(Number(index));
+    return reported !== undefined && Buffer.from(reported).toString('hex') === pcr.value;
+  });
+}
+
+function claimedImage(claims: DeviceClaims): string | undefined {
+  const d = claims.firmwareDigest;
+  return d.alg === 'sha256' || d.alg === 'sha512' ? Buffer.from(d.value).toString('hex') : undefined;
+}
+
+/** Step 3: released — published and not withdrawn (DESIGN rule 7: a withdrawal stands until a person acts). */
+function releaseIsCurrent(release: ReleaseRecord): void {
+  if (release.state === 'withdrawn' || release.withdrawal !== null) throw new TrustplaneError('ATTESTATION_FIRMWARE_WITHDRAWN', `release ${release.version} is withdrawn`);
+  if (release.state !== 'published') throw new TrustplaneError('ATTESTATION_FIRMWARE_NOT_PUBLISHED', `release ${release.version} is not published`);
+}
+
+/** Step 4: anti-rollback — not below the highest security version the device installed. */
+function notRolledBack(release: ReleaseRecord, installed: number | undefined): void {
+  if (installed !== undefined && release.securityVersion < installed)
+    throw new TrustplaneError('ATTESTATION_FIRMWARE_ROLLBACK', `security version ${release.securityVersion} is below the installed ${installed}`);
+}
+
+/** Which trustworthiness claim a refusal contraindicates. */
+function failedClaim(code: ErrorCode): keyof TrustworthinessVector {
+  return code.startsWith('ATTESTATION_FIRMWARE_') ? 'executables' : 'instance-identity';
+}
+
+/**
+ * The appraisal policy as a list of named steps (docs/design/attestation.md, "Appraisal"): the
+ * first failing step makes the result contraindicated with its code. A verified quote whose PCRs
+ * match a current release is affirming; claims, a software attester's word, are at most a warning.
+ * Pure: the caller brings the evidence, the consumed nonce and the trust material as values.
+ */
+export function appraiseEvidence(input: AppraisalInput): Appraisal {
+  let release: ReleaseRecord | null = null;
+  try {
+    const verified = verifyEvidence(input);
+    release = identifyFirmware(verified, input.releases);
+    releaseIsCurrent(release);
+    notRolledBack(release, input.installedSecurityVersion);
+    return verified.kind === 'tpm2-quote'
+      ? { status: 'affirming', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, hardware: TIER.affirming, executables: TIER.affirming } }
+      : { status: 'warning', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, executables: TIER.warning } };
+  } catch (e) {
+    if (!(e instanceof TrustplaneError) || e.status !== 422) throw e;
+    return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release, trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
+  }
+}
+
+/** A refusal as the result records it, for checks that run before appraisal (the nonce). */
+export function refusedAppraisal(e: TrustplaneError): Appraisal {
+  return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release: null, trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
+}

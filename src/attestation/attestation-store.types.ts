@@ -1,0 +1,136 @@
+import type { Clock } from '../core/clock.ts';
+import type { Random } from '../core/random.ts';
+import type { Signer } from '../crypto/signer.ts';
+import type { IdentityContext } from '../pki/identity-context.ts';
+import type { IdentityUnitOfWork } from '../pki/identity-store.types.ts';
+
+/** A challenge: 32 random bytes bound to the device that asked, single-use, short-lived (migration 0019). */
+export interface AttestationNonceRecord {
+  readonly nonce: Uint8Array;
+  readonly deviceId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt: Date | null;
+}
+
+/**
+ * A device's TPM attestation key, pending (its credential-activation challenge outstanding) until
+ * `activatedAt`; only an activated key is bound to the device.
+ */
+export interface AttestationKeyRecord {
+  readonly id: string;
+  readonly deviceId: string;
+  /** TPM 2.0 Part 1 §16: nameAlg ‖ H(TPMT_PUBLIC) of the AK */
+  readonly akName: Uint8Array;
+  /** TPM2B_PUBLIC */
+  readonly akPublic: Uint8Array;
+  readonly ekPublic: Uint8Array;
+  readonly ekCertificate: Uint8Array | null;
+  /** SHA-256 of the credential made for the activation challenge */
+  readonly credentialDigest: Uint8Array;
+  readonly challengeExpiresAt: Date;
+  readonly activatedAt: Date | null;
+  readonly registeredAt: Date;
+  readonly retiredAt: Date | null;
+}
+
+/** An appraisal as stored (migration 0019 attestation_results): EAR status, the failed check's code, when it lapses. */
+export interface AttestationResultRecord {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly evidenceKind: 'tpm2-quote' | 'eat-claims';
+  readonly status: 'affirming' | 'warning' | 'contraindicated';
+  readonly reasonCode: string | null;
+  readonly trustworthiness: Readonly<Record<string, number>>;
+  readonly releaseId: string | null;
+  readonly attestationKeyId: string | null;
+  readonly appraisedAt: Date;
+  readonly expiresAt: Date;
+  /** the verifier-signed result (EAR), once results are signed */
+  readonly signedResult: string | null;
+}
+
+/** A product's attestation policy: what a failed appraisal does beyond its record. */
+export interface AttestationPolicy {
+  /** suspend the device (certificate on hold) when an appraisal fails; an operator reinstates */
+  readonly suspendOnFailure: boolean;
+}
+
+export const defaultAttestationPolicy: AttestationPolicy = Object.freeze({ suspendOnFailure: false });
+
+export interface AttestationPolicyRecord extends AttestationPolicy {
+  readonly productId: string;
+  readonly setBy: string;
+  readonly setAt: Date;
+}
+
+/** What became of a nonce answered with evidence; only `consumed` lets the evidence through. */
+export type NonceConsumption = 'consumed' | 'unknown' | 'used' | 'expired';
+
+/** The attestation capability's storage port (store/attestation-repository.ts implements it). */
+export interface AttestationStore {
+  insertNonce(nonce: AttestationNonceRecord): Promise<void>;
+  findNonce(nonce: Uint8Array): Promise<AttestationNonceRecord | undefined>;
+  findKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined>;
+  /** The device's activated, unretired AK. */
+  currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
+  /** The activated AK (retired or not) with this Name, on any device. */
+  findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
+  /** The verifier key's id, if one was made. */
+  verifierKeyId(): Promise<string | undefined>;
+  /** Records `keyId` as the verifier key unless one is recorded already; the recorded one's id. */
+  claimVerifierKey(keyId: string, at: Date): Promise<string>;
+  findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
+  /** The device's latest appraisal. */
+  latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
+  /** A new pending registration; the device's earlier pending ones are dropped (one challenge outstanding). */
+  insertPendingKey(key: AttestationKeyRecord): Promise<void>;
+  unitOfWork<T>(fn: (uow: AttestationUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T>;
+}
+
+/** The identity unit of work (device lifecycle, events) plus the verifier's writes, in one transaction. */
+export interface AttestationUnitOfWork extends IdentityUnitOfWork {
+  /**
+   * Marks the nonce used if it is this device's, unused and unexpired at `at`: one conditional
+   * update, so two requests with one nonce cannot both pass. Otherwise says why not.
+   */
+  consumeNonce(nonce: Uint8Array, deviceId: string, at: Date): Promise<NonceConsumption>;
+  /** The key, locked; undefined when the device has none of this id. */
+  lockKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined>;
+  /** The activated AK with this Name, on any device, locked. */
+  lockBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
+  /** The device's activated, unretired AK. */
+  currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
+  insertResult(result: AttestationResultRecord): Promise<void>;
+  /** The product's stored policy, locked (none: the default). */
+  lockPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
+  savePolicy(policy: AttestationPolicyRecord): Promise<void>;
+  /** Retires the device's current AK (if any) and activates this one. */
+  activateKey(deviceId: string, id: string, at: Date): Promise<void>;
+}
+
+/** Defaults of the verifier's challenges (docs/design/attestation.md). */
+export interface AttestationConfig {
+  /** how long a nonce may be answered with evidence */
+  readonly nonceValiditySeconds: number;
+  /** how long a credential-activation challenge may be answered */
+  readonly credentialChallengeSeconds: number;
+  /** how long an appraisal result stands before the device must attest again */
+  readonly resultValiditySeconds: number;
+}
+
+export const defaultAttestationConfig: AttestationConfig = Object.freeze({
+  nonceValiditySeconds: 60,
+  credentialChallengeSeconds: 300,
+  resultValiditySeconds: 86_400,
+});
+
+export interface AttestationContext {
+  readonly identity: IdentityContext;
+  readonly store: AttestationStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly config: AttestationConfig;
+  /** The verifier's signing key (attestation results), made on first use. */
+  verifierSigner(): Promise<Signer>;
+}

@@ -1,0 +1,104 @@
+import type { KeyObject } from 'node:crypto';
+import { TrustplaneError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { transitionDevice } from '../../pki/devices.ts';
+import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
+import type { ReleaseRecord } from '../../updates/release.types.ts';
+import { appraiseEvidence, refusedAppraisal, type Appraisal } from '../appraisal/appraise-evidence.ts';
+import type { AttestationContext, AttestationResultRecord } from '../attestation-store.types.ts';
+import type { Evidence } from '../evidence.ts';
+import { consumeNonce } from './challenge.ts';
+import { signAttestationResult } from '../results/ear-token.ts';
+
+/** The verifier's build, in each signed result (EAR ear.verifier-id). */
+const VERIFIER_BUILD = 'trustplane 0.1.0';
+
+export interface EvidenceSubmission {
+  readonly product: ProductRecord;
+  readonly device: DeviceRecord;
+  readonly nonce: Uint8Array;
+  readonly evidence: Evidence;
+  /** the key of the certificate the device authenticated with */
+  readonly deviceKey: KeyObject;
+  /** the product's releases: the reference values */
+  readonly releases: readonly ReleaseRecord[];
+  readonly installedSecurityVersion: number | undefined;
+}
+
+const NONCE_CODES = new Set(['ATTESTATION_NONCE_UNKNOWN', 'ATTESTATION_NONCE_USED', 'ATTESTATION_NONCE_EXPIRED']);
+
+/**
+ * Evidence in, result out, in one transaction: the nonce consumed, the evidence appraised, the
+ * result stored and its ledger event written — `attestation.passed`, or `attestation.failed` with
+ * the failed check's code, after which the device's latest result says contraindicated (untrusted)
+ * until a later pass; under a `suspendOnFailure` policy the device is suspended in the same
+ * transaction (its certificates on hold: OCSP answers certificateHold). A refusal is then thrown, so the device gets the code as a problem; evidence
+ * that cannot be parsed (400) writes nothing and leaves the nonce unused.
+ */
+export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmission, actor: Actor): Promise<AttestationResultRecord> {
+  const now = ctx.clock.now();
+  const key = await ctx.store.currentKey(s.device.id);
+  const signer = await ctx.verifierSigner();
+  const { result, appraisal } = await ctx.store.unitOfWork(
+    async (uow) => {
+      let appraisal: Appraisal;
+      try {
+        await consumeNonce(uow, s.device, s.nonce, now);
+        appraisal = appraiseEvidence({
+          device: s.device,
+          evidence: s.evidence,
+          nonce: s.nonce,
+          attestationKey: key,
+          deviceKey: s.deviceKey,
+          releases: s.releases,
+          installedSecurityVersion: s.installedSecurityVersion,
+        });
+      } catch (e) {
+        if (!(e instanceof TrustplaneError) || !NONCE_CODES.has(e.code)) throw e;
+        appraisal = refusedAppraisal(e);
+      }
+      const unsigned: AttestationResultRecord = {
+        id: newId('ar', ctx.random),
+        deviceId: s.device.id,
+        evidenceKind: s.evidence.kind,
+        status: appraisal.status,
+        reasonCode: appraisal.reasonCode,
+        trustworthiness: appraisal.trustworthiness,
+        releaseId: appraisal.release?.id ?? null,
+        attestationKeyId: s.evidence.kind === 'tpm2-quote' ? (key?.id ?? null) : null,
+        appraisedAt: now,
+        expiresAt: new Date(now.getTime() + ctx.config.resultValiditySeconds * 1000),
+        signedResult: null,
+      };
+      // Signed inside the transaction: the stored result and its signed form are one.
+      const result = { ...unsigned, signedResult: await signAttestationResult(signer, unsigned, { product: s.product.sku, serial: s.device.serial }, { build: VERIFIER_BUILD }) };
+      await uow.insertResult(result);
+      uow.recordEvents([
+        {
+          actor: actorName(actor),
+          action: appraisal.status === 'contraindicated' ? 'attestation.failed' : 'attestation.passed',
+          subjectType: 'device',
+          subjectId: s.device.id,
+          details: {
+            product: s.product.sku,
+            serial: s.device.serial,
+            result: result.id,
+            evidence: result.evidenceKind,
+            status: result.status,
+            ...(appraisal.reasonCode ? { reason: appraisal.reasonCode } : {}),
+            ...(appraisal.release ? { release: appraisal.release.id, version: appraisal.release.version } : {}),
+            trustworthiness: result.trustworthiness,
+          },
+        },
+      ]);
+      // DESIGN rule 7: the policy suspends; only an operator reinstates (a suspended device cannot even reach this route).
+      if (appraisal.status === 'contraindicated' && (await uow.lockPolicy(s.product.id))?.suspendOnFailure === true)
+        await transitionDevice(uow, s.product, s.device.serial, { transition: 'suspend' }, { kind: 'system', name: `attestation policy (${result.id})` }, now);
+      return { result, appraisal };
+    },
+    { at: now },
+  );
+  if (appraisal.reasonCode !== null)
+    throw new TrustplaneError(appraisal.reasonCode, appraisal.reason ?? undefined, { details: { result: result.id } });
+  return result;
+}

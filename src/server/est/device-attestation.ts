@@ -1,0 +1,138 @@
+import { X509Certificate } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { TrustplaneError } from '../../core/errors.ts';
+import { issueNonce } from '../../attestation/verifier/challenge.ts';
+import { activateAttestationKey, registerAttestationKey } from '../../attestation/verifier/key-registration.ts';
+import { submitEvidence } from '../../attestation/verifier/evidence-submission.ts';
+import { decodeEvidence } from '../../attestation/evidence.ts';
+import { MAX_TPM2B_PUBLIC_BYTES } from '../../attestation/tpm/tpmt-public.ts';
+import { decodeBase64Strict } from '../../ledger/strict-base64.ts';
+import { skuParams } from '../routes/schemas.ts';
+import type { Trustplane } from '../trustplane.ts';
+import { DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
+import { activeDevice } from './est-authentication.ts';
+
+/**
+ * Attacker-controlled: the largest body is an AK registration with an EK certificate and its
+ * intermediates (each ≤ 4 KiB, base64) or a quote (three TPM structures ≤ 1 KiB and the PCRs).
+ */
+export const MAX_ATTESTATION_BODY_BYTES = 32 * 1024;
+/** An EK certificate is a few hundred bytes to 2 KiB in practice. */
+const MAX_EK_CERTIFICATE_BYTES = 4096;
+
+const base64Of = (maxBytes: number) => ({ type: 'string', minLength: 4, maxLength: 4 * Math.ceil(maxBytes / 3), pattern: '^[A-Za-z0-9+/]+={0,2}$' }) as const;
+
+export const attestationKeyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['akPublic', 'ekPublic'],
+  properties: {
+    akPublic: base64Of(MAX_TPM2B_PUBLIC_BYTES),
+    ekPublic: base64Of(MAX_TPM2B_PUBLIC_BYTES),
+    ekCertificate: base64Of(MAX_EK_CERTIFICATE_BYTES),
+  },
+} as const;
+
+export const activationBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['credential'],
+  properties: { credential: base64Of(64) },
+} as const;
+
+export const evidenceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nonce', 'evidence'],
+  // the evidence's own layout is decodeEvidence's (ATTESTATION_EVIDENCE_MALFORMED)
+  properties: { nonce: base64Of(64), evidence: { type: 'object' } },
+} as const;
+
+const keyParams = {
+  type: 'object',
+  properties: { sku: skuParams.properties.sku, id: { type: 'string', pattern: '^ak_[0-9a-f]{20}$' } },
+  required: ['sku', 'id'],
+} as const;
+
+/** RFC 4648 §4, one spelling per value (the schema bounded the length). */
+function bytesOf(field: string, value: string): Uint8Array {
+  const bytes = decodeBase64Strict(value);
+  if (bytes === undefined) throw new TrustplaneError('VALIDATION_FAILED', `${field} is not canonical base64`, { details: { field } });
+  return bytes;
+}
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+
+/**
+ * Remote attestation on the device listener (docs/design/attestation.md), authenticated as the
+ * update routes are: the device's current certificate over mutual TLS, the device active.
+ */
+export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): void {
+  deviceJsonRoutes(app, MAX_ATTESTATION_BODY_BYTES, (scope) => {
+
+    // RFC 9334 §10.2: the verifier's challenge. No body; a new nonce each call.
+    scope.post<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/attestation/nonce`, { schema: { params: skuParams } }, async (request, reply) => {
+      const { device } = await activeDevice(tp, request);
+      const issued = await issueNonce(tp.attestation, device);
+      return reply.code(201).send({ nonce: Buffer.from(issued.nonce).toString('base64'), expiresAt: issued.expiresAt.toISOString() });
+    });
+
+    // AK registration, step 1: a TPM2_MakeCredential challenge for the AK under the EK.
+    scope.post<{ Params: { sku: string }; Body: { akPublic: string; ekPublic: string; ekCertificate?: string } }>(
+      `${DEVICE_PREFIX}/:sku/attestation/keys`,
+      { schema: { params: skuParams, body: attestationKeyBody } },
+      async (request, reply) => {
+        const { device } = await activeDevice(tp, request);
+        const body = request.body;
+        const challenge = await registerAttestationKey(tp.attestation, device, {
+          akPublic: bytesOf('akPublic', body.akPublic),
+          ekPublic: bytesOf('ekPublic', body.ekPublic),
+          ...(body.ekCertificate === undefined ? {} : { ekCertificate: bytesOf('ekCertificate', body.ekCertificate) }),
+        });
+        return reply.code(201).send({
+          id: challenge.id,
+          // TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET, as TPM2_ActivateCredential takes them
+          credentialBlob: b64(challenge.credentialBlob),
+          secret: b64(challenge.secret),
+          expiresAt: challenge.expiresAt.toISOString(),
+        });
+      },
+    );
+
+    // AK registration, step 2: the credential TPM2_ActivateCredential recovered binds the AK to the device.
+    scope.post<{ Params: { sku: string; id: string }; Body: { credential: string } }>(
+      `${DEVICE_PREFIX}/:sku/attestation/keys/:id/activate`,
+      { schema: { params: keyParams, body: activationBody } },
+      async (request) => {
+        const { product, device } = await activeDevice(tp, request);
+        const key = await activateAttestationKey(tp.attestation, product, device, request.params.id, bytesOf('credential', request.body.credential), {
+          kind: 'device',
+          product: product.sku,
+          serial: device.serial,
+          via: 'attestation key activation',
+        });
+        return { id: key.id, akName: Buffer.from(key.akName).toString('hex'), activatedAt: key.activatedAt?.toISOString() ?? null };
+      },
+    );
+
+    // RFC 9334 §3: evidence in, appraisal against the product's releases, result out.
+    scope.post<{ Params: { sku: string }; Body: { nonce: string; evidence: unknown } }>(
+      `${DEVICE_PREFIX}/:sku/attestation/evidence`,
+      { schema: { params: skuParams, body: evidenceBody } },
+      async (request, reply) => {
+        const { product, device, certificate } = await activeDevice(tp, request);
+        const evidence = decodeEvidence(request.body.evidence);
+        const nonce = bytesOf('nonce', request.body.nonce);
+        const [releases, installed] = await Promise.all([tp.updates.store.listReleases(product.id), tp.updates.store.deviceRelease(device.id)]);
+        const result = await submitEvidence(
+          tp.attestation,
+          { product, device, nonce, evidence, deviceKey: new X509Certificate(certificate.der).publicKey, releases, installedSecurityVersion: installed?.highestSecurityVersion },
+          { kind: 'device', product: product.sku, serial: device.serial, via: 'attestation evidence' },
+        );
+        return reply.code(201).send({
+          result: { id: result.id, status: result.status, trustworthiness: result.trustworthiness, release: result.releaseId, appraisedAt: result.appraisedAt.toISOString(), expiresAt: result.expiresAt.toISOString() },
+        });
+      },
+    );
+  });
+}

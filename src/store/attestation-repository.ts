@@ -1,0 +1,259 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Clock } from '../core/clock.ts';
+import type {
+  AttestationKeyRecord,
+  AttestationPolicyRecord,
+  AttestationNonceRecord,
+  AttestationStore,
+  AttestationUnitOfWork,
+  AttestationResultRecord,
+  NonceConsumption,
+} from '../attestation/attestation-store.types.ts';
+import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
+import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
+import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
+import type { AttestationKeysTable, AttestationPoliciesTable, AttestationNoncesTable, AttestationResultsTable, Database } from './schema.types.ts';
+
+const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+
+const toNonce = (r: Selectable<AttestationNoncesTable>): AttestationNonceRecord => ({
+  nonce: bytes(r.nonce),
+  deviceId: r.device_id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+});
+
+const toKey = (r: Selectable<AttestationKeysTable>): AttestationKeyRecord => ({
+  id: r.id,
+  deviceId: r.device_id,
+  akName: bytes(r.ak_name),
+  akPublic: bytes(r.ak_public),
+  ekPublic: bytes(r.ek_public),
+  ekCertificate: r.ek_certificate === null ? null : bytes(r.ek_certificate),
+  credentialDigest: bytes(r.credential_digest),
+  challengeExpiresAt: r.challenge_expires_at,
+  activatedAt: r.activated_at,
+  registeredAt: r.registered_at,
+  retiredAt: r.retired_at,
+});
+
+async function currentKeyOf(db: Kysely<Database> | Transaction<Database>, deviceId: string): Promise<AttestationKeyRecord | undefined> {
+  const r = await db
+    .selectFrom('attestation_keys')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .where('activated_at', 'is not', null)
+    .where('retired_at', 'is', null)
+    .executeTakeFirst();
+  return r && toKey(r);
+}
+
+const toResult = (r: Selectable<AttestationResultsTable>): AttestationResultRecord => ({
+  id: r.id,
+  deviceId: r.device_id,
+  evidenceKind: r.evidence_kind,
+  status: r.status,
+  reasonCode: r.reason_code,
+  trustworthiness: r.trustworthiness as Record<string, number>,
+  releaseId: r.release_id,
+  attestationKeyId: r.attestation_key_id,
+  appraisedAt: r.appraised_at,
+  expiresAt: r.expires_at,
+  signedResult: r.signed_result,
+});
+
+const toPolicy = (r: Selectable<AttestationPoliciesTable>): AttestationPolicyRecord => ({
+  productId: r.product_id,
+  suspendOnFailure: r.suspend_on_failure,
+  setBy: r.set_by,
+  setAt: r.set_at,
+});
+
+/** The identity unit of work plus the verifier's rows (migration 0019), in the same transaction. */
+class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AttestationUnitOfWork {
+  async consumeNonce(nonce: Uint8Array, deviceId: string, at: Date): Promise<NonceConsumption> {
+    // docs/design/attestation.md: a replay and an expiry are refused by the same single update.
+    const r = await this.tx
+      .updateTable('attestation_nonces')
+      .set({ used_at: at })
+      .where('nonce', '=', nonce)
+      .where('device_id', '=', deviceId)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return 'consumed';
+    // Not consumed: why, for the answer (the row cannot come back to life, so the read cannot race into a pass).
+    const found = await this.tx.selectFrom('attestation_nonces').select(['used_at', 'expires_at']).where('nonce', '=', nonce).where('device_id', '=', deviceId).executeTakeFirst();
+    if (!found) return 'unknown';
+    return found.used_at !== null ? 'used' : 'expired';
+  }
+
+  async lockKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined> {
+    const r = await this.tx
+      .selectFrom('attestation_keys')
+      .selectAll()
+      .where('id', '=', id)
+      .where('device_id', '=', deviceId)
+      .forUpdate()
+      .executeTakeFirst();
+    return r && toKey(r);
+  }
+
+  async lockBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined> {
+    const r = await this.tx
+      .selectFrom('attestation_keys')
+      .selectAll()
+      .where('ak_name', '=', akName)
+      .where('activated_at', 'is not', null)
+      .forUpdate()
+      .executeTakeFirst();
+    return r && toKey(r);
+  }
+
+  async currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined> {
+    return currentKeyOf(this.tx, deviceId);
+  }
+
+  async insertResult(a: AttestationResultRecord): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .insertInto('attestation_results')
+      .values({
+        id: a.id,
+        device_id: a.deviceId,
+        evidence_kind: a.evidenceKind,
+        status: a.status,
+        reason_code: a.reasonCode,
+        trustworthiness: JSON.stringify(a.trustworthiness),
+        release_id: a.releaseId,
+        attestation_key_id: a.attestationKeyId,
+        appraised_at: a.appraisedAt,
+        expires_at: a.expiresAt,
+        signed_result: a.signedResult,
+      })
+      .execute();
+  }
+
+  async lockPolicy(productId: string): Promise<AttestationPolicyRecord | undefined> {
+    const r = await this.tx.selectFrom('attestation_policies').selectAll().where('product_id', '=', productId).forUpdate().executeTakeFirst();
+    return r && toPolicy(r);
+  }
+
+  async savePolicy(p: AttestationPolicyRecord): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .insertInto('attestation_policies')
+      .values({ product_id: p.productId, suspend_on_failure: p.suspendOnFailure, set_by: p.setBy, set_at: p.setAt })
+      .onConflict((oc) => oc.column('product_id').doUpdateSet({ suspend_on_failure: p.suspendOnFailure, set_by: p.setBy, set_at: p.setAt }))
+      .execute();
+  }
+
+  async activateKey(deviceId: string, id: string, at: Date): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .updateTable('attestation_keys')
+      .set({ retired_at: at })
+      .where('device_id', '=', deviceId)
+      .where('activated_at', 'is not', null)
+      .where('retired_at', 'is', null)
+      .execute();
+    await this.tx.updateTable('attestation_keys').set({ activated_at: at }).where('id', '=', id).where('device_id', '=', deviceId).execute();
+  }
+}
+
+/** The attestation capability's storage port, one implementation for PGlite and PostgreSQL. */
+export class AttestationRepository implements AttestationStore {
+  readonly #db: Kysely<Database>;
+  readonly #clock: Clock;
+  readonly #listener: CertificateStatusListener | undefined;
+  readonly #announce: StatusAnnouncement | undefined;
+
+  /** `listener`, `announce`: as the identity repository's, for a suspension an appraisal makes. */
+  constructor(db: Kysely<Database>, clock: Clock, listener?: CertificateStatusListener, announce?: StatusAnnouncement) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#listener = listener;
+    this.#announce = announce;
+  }
+
+  async insertNonce(n: AttestationNonceRecord): Promise<void> {
+    await this.#db
+      .insertInto('attestation_nonces')
+      .values({ nonce: n.nonce, device_id: n.deviceId, created_at: n.createdAt, expires_at: n.expiresAt, used_at: n.usedAt })
+      .execute();
+  }
+
+  async findNonce(nonce: Uint8Array): Promise<AttestationNonceRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_nonces').selectAll().where('nonce', '=', nonce).executeTakeFirst();
+    return r && toNonce(r);
+  }
+
+  async findKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_keys').selectAll().where('id', '=', id).where('device_id', '=', deviceId).executeTakeFirst();
+    return r && toKey(r);
+  }
+
+  currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined> {
+    return currentKeyOf(this.#db, deviceId);
+  }
+
+  async findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_keys').selectAll().where('ak_name', '=', akName).where('activated_at', 'is not', null).executeTakeFirst();
+    return r && toKey(r);
+  }
+
+  async verifierKeyId(): Promise<string | undefined> {
+    return (await this.#db.selectFrom('attestation_verifier').select('key_id').where('id', '=', 1).executeTakeFirst())?.key_id;
+  }
+
+  async claimVerifierKey(keyId: string, at: Date): Promise<string> {
+    await this.#db.insertInto('attestation_verifier').values({ id: 1, key_id: keyId, created_at: at }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    const claimed = await this.verifierKeyId();
+    if (claimed === undefined) throw new Error('the verifier key row is missing');
+    return claimed;
+  }
+
+  async findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_policies').selectAll().where('product_id', '=', productId).executeTakeFirst();
+    return r && toPolicy(r);
+  }
+
+  async latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {
+    const r = await this.#db.selectFrom('attestation_results').selectAll().where('device_id', '=', deviceId).orderBy('ordinal', 'desc').limit(1).executeTakeFirst();
+    return r && toResult(r);
+  }
+
+  async insertPendingKey(k: AttestationKeyRecord): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('attestation_keys').where('device_id', '=', k.deviceId).where('activated_at', 'is', null).execute();
+      await tx
+        .insertInto('attestation_keys')
+        .values({
+          id: k.id,
+          device_id: k.deviceId,
+          ak_name: k.akName,
+          ak_public: k.akPublic,
+          ek_public: k.ekPublic,
+          ek_certificate: k.ekCertificate,
+          credential_digest: k.credentialDigest,
+          challenge_expires_at: k.challengeExpiresAt,
+          activated_at: null,
+          registered_at: k.registeredAt,
+          retired_at: null,
+        })
+        .execute();
+    });
+  }
+
+  unitOfWork<T>(fn: (uow: AttestationUnitOfWork) => Promise<T>, options?: { at?: Date }): Promise<T> {
+    return runUnitOfWork(
+      this.#db,
+      (tx: Transaction<Database>) => new AttestationUnitOfWorkImpl(tx, this.#listener),
+      fn,
+      options?.at ?? this.#clock.now(),
+      this.#listener,
+      this.#announce,
+    );
+  }
+}
