@@ -1,5 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import { encodeTpmQuoteEvidence } from '../../attestation/tpm/tpm-quote-evidence.ts';
 import type { TpmHashName } from '../../attestation/tpm/tpm-constants.ts';
+import { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
+import type { DeviceStateClaims } from './device-state-claims.ts';
 import { activateCredential } from './credential-activation.ts';
 import type { AttestationAnswer, DeviceAttestationApi } from './device-attestation-api.ts';
 import { defaultTpmHandles, provisionAttestationKey, type TpmHandles } from './tpm-attestation-key.ts';
@@ -28,4 +31,18 @@ export async function attestWithTpm(
   const nonce = await api.nonce();
   const quote = await quotePcrs(tools, nonce, selection, handles);
   return api.evidence(nonce, encodeTpmQuoteEvidence(quote));
+}
+
+/**
+ * `attest --claims`, for a device without a TPM: the server's nonce, the device's stated claims
+ * over it signed with its identity key (the key of its current certificate), sent as evidence.
+ */
+export async function attestWithClaims(
+  api: DeviceAttestationApi,
+  identityKey: KeyObject,
+  serial: string,
+  state: DeviceStateClaims,
+): Promise<AttestationAnswer> {
+  const nonce = await api.nonce();
+  return api.evidence(nonce, claimsEvidenceJson(claimsEvidence(identityKey, nonce, { ...state, serial })));
 }

@@ -12,4 +12,6 @@ export { extendPcr, quotePcrs } from './tpm-quote.ts';
 export { Tpm2Tools } from './tpm2-tools.ts';
 export { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
 export { DeviceAttestationApi, type AttestationAnswer, type DeviceAttestationApiOptions } from './device-attestation-api.ts';
-export { attestWithTpm, registerTpmAttestationKey } from './attest-once.ts';
+export { attestWithClaims, attestWithTpm, registerTpmAttestationKey } from './attest-once.ts';
+export { DEFAULT_ATTEST_INTERVAL_SECONDS, runAttestLoop, type AttestLoopOptions } from './attest-loop.ts';
+export { parseDeviceStateClaims, type DeviceStateClaims } from './device-state-claims.ts';

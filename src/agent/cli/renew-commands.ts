@@ -17,9 +17,13 @@ import { openAgent } from './agent-context.ts';
 import { runSshLoop } from '../ssh/ssh-loop.ts';
 import { addSshOptions, connectSsh, sshDuties, type SshCliOptions } from './ssh-commands.ts';
 import { deviceUpdater, type UpdateOptions } from './update-command.ts';
+import { DEFAULT_ATTEST_INTERVAL_SECONDS, runAttestLoop } from '../attest/index.ts';
+import { addAttestEvidenceOptions, attestationPass, type AttestEvidenceOptions } from './attest-commands.ts';
 
-interface RunOptions extends UpdateOptions, SshCliOptions {
+interface RunOptions extends UpdateOptions, SshCliOptions, AttestEvidenceOptions {
   ssh?: boolean;
+  attest?: boolean;
+  attestInterval: number;
   stateDir: string;
   keepKey?: boolean;
   updates: UpdatePolicy;
@@ -48,7 +52,7 @@ export function registerRenewCommands(program: Command): void {
       }
     });
 
-  addSshOptions(
+  addAttestEvidenceOptions(addSshOptions(
     program
       .command('run')
       .description(
@@ -75,9 +79,11 @@ export function registerRenewCommands(program: Command): void {
       .option(
         '--ssh',
         'keep what sshd trusts current (every krlRefreshSeconds, default 5 min), the host certificate renewed, and report logins',
-      ),
+      )
+      .option('--attest', 'attest on a schedule: a TPM quote (or --claims) every --attest-interval, sooner after a failure')
+      .option('--attest-interval <seconds>', 'seconds between attestations', seconds, DEFAULT_ATTEST_INTERVAL_SECONDS),
     true,
-  ).action(async (o: RunOptions) => {
+  )).action(async (o: RunOptions) => {
     const { config, store, ctx } = await openAgent(o.stateDir);
     await store.hardwareRevision(o.hardwareRevision); // a revision other than the remembered one stops here, not at the first update
     const stop = new AbortController();
@@ -86,6 +92,7 @@ export function registerRenewCommands(program: Command): void {
     process.once('SIGTERM', onSignal);
     try {
       const updater = deviceUpdater(config, store, ctx.log, o);
+      const attest = o.attest === true ? attestationPass(config, store, o) : undefined;
       await Promise.all([
         runAgentLoop({
           store,
@@ -123,6 +130,16 @@ export function registerRenewCommands(program: Command): void {
               random: unitRandomFrom(systemRandom),
               log: ctx.log,
             }),
+        attest === undefined
+          ? Promise.resolve()
+          : runAttestLoop({
+              attest,
+              intervalMs: o.attestInterval * 1000,
+              sleep: realSleep,
+              signal: stop.signal,
+              random: unitRandomFrom(systemRandom),
+              log: ctx.log,
+            }),
       ]);
     } finally {
       process.off('SIGINT', onSignal);
@@ -136,6 +153,13 @@ function minutes(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 7 * 24 * 60)
     throw new InvalidArgumentError('a whole number of minutes, 1 to 10080');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 60 || n > 7 * 86_400)
+    throw new InvalidArgumentError('a whole number of seconds, 60 to 604800');
   return n;
 }
 
