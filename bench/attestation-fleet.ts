@@ -46,6 +46,8 @@ export interface AttestationFleetOptions {
 
 export interface RoundTripRow {
   scenario: 'floor' | 'round-trip';
+  /** one agent alone instead of the whole fleet at once */
+  alone?: boolean;
   connections: Connections;
   result: FleetLoadResult;
   floorRuns?: [number, number];
@@ -157,6 +159,12 @@ export async function runAttestationFleet(location: DatabaseLocation, store: str
       const timed = (xs: number[]) => legSummary(xs.slice(opened));
       rows.push({ scenario: 'round-trip', connections, result, legs: { nonce: timed(legs.nonce), quote: timed(legs.quote), evidence: timed(legs.evidence) } });
     }
+    // Service time without queueing: one agent alone, its connection held.
+    o.say(`    ${Math.min(total, 200)} round trips by one agent alone, keep-alive…`);
+    const alone = { nonce: [] as number[], quote: [] as number[], evidence: [] as number[] };
+    const lone = await fleetLoad(server, { devices: fleet.devices.slice(0, 1), rootPem: fleet.rootPem }, Math.min(total, 200), 'keep-alive', (links, d) => roundTrip(links.device, base, agents[d]!.tpm, alone));
+    const single = (xs: number[]) => legSummary(xs.slice(1));
+    rows.push({ scenario: 'round-trip', alone: true, connections: 'keep-alive', result: lone, legs: { nonce: single(alone.nonce), quote: single(alone.quote), evidence: single(alone.evidence) } });
     const floorAfter = await floorLoads(server, fleet, total, o.say);
     for (const connections of ['per-request', 'keep-alive'] as const) {
       const [before, after] = [floorBefore[connections], floorAfter[connections]];

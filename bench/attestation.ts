@@ -56,10 +56,12 @@ export async function runAttestationBench(o: AttestationBenchOptions): Promise<b
     const floor = (c: 'keep-alive' | 'per-request'): number => run.rows.find((r) => r.scenario === 'floor' && r.connections === c)!.result.perSecond;
     console.log(`\n### Attestation round trips, ${run.store}: ${run.agents} agents at once, ${run.agents * run.rounds} per row (load average ${run.loadAverage.map((l) => l.toFixed(2)).join(' → ')})\n`);
     const t: string[][] = [['scenario', 'connections', 'per second', 'p50 ms', 'p99 ms', 'legs p50 / p99 ms: nonce · quote · evidence', 'server CPU ms', 'server main busy', '÷ handshakes/s', '× floor, same mode', 'errors']];
-    for (const { scenario, connections, result, floorRuns, legs } of run.rows) {
+    for (const { scenario, alone, connections, result, floorRuns, legs } of run.rows) {
       const legCell = legs ? (['nonce', 'quote', 'evidence'] as const).map((k) => `${legs[k].p50.toFixed(1)}/${legs[k].p99.toFixed(1)}`).join(' · ') : '';
       t.push([
-        scenario === 'floor' ? `TLS floor: node:https, fixed answer (${floorRuns!.map((f) => f.toFixed(0)).join(' / ')})` : 'nonce → quote → evidence → result',
+        scenario === 'floor'
+          ? `TLS floor: node:https, fixed answer (${floorRuns!.map((f) => f.toFixed(0)).join(' / ')})`
+          : `nonce → quote → evidence → result${alone ? ', one agent alone' : ''}`,
         connections === 'keep-alive' ? 'keep-alive' : 'a new TLS connection per request',
         result.perSecond.toFixed(0),
         result.p50Ms.toFixed(1),
