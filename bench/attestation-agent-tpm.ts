@@ -78,5 +78,11 @@ export function activateCredentialInSoftware(tpm: BenchTpm, made: MadeCredential
 /** TPM2_Quote over `pcrs` with `nonce` as qualifyingData, signed by the AK: the evidence's JSON wire form. */
 export function quoteEvidence(tpm: BenchTpm, nonce: Uint8Array, pcrs: ReportedPcrs): Record<string, unknown> {
   const attest = encodeTpmsAttest(quoteAttest(tpm, nonce, pcrs.alg, pcrs.values));
-  return encodeTpmQuoteEvidence({ kind: 'tpm2-quote', akPublic: tpm.akPublic, attest, signature: signAttest(tpm, attest), pcrs });
+  return encodeTpmQuoteEvidence({
+    kind: 'tpm2-quote',
+    akPublic: tpm.akPublic,
+    attest,
+    signature: signAttest(tpm, attest),
+    pcrs,
+  });
 }

@@ -31,12 +31,18 @@ export interface EvidenceRates {
   releases: number;
 }
 
-const vector = JSON.parse(readFileSync(new URL('../test/vectors/tpm/quote-ecc-p256.json', import.meta.url), 'utf8')) as {
+const vector = JSON.parse(
+  readFileSync(new URL('../test/vectors/tpm/quote-ecc-p256.json', import.meta.url), 'utf8'),
+) as {
   nonce: string;
   ekPublic: string;
   evidence: unknown;
 };
-const b64 = (s: string): Uint8Array => decodeBase64Strict(s) ?? (() => { throw new Error('bad base64 in the vector'); })();
+const b64 = (s: string): Uint8Array =>
+  decodeBase64Strict(s) ??
+  (() => {
+    throw new Error('bad base64 in the vector');
+  })();
 const sha256 = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest());
 const hex = (s: string): string => Buffer.from(sha256(s)).toString('hex');
 
@@ -44,7 +50,9 @@ const hex = (s: string): string => Buffer.from(sha256(s)).toString('hex');
 function releases(n: number): ReleaseRecord[] {
   return Array.from({ length: n }, (_, i) => {
     const last = i === n - 1;
-    const boot = last ? ['bootloader 2.1.0', 'firmware image 1.4.0'] : ['bootloader 2.1.0', `firmware image 1.${i}.0-old`];
+    const boot = last
+      ? ['bootloader 2.1.0', 'firmware image 1.4.0']
+      : ['bootloader 2.1.0', `firmware image 1.${i}.0-old`];
     return {
       id: `rel_${String(i).padStart(20, '0')}`,
       productId: 'prd_bench',
@@ -66,7 +74,10 @@ function releases(n: number): ReleaseRecord[] {
       targetName: null,
       manifest: null,
       withdrawal: null,
-      referenceValues: readReferenceValues({ bank: 'sha256', pcrs: { '0': boot.map(hex), '7': [hex('configuration 1.4.0')] } }),
+      referenceValues: readReferenceValues({
+        bank: 'sha256',
+        pcrs: { '0': boot.map(hex), '7': [hex('configuration 1.4.0')] },
+      }),
     };
   });
 }
@@ -91,7 +102,10 @@ function claims(nonce: Uint8Array): DeviceClaims {
     firmwareDigest: { alg: 'sha256', value: sha256('firmware image 1.4.0') },
     securityVersion: 10,
     configurationDigest: { alg: 'sha256', value: sha256('configuration 1.4.0') },
-    bootMeasurements: [{ alg: 'sha256', value: sha256('bootloader 2.1.0') }, { alg: 'sha256', value: sha256('firmware image 1.4.0') }],
+    bootMeasurements: [
+      { alg: 'sha256', value: sha256('bootloader 2.1.0') },
+      { alg: 'sha256', value: sha256('firmware image 1.4.0') },
+    ],
   };
 }
 
@@ -102,16 +116,25 @@ export function measureEvidenceRates(seconds: number, releaseCount: number): Evi
   const known = releases(releaseCount);
   const es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ed25519 = generateKeyPairSync('ed25519');
-  const tokens = { es256: signClaimsToken(claims(nonce), es256.privateKey), ed25519: signClaimsToken(claims(nonce), ed25519.privateKey) };
+  const tokens = {
+    es256: signClaimsToken(claims(nonce), es256.privateKey),
+    ed25519: signClaimsToken(claims(nonce), ed25519.privateKey),
+  };
   const signedBytes = (token: Uint8Array): number => {
     const s = parseCoseSign1(token, 'ATTESTATION_EVIDENCE_MALFORMED');
     return sig1Structure(s.protected, s.payload).length;
   };
-  const appraise = (input: Omit<AppraisalInput, 'device' | 'nonce' | 'releases' | 'installedSecurityVersion'>, expected: string) => () => {
-    const a = appraiseEvidence({ ...input, device, nonce, releases: known, installedSecurityVersion: 3 });
-    if (a.status !== expected) throw new Error(`appraisal: ${a.status} ${a.reasonCode ?? ''} ${a.reason ?? ''}`);
-  };
-  const claimsInput = (token: Uint8Array, key: KeyObject) => ({ evidence: { kind: 'eat-claims' as const, token }, attestationKey: undefined, deviceKey: key });
+  const appraise =
+    (input: Omit<AppraisalInput, 'device' | 'nonce' | 'releases' | 'installedSecurityVersion'>, expected: string) =>
+    () => {
+      const a = appraiseEvidence({ ...input, device, nonce, releases: known, installedSecurityVersion: 3 });
+      if (a.status !== expected) throw new Error(`appraisal: ${a.status} ${a.reasonCode ?? ''} ${a.reason ?? ''}`);
+    };
+  const claimsInput = (token: Uint8Array, key: KeyObject) => ({
+    evidence: { kind: 'eat-claims' as const, token },
+    attestationKey: undefined,
+    deviceKey: key,
+  });
   const limit = (): Record<EvidenceRow['limit'], number> => ({
     'ecdsa-p256': measureVerifyRate('ecdsa-p256', quote.attest.length, seconds),
     ed25519: measureVerifyRate('ed25519', signedBytes(tokens.ed25519), seconds),
@@ -119,24 +142,42 @@ export function measureEvidenceRates(seconds: number, releaseCount: number): Evi
 
   const before = limit();
   const rows: EvidenceRow[] = [
-    { what: 'verifyTpmQuote (swtpm quote, decoded once)', limit: 'ecdsa-p256', perSecond: measureRate(() => void verifyTpmQuote(quote, nonce, registered), seconds) },
+    {
+      what: 'verifyTpmQuote (swtpm quote, decoded once)',
+      limit: 'ecdsa-p256',
+      perSecond: measureRate(() => void verifyTpmQuote(quote, nonce, registered), seconds),
+    },
     {
       what: 'decodeTpmQuoteEvidence + verifyTpmQuote (from the JSON wire form)',
       limit: 'ecdsa-p256',
-      perSecond: measureRate(() => void verifyTpmQuote(decodeTpmQuoteEvidence(vector.evidence), nonce, registered), seconds),
+      perSecond: measureRate(
+        () => void verifyTpmQuote(decodeTpmQuoteEvidence(vector.evidence), nonce, registered),
+        seconds,
+      ),
     },
     {
       what: `appraiseEvidence, TPM quote, ${releaseCount} releases → affirming`,
       limit: 'ecdsa-p256',
-      perSecond: measureRate(appraise({ evidence: quote, attestationKey: registered, deviceKey: es256.publicKey }, 'affirming'), seconds),
+      perSecond: measureRate(
+        appraise({ evidence: quote, attestationKey: registered, deviceKey: es256.publicKey }, 'affirming'),
+        seconds,
+      ),
     },
-    { what: 'verifyClaimsToken, ES256 device key', limit: 'ecdsa-p256', perSecond: measureRate(() => void verifyClaimsToken(tokens.es256, nonce, es256.publicKey), seconds) },
+    {
+      what: 'verifyClaimsToken, ES256 device key',
+      limit: 'ecdsa-p256',
+      perSecond: measureRate(() => void verifyClaimsToken(tokens.es256, nonce, es256.publicKey), seconds),
+    },
     {
       what: `appraiseEvidence, ES256 claims, ${releaseCount} releases → warning`,
       limit: 'ecdsa-p256',
       perSecond: measureRate(appraise(claimsInput(tokens.es256, es256.publicKey), 'warning'), seconds),
     },
-    { what: 'verifyClaimsToken, Ed25519 device key', limit: 'ed25519', perSecond: measureRate(() => void verifyClaimsToken(tokens.ed25519, nonce, ed25519.publicKey), seconds) },
+    {
+      what: 'verifyClaimsToken, Ed25519 device key',
+      limit: 'ed25519',
+      perSecond: measureRate(() => void verifyClaimsToken(tokens.ed25519, nonce, ed25519.publicKey), seconds),
+    },
     {
       what: `appraiseEvidence, Ed25519 claims, ${releaseCount} releases → warning`,
       limit: 'ed25519',

@@ -19,7 +19,16 @@ import { enrollDevices, startEstServer, checkSimpleEnrollAnswer } from './est-en
 import type { EstServerReady } from './est-server.ts';
 import { BENCH_SKU } from './fixtures.ts';
 import { fleetLoad, type FleetLoadResult } from './fleet-load.ts';
-import { closeTransport, ConnectionCounter, makeTransport, runClosedLoop, sendRequest, type ClientIdentity, type Connections, type Transport } from './load/http-load.ts';
+import {
+  closeTransport,
+  ConnectionCounter,
+  makeTransport,
+  runClosedLoop,
+  sendRequest,
+  type ClientIdentity,
+  type Connections,
+  type Transport,
+} from './load/http-load.ts';
 import type { ServerProcess } from './server-process.ts';
 import { percentile } from './stats.ts';
 import { publishBenchRelease } from './update-release.ts';
@@ -28,7 +37,10 @@ const TIMEOUT_MS = 60_000;
 
 /** The measurements swtpm extended for the checked-in quote, and the PCR values they give. */
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex');
-const BOOT_MEASUREMENTS = { bank: 'sha256', pcrs: { '0': [hex('bootloader 2.1.0'), hex('firmware image 1.4.0')], '7': [hex('configuration 1.4.0')] } };
+const BOOT_MEASUREMENTS = {
+  bank: 'sha256',
+  pcrs: { '0': [hex('bootloader 2.1.0'), hex('firmware image 1.4.0')], '7': [hex('configuration 1.4.0')] },
+};
 const PCRS: ReportedPcrs = {
   alg: 'sha256',
   values: new Map([
@@ -75,9 +87,15 @@ const json = (method: string, url: string, body?: unknown) => ({
   body: body === undefined ? '' : JSON.stringify(body),
 });
 
-async function call(transport: Transport, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
+async function call(
+  transport: Transport,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const answer = await sendRequest(transport, json(method, url, body), TIMEOUT_MS);
-  if (answer.status !== 200 && answer.status !== 201) throw new Error(`${url}: HTTP ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}`);
+  if (answer.status !== 200 && answer.status !== 201)
+    throw new Error(`${url}: HTTP ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}`);
   return JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
 }
 
@@ -88,20 +106,37 @@ const bytes = (s: unknown): Uint8Array => new Uint8Array(Buffer.from(String(s), 
 async function registerKeys(server: EstServerReady, agents: readonly Agent[], base: string): Promise<void> {
   const result = await runClosedLoop(32, agents.length, async (i) => {
     const { identity, tpm } = agents[i]!;
-    const transport = makeTransport({ connections: 'keep-alive', maxSockets: 1, counter: new ConnectionCounter(), tls: { caPem: server.rootPem, identity } });
+    const transport = makeTransport({
+      connections: 'keep-alive',
+      maxSockets: 1,
+      counter: new ConnectionCounter(),
+      tls: { caPem: server.rootPem, identity },
+    });
     try {
-      const challenge = await call(transport, 'POST', `${base}/keys`, { akPublic: b64(tpm.akPublic), ekPublic: b64(tpm.ekPublic) });
-      const credential = activateCredentialInSoftware(tpm, { credentialBlob: bytes(challenge.credentialBlob), secret: bytes(challenge.secret) });
+      const challenge = await call(transport, 'POST', `${base}/keys`, {
+        akPublic: b64(tpm.akPublic),
+        ekPublic: b64(tpm.ekPublic),
+      });
+      const credential = activateCredentialInSoftware(tpm, {
+        credentialBlob: bytes(challenge.credentialBlob),
+        secret: bytes(challenge.secret),
+      });
       await call(transport, 'POST', `${base}/keys/${String(challenge.id)}/activate`, { credential: b64(credential) });
     } finally {
       closeTransport(transport);
     }
   });
-  if (result.errors > 0) throw new Error(`registering ${agents.length} AKs: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+  if (result.errors > 0)
+    throw new Error(`registering ${agents.length} AKs: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
 }
 
 /** One attestation round trip as the agent makes it; the legs' times pushed to `legs` when given. */
-async function roundTrip(transport: Transport, base: string, tpm: BenchTpm, legs?: Record<'nonce' | 'quote' | 'evidence', number[]>): Promise<void> {
+async function roundTrip(
+  transport: Transport,
+  base: string,
+  tpm: BenchTpm,
+  legs?: Record<'nonce' | 'quote' | 'evidence', number[]>,
+): Promise<void> {
   const t0 = performance.now();
   const nonce = bytes((await call(transport, 'POST', `${base}/nonce`)).nonce);
   const t1 = performance.now();
@@ -122,7 +157,11 @@ const legSummary = (xs: number[]) => {
   return { p50: percentile(xs, 50), p99: percentile(xs, 99) };
 };
 
-export async function runAttestationFleet(location: DatabaseLocation, store: string, o: AttestationFleetOptions): Promise<AttestationFleetRun> {
+export async function runAttestationFleet(
+  location: DatabaseLocation,
+  store: string,
+  o: AttestationFleetOptions,
+): Promise<AttestationFleetRun> {
   const server = await startEstServer(location);
   try {
     const ready = server.ready;
@@ -136,7 +175,12 @@ export async function runAttestationFleet(location: DatabaseLocation, store: str
     await registerKeys(ready, agents, base);
     o.say('    one untimed round trip per device…');
     const warm = await runClosedLoop(agents.length, agents.length, async (i) => {
-      const transport = makeTransport({ connections: 'per-request', maxSockets: 1, counter: new ConnectionCounter(), tls: { caPem: ready.rootPem, identity: agents[i]!.identity } });
+      const transport = makeTransport({
+        connections: 'per-request',
+        maxSockets: 1,
+        counter: new ConnectionCounter(),
+        tls: { caPem: ready.rootPem, identity: agents[i]!.identity },
+      });
       try {
         await roundTrip(transport, base, agents[i]!.tpm);
       } finally {
@@ -153,22 +197,46 @@ export async function runAttestationFleet(location: DatabaseLocation, store: str
     for (const connections of ['keep-alive', 'per-request'] as const) {
       o.say(`    ${total} round trips, ${connections}…`);
       const legs = { nonce: [] as number[], quote: [] as number[], evidence: [] as number[] };
-      const result = await fleetLoad(server, fleet, total, connections, (links, d) => roundTrip(links.device, base, agents[d]!.tpm, legs));
+      const result = await fleetLoad(server, fleet, total, connections, (links, d) =>
+        roundTrip(links.device, base, agents[d]!.tpm, legs),
+      );
       // keep-alive: fleetLoad's first, untimed pass (one round trip per device, opening its connection) finishes before the timed one starts
       const opened = connections === 'keep-alive' ? o.agents : 0;
       const timed = (xs: number[]) => legSummary(xs.slice(opened));
-      rows.push({ scenario: 'round-trip', connections, result, legs: { nonce: timed(legs.nonce), quote: timed(legs.quote), evidence: timed(legs.evidence) } });
+      rows.push({
+        scenario: 'round-trip',
+        connections,
+        result,
+        legs: { nonce: timed(legs.nonce), quote: timed(legs.quote), evidence: timed(legs.evidence) },
+      });
     }
     // Service time without queueing: one agent alone, its connection held.
     o.say(`    ${Math.min(total, 200)} round trips by one agent alone, keep-alive…`);
     const alone = { nonce: [] as number[], quote: [] as number[], evidence: [] as number[] };
-    const lone = await fleetLoad(server, { devices: fleet.devices.slice(0, 1), rootPem: fleet.rootPem }, Math.min(total, 200), 'keep-alive', (links, d) => roundTrip(links.device, base, agents[d]!.tpm, alone));
+    const lone = await fleetLoad(
+      server,
+      { devices: fleet.devices.slice(0, 1), rootPem: fleet.rootPem },
+      Math.min(total, 200),
+      'keep-alive',
+      (links, d) => roundTrip(links.device, base, agents[d]!.tpm, alone),
+    );
     const single = (xs: number[]) => legSummary(xs.slice(1));
-    rows.push({ scenario: 'round-trip', alone: true, connections: 'keep-alive', result: lone, legs: { nonce: single(alone.nonce), quote: single(alone.quote), evidence: single(alone.evidence) } });
+    rows.push({
+      scenario: 'round-trip',
+      alone: true,
+      connections: 'keep-alive',
+      result: lone,
+      legs: { nonce: single(alone.nonce), quote: single(alone.quote), evidence: single(alone.evidence) },
+    });
     const floorAfter = await floorLoads(server, fleet, total, o.say);
     for (const connections of ['per-request', 'keep-alive'] as const) {
       const [before, after] = [floorBefore[connections], floorAfter[connections]];
-      rows.unshift({ scenario: 'floor', connections, result: before.perSecond >= after.perSecond ? before : after, floorRuns: [before.perSecond, after.perSecond] });
+      rows.unshift({
+        scenario: 'floor',
+        connections,
+        result: before.perSecond >= after.perSecond ? before : after,
+        floorRuns: [before.perSecond, after.perSecond],
+      });
     }
     return { store, agents: o.agents, rounds: o.rounds, rows, loadAverage: [loadBefore, loadavg()[0]!] };
   } finally {
@@ -187,7 +255,11 @@ async function floorLoads(
   for (const connections of ['per-request', 'keep-alive'] as const) {
     say(`    TLS floor (node:https, fixed answer, client certificates), ${connections}…`);
     out[connections] = await fleetLoad(server, fleet, total, connections, async (links) => {
-      const answer = await sendRequest(links.device, { method: 'GET', url: `${server.ready.floorUrl}/floor`, headers: {}, body: '' }, TIMEOUT_MS);
+      const answer = await sendRequest(
+        links.device,
+        { method: 'GET', url: `${server.ready.floorUrl}/floor`, headers: {}, body: '' },
+        TIMEOUT_MS,
+      );
       checkSimpleEnrollAnswer(answer.status, answer.body, answer.headers['content-type']);
     });
   }

@@ -23,7 +23,8 @@ const VERAISON_PER_SECOND = 400;
 
 const table = (rows: string[][], left: number): void => {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => `| ${r.map((cell, c) => (c < left ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+  const line = (r: string[]): string =>
+    `| ${r.map((cell, c) => (c < left ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
   console.log(line(rows[0]!));
   console.log(`|${widths.map((w, c) => (c < left ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`);
   for (const r of rows.slice(1)) console.log(line(r));
@@ -37,27 +38,66 @@ export async function runAttestationBench(o: AttestationBenchOptions): Promise<b
 
   const runs: AttestationFleetRun[] = [];
   for (const withDatabase of o.stores)
-    runs.push(await withDatabase((db) => runAttestationFleet(db.location, db.label, { agents: o.agents, rounds: o.rounds, say: o.say })));
+    runs.push(
+      await withDatabase((db) =>
+        runAttestationFleet(db.location, db.label, { agents: o.agents, rounds: o.rounds, say: o.say }),
+      ),
+    );
 
   const limit = (l: 'ecdsa-p256' | 'ed25519'): number => Math.max(rates.limits[l].before, rates.limits[l].after);
   const limitName = { 'ecdsa-p256': 'ECDSA P-256 SHA-256', ed25519: 'Ed25519' } as const;
-  console.log(`\n### Attestation evidence verified per second, one core, sequential (${new Date().toISOString().slice(0, 10)}; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)})\n`);
-  const rows: string[][] = [['what', 'per second', '× raw verify, same algorithm', '× Veraison (~400/s, not this run)']];
+  console.log(
+    `\n### Attestation evidence verified per second, one core, sequential (${new Date().toISOString().slice(0, 10)}; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)})\n`,
+  );
+  const rows: string[][] = [
+    ['what', 'per second', '× raw verify, same algorithm', '× Veraison (~400/s, not this run)'],
+  ];
   for (const l of ['ecdsa-p256', 'ed25519'] as const) {
     const { before, after } = rates.limits[l];
-    rows.push([`raw ${limitName[l]} \`crypto.verify\` (${before.toFixed(0)} / ${after.toFixed(0)}, before / after)`, limit(l).toFixed(0), '1.00', (limit(l) / VERAISON_PER_SECOND).toFixed(1)]);
+    rows.push([
+      `raw ${limitName[l]} \`crypto.verify\` (${before.toFixed(0)} / ${after.toFixed(0)}, before / after)`,
+      limit(l).toFixed(0),
+      '1.00',
+      (limit(l) / VERAISON_PER_SECOND).toFixed(1),
+    ]);
   }
   for (const r of rates.rows)
-    rows.push([`${r.what} (× ${limitName[r.limit]})`, r.perSecond.toFixed(0), (r.perSecond / limit(r.limit)).toFixed(2), (r.perSecond / VERAISON_PER_SECOND).toFixed(1)]);
+    rows.push([
+      `${r.what} (× ${limitName[r.limit]})`,
+      r.perSecond.toFixed(0),
+      (r.perSecond / limit(r.limit)).toFixed(2),
+      (r.perSecond / VERAISON_PER_SECOND).toFixed(1),
+    ]);
   table(rows, 1);
 
   let clean = true;
   for (const run of runs) {
-    const floor = (c: 'keep-alive' | 'per-request'): number => run.rows.find((r) => r.scenario === 'floor' && r.connections === c)!.result.perSecond;
-    console.log(`\n### Attestation round trips, ${run.store}: ${run.agents} agents at once, ${run.agents * run.rounds} per row (load average ${run.loadAverage.map((l) => l.toFixed(2)).join(' → ')})\n`);
-    const t: string[][] = [['scenario', 'connections', 'per second', 'p50 ms', 'p99 ms', 'legs p50 / p99 ms: nonce · quote · evidence', 'server CPU ms', 'server main busy', '÷ handshakes/s', '× floor, same mode', 'errors']];
+    const floor = (c: 'keep-alive' | 'per-request'): number =>
+      run.rows.find((r) => r.scenario === 'floor' && r.connections === c)!.result.perSecond;
+    console.log(
+      `\n### Attestation round trips, ${run.store}: ${run.agents} agents at once, ${run.agents * run.rounds} per row (load average ${run.loadAverage.map((l) => l.toFixed(2)).join(' → ')})\n`,
+    );
+    const t: string[][] = [
+      [
+        'scenario',
+        'connections',
+        'per second',
+        'p50 ms',
+        'p99 ms',
+        'legs p50 / p99 ms: nonce · quote · evidence',
+        'server CPU ms',
+        'server main busy',
+        '÷ handshakes/s',
+        '× floor, same mode',
+        'errors',
+      ],
+    ];
     for (const { scenario, alone, connections, result, floorRuns, legs } of run.rows) {
-      const legCell = legs ? (['nonce', 'quote', 'evidence'] as const).map((k) => `${legs[k].p50.toFixed(1)}/${legs[k].p99.toFixed(1)}`).join(' · ') : '';
+      const legCell = legs
+        ? (['nonce', 'quote', 'evidence'] as const)
+            .map((k) => `${legs[k].p50.toFixed(1)}/${legs[k].p99.toFixed(1)}`)
+            .join(' · ')
+        : '';
       t.push([
         scenario === 'floor'
           ? `TLS floor: node:https, fixed answer (${floorRuns!.map((f) => f.toFixed(0)).join(' / ')})`
@@ -75,7 +115,9 @@ export async function runAttestationBench(o: AttestationBenchOptions): Promise<b
       ]);
       if (result.errors > 0) {
         clean = false;
-        console.error(`${run.store}, ${scenario}, ${connections}: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+        console.error(
+          `${run.store}, ${scenario}, ${connections}: ${result.errors} errors; first: ${result.firstError ?? '?'}`,
+        );
       }
     }
     table(t, 2);

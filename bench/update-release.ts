@@ -52,7 +52,11 @@ export interface PublishedRelease {
  * Root 1 and release 1.0.0 of BENCH_SKU, published, through the API at `url` with an admin token;
  * `release`: more fields of the release (the attestation bench's boot measurements).
  */
-export async function publishBenchRelease(url: string, secret: string, release: Record<string, unknown> = {}): Promise<PublishedRelease> {
+export async function publishBenchRelease(
+  url: string,
+  secret: string,
+  release: Record<string, unknown> = {},
+): Promise<PublishedRelease> {
   const api = apiClient(url, secret);
   const officers = [person(), person()];
   const managers = [person(), person(), person()];
