@@ -1,4 +1,4 @@
-// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns,ssh]`
+// `npm run bench [-- --n 2000] [--in-flight 256] [--clients 16] [--database-url postgres://…] [--only service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns,ssh,attestation]`
 //   step-ca: built by `bash bench/peers/build-step-ca.sh` (skipped with a line when it is not);
 //   est-tls (not in the default list): trustplane's EST simpleenroll over TLS keep-alive as a row of
 //   the issuance table, next to step-ca's HTTPS figure
@@ -15,6 +15,9 @@
 //   (updates.ts: publication and timestamp re-signs, next to raw Ed25519 / ML-DSA-65 signing;
 //   update-checks.ts: that many agents checking at once, next to the same server's TLS handshake rate)
 //   (revocation.ts: revoke latency as revoked certificates accumulate, complete and delta CRL builds)
+//   attestation: [--attestation-agents 500] [--attestation-rounds 2] [--attestation-seconds 2] [--attestation-releases 10]
+//   (attestation.ts: TPM quotes and claims tokens verified per second next to raw ECDSA P-256 and
+//   Ed25519 verifies; that many agents' nonce → quote → evidence round trips next to the TLS floor)
 //   ssh: (ssh.ts: OpenSSH certificates signed per second next to raw Ed25519 signing; KRLs of
 //   100,000 revoked serials: build, size, ssh-keygen -Q, the agent's refresh; needs ssh-keygen)
 //
@@ -43,6 +46,7 @@ import type { IssuanceResult, Throughput } from './stats.ts';
 import { runOcspBench } from './ocsp.ts';
 import { runVulnsBenches } from './vulns.ts';
 import { runSshBench } from './ssh.ts';
+import { runAttestationBench } from './attestation.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +54,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' }, // two issuance batches: CSR checks overlap with the unit of work
     clients: { type: 'string', default: '16' },
     'database-url': { type: 'string' },
-    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns,ssh' },
+    only: { type: 'string', default: 'service,http,cfssl,step-ca,est,ledger,revocation,ocsp,updates,vulns,ssh,attestation' },
     'updates-devices': { type: 'string', default: '1000,1000000' },
     'updates-agents': { type: 'string', default: '1000' },
     'updates-check-rounds': { type: 'string', default: '5' },
@@ -71,6 +75,10 @@ const { values } = parseArgs({
     'ocsp-connections': { type: 'string', default: '16,64' },
     'vulns-sizes': { type: 'string', default: '10000,500,2000,1000000' },
     'vulns-pglite-sizes': { type: 'string', default: '10000,100,2000,100000' },
+    'attestation-agents': { type: 'string', default: '500' },
+    'attestation-rounds': { type: 'string', default: '2' },
+    'attestation-seconds': { type: 'string', default: '2' },
+    'attestation-releases': { type: 'string', default: '10' },
   },
 });
 const n = positive('n', values.n);
@@ -368,4 +376,17 @@ if (only.has('vulns')) {
 if (only.has('ssh')) {
   say('time-bound SSH access: certificates, KRLs, the agent\'s refresh…');
   await runSshBench();
+}
+
+if (only.has('attestation')) {
+  say('remote attestation: evidence verification, the round trip of a fleet…');
+  const clean = await runAttestationBench({
+    agents: positive('attestation-agents', values['attestation-agents']),
+    rounds: positive('attestation-rounds', values['attestation-rounds']),
+    seconds: positive('attestation-seconds', values['attestation-seconds']),
+    releases: positive('attestation-releases', values['attestation-releases']),
+    say,
+    stores: [freshPglite, ...(databaseUrl ? [() => freshPostgres(databaseUrl)] : [])].map((make) => <T>(run: (db: BenchDatabase) => Promise<T>) => withDatabase(make, run)),
+  });
+  if (!clean) process.exitCode = 1;
 }

@@ -48,8 +48,15 @@ export interface PublishedRelease {
   endToEndMs: number;
 }
 
-/** Root 1 and release 1.0.0 of BENCH_SKU, published, through the API at `url` with an admin token. */
-export async function publishBenchRelease(url: string, secret: string): Promise<PublishedRelease> {
+/**
+ * Root 1 and release 1.0.0 of BENCH_SKU, published, through the API at `url` with an admin token;
+ * `release`: more fields of the release (the attestation bench's boot measurements).
+ */
+export async function publishBenchRelease(
+  url: string,
+  secret: string,
+  release: Record<string, unknown> = {},
+): Promise<PublishedRelease> {
   const api = apiClient(url, secret);
   const officers = [person(), person()];
   const managers = [person(), person(), person()];
@@ -76,21 +83,22 @@ export async function publishBenchRelease(url: string, secret: string): Promise<
       }),
     ),
   );
-  const release = (await api('POST', `/v1/products/${BENCH_SKU}/releases`, {
+  const created = (await api('POST', `/v1/products/${BENCH_SKU}/releases`, {
     version: '1.0.0',
     securityVersion: 1,
     kind: 'firmware',
     updateType: 'security',
     imageSha256: image,
     sbomSha256: sbom,
+    ...release,
   })) as { id: string };
   const approve = async (m: { key: KeyObject }): Promise<void> => {
-    const draft = (await api('GET', `/v1/products/${BENCH_SKU}/releases/${release.id}/approval`)) as {
+    const draft = (await api('GET', `/v1/products/${BENCH_SKU}/releases/${created.id}/approval`)) as {
       targets: { signed: never };
     };
     await api(
       'POST',
-      `/v1/products/${BENCH_SKU}/releases/${release.id}/approvals`,
+      `/v1/products/${BENCH_SKU}/releases/${created.id}/approvals`,
       signTufMetadata(draft.targets.signed, m.key),
     );
   };
@@ -98,5 +106,5 @@ export async function publishBenchRelease(url: string, secret: string): Promise<
   const p0 = process.hrtime.bigint();
   await approve(managers[1]!);
   const publishMs = elapsedMs(p0);
-  return { releaseId: release.id, publishMs, endToEndMs: elapsedMs(t0) };
+  return { releaseId: created.id, publishMs, endToEndMs: elapsedMs(t0) };
 }
