@@ -49,9 +49,27 @@ function keyIsRegistered(c: QuoteContext): void {
       'ATTESTATION_KEY_UNKNOWN',
       "the quote's attestation key is not the device's registered one",
     );
-  c.ak = parseTpm2bPublic(c.registered.akPublic);
-  checkAttestationKey(c.ak);
+  c.ak = registeredAk(c.registered.akPublic);
 }
+
+/**
+ * The registered AK, parsed and checked once: the bytes are the verifier's own (stored at
+ * activation), and turning them into a key object cost as much as the signature check itself
+ * (docs/benchmarks.md, remote attestation). Kept for the most recent AKs, like a certificate's device serial.
+ */
+function registeredAk(bytes: Uint8Array): TpmPublicKey {
+  const id = Buffer.from(bytes).toString('base64');
+  const known = registeredAks.get(id);
+  if (known) return known;
+  const ak = parseTpm2bPublic(bytes);
+  checkAttestationKey(ak);
+  if (registeredAks.size >= REGISTERED_AKS_KEPT) registeredAks.delete(registeredAks.keys().next().value!);
+  registeredAks.set(id, ak);
+  return ak;
+}
+
+const REGISTERED_AKS_KEPT = 100_000;
+const registeredAks = new Map<string, TpmPublicKey>();
 
 function parseQuote(c: QuoteContext): void {
   c.attest = parseTpmsAttest(c.evidence.attest);
