@@ -107,6 +107,8 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   savePolicy(policy: AttestationPolicyRecord): Promise<void>;
   /** Retires the device's current AK (if any) and activates this one. */
   activateKey(deviceId: string, id: string, at: Date): Promise<void>;
+  /** When the device's latest `attestation.failed` for being `deviceState` (DEVICE_NOT_ACTIVE) was recorded, if ever. */
+  lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined>;
 }
 
 /** Defaults of the verifier's challenges (docs/design/attestation.md). */
@@ -117,12 +119,18 @@ export interface AttestationConfig {
   readonly credentialChallengeSeconds: number;
   /** how long an appraisal result stands before the device must attest again */
   readonly resultValiditySeconds: number;
+  /**
+   * A suspended or decommissioned device that keeps calling is recorded once, then not again for
+   * this long while it stays in that state (docs/design/attestation.md): retries cannot flood the ledger.
+   */
+  readonly inactiveRefusalQuietSeconds: number;
 }
 
 export const defaultAttestationConfig: AttestationConfig = Object.freeze({
   nonceValiditySeconds: 60,
   credentialChallengeSeconds: 300,
   resultValiditySeconds: 86_400,
+  inactiveRefusalQuietSeconds: 3600,
 });
 
 export interface AttestationContext {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type {
   AttestationKeyRecord,
@@ -113,6 +113,22 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
 
   async currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined> {
     return currentKeyOf(this.tx, deviceId);
+  }
+
+  async lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined> {
+    // events_subject (subject_type, subject_id, seq) walks the device's own events, newest first
+    const r = await this.tx
+      .selectFrom('events')
+      .select('at')
+      .where('subject_type', '=', 'device')
+      .where('subject_id', '=', deviceId)
+      .where('action', '=', 'attestation.failed')
+      .where(sql<string>`details->>'reason'`, '=', 'DEVICE_NOT_ACTIVE')
+      .where(sql<string>`details->>'deviceState'`, '=', deviceState)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r?.at;
   }
 
   async insertResult(a: AttestationResultRecord): Promise<void> {
