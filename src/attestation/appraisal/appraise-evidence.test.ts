@@ -66,20 +66,23 @@ describe('appraisal: a verified quote against the releases’ reference values',
 
 describe('appraisal: claims, a software attester’s word', () => {
   const image = hex('firmware image 1.4.0');
-  const claims = (serial: string, key = deviceKey.privateKey) =>
+  const config = hex('configuration 1.4.0');
+  const claims = (serial: string, key = deviceKey.privateKey, over: { securityVersion?: number; configuration?: string } = {}) =>
     signClaimsToken(
       {
         nonce: b(vector.nonce),
         serial,
         version: '1.4.0',
         firmwareDigest: { alg: 'sha256', value: new Uint8Array(Buffer.from(image, 'hex')) },
-        securityVersion: 3,
-        configurationDigest: { alg: 'sha256', value: new Uint8Array(32) },
+        securityVersion: over.securityVersion ?? 3,
+        configurationDigest: { alg: 'sha256', value: new Uint8Array(Buffer.from(over.configuration ?? config, 'hex')) },
         bootMeasurements: [{ alg: 'sha256', value: new Uint8Array(32) }],
       },
       key,
     );
-  const input = (token: Uint8Array): AppraisalInput => ({ ...quoteInput([fw('1.4.0', { imageSha256: image })]), evidence: { kind: 'eat-claims', token } });
+  const firmware = fw('1.4.0', { imageSha256: image, securityVersion: 3 });
+  const input = (token: Uint8Array, releases: ReleaseRecord[] = [firmware], installed?: number): AppraisalInput => ({ ...quoteInput(releases, installed), evidence: { kind: 'eat-claims', token } });
+  const configRelease = (state: ReleaseRecord['state'] = 'published', over: Partial<ReleaseRecord> = {}) => fw('c1', { kind: 'config', imageSha256: config, ...over }, state);
 
   it('the image digest of a published release: a warning, never affirming', () => {
     const a = appraiseEvidence(input(claims('GW-1')));
@@ -91,5 +94,40 @@ describe('appraisal: claims, a software attester’s word', () => {
   it('claims naming another device, or signed by another key, are refused', () => {
     assert.equal(appraiseEvidence(input(claims('GW-2'))).reasonCode, 'ATTESTATION_CLAIMS_DEVICE_MISMATCH');
     assert.equal(appraiseEvidence(input(claims('GW-1', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey))).reasonCode, 'ATTESTATION_SIGNATURE_INVALID');
+  });
+
+  it('the claimed security version must be the release\'s, and not below the installed one: each its own code', () => {
+    assert.equal(appraiseEvidence(input(claims('GW-1', undefined, { securityVersion: 3 }), [firmware], 3)).status, 'warning');
+    const below = appraiseEvidence(input(claims('GW-1', undefined, { securityVersion: 2 }), [firmware], 3));
+    assert.equal(below.reasonCode, 'ATTESTATION_FIRMWARE_ROLLBACK');
+    assert.equal(below.trustworthiness.executables, 96);
+    for (const claimed of [2, 4, 0]) {
+      const a = appraiseEvidence(input(claims('GW-1', undefined, { securityVersion: claimed })));
+      assert.equal(a.reasonCode, 'ATTESTATION_SECURITY_VERSION_MISMATCH', `claimed ${claimed}`);
+      assert.equal(a.trustworthiness.executables, 96);
+      assert.equal(a.release?.id, '1.4.0', 'the release the firmware digest identified');
+    }
+  });
+
+  it('the configuration digest against the product\'s configuration releases, when it has any', () => {
+    // no configuration release: nothing to compare with, and the result says nothing about configuration
+    const unchecked = appraiseEvidence(input(claims('GW-1', undefined, { configuration: hex('anything') })));
+    assert.equal(unchecked.status, 'warning');
+    assert.equal(unchecked.trustworthiness.configuration, undefined);
+    const good = appraiseEvidence(input(claims('GW-1'), [firmware, configRelease()]));
+    assert.equal(good.status, 'warning');
+    assert.equal(good.trustworthiness.configuration, 32);
+    const cases: [ReleaseRecord, string][] = [
+      [configRelease('published', { imageSha256: hex('configuration 1.3.0') }), 'ATTESTATION_CONFIGURATION_UNKNOWN'],
+      [configRelease('awaiting-approval'), 'ATTESTATION_CONFIGURATION_UNKNOWN'],
+      [configRelease('withdrawn'), 'ATTESTATION_CONFIGURATION_WITHDRAWN'],
+    ];
+    for (const [release, code] of cases) {
+      const a = appraiseEvidence(input(claims('GW-1'), [firmware, release]));
+      assert.equal(a.reasonCode, code);
+      assert.deepEqual(a.trustworthiness, { configuration: 96 });
+    }
+    // a firmware image's digest is no configuration
+    assert.equal(appraiseEvidence(input(claims('GW-1', undefined, { configuration: image }), [firmware, configRelease()])).reasonCode, 'ATTESTATION_CONFIGURATION_UNKNOWN');
   });
 });

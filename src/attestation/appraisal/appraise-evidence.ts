@@ -14,7 +14,7 @@ import { verifyTpmQuote } from '../tpm/verify-tpm-quote.ts';
  * 2 affirming, 32 warning, 96 contraindicated. Only the claims the appraisal establishes appear.
  */
 export const TIER = { affirming: 2, warning: 32, contraindicated: 96 } as const;
-export type TrustworthinessVector = Partial<Record<'instance-identity' | 'executables' | 'hardware', number>>;
+export type TrustworthinessVector = Partial<Record<'instance-identity' | 'executables' | 'configuration' | 'hardware', number>>;
 
 export type AppraisalStatus = 'affirming' | 'warning' | 'contraindicated';
 
@@ -93,9 +93,44 @@ function notRolledBack(release: ReleaseRecord, installed: number | undefined): v
     throw new TrustplaneError('ATTESTATION_FIRMWARE_ROLLBACK', `security version ${release.securityVersion} is below the installed ${installed}`);
 }
 
+/**
+ * Step 5, claims only: the security version the running firmware carries is the release's, and not
+ * below what the device installed. The quote path has no such claim: the PCRs identify the build,
+ * whose security version is the release's by construction.
+ */
+function claimedSecurityVersion(verified: Verified, release: ReleaseRecord, installed: number | undefined): void {
+  if (verified.kind !== 'eat-claims') return;
+  const claimed = verified.claims.securityVersion;
+  if (installed !== undefined && claimed < installed)
+    throw new TrustplaneError('ATTESTATION_FIRMWARE_ROLLBACK', `the claimed security version ${claimed} is below the installed ${installed}`);
+  if (claimed !== release.securityVersion)
+    throw new TrustplaneError('ATTESTATION_SECURITY_VERSION_MISMATCH', `the claimed security version ${claimed} is not release ${release.version}'s ${release.securityVersion}`);
+}
+
+/**
+ * Step 6, claims only: the configuration. A firmware release carries no configuration digest; the
+ * product's configuration releases (kind `config`) are the reference values: when the product has
+ * any, the claimed configuration digest must be the image of one that is published and not
+ * withdrawn. A product with no configuration releases has nothing to compare it with: the result
+ * then says nothing about configuration (no `configuration` claim in the vector), never "affirming".
+ */
+function configurationIsReleased(verified: Verified, releases: readonly ReleaseRecord[]): boolean {
+  if (verified.kind !== 'eat-claims') return false;
+  const configs = releases.filter((r) => r.kind === 'config');
+  if (configs.length === 0) return false;
+  const d = verified.claims.configurationDigest;
+  const claimed = d.alg === 'sha256' || d.alg === 'sha512' ? Buffer.from(d.value).toString('hex') : undefined;
+  const found = configs.find((r) => claimed !== undefined && (claimed === r.imageSha256 || claimed === r.imageSha512));
+  if (!found) throw new TrustplaneError('ATTESTATION_CONFIGURATION_UNKNOWN', 'the configuration digest is no configuration release of the product');
+  if (found.state === 'withdrawn' || found.withdrawal !== null) throw new TrustplaneError('ATTESTATION_CONFIGURATION_WITHDRAWN', `configuration release ${found.version} is withdrawn`);
+  if (found.state !== 'published') throw new TrustplaneError('ATTESTATION_CONFIGURATION_UNKNOWN', `configuration release ${found.version} is not published`);
+  return true;
+}
+
 /** Which trustworthiness claim a refusal contraindicates. */
 function failedClaim(code: ErrorCode): keyof TrustworthinessVector {
-  return code.startsWith('ATTESTATION_FIRMWARE_') ? 'executables' : 'instance-identity';
+  if (code.startsWith('ATTESTATION_CONFIGURATION_')) return 'configuration';
+  return code.startsWith('ATTESTATION_FIRMWARE_') || code === 'ATTESTATION_SECURITY_VERSION_MISMATCH' ? 'executables' : 'instance-identity';
 }
 
 /**
@@ -111,9 +146,11 @@ export function appraiseEvidence(input: AppraisalInput): Appraisal {
     release = identifyFirmware(verified, input.releases);
     releaseIsCurrent(release);
     notRolledBack(release, input.installedSecurityVersion);
+    claimedSecurityVersion(verified, release, input.installedSecurityVersion);
+    const configuration = configurationIsReleased(verified, input.releases);
     return verified.kind === 'tpm2-quote'
       ? { status: 'affirming', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, hardware: TIER.affirming, executables: TIER.affirming } }
-      : { status: 'warning', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, executables: TIER.warning } };
+      : { status: 'warning', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, executables: TIER.warning, ...(configuration ? { configuration: TIER.warning } : {}) } };
   } catch (e) {
     if (!(e instanceof TrustplaneError) || e.status !== 422) throw e;
     return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release, trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
