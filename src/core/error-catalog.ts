@@ -132,6 +132,7 @@ export const errorCatalog = {
   QUOTE_TYPE_INVALID: { status: 422, title: 'The TPMS_ATTEST is not a quote (type is not TPM_ST_ATTEST_QUOTE)' },
   QUOTE_SIGNER_MISMATCH: { status: 422, title: "The quote's qualifiedSigner is not the registered attestation key" },
   QUOTE_PCR_DIGEST_MISMATCH: { status: 422, title: 'The reported PCR values do not hash to the quoted PCR digest' },
+  QUOTE_CLOCK_ROLLBACK: { status: 422, title: "The quote's resetCount/restartCount is behind the attestation key's last verified quote" },
   ATTESTATION_NONCE_MISMATCH: { status: 422, title: 'The evidence is not over the challenge nonce' },
   ATTESTATION_SIGNATURE_INVALID: { status: 422, title: "The evidence signature does not verify with the device's key" },
   EK_CERTIFICATE_UNTRUSTED: { status: 422, title: "The EK certificate does not chain to a TPM manufacturer CA trusted for the product" },

@@ -8,6 +8,7 @@ import { readReferenceValues } from '../../updates/release-reference-values.ts';
 import type { ReleaseRecord } from '../../updates/release.types.ts';
 import { signClaimsToken } from '../claims/claims-token.ts';
 import { decodeEvidence } from '../evidence.ts';
+import { encodeTpmsAttest, quoteAttest, signAttest, softwareTpm } from '../tpm/testing/tpm-structures.ts';
 import { appraiseEvidence, type AppraisalInput } from './appraise-evidence.ts';
 
 // A real swtpm's quote (scripts/tpm-quote-vectors.ts): PCR 0 and 7 after the measurements below.
@@ -129,5 +130,52 @@ describe('appraisal: claims, a software attester’s word', () => {
     }
     // a firmware image's digest is no configuration
     assert.equal(appraiseEvidence(input(claims('GW-1', undefined, { configuration: image }), [firmware, configRelease()])).reasonCode, 'ATTESTATION_CONFIGURATION_UNKNOWN');
+  });
+});
+
+describe('appraisal: the quote clock (TPMS_CLOCK_INFO)', () => {
+  // Structures built in software and signed by a software AK, so the counters and safe can be set at will.
+  const tpm = softwareTpm();
+  const nonce = new Uint8Array(32).fill(7);
+  const pcrs = new Map([[0, new Uint8Array(Buffer.from(measured!.pcrs['0']!.value, 'hex'))], [7, new Uint8Array(Buffer.from(measured!.pcrs['7']!.value, 'hex'))]]);
+  const quoteWith = (clockInfo: { resetCount: number; restartCount: number; safe: boolean }, last?: { resetCount: number; restartCount: number } | null): AppraisalInput => {
+    const attest = encodeTpmsAttest({ ...quoteAttest(tpm, nonce, 'sha256', pcrs), clockInfo: { clock: 5000n, ...clockInfo } });
+    return {
+      ...quoteInput([fw('1.4.0', { referenceValues: measured })]),
+      nonce,
+      attestationKey: { akPublic: tpm.akPublic, ekPublic: tpm.ekPublic },
+      evidence: { kind: 'tpm2-quote', akPublic: tpm.akPublic, attest, signature: signAttest(tpm, attest), pcrs: { alg: 'sha256', values: pcrs } },
+      lastQuoteClock: last,
+    };
+  };
+
+  it('counters at or ahead of the last verified quote pass, and are handed back to be recorded', () => {
+    for (const last of [undefined, null, { resetCount: 4, restartCount: 2 }, { resetCount: 3, restartCount: 9 }, { resetCount: 4, restartCount: 1 }]) {
+      const a = appraiseEvidence(quoteWith({ resetCount: 4, restartCount: 2, safe: true }, last));
+      assert.equal(a.status, 'affirming', JSON.stringify(last));
+      assert.deepEqual(a.quoteClock, { resetCount: 4, restartCount: 2 });
+    }
+  });
+
+  it('counters behind the last verified quote are QUOTE_CLOCK_ROLLBACK, the hardware contraindicated, and are not recorded', () => {
+    for (const last of [{ resetCount: 5, restartCount: 0 }, { resetCount: 4, restartCount: 3 }]) {
+      const a = appraiseEvidence(quoteWith({ resetCount: 4, restartCount: 2, safe: true }, last));
+      assert.equal(a.reasonCode, 'QUOTE_CLOCK_ROLLBACK', JSON.stringify(last));
+      assert.deepEqual(a.trustworthiness, { hardware: 96 });
+      assert.equal(a.quoteClock, undefined);
+    }
+  });
+
+  it('a later refusal (the firmware) still hands back the verified counters', () => {
+    const a = appraiseEvidence({ ...quoteWith({ resetCount: 4, restartCount: 2, safe: true }), releases: [] });
+    assert.equal(a.reasonCode, 'ATTESTATION_FIRMWARE_UNKNOWN');
+    assert.deepEqual(a.quoteClock, { resetCount: 4, restartCount: 2 });
+  });
+
+  it('safe = NO is a warning on the hardware, not a refusal', () => {
+    const a = appraiseEvidence(quoteWith({ resetCount: 4, restartCount: 2, safe: false }));
+    assert.equal(a.status, 'warning');
+    assert.equal(a.reasonCode, null);
+    assert.deepEqual(a.trustworthiness, { 'instance-identity': 2, hardware: 32, executables: 2 });
   });
 });

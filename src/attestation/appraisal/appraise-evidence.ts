@@ -5,6 +5,7 @@ import type { DeviceRecord } from '../../pki/records.types.ts';
 import type { ReleaseRecord } from '../../updates/release.types.ts';
 import { verifyClaimsToken } from '../claims/claims-token.ts';
 import type { DeviceClaims } from '../claims/device-claims.types.ts';
+import type { QuoteCounters } from '../attestation-store.types.ts';
 import type { Evidence } from '../evidence.ts';
 import type { RegisteredAttestationKey, VerifiedTpmQuote } from '../tpm/verify-tpm-quote.ts';
 import { verifyTpmQuote } from '../tpm/verify-tpm-quote.ts';
@@ -31,6 +32,8 @@ export interface AppraisalInput {
   readonly releases: readonly ReleaseRecord[];
   /** the highest security version the device has installed (anti-rollback), if it reported one */
   readonly installedSecurityVersion: number | undefined;
+  /** the counters of the last quote the AK verified (none before its first) */
+  readonly lastQuoteClock?: QuoteCounters | null | undefined;
 }
 
 export interface Appraisal {
@@ -40,6 +43,8 @@ export interface Appraisal {
   readonly reason: string | null;
   readonly trustworthiness: TrustworthinessVector;
   readonly release: ReleaseRecord | null;
+  /** a verified quote's counters, not behind the last ones: the caller records them for the AK */
+  readonly quoteClock?: QuoteCounters;
 }
 
 type Verified = { kind: 'tpm2-quote'; quote: VerifiedTpmQuote } | { kind: 'eat-claims'; claims: DeviceClaims };
@@ -55,6 +60,21 @@ function verifyEvidence(input: AppraisalInput): Verified {
   // The token is signed by the device key, but what it says about whom is the device's word: it must name this device.
   if (claims.serial !== input.device.serial) throw new TrustplaneError('ATTESTATION_CLAIMS_DEVICE_MISMATCH', 'the claims name another device');
   return { kind: 'eat-claims', claims };
+}
+
+/**
+ * Step 1b, quotes: TPMS_CLOCK_INFO's resetCount (TPM Resets, i.e. boots) and restartCount
+ * (TPM Restarts/Resumes since the last Reset) only ever grow, in that order of significance
+ * (Part 1 §36.6). Signed by the AK, they are the TPM's word once the signature verified; a quote
+ * behind the AK's last verified one comes from an older copy of the TPM's state (a restored VM
+ * snapshot or swtpm state file) or from another TPM holding the AK — never from this TPM now.
+ */
+function quoteClockNotBehind(verified: Verified, last: QuoteCounters | null | undefined): QuoteCounters | undefined {
+  if (verified.kind !== 'tpm2-quote') return undefined;
+  const { resetCount, restartCount } = verified.quote.clockInfo;
+  if (last && (resetCount < last.resetCount || (resetCount === last.resetCount && restartCount < last.restartCount)))
+    throw new TrustplaneError('QUOTE_CLOCK_ROLLBACK', `resetCount/restartCount ${resetCount}/${restartCount} is behind the last verified ${last.resetCount}/${last.restartCount}`);
+  return { resetCount, restartCount };
 }
 
 /** Step 2: which release is running — the one whose every reference PCR the quote reports, or whose image digest the claims carry. */
@@ -130,6 +150,7 @@ function configurationIsReleased(verified: Verified, releases: readonly ReleaseR
 /** Which trustworthiness claim a refusal contraindicates. */
 function failedClaim(code: ErrorCode): keyof TrustworthinessVector {
   if (code.startsWith('ATTESTATION_CONFIGURATION_')) return 'configuration';
+  if (code === 'QUOTE_CLOCK_ROLLBACK') return 'hardware';
   return code.startsWith('ATTESTATION_FIRMWARE_') || code === 'ATTESTATION_SECURITY_VERSION_MISMATCH' ? 'executables' : 'instance-identity';
 }
 
@@ -141,19 +162,24 @@ function failedClaim(code: ErrorCode): keyof TrustworthinessVector {
  */
 export function appraiseEvidence(input: AppraisalInput): Appraisal {
   let release: ReleaseRecord | null = null;
+  let quoteClock: QuoteCounters | undefined;
   try {
     const verified = verifyEvidence(input);
+    quoteClock = quoteClockNotBehind(verified, input.lastQuoteClock);
     release = identifyFirmware(verified, input.releases);
     releaseIsCurrent(release);
     notRolledBack(release, input.installedSecurityVersion);
     claimedSecurityVersion(verified, release, input.installedSecurityVersion);
     const configuration = configurationIsReleased(verified, input.releases);
+    // TPMS_CLOCK_INFO.safe = NO: the TPM's clock may have been reported ahead of what it saved, so
+    // after a power loss its clock could repeat values (Part 2 §10.11.1): a warning on the hardware.
+    const clockSafe = verified.kind !== 'tpm2-quote' || verified.quote.clockInfo.safe;
     return verified.kind === 'tpm2-quote'
-      ? { status: 'affirming', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, hardware: TIER.affirming, executables: TIER.affirming } }
+      ? { status: clockSafe ? 'affirming' : 'warning', reasonCode: null, reason: null, release, ...(quoteClock ? { quoteClock } : {}), trustworthiness: { 'instance-identity': TIER.affirming, hardware: clockSafe ? TIER.affirming : TIER.warning, executables: TIER.affirming } }
       : { status: 'warning', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, executables: TIER.warning, ...(configuration ? { configuration: TIER.warning } : {}) } };
   } catch (e) {
     if (!(e instanceof TrustplaneError) || e.status !== 422) throw e;
-    return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release, trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
+    return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release, ...(quoteClock ? { quoteClock } : {}), trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
   }
 }
 
