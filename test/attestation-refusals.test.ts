@@ -6,9 +6,12 @@
  * is refused with DEVICE_NOT_ACTIVE (409) and `attestation.failed` (reason DEVICE_NOT_ACTIVE, the
  * device's state) is recorded — once an hour per device and state, however often it retries,
  * never appraised, its nonce left unused. A device revoked for key compromise, and a stranger's
- * certificate, stay authentication refusals that write nothing.
+ * certificate, stay authentication refusals that write nothing. And the quote clock: a swtpm
+ * power-cycled on a restored older copy of its state answers a fresh nonce with a genuine AK
+ * signature whose resetCount is behind the AK's last verified quote: QUOTE_CLOCK_ROLLBACK.
  */
 import assert from 'node:assert/strict';
+import { cp, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { activateCredential, provisionAttestationKey, quotePcrs, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
 import { encodeTpmQuoteEvidence } from '../src/attestation/index.ts';
@@ -128,6 +131,51 @@ for (const target of databaseTargets()) {
       assert.equal(events[0]!.details.deviceState, 'decommissioned');
       const trust = await server.api('GET', `/v1/products/${SKU}/devices/S-2/trust`);
       assert.equal(trust.body.trusted, false);
+    });
+
+    it('a TPM answering from an older copy of its state: QUOTE_CLOCK_ROLLBACK in the answer and the ledger', async () => {
+      const own = await startSwtpm();
+      try {
+        let t = new Tpm2Tools(own.tcti);
+        const k = await provisionAttestationKey(t);
+        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial: 'S-4' })).status, 201);
+        const csr = makeCsr('ecdsa-p256');
+        const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/S-4/enroll`, { csr: csr.pem });
+        devices.set('S-4', { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+        const challenge = (await onListener('S-4', 'keys', { akPublic: b64(k.akPublic), ekPublic: b64(k.ekPublic) })).body as { id: string; credentialBlob: string; secret: string };
+        const credential = await activateCredential(t, { credentialBlob: bytes(challenge.credentialBlob), secret: bytes(challenge.secret) });
+        assert.equal((await onListener('S-4', `keys/${challenge.id}/activate`, { credential: b64(credential) })).status, 200);
+        const attestOnce = async () => {
+          const nonce = ((await onListener('S-4', 'nonce')).body as { nonce: string }).nonce;
+          return onListener('S-4', 'evidence', { nonce, evidence: encodeTpmQuoteEvidence(await quotePcrs(t, bytes(nonce), { bank: 'sha256', pcrs: [0, 7] })) });
+        };
+        const lastReason = async () => {
+          const items = (await server.api('GET', `/v1/products/${SKU}/devices/S-4/history`)).body.items as { action: string; details: Record<string, unknown> }[];
+          return items.filter((e) => e.action === 'attestation.failed').at(-1)?.details.reason;
+        };
+        // the product has no release: each quote verifies (its counters kept) and is refused for its firmware
+        assert.equal(((await attestOnce()).body as { code: string }).code, 'ATTESTATION_FIRMWARE_UNKNOWN');
+        // an older copy of the TPM's state taken at a power cycle, another cycle, a quote on the current state
+        const state = own.stateDir!;
+        const older = `${state}.older`;
+        await own.restart!(() => cp(state, older, { recursive: true }));
+        await own.restart!();
+        t = new Tpm2Tools(own.tcti);
+        assert.equal(((await attestOnce()).body as { code: string }).code, 'ATTESTATION_FIRMWARE_UNKNOWN');
+        // the older state restored: a fresh nonce, a genuine AK signature, counters from the past
+        await own.restart!(async () => {
+          await rm(state, { recursive: true });
+          await cp(older, state, { recursive: true });
+        });
+        t = new Tpm2Tools(own.tcti);
+        const replayed = await attestOnce();
+        assert.equal(replayed.status, 422, JSON.stringify(replayed.body));
+        assert.equal((replayed.body as { code: string }).code, 'QUOTE_CLOCK_ROLLBACK');
+        assert.equal(await lastReason(), 'QUOTE_CLOCK_ROLLBACK');
+        await rm(older, { recursive: true, force: true });
+      } finally {
+        await own.stop();
+      }
     });
 
     it('a device revoked for key compromise is not heard: an authentication refusal that writes nothing', async () => {
