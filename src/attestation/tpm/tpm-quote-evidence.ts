@@ -3,7 +3,8 @@ import { decodeBase64Strict, encodeBase64 } from '../../ledger/strict-base64.ts'
 import { digestSize } from './pcr-digest.ts';
 import type { TpmHashName } from './tpm-constants.ts';
 import { MAX_TPMS_ATTEST_BYTES, parseTpmsAttest } from './tpms-attest.ts';
-import { MAX_TPM2B_PUBLIC_BYTES, parseTpm2bPublic } from './tpmt-public.ts';
+import { MAX_TPM2B_PUBLIC_BYTES } from './tpmt-public.ts';
+import { TpmReader } from './tpm-reader.ts';
 import { MAX_TPMT_SIGNATURE_BYTES, parseTpmtSignature } from './tpmt-signature.ts';
 
 /** PCR values the attester reports for one bank, by PCR index. */
@@ -84,8 +85,12 @@ export function decodeTpmQuoteEvidence(json: unknown): TpmQuoteEvidence {
   };
   // The three structures must parse before the evidence reaches the verifier's transaction: a
   // truncated or padded structure is bad input (400, nothing written, the nonce left unused), not
-  // an attestation failure of the device. verifyTpmQuote parses them again, as its step 2.
-  parseTpm2bPublic(evidence.akPublic);
+  // an attestation failure of the device. verifyTpmQuote parses them again, as its step 2. Of the
+  // AK only the TPM2B framing: its bytes are compared with the registered AK's, which is parsed
+  // (a key object made: as costly as the signature check) once per AK, not once per quote.
+  const framing = new TpmReader(evidence.akPublic, 'TPM2B_PUBLIC');
+  framing.tpm2b('publicArea', MAX_TPM2B_PUBLIC_BYTES);
+  framing.end();
   parseTpmsAttest(evidence.attest);
   parseTpmtSignature(evidence.signature);
   return evidence;
