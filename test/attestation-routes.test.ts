@@ -337,8 +337,10 @@ for (const target of databaseTargets()) {
           assert.equal(suspended.state, 'suspended');
           const certificates = await server.tp.identity.store.listDeviceCertificates(suspended.id);
           assert.deepEqual(certificates.map((c) => c.status), ['hold']);
-          // on hold, the device cannot reach the verifier: a later pass cannot lift the suspension
-          assert.equal((await onListener('AT-2', 'nonce')).status, 401);
+          // on hold, the device is refused before any appraisal (DEVICE_NOT_ACTIVE): a later pass cannot lift the suspension
+          const refused = await onListener('AT-2', 'nonce');
+          assert.equal(refused.status, 409);
+          assert.equal((refused.body as { code: string }).code, 'DEVICE_NOT_ACTIVE');
 
           assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/AT-2/reinstate`, {})).status, 200);
           assert.equal((await onListener('AT-2', 'nonce')).status, 201);

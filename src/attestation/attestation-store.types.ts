@@ -32,6 +32,14 @@ export interface AttestationKeyRecord {
   readonly activatedAt: Date | null;
   readonly registeredAt: Date;
   readonly retiredAt: Date | null;
+  /** TPMS_CLOCK_INFO resetCount and restartCount of the last quote this AK verified; null before the first */
+  readonly lastQuoteClock: QuoteCounters | null;
+}
+
+/** The TPM's boot counters a quote reports (TPM 2.0 Part 2 §10.11.1). */
+export interface QuoteCounters {
+  readonly resetCount: number;
+  readonly restartCount: number;
 }
 
 /** An appraisal as stored (migration 0019 attestation_results): EAR status, the failed check's code, when it lapses. */
@@ -105,8 +113,12 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   /** The product's stored policy, locked (none: the default). */
   lockPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
   savePolicy(policy: AttestationPolicyRecord): Promise<void>;
+  /** Records the counters of a quote the AK verified (its row locked by `lockKey` first). */
+  recordQuoteClock(keyId: string, counters: QuoteCounters): Promise<void>;
   /** Retires the device's current AK (if any) and activates this one. */
   activateKey(deviceId: string, id: string, at: Date): Promise<void>;
+  /** When the device's latest `attestation.failed` for being `deviceState` (DEVICE_NOT_ACTIVE) was recorded, if ever. */
+  lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined>;
 }
 
 /** Defaults of the verifier's challenges (docs/design/attestation.md). */
@@ -117,12 +129,18 @@ export interface AttestationConfig {
   readonly credentialChallengeSeconds: number;
   /** how long an appraisal result stands before the device must attest again */
   readonly resultValiditySeconds: number;
+  /**
+   * A suspended or decommissioned device that keeps calling is recorded once, then not again for
+   * this long while it stays in that state (docs/design/attestation.md): retries cannot flood the ledger.
+   */
+  readonly inactiveRefusalQuietSeconds: number;
 }
 
 export const defaultAttestationConfig: AttestationConfig = Object.freeze({
   nonceValiditySeconds: 60,
   credentialChallengeSeconds: 300,
   resultValiditySeconds: 86_400,
+  inactiveRefusalQuietSeconds: 3600,
 });
 
 export interface AttestationContext {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TrustplaneError } from '../core/errors.ts';
+import { encodeCoseSign1, protectedHeader } from '../updates/boot-manifest/cose-sign.ts';
 import { decodeEvidence } from './evidence.ts';
 
 describe('decodeEvidence on hostile JSON', () => {
@@ -31,12 +32,13 @@ describe('decodeEvidence on hostile JSON', () => {
     );
   });
 
-  it('reads a claims envelope, and refuses non-canonical base64 and extra members', () => {
-    assert.deepEqual(decodeEvidence({ kind: 'eat-claims', token: 'AAEC' }), {
-      kind: 'eat-claims',
-      token: Uint8Array.of(0, 1, 2),
-    });
+  it('reads a claims envelope, and refuses non-canonical base64, extra members and a token that is no COSE_Sign1', () => {
+    const token = encodeCoseSign1(protectedHeader([[1, -7]]), Uint8Array.of(0xa0), new Uint8Array(64));
+    const b64 = Buffer.from(token).toString('base64');
+    assert.deepEqual(decodeEvidence({ kind: 'eat-claims', token: b64 }), { kind: 'eat-claims', token });
     for (const bad of [
+      { kind: 'eat-claims', token: 'AAEC' },
+      { kind: 'eat-claims', token: Buffer.from(token.subarray(0, token.length - 1)).toString('base64') },
       { kind: 'eat-claims', token: 'AAF=' },
       { kind: 'eat-claims', token: 'AAEC', nonce: 'x' },
       { kind: 'eat-claims' },

@@ -1,5 +1,6 @@
 import { TrustplaneError } from '../core/errors.ts';
 import { decodeBase64Strict } from '../ledger/strict-base64.ts';
+import { parseCoseSign1 } from '../updates/boot-manifest/cose-sign.ts';
 import { MAX_CLAIMS_TOKEN_BYTES } from './claims/claim-keys.ts';
 import { decodeTpmQuoteEvidence, type TpmQuoteEvidence } from './tpm/tpm-quote-evidence.ts';
 
@@ -24,6 +25,10 @@ function decodeClaimsEvidence(json: Record<string, unknown>): ClaimsEvidence {
     throw malformed(`eat-claims evidence: token is not base64 of at most ${MAX_CLAIMS_TOKEN_BYTES} bytes`);
   const bytes = decodeBase64Strict(token);
   if (bytes === undefined) throw malformed('eat-claims evidence: token is not canonical base64');
+  if (bytes.length > MAX_CLAIMS_TOKEN_BYTES) throw malformed(`eat-claims evidence: token is more than ${MAX_CLAIMS_TOKEN_BYTES} bytes`);
+  // The COSE_Sign1 structure is checked before the verifier's transaction (bad input, nothing
+  // written); its claims are read only after the signature verifies (verifyClaimsToken).
+  parseCoseSign1(bytes, 'ATTESTATION_EVIDENCE_MALFORMED');
   return { kind: 'eat-claims', token: bytes };
 }
 

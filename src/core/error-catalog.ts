@@ -132,6 +132,7 @@ export const errorCatalog = {
   QUOTE_TYPE_INVALID: { status: 422, title: 'The TPMS_ATTEST is not a quote (type is not TPM_ST_ATTEST_QUOTE)' },
   QUOTE_SIGNER_MISMATCH: { status: 422, title: "The quote's qualifiedSigner is not the registered attestation key" },
   QUOTE_PCR_DIGEST_MISMATCH: { status: 422, title: 'The reported PCR values do not hash to the quoted PCR digest' },
+  QUOTE_CLOCK_ROLLBACK: { status: 422, title: "The quote's resetCount/restartCount is behind the attestation key's last verified quote" },
   ATTESTATION_NONCE_MISMATCH: { status: 422, title: 'The evidence is not over the challenge nonce' },
   ATTESTATION_SIGNATURE_INVALID: { status: 422, title: "The evidence signature does not verify with the device's key" },
   EK_CERTIFICATE_UNTRUSTED: { status: 422, title: "The EK certificate does not chain to a TPM manufacturer CA trusted for the product" },
@@ -151,6 +152,9 @@ export const errorCatalog = {
   ATTESTATION_FIRMWARE_NOT_PUBLISHED: { status: 422, title: 'The measured firmware is a release that is not published' },
   ATTESTATION_FIRMWARE_WITHDRAWN: { status: 422, title: 'The measured firmware is a withdrawn release' },
   ATTESTATION_FIRMWARE_ROLLBACK: { status: 422, title: "The measured firmware's security version is below the one the device installed" },
+  ATTESTATION_SECURITY_VERSION_MISMATCH: { status: 422, title: "The claimed security version is not the identified release's" },
+  ATTESTATION_CONFIGURATION_UNKNOWN: { status: 422, title: 'The claimed configuration is no published configuration release of the product' },
+  ATTESTATION_CONFIGURATION_WITHDRAWN: { status: 422, title: 'The claimed configuration is a withdrawn configuration release' },
   // vulnerability register (CRA Annex I Part II, Art 14)
   OSV_MALFORMED: { status: 400, title: 'The advisory is not well-formed JSON' },
   OSV_INVALID: { status: 422, title: 'The advisory is not a valid OSV document' },

@@ -19,7 +19,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     else if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
     // Only the details that say where in the request (never a cause): a row of an import, a document of a batch, a JSON pointer,
     // the failing tests of a CSAF document (the document is the server's own: its tests and paths are no secret).
-    const where = Object.fromEntries(['row', 'index', 'pointer', 'failures'].flatMap((k) => (error.details?.[k] === undefined ? [] : [[k, error.details[k]]])));
+    const where = Object.fromEntries(['row', 'index', 'pointer', 'failures', 'result'].flatMap((k) => (error.details?.[k] === undefined ? [] : [[k, error.details[k]]])));
     return sendProblem(reply, error.code, error.message, Object.keys(where).length === 0 ? undefined : { details: where });
   }
   const fe = error as FastifyError;

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type {
   AttestationKeyRecord,
@@ -8,6 +8,7 @@ import type {
   AttestationUnitOfWork,
   AttestationResultRecord,
   NonceConsumption,
+  QuoteCounters,
 } from '../attestation/attestation-store.types.ts';
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
@@ -36,6 +37,7 @@ const toKey = (r: Selectable<AttestationKeysTable>): AttestationKeyRecord => ({
   activatedAt: r.activated_at,
   registeredAt: r.registered_at,
   retiredAt: r.retired_at,
+  lastQuoteClock: r.last_reset_count === null || r.last_restart_count === null ? null : { resetCount: Number(r.last_reset_count), restartCount: Number(r.last_restart_count) },
 });
 
 async function currentKeyOf(db: Kysely<Database> | Transaction<Database>, deviceId: string): Promise<AttestationKeyRecord | undefined> {
@@ -113,6 +115,27 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
 
   async currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined> {
     return currentKeyOf(this.tx, deviceId);
+  }
+
+  async recordQuoteClock(keyId: string, counters: QuoteCounters): Promise<void> {
+    this.wrote = true;
+    await this.tx.updateTable('attestation_keys').set({ last_reset_count: counters.resetCount, last_restart_count: counters.restartCount }).where('id', '=', keyId).execute();
+  }
+
+  async lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined> {
+    // events_subject (subject_type, subject_id, seq) walks the device's own events, newest first
+    const r = await this.tx
+      .selectFrom('events')
+      .select('at')
+      .where('subject_type', '=', 'device')
+      .where('subject_id', '=', deviceId)
+      .where('action', '=', 'attestation.failed')
+      .where(sql<string>`details->>'reason'`, '=', 'DEVICE_NOT_ACTIVE')
+      .where(sql<string>`details->>'deviceState'`, '=', deviceState)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r?.at;
   }
 
   async insertResult(a: AttestationResultRecord): Promise<void> {

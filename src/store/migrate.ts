@@ -19,6 +19,7 @@ import { memberStatesMigration } from './migrations/0016-member-states.ts';
 import { accessGrants } from './migrations/0017-access-grants.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
 import { attestation } from './migrations/0019-attestation.ts';
+import { quoteClock } from './migrations/0020-quote-clock.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '0017-access-grants': accessGrants,
   '0018-access-paths': accessPaths,
   '0019-attestation': attestation,
+  '0020-quote-clock': quoteClock,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -423,6 +423,9 @@ export interface AttestationKeysTable {
   activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   registered_at: Timestamp;
   retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** migration 0020: the clockInfo counters of the last quote the AK verified */
+  last_reset_count: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
+  last_restart_count: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
 }
 
 /** Migration 0019: the verifier's signing key, one row. */

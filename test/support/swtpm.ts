@@ -18,6 +18,13 @@ export interface Swtpm {
   readonly port: number;
   /** With `ekCertificate`: the test CA that issued the EK certificate, root and issuing CA (PEM). */
   readonly ekCa?: { readonly root: string; readonly issuer: string };
+  /** The directory of its NV state (--tpmstate), to copy and restore an older state. */
+  readonly stateDir?: string;
+  /**
+   * Power-cycles the TPM on its state: stopped, `whileStopped` run (to copy or restore the state
+   * directory), started again (a TPM Reset: resetCount grows, PCRs cleared). The TCTI changes.
+   */
+  restart?(whileStopped?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -147,16 +154,34 @@ export async function startSwtpm(options: { ekCertificate?: boolean } = {}): Pro
     await mkdir(stateDir);
     const ekCa = options.ekCertificate === true ? await manufacture(dir, stateDir) : undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const tpm = await startOnce(stateDir);
-      if (tpm !== undefined)
-        return {
-          ...tpm,
+      const first = await startOnce(stateDir);
+      if (first !== undefined) {
+        let tpm = first;
+        const handle: Swtpm = {
+          get tcti() {
+            return tpm.tcti;
+          },
+          get port() {
+            return tpm.port;
+          },
           ...(ekCa === undefined ? {} : { ekCa }),
+          stateDir,
+          restart: async (whileStopped) => {
+            await tpm.stop();
+            await whileStopped?.();
+            for (let again = 0; again < 5; again++) {
+              const next = await startOnce(stateDir);
+              if (next !== undefined) return void (tpm = next);
+            }
+            throw new Error('swtpm did not start again on its state');
+          },
           stop: async () => {
             await tpm.stop();
             await rm(dir, { recursive: true, force: true });
           },
         };
+        return handle;
+      }
     }
     throw new Error('no free loopback port pair (P, P+1) for swtpm after 5 attempts');
   } catch (e) {

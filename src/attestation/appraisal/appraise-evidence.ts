@@ -5,6 +5,7 @@ import type { DeviceRecord } from '../../pki/records.types.ts';
 import type { ReleaseRecord } from '../../updates/release.types.ts';
 import { verifyClaimsToken } from '../claims/claims-token.ts';
 import type { DeviceClaims } from '../claims/device-claims.types.ts';
+import type { QuoteCounters } from '../attestation-store.types.ts';
 import type { Evidence } from '../evidence.ts';
 import type { RegisteredAttestationKey, VerifiedTpmQuote } from '../tpm/verify-tpm-quote.ts';
 import { verifyTpmQuote } from '../tpm/verify-tpm-quote.ts';
@@ -14,7 +15,7 @@ import { verifyTpmQuote } from '../tpm/verify-tpm-quote.ts';
  * 2 affirming, 32 warning, 96 contraindicated. Only the claims the appraisal establishes appear.
  */
 export const TIER = { affirming: 2, warning: 32, contraindicated: 96 } as const;
-export type TrustworthinessVector = Partial<Record<'instance-identity' | 'executables' | 'hardware', number>>;
+export type TrustworthinessVector = Partial<Record<'instance-identity' | 'executables' | 'configuration' | 'hardware', number>>;
 
 export type AppraisalStatus = 'affirming' | 'warning' | 'contraindicated';
 
@@ -31,6 +32,8 @@ export interface AppraisalInput {
   readonly releases: readonly ReleaseRecord[];
   /** the highest security version the device has installed (anti-rollback), if it reported one */
   readonly installedSecurityVersion: number | undefined;
+  /** the counters of the last quote the AK verified (none before its first) */
+  readonly lastQuoteClock?: QuoteCounters | null | undefined;
 }
 
 export interface Appraisal {
@@ -40,6 +43,8 @@ export interface Appraisal {
   readonly reason: string | null;
   readonly trustworthiness: TrustworthinessVector;
   readonly release: ReleaseRecord | null;
+  /** a verified quote's counters, not behind the last ones: the caller records them for the AK */
+  readonly quoteClock?: QuoteCounters;
 }
 
 type Verified = { kind: 'tpm2-quote'; quote: VerifiedTpmQuote } | { kind: 'eat-claims'; claims: DeviceClaims };
@@ -55,6 +60,21 @@ function verifyEvidence(input: AppraisalInput): Verified {
   // The token is signed by the device key, but what it says about whom is the device's word: it must name this device.
   if (claims.serial !== input.device.serial) throw new TrustplaneError('ATTESTATION_CLAIMS_DEVICE_MISMATCH', 'the claims name another device');
   return { kind: 'eat-claims', claims };
+}
+
+/**
+ * Step 1b, quotes: TPMS_CLOCK_INFO's resetCount (TPM Resets, i.e. boots) and restartCount
+ * (TPM Restarts/Resumes since the last Reset) only ever grow, in that order of significance
+ * (Part 1 §36.6). Signed by the AK, they are the TPM's word once the signature verified; a quote
+ * behind the AK's last verified one comes from an older copy of the TPM's state (a restored VM
+ * snapshot or swtpm state file) or from another TPM holding the AK — never from this TPM now.
+ */
+function quoteClockNotBehind(verified: Verified, last: QuoteCounters | null | undefined): QuoteCounters | undefined {
+  if (verified.kind !== 'tpm2-quote') return undefined;
+  const { resetCount, restartCount } = verified.quote.clockInfo;
+  if (last && (resetCount < last.resetCount || (resetCount === last.resetCount && restartCount < last.restartCount)))
+    throw new TrustplaneError('QUOTE_CLOCK_ROLLBACK', `resetCount/restartCount ${resetCount}/${restartCount} is behind the last verified ${last.resetCount}/${last.restartCount}`);
+  return { resetCount, restartCount };
 }
 
 /** Step 2: which release is running — the one whose every reference PCR the quote reports, or whose image digest the claims carry. */
@@ -93,9 +113,45 @@ function notRolledBack(release: ReleaseRecord, installed: number | undefined): v
     throw new TrustplaneError('ATTESTATION_FIRMWARE_ROLLBACK', `security version ${release.securityVersion} is below the installed ${installed}`);
 }
 
+/**
+ * Step 5, claims only: the security version the running firmware carries is the release's, and not
+ * below what the device installed. The quote path has no such claim: the PCRs identify the build,
+ * whose security version is the release's by construction.
+ */
+function claimedSecurityVersion(verified: Verified, release: ReleaseRecord, installed: number | undefined): void {
+  if (verified.kind !== 'eat-claims') return;
+  const claimed = verified.claims.securityVersion;
+  if (installed !== undefined && claimed < installed)
+    throw new TrustplaneError('ATTESTATION_FIRMWARE_ROLLBACK', `the claimed security version ${claimed} is below the installed ${installed}`);
+  if (claimed !== release.securityVersion)
+    throw new TrustplaneError('ATTESTATION_SECURITY_VERSION_MISMATCH', `the claimed security version ${claimed} is not release ${release.version}'s ${release.securityVersion}`);
+}
+
+/**
+ * Step 6, claims only: the configuration. A firmware release carries no configuration digest; the
+ * product's configuration releases (kind `config`) are the reference values: when the product has
+ * any, the claimed configuration digest must be the image of one that is published and not
+ * withdrawn. A product with no configuration releases has nothing to compare it with: the result
+ * then says nothing about configuration (no `configuration` claim in the vector), never "affirming".
+ */
+function configurationIsReleased(verified: Verified, releases: readonly ReleaseRecord[]): boolean {
+  if (verified.kind !== 'eat-claims') return false;
+  const configs = releases.filter((r) => r.kind === 'config');
+  if (configs.length === 0) return false;
+  const d = verified.claims.configurationDigest;
+  const claimed = d.alg === 'sha256' || d.alg === 'sha512' ? Buffer.from(d.value).toString('hex') : undefined;
+  const found = configs.find((r) => claimed !== undefined && (claimed === r.imageSha256 || claimed === r.imageSha512));
+  if (!found) throw new TrustplaneError('ATTESTATION_CONFIGURATION_UNKNOWN', 'the configuration digest is no configuration release of the product');
+  if (found.state === 'withdrawn' || found.withdrawal !== null) throw new TrustplaneError('ATTESTATION_CONFIGURATION_WITHDRAWN', `configuration release ${found.version} is withdrawn`);
+  if (found.state !== 'published') throw new TrustplaneError('ATTESTATION_CONFIGURATION_UNKNOWN', `configuration release ${found.version} is not published`);
+  return true;
+}
+
 /** Which trustworthiness claim a refusal contraindicates. */
 function failedClaim(code: ErrorCode): keyof TrustworthinessVector {
-  return code.startsWith('ATTESTATION_FIRMWARE_') ? 'executables' : 'instance-identity';
+  if (code.startsWith('ATTESTATION_CONFIGURATION_')) return 'configuration';
+  if (code === 'QUOTE_CLOCK_ROLLBACK') return 'hardware';
+  return code.startsWith('ATTESTATION_FIRMWARE_') || code === 'ATTESTATION_SECURITY_VERSION_MISMATCH' ? 'executables' : 'instance-identity';
 }
 
 /**
@@ -106,17 +162,24 @@ function failedClaim(code: ErrorCode): keyof TrustworthinessVector {
  */
 export function appraiseEvidence(input: AppraisalInput): Appraisal {
   let release: ReleaseRecord | null = null;
+  let quoteClock: QuoteCounters | undefined;
   try {
     const verified = verifyEvidence(input);
+    quoteClock = quoteClockNotBehind(verified, input.lastQuoteClock);
     release = identifyFirmware(verified, input.releases);
     releaseIsCurrent(release);
     notRolledBack(release, input.installedSecurityVersion);
+    claimedSecurityVersion(verified, release, input.installedSecurityVersion);
+    const configuration = configurationIsReleased(verified, input.releases);
+    // TPMS_CLOCK_INFO.safe = NO: the TPM's clock may have been reported ahead of what it saved, so
+    // after a power loss its clock could repeat values (Part 2 §10.11.1): a warning on the hardware.
+    const clockSafe = verified.kind !== 'tpm2-quote' || verified.quote.clockInfo.safe;
     return verified.kind === 'tpm2-quote'
-      ? { status: 'affirming', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, hardware: TIER.affirming, executables: TIER.affirming } }
-      : { status: 'warning', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, executables: TIER.warning } };
+      ? { status: clockSafe ? 'affirming' : 'warning', reasonCode: null, reason: null, release, ...(quoteClock ? { quoteClock } : {}), trustworthiness: { 'instance-identity': TIER.affirming, hardware: clockSafe ? TIER.affirming : TIER.warning, executables: TIER.affirming } }
+      : { status: 'warning', reasonCode: null, reason: null, release, trustworthiness: { 'instance-identity': TIER.affirming, executables: TIER.warning, ...(configuration ? { configuration: TIER.warning } : {}) } };
   } catch (e) {
     if (!(e instanceof TrustplaneError) || e.status !== 422) throw e;
-    return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release, trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
+    return { status: 'contraindicated', reasonCode: e.code, reason: e.message, release, ...(quoteClock ? { quoteClock } : {}), trustworthiness: { [failedClaim(e.code)]: TIER.contraindicated } };
   }
 }
 

@@ -2,9 +2,10 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { decodeBase64Strict, encodeBase64 } from '../../ledger/strict-base64.ts';
 import { digestSize } from './pcr-digest.ts';
 import type { TpmHashName } from './tpm-constants.ts';
-import { MAX_TPMS_ATTEST_BYTES } from './tpms-attest.ts';
+import { MAX_TPMS_ATTEST_BYTES, parseTpmsAttest } from './tpms-attest.ts';
 import { MAX_TPM2B_PUBLIC_BYTES } from './tpmt-public.ts';
-import { MAX_TPMT_SIGNATURE_BYTES } from './tpmt-signature.ts';
+import { TpmReader } from './tpm-reader.ts';
+import { MAX_TPMT_SIGNATURE_BYTES, parseTpmtSignature } from './tpmt-signature.ts';
 
 /** PCR values the attester reports for one bank, by PCR index. */
 export interface ReportedPcrs {
@@ -45,6 +46,8 @@ function base64Field(o: Record<string, unknown>, field: string, max: number): Ui
     throw malformed(`${field} is not base64 of at most ${max} bytes`);
   const bytes = decodeBase64Strict(v);
   if (bytes === undefined) throw malformed(`${field} is not canonical base64`);
+  // 4⌈max/3⌉ characters hold up to two bytes more than max
+  if (bytes.length > max) throw malformed(`${field} is ${bytes.length} bytes, more than ${max}`);
   return bytes;
 }
 
@@ -73,13 +76,24 @@ export function decodeTpmQuoteEvidence(json: unknown): TpmQuoteEvidence {
   const extra = Object.keys(json).filter((k) => !['kind', 'akPublic', 'attest', 'signature', 'pcrs'].includes(k));
   if (extra.length > 0) throw malformed(`unknown member ${extra[0]}`);
   if (json.kind !== 'tpm2-quote') throw malformed('kind is not tpm2-quote');
-  return {
+  const evidence: TpmQuoteEvidence = {
     kind: 'tpm2-quote',
     akPublic: base64Field(json, 'akPublic', MAX_TPM2B_PUBLIC_BYTES),
     attest: base64Field(json, 'attest', MAX_TPMS_ATTEST_BYTES),
     signature: base64Field(json, 'signature', MAX_TPMT_SIGNATURE_BYTES),
     pcrs: readPcrs(json.pcrs),
   };
+  // The three structures must parse before the evidence reaches the verifier's transaction: a
+  // truncated or padded structure is bad input (400, nothing written, the nonce left unused), not
+  // an attestation failure of the device. verifyTpmQuote parses them again, as its step 2. Of the
+  // AK only the TPM2B framing: its bytes are compared with the registered AK's, which is parsed
+  // (a key object made: as costly as the signature check) once per AK, not once per quote.
+  const framing = new TpmReader(evidence.akPublic, 'TPM2B_PUBLIC');
+  framing.tpm2b('publicArea', MAX_TPM2B_PUBLIC_BYTES);
+  framing.end();
+  parseTpmsAttest(evidence.attest);
+  parseTpmtSignature(evidence.signature);
+  return evidence;
 }
 
 /** The JSON wire form: bytes as standard base64, PCR values as lowercase hex keyed by decimal index. */

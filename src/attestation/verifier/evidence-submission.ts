@@ -42,9 +42,12 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
   const { result, appraisal } = await ctx.store.unitOfWork(
     async (uow) => {
       let appraisal: Appraisal;
+      // the AK's row locked: two quotes of one AK are appraised against each other's counters in turn
+      const locked = key && s.evidence.kind === 'tpm2-quote' ? await uow.lockKey(s.device.id, key.id) : undefined;
       try {
         await consumeNonce(uow, s.device, s.nonce, now);
         appraisal = appraiseEvidence({
+          lastQuoteClock: locked?.lastQuoteClock,
           device: s.device,
           evidence: s.evidence,
           nonce: s.nonce,
@@ -73,6 +76,7 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
       // Signed inside the transaction: the stored result and its signed form are one.
       const result = { ...unsigned, signedResult: await signAttestationResult(signer, unsigned, { product: s.product.sku, serial: s.device.serial }, { build: VERIFIER_BUILD }) };
       await uow.insertResult(result);
+      if (locked && appraisal.quoteClock) await uow.recordQuoteClock(locked.id, appraisal.quoteClock);
       uow.recordEvents([
         {
           actor: actorName(actor),

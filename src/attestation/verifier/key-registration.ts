@@ -56,6 +56,7 @@ export async function registerAttestationKey(ctx: AttestationContext, device: De
     activatedAt: null,
     registeredAt: now,
     retiredAt: null,
+    lastQuoteClock: null,
   };
   await ctx.store.insertPendingKey(key);
   return { id: key.id, expiresAt: key.challengeExpiresAt, credentialBlob: made.credentialBlob, secret: made.secret };

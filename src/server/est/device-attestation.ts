@@ -10,7 +10,10 @@ import { decodeBase64Strict } from '../../ledger/strict-base64.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { DEVICE_PREFIX, deviceJsonRoutes } from './device-routes.ts';
-import { activeDevice } from './est-authentication.ts';
+import { refuseInactiveDevice } from '../../attestation/verifier/inactive-device.ts';
+import type { CertificateRecord, DeviceRecord, ProductRecord } from '../../pki/records.types.ts';
+import type { FastifyRequest } from 'fastify';
+import { activeDevice, inactiveDevice } from './est-authentication.ts';
 
 /**
  * Attacker-controlled: the largest body is an AK registration with an EK certificate and its
@@ -64,6 +67,24 @@ function bytesOf(field: string, value: string): Uint8Array {
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
 /**
+ * The device on an attestation route: `activeDevice`, except that a suspended or decommissioned
+ * device that proves its current certificate is refused as an attestation failure of its own
+ * (DEVICE_NOT_ACTIVE, 409, `attestation.failed` in the ledger at most once an hour; issue 15, test
+ * item 2), not as a stranger (CLIENT_CERTIFICATE_REVOKED, 401, nothing written).
+ */
+async function attestingDevice(tp: Trustplane, request: FastifyRequest<{ Params: { sku: string } }>, call: string): Promise<{ product: ProductRecord; device: DeviceRecord; certificate: CertificateRecord }> {
+  try {
+    return await activeDevice(tp, request);
+  } catch (e) {
+    if (!(e instanceof TrustplaneError) || (e.code !== 'CLIENT_CERTIFICATE_REVOKED' && e.code !== 'DEVICE_NOT_ACTIVE')) throw e;
+    const inactive = await inactiveDevice(tp, request);
+    if (!inactive) throw e;
+    const { product, device, certificate } = inactive;
+    return refuseInactiveDevice(tp.attestation, { product, device, certificateSerial: certificate.serial, call }, { kind: 'device', product: product.sku, serial: device.serial, via: `attestation ${call}` });
+  }
+}
+
+/**
  * Remote attestation on the device listener (docs/design/attestation.md), authenticated as the
  * update routes are: the device's current certificate over mutual TLS, the device active.
  */
@@ -72,7 +93,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
 
     // RFC 9334 §10.2: the verifier's challenge. No body; a new nonce each call.
     scope.post<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/attestation/nonce`, { schema: { params: skuParams } }, async (request, reply) => {
-      const { device } = await activeDevice(tp, request);
+      const { device } = await attestingDevice(tp, request, 'nonce');
       const issued = await issueNonce(tp.attestation, device);
       return reply.code(201).send({ nonce: Buffer.from(issued.nonce).toString('base64'), expiresAt: issued.expiresAt.toISOString() });
     });
@@ -82,7 +103,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
       `${DEVICE_PREFIX}/:sku/attestation/keys`,
       { schema: { params: skuParams, body: attestationKeyBody } },
       async (request, reply) => {
-        const { device } = await activeDevice(tp, request);
+        const { device } = await attestingDevice(tp, request, 'keys');
         const body = request.body;
         const challenge = await registerAttestationKey(tp.attestation, device, {
           akPublic: bytesOf('akPublic', body.akPublic),
@@ -104,7 +125,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
       `${DEVICE_PREFIX}/:sku/attestation/keys/:id/activate`,
       { schema: { params: keyParams, body: activationBody } },
       async (request) => {
-        const { product, device } = await activeDevice(tp, request);
+        const { product, device } = await attestingDevice(tp, request, 'activate');
         const key = await activateAttestationKey(tp.attestation, product, device, request.params.id, bytesOf('credential', request.body.credential), {
           kind: 'device',
           product: product.sku,
@@ -120,7 +141,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
       `${DEVICE_PREFIX}/:sku/attestation/evidence`,
       { schema: { params: skuParams, body: evidenceBody } },
       async (request, reply) => {
-        const { product, device, certificate } = await activeDevice(tp, request);
+        const { product, device, certificate } = await attestingDevice(tp, request, 'evidence');
         const evidence = decodeEvidence(request.body.evidence);
         const nonce = bytesOf('nonce', request.body.nonce);
         const [releases, installed] = await Promise.all([tp.updates.store.listReleases(product.id), tp.updates.store.deviceRelease(device.id)]);

@@ -73,6 +73,29 @@ export async function activeDevice(tp: Trustplane, request: FastifyRequest<{ Par
 }
 
 /**
+ * The device behind a refused certificate, when the refusal is the device's standing and not the
+ * certificate's provenance: the presented certificate is byte for byte the one we issued as the
+ * device's current certificate (TLS proved possession of its key), within its validity, put on
+ * hold by a suspension or revoked for cessationOfOperation by a decommissioning, and the device is
+ * in that state. Anything else — a stranger's certificate, a superseded one, a key revoked as
+ * compromised — is undefined: the caller keeps the authentication refusal, and writes nothing.
+ */
+export async function inactiveDevice(tp: Trustplane, request: FastifyRequest<{ Params: { sku: string } }>): Promise<{ product: ProductRecord; device: DeviceRecord; certificate: CertificateRecord } | undefined> {
+  const cert = clientCertificate(request);
+  if (!cert) return undefined;
+  const product = await tp.product(request.params.sku);
+  const record = await tp.identity.store.findCertificate(product.issuingCaId, cert.serialNumber.toLowerCase().padStart(32, '0'));
+  if (!record || record.deviceId === null || !Buffer.from(record.der).equals(cert.raw)) return undefined;
+  const standing = record.status === 'hold' ? 'suspended' : record.status === 'revoked' && record.revocationReason === 'cessationOfOperation' ? 'decommissioned' : undefined;
+  const now = tp.clock.now().getTime();
+  if (standing === undefined || now < record.notBefore.getTime() || now > record.notAfter.getTime() + product.reenrollGraceDays * DAY_MS) return undefined;
+  const serial = deviceSerialOf(record);
+  const device = serial === undefined ? undefined : await tp.identity.store.findDevice(product.id, serial);
+  if (!device || device.id !== record.deviceId || device.currentCertificateSerial !== record.serial || device.state !== standing) return undefined;
+  return { product, device, certificate: record };
+}
+
+/**
  * The device a certificate we issued names: its subject's serialNumber (the bytes are what we
  * issued, so the subject is ours). Parsing the certificate costs ~0.4–1 ms, a third of a device
  * request's server time (docs/benchmarks.md, the fleet's update check), and a device presents the
