@@ -201,10 +201,10 @@ for (const target of databaseTargets()) {
       assert.equal(refused.code, 2, refused.stderr);
       assert.equal((await server.api('GET', `/v1/products/${SKU}/devices/${SERIAL}`)).body.state, 'suspended');
       assert.deepEqual(await ocsp(), { status: 'revoked', reason: 'certificateHold' });
-      // on hold, the device cannot reach the verifier: its good claims cannot lift the suspension
+      // on hold, the verifier refuses the device (its refusal recorded, docs/design/attestation.md): its good claims cannot lift the suspension
       const locked = await runAgent(['attest', '--state-dir', stateDir(), '--claims', work.path('good.json')]);
       assert.equal(locked.code, 2, locked.stderr);
-      assert.match(locked.stderr, /CLIENT_CERTIFICATE_REVOKED: the client certificate is on hold/);
+      assert.match(locked.stderr, /DEVICE_NOT_ACTIVE: the device is suspended/);
       assert.equal((await server.api('GET', `/v1/products/${SKU}/devices/${SERIAL}`)).body.state, 'suspended');
 
       assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/${SERIAL}/reinstate`, {})).status, 200);
