@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { FakeClock } from '../src/core/clock.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
-import { expectRefusal } from './support/state-snapshot.ts';
+import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-AX';
@@ -74,6 +74,11 @@ for (const target of databaseTargets()) {
       await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.tom), 403, 'FORBIDDEN', 'a technician approving');
       const denied = await server.api('POST', grants(`/${asked.body.id}/deny`), { note: 'no ticket for site a' }, tokens.anna);
       assert.equal(denied.body.status, 'denied');
+      // the same denial again (its answer lost): the grant as denied, nothing written
+      const retried = await assertNothingWritten(server, () => server.api('POST', grants(`/${asked.body.id}/deny`), { note: 'no ticket for site a' }, tokens.anna));
+      assert.equal(retried.status, 200, JSON.stringify(retried.body));
+      assert.equal(retried.body.status, 'denied');
+      assert.equal(retried.body.decidedAt, denied.body.decidedAt);
       await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'approving a denied grant');
       await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'x' }, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'ending a denied grant');
       const events = await history(asked.body.id);

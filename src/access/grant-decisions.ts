@@ -18,7 +18,7 @@ export interface DecisionInput {
 export async function approveGrant(ctx: AccessContext, product: ProductRecord, grantId: string, input: DecisionInput, actor: Actor): Promise<AccessGrant> {
   // read before the unit of work: on the embedded store a read beside it would wait for its connection
   const policy = await ctx.store.findPolicy(product.id);
-  return decide(ctx, product, grantId, input, actor, (grant, now, note) => {
+  return decide(ctx, product, grantId, input, actor, 'approved', (grant, now, note) => {
     if (grant.durationSeconds > policy.maxDurationSeconds) {
       throw new TrustplaneError('ACCESS_DURATION_OVER_POLICY', `the product's policy now allows access for at most ${policy.maxDurationSeconds} s`, { details: { maxSeconds: policy.maxDurationSeconds } });
     }
@@ -32,7 +32,7 @@ export async function approveGrant(ctx: AccessContext, product: ProductRecord, g
 }
 
 export function denyGrant(ctx: AccessContext, product: ProductRecord, grantId: string, input: DecisionInput, actor: Actor): Promise<AccessGrant> {
-  return decide(ctx, product, grantId, input, actor, (grant, now, note) =>
+  return decide(ctx, product, grantId, input, actor, 'denied', (grant, now, note) =>
     Promise.resolve({ grant: { ...grant, state: 'denied', decidedBy: actorName(actor), decidedAt: now, decisionNote: note }, action: 'access.denied', details: { deniedBy: tokenOwner(actor) } }),
   );
 }
@@ -40,7 +40,7 @@ export function denyGrant(ctx: AccessContext, product: ProductRecord, grantId: s
 type Decision = (grant: AccessGrant, now: Date, note: string | null) => Promise<{ grant: AccessGrant; action: string; details: Record<string, unknown> }>;
 
 /** The steps every decision shares: someone else's token, a request still awaiting one, its event. */
-async function decide(ctx: AccessContext, product: ProductRecord, grantId: string, input: DecisionInput, actor: Actor, decision: Decision): Promise<AccessGrant> {
+async function decide(ctx: AccessContext, product: ProductRecord, grantId: string, input: DecisionInput, actor: Actor, outcome: 'approved' | 'denied', decision: Decision): Promise<AccessGrant> {
   const decider = tokenOwner(actor);
   const note = noteOf(input.note, 'note');
   const now = ctx.identity.clock.now();
@@ -48,6 +48,8 @@ async function decide(ctx: AccessContext, product: ProductRecord, grantId: strin
     const grant = await lockedGrant(uow, product, grantId);
     // compared by the tokens' owners: a second token of the same person is the same person
     if (grant.requester === decider) throw new TrustplaneError('ACCESS_SELF_APPROVAL', 'the requester cannot decide on their own request');
+    // the same decision by the same person again (a retry whose answer was lost): the grant as decided, nothing written
+    if (grant.state === outcome && grant.decidedBy === actorName(actor)) return grant;
     if (grant.state !== 'requested') throw new TrustplaneError('ACCESS_GRANT_STATE_CONFLICT', `the grant is ${grantStatus(grant, now)}`, { details: { status: grantStatus(grant, now) } });
     const decided = await decision(grant, now, note);
     await uow.updateGrant(decided.grant);
