@@ -82,10 +82,10 @@ for (const target of databaseTargets()) {
         eli: 'http://data.europa.eu/eli/reg/2024/2847/oj',
         technicalDescription: 'Commission Implementing Regulation (EU) 2025/2392 (OJ L, 2025/2392, 1.12.2025), Annex I, Class I, point 12',
         technicalDescriptionEli: 'http://data.europa.eu/eli/reg_impl/2025/2392/oj',
-        // its point read only in part (docs/design/cra.md "Data sources"): the summary says what it leaves out
+        // every point summarised whole (docs/design/cra.md "Data sources"): its three kinds of product
         description: findAnnexEntry('III-I-12')!.description,
       });
-      assert.match(p.annexEntry.description, /^Routers: .* what it says of modems and switches is not summarised here\.$/);
+      assert.match(p.annexEntry.description, /^Routers: .* Modems intended for the connection to the internet: .* Switches: .*management plane/);
       assert.equal(p.supportPeriod.end, '2029-12');
       assert.equal(p.supportPeriod.minimumEnd, '2031-03-31');
       // Art 13(9): ten years after issue or the rest of the support period; Art 13(13): ten years after placing on the market or the support period
