@@ -212,5 +212,47 @@ for (const target of databaseTargets()) {
       assert.equal((await server.api('GET', `/v1/products/${SKU}/access/ca`)).status, 200);
       assert.equal((await server.api('GET', '/v1/access-paths?kind=ssh-ca')).body.items.filter((p: { product: string | null }) => p.product === SKU).length, 2, 'registered once');
     });
+
+    it('a request retried after a lost answer, while the first is open, is answered with the open grant and writes nothing; asked again once decided, it is new', async () => {
+      const body = { devices: ['AX3', 'AX1'], ticket: 'OPS-RETRY' };
+      const first = await ask(body);
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      const again = await assertNothingWritten(server, () => ask({ ...body, devices: ['AX1', 'AX3'] }), 'the retried request');
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.id, first.body.id);
+      assert.equal(again.body.status, 'requested');
+      // another ticket, another duration, another person: each a request of its own
+      const other = await ask({ ...body, ticket: 'OPS-RETRY-2' });
+      assert.equal(other.status, 201);
+      assert.notEqual(other.body.id, first.body.id);
+      const longer = await ask({ ...body, durationSeconds: 7200 });
+      assert.equal(longer.status, 201);
+      const toms = await ask(body, tokens.tom);
+      assert.equal(toms.status, 201);
+      // two copies of one request at once: one grant
+      const [x, y] = await Promise.all([ask({ ...body, ticket: 'OPS-RACE' }), ask({ ...body, ticket: 'OPS-RACE' })]);
+      assert.deepEqual([x.status, y.status].sort(), [200, 201]);
+      assert.equal(x.body.id, y.body.id);
+      // once denied, the same request is a new one
+      assert.equal((await server.api('POST', grants(`/${first.body.id}/deny`), { note: 'not today' }, tokens.anna)).status, 200);
+      const after = await ask(body);
+      assert.equal(after.status, 201);
+      assert.notEqual(after.body.id, first.body.id);
+      // break-glass retried while it runs: the running grant; once ended, a new one
+      const glass = { devices: ['AX1'], ticket: 'OPS-GLASS-RETRY', durationSeconds: 1800, breakGlass: true };
+      const g1 = await ask(glass);
+      assert.equal(g1.status, 201);
+      const g2 = await ask(glass);
+      assert.equal(g2.status, 200);
+      assert.equal(g2.body.id, g1.body.id);
+      assert.deepEqual((await history(g1.body.id)).map((e) => e.action), ['access.requested', 'access.granted']);
+      assert.equal((await server.api('POST', grants(`/${g1.body.id}/end`), { reason: 'done' })).status, 200);
+      const g3 = await ask(glass);
+      assert.equal(g3.status, 201);
+      assert.notEqual(g3.body.id, g1.body.id);
+      for (const id of [other.body.id, longer.body.id, toms.body.id, x.body.id, after.body.id, g3.body.id]) {
+        assert.equal((await server.api('POST', grants(`/${id}/end`), { reason: 'test over' })).status, 200);
+      }
+    });
   });
 }

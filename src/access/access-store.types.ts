@@ -10,6 +10,12 @@ export interface AccessUnitOfWork {
   /** The devices, locked (a lifecycle change waits for the request naming them), in a stable order. */
   lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
   insertGrant(grant: AccessGrant, deviceIds: readonly string[]): Promise<void>;
+  /**
+   * The requester's grants of the product still open at `at`: awaiting a decision, or break-glass
+   * and running. The requester's requests are serialised until commit, so a retry racing its
+   * original finds it.
+   */
+  lockOpenRequests(productId: string, requester: string, at: Date): Promise<AccessGrant[]>;
   /** The grant, locked until commit. */
   lockGrant(productId: string, grantId: string): Promise<AccessGrant | undefined>;
   /** Writes the grant's state, decision, window, end and review. */

@@ -28,6 +28,15 @@ class AccessUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AccessUnitO
     }
   }
 
+  async lockOpenRequests(productId: string, requester: string, at: Date): Promise<AccessGrant[]> {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`access-requests:${productId}:${requester}`}, 0))`.execute(this.tx);
+    const { rows } = await sql<GrantRow>`select ${grantColumns} from access_grants g
+      where g.product_id = ${productId} and g.requester = ${requester}
+        and (g.state = 'requested' or (g.break_glass and g.state = 'approved' and g.valid_until > ${at.toISOString()}::timestamptz))
+      order by g.serial`.execute(this.tx);
+    return rows.map(toGrant);
+  }
+
   async lockGrant(productId: string, grantId: string): Promise<AccessGrant | undefined> {
     const { rows } = await sql<GrantRow>`select ${grantColumns} from access_grants g where g.id = ${grantId} and g.product_id = ${productId} for update`.execute(this.tx);
     return rows[0] && toGrant(rows[0]);

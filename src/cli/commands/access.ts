@@ -81,8 +81,13 @@ export function registerAccessCommands(program: Command): void {
       if (o.all === true) body.product = true;
       if (o.ticket !== undefined) body.ticket = o.ticket;
       if (o.breakGlass === true) body.breakGlass = true;
-      const grant = await (await clientFor(cmd)).postJson<Grant>(apiPath`/v1/products/${o.product}/access/grants`, body);
-      inform(grant.breakGlass ? `break-glass grant ${grant.id}: granted until ${grant.validUntil ?? '?'}; it stays listed until someone else reviews it` : `grant ${grant.id} requested: an approver decides (trustplane access approve --grant ${grant.id})`);
+      const { status, body: grant } = await (await clientFor(cmd)).postJsonWithStatus<Grant>(apiPath`/v1/products/${o.product}/access/grants`, body);
+      const already = status === 200 ? ' (already asked: your open request, nothing new)' : '';
+      inform(
+        grant.breakGlass
+          ? `break-glass grant ${grant.id}${already}: granted until ${grant.validUntil ?? '?'}; it stays listed until someone else reviews it`
+          : `grant ${grant.id} requested${already}: an approver decides (trustplane access approve --grant ${grant.id})`,
+      );
       show(grant, o.json);
     });
 

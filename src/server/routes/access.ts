@@ -120,8 +120,8 @@ export function accessRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.post<{ Params: { sku: string }; Body: AccessRequestInput }>('/v1/products/:sku/access/grants', { schema: { tags, params: skuParams, body: accessRequestBody } }, async (request, reply) => {
     const { actor } = await authorise(tp, request, 'access:request');
     const product = await tp.product(request.params.sku);
-    const grant = await requestAccess(tp.access, product, request.body, actor);
-    return reply.code(201).send(grantView(product.sku, grant, tp.clock.now()));
+    const { grant, created } = await requestAccess(tp.access, product, request.body, actor);
+    return reply.code(created ? 201 : 200).send(grantView(product.sku, grant, tp.clock.now()));
   });
 
   app.get<{ Params: { sku: string }; Querystring: { state?: AccessGrant['state']; unreviewed?: boolean; mine?: boolean; limit: number; before?: string } }>(
