@@ -94,6 +94,12 @@ describe('trustplane access (CLI) against the real server', { timeout: 180_000 }
     assert.match(table, /break-glass, reviewed/);
     const knownHosts = (await ok(['access', 'ca', '--product', SKU, '--known-hosts'], tokens.tina)).stdout.trim();
     assert.match(knownHosts, /^@cert-authority \* ssh-ed25519 AAAA\S+ trustplane host CA CLI-SSH$/);
+    const withKrl = await ok(['access', 'ca', '--product', SKU, '--known-hosts', '--host-krl', 'host-krl'], tokens.tina);
+    assert.match(withKrl.stderr, /RevokedHostKeys \/\S+\/host-krl/);
+    // an empty KRL for the host CA, as ssh-keygen reads it
+    const listed = spawnSync('ssh-keygen', ['-Q', '-l', '-f', 'host-krl'], { cwd: work, encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /trustplane CLI-SSH host CA/);
     const usage = await cli(['access', 'request', '--product', SKU, '--purpose', 'x', '--duration', '1h'], tokens.tina);
     assert.equal(usage.code, 1);
   });

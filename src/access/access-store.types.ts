@@ -63,10 +63,11 @@ export interface AccessStore {
   /** The newest host certificate of the device for a key, if any. */
   findHostCertificate(deviceId: string, keyFingerprint: string): Promise<SshCertificateRecord | undefined>;
   /**
-   * The product's KRL state: its version and when it moved, and the serials of every grant ended
-   * early that had certificates still valid when it ended.
+   * The product's KRL state: its version and when it moved, the serials of every grant ended
+   * early that had certificates still valid when it ended (the user KRL), and those of the host
+   * certificates revoked with their device (the host KRL).
    */
-  krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[] }>;
+  krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[]; hostSerials: bigint[] }>;
   /** The KRL version alone (to tell whether a cached KRL is current). */
   krlVersion(productId: string): Promise<{ version: bigint; updatedAt: Date }>;
   deviceTags(deviceId: string): Promise<string[]>;

@@ -207,11 +207,11 @@ export class AccessRepository implements AccessStore {
 
   async findHostCertificate(deviceId: string, keyFingerprint: string): Promise<SshCertificateRecord | undefined> {
     const { rows } = await sql<CertificateRow>`select ${certificateColumns} from ssh_certificates
-      where device_id = ${deviceId} and kind = 'host' and key_fingerprint = ${keyFingerprint} order by issued_at desc, id limit 1`.execute(this.#db);
+      where device_id = ${deviceId} and kind = 'host' and key_fingerprint = ${keyFingerprint} and revoked_at is null order by issued_at desc, id limit 1`.execute(this.#db);
     return rows[0] && toCertificate(rows[0]);
   }
 
-  async krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[] }> {
+  async krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[]; hostSerials: bigint[] }> {
     // one snapshot: the version and the serials it lists are read together
     return this.#db.transaction().execute(async (tx) => {
       const version = await krlVersionOf(tx, productId);
@@ -219,7 +219,9 @@ export class AccessRepository implements AccessStore {
         where g.product_id = ${productId} and g.state = 'ended'
           and exists (select 1 from ssh_certificates c where c.grant_id = g.id and c.valid_before > g.ended_at)
         order by g.serial`.execute(tx);
-      return { ...version, serials: rows.map((r) => BigInt(r.serial)) };
+      const host = await sql<{ serial: string }>`select distinct c.serial::text as serial, c.serial as n from ssh_certificates c
+        where c.product_id = ${productId} and c.revoked_at is not null order by n`.execute(tx);
+      return { ...version, serials: rows.map((r) => BigInt(r.serial)), hostSerials: host.rows.map((r) => BigInt(r.serial)) };
     });
   }
 

@@ -174,18 +174,22 @@ export function accessRoutes(app: FastifyInstance, tp: Trustplane): void {
     const product = await tp.product(request.params.sku);
     const cas = await ensureSshCas(tp.access, product, actor);
     const host = caKeyLine(cas.host, product.sku);
-    return { product: product.sku, userCaKey: caKeyLine(cas.user, product.sku), hostCaKey: host, knownHosts: `@cert-authority * ${host}` };
+    return { product: product.sku, userCaKey: caKeyLine(cas.user, product.sku), hostCaKey: host, knownHosts: `@cert-authority * ${host}`, hostKrl: `/products/${product.sku}/ssh/host-krl` };
   });
 
-  // The KRL in plain HTTP, no token, like the CRLs: public, unsigned data (PROTOCOL.krl). Outside
-  // /v1, where every route authenticates before it reads anything.
-  app.get<{ Params: { sku: string } }>('/products/:sku/ssh/krl', { schema: { hide: true, params: skuParams } }, async (request, reply) => {
-    const product = await tp.product(request.params.sku);
-    const cas = await findSshCas(tp.access, product);
-    if (!cas) throw new TrustplaneError('NOT_FOUND', 'the product has no SSH CA yet');
-    const krl = await tp.krls.current(tp.access, product, cas.user);
-    return reply.type('application/octet-stream').header('cache-control', 'no-cache').send(krl.bytes);
-  });
+  // The KRLs in plain HTTP, no token, like the CRLs: public, unsigned data (PROTOCOL.krl). Outside
+  // /v1, where every route authenticates before it reads anything. `krl`: the user CA's (grants
+  // ended early); `host-krl`: the host CA's (the host certificates of devices revoked or
+  // decommissioned, for a technician's ssh `RevokedHostKeys`).
+  for (const [path, kind] of [['krl', 'user'], ['host-krl', 'host']] as const) {
+    app.get<{ Params: { sku: string } }>(`/products/:sku/ssh/${path}`, { schema: { hide: true, params: skuParams } }, async (request, reply) => {
+      const product = await tp.product(request.params.sku);
+      const cas = await findSshCas(tp.access, product);
+      if (!cas) throw new TrustplaneError('NOT_FOUND', 'the product has no SSH CA yet');
+      const krl = await tp.krls.current(tp.access, product, cas[kind]);
+      return reply.type('application/octet-stream').header('cache-control', 'no-cache').send(krl.bytes);
+    });
+  }
 
   app.post<{ Params: GrantParams; Body: { reason: string } }>('/v1/products/:sku/access/grants/:grantId/end', { schema: { tags, params: grantParams, body: endGrantBody } }, async (request) => {
     const { actor, token } = await authorise(tp, request, ['access:approve', 'access:request']);
