@@ -254,5 +254,29 @@ for (const target of databaseTargets()) {
         assert.equal((await server.api('POST', grants(`/${id}/end`), { reason: 'test over' })).status, 200);
       }
     });
+
+    it("a request nobody decides in the policy's requestTtlSeconds (a day by default) expires: it reads expired, is decided by nobody, and asking again is new", async () => {
+      const body = { devices: ['AX1'], ticket: 'OPS-STALE' };
+      const daily = await ask(body);
+      assert.equal(daily.status, 201);
+      assert.equal(daily.body.decideBy, new Date(clock.now().getTime() + 24 * 3600_000).toISOString(), 'a day by default');
+      // the policy sets it, within 5 minutes and a week; a request keeps the deadline it was given
+      assert.equal((await server.api('PATCH', `/v1/products/${SKU}/access/policy`, { requestTtlSeconds: 600 })).status, 200);
+      await expectRefusal(server, () => server.api('PATCH', `/v1/products/${SKU}/access/policy`, { requestTtlSeconds: 60 }), 400, 'VALIDATION_FAILED', 'a ttl under 5 minutes');
+      const asked = await ask({ ...body, ticket: 'OPS-SHORT' });
+      assert.equal(asked.body.decideBy, new Date(clock.now().getTime() + 600_000).toISOString());
+      clock.advance(600_000);
+      assert.equal((await server.api('GET', grants(`/${asked.body.id}`))).body.status, 'expired');
+      assert.equal((await server.api('GET', grants(`/${daily.body.id}`))).body.status, 'requested', 'the first keeps its day');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'approving an expired request');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'x' }), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'ending an expired request');
+      const again = await ask({ ...body, ticket: 'OPS-SHORT' });
+      assert.equal(again.status, 201, 'an expired request is not open: asking again is a new request');
+      assert.notEqual(again.body.id, asked.body.id);
+      clock.advance(300_000);
+      assert.equal((await server.api('POST', grants(`/${again.body.id}/approve`), {}, tokens.anna)).status, 200, 'decided in time');
+      for (const id of [again.body.id, daily.body.id]) assert.equal((await server.api('POST', grants(`/${id}/end`), { reason: 'test over' })).status, 200);
+      assert.equal((await server.api('PATCH', `/v1/products/${SKU}/access/policy`, { requestTtlSeconds: 86_400 })).status, 200);
+    });
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { changeAccessPolicy, MAX_GRANT_SECONDS, type PolicyChange } from '../../access/access-policy.ts';
+import { changeAccessPolicy, MAX_GRANT_SECONDS, MIN_REQUEST_TTL_SECONDS, type PolicyChange } from '../../access/access-policy.ts';
 import { sshCaKeyAlgorithms, sshExtensions, type AccessGrant, type AccessPolicy } from '../../access/access.types.ts';
 import { GRANT_SUBJECT } from '../../access/access-context.ts';
 import { approveGrant, denyGrant, endGrant, reviewBreakGlass, type DecisionInput } from '../../access/grant-decisions.ts';
@@ -41,6 +41,7 @@ export const accessPolicyBody = {
   additionalProperties: false,
   properties: {
     maxDurationSeconds: { type: 'integer', minimum: 60, maximum: MAX_GRANT_SECONDS },
+    requestTtlSeconds: { type: 'integer', minimum: MIN_REQUEST_TTL_SECONDS, maximum: MAX_GRANT_SECONDS, description: 'how long a request waits for a decision before it expires' },
     breakGlassMaxSeconds: { type: 'integer', minimum: 60, maximum: MAX_GRANT_SECONDS },
     extensions: { type: 'array', maxItems: sshExtensions.length, items: { type: 'string', enum: sshExtensions } },
     forceCommand: { type: ['string', 'null'], minLength: 1, maxLength: 1024 },
