@@ -212,5 +212,71 @@ for (const target of databaseTargets()) {
       assert.equal((await server.api('GET', `/v1/products/${SKU}/access/ca`)).status, 200);
       assert.equal((await server.api('GET', '/v1/access-paths?kind=ssh-ca')).body.items.filter((p: { product: string | null }) => p.product === SKU).length, 2, 'registered once');
     });
+
+    it('a request retried after a lost answer, while the first is open, is answered with the open grant and writes nothing; asked again once decided, it is new', async () => {
+      const body = { devices: ['AX3', 'AX1'], ticket: 'OPS-RETRY' };
+      const first = await ask(body);
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      const again = await assertNothingWritten(server, () => ask({ ...body, devices: ['AX1', 'AX3'] }), 'the retried request');
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.id, first.body.id);
+      assert.equal(again.body.status, 'requested');
+      // another ticket, another duration, another person: each a request of its own
+      const other = await ask({ ...body, ticket: 'OPS-RETRY-2' });
+      assert.equal(other.status, 201);
+      assert.notEqual(other.body.id, first.body.id);
+      const longer = await ask({ ...body, durationSeconds: 7200 });
+      assert.equal(longer.status, 201);
+      const toms = await ask(body, tokens.tom);
+      assert.equal(toms.status, 201);
+      // two copies of one request at once: one grant
+      const [x, y] = await Promise.all([ask({ ...body, ticket: 'OPS-RACE' }), ask({ ...body, ticket: 'OPS-RACE' })]);
+      assert.deepEqual([x.status, y.status].sort(), [200, 201]);
+      assert.equal(x.body.id, y.body.id);
+      // once denied, the same request is a new one
+      assert.equal((await server.api('POST', grants(`/${first.body.id}/deny`), { note: 'not today' }, tokens.anna)).status, 200);
+      const after = await ask(body);
+      assert.equal(after.status, 201);
+      assert.notEqual(after.body.id, first.body.id);
+      // break-glass retried while it runs: the running grant; once ended, a new one
+      const glass = { devices: ['AX1'], ticket: 'OPS-GLASS-RETRY', durationSeconds: 1800, breakGlass: true };
+      const g1 = await ask(glass);
+      assert.equal(g1.status, 201);
+      const g2 = await ask(glass);
+      assert.equal(g2.status, 200);
+      assert.equal(g2.body.id, g1.body.id);
+      assert.deepEqual((await history(g1.body.id)).map((e) => e.action), ['access.requested', 'access.granted']);
+      assert.equal((await server.api('POST', grants(`/${g1.body.id}/end`), { reason: 'done' })).status, 200);
+      const g3 = await ask(glass);
+      assert.equal(g3.status, 201);
+      assert.notEqual(g3.body.id, g1.body.id);
+      for (const id of [other.body.id, longer.body.id, toms.body.id, x.body.id, after.body.id, g3.body.id]) {
+        assert.equal((await server.api('POST', grants(`/${id}/end`), { reason: 'test over' })).status, 200);
+      }
+    });
+
+    it("a request nobody decides in the policy's requestTtlSeconds (a day by default) expires: it reads expired, is decided by nobody, and asking again is new", async () => {
+      const body = { devices: ['AX1'], ticket: 'OPS-STALE' };
+      const daily = await ask(body);
+      assert.equal(daily.status, 201);
+      assert.equal(daily.body.decideBy, new Date(clock.now().getTime() + 24 * 3600_000).toISOString(), 'a day by default');
+      // the policy sets it, within 5 minutes and a week; a request keeps the deadline it was given
+      assert.equal((await server.api('PATCH', `/v1/products/${SKU}/access/policy`, { requestTtlSeconds: 600 })).status, 200);
+      await expectRefusal(server, () => server.api('PATCH', `/v1/products/${SKU}/access/policy`, { requestTtlSeconds: 60 }), 400, 'VALIDATION_FAILED', 'a ttl under 5 minutes');
+      const asked = await ask({ ...body, ticket: 'OPS-SHORT' });
+      assert.equal(asked.body.decideBy, new Date(clock.now().getTime() + 600_000).toISOString());
+      clock.advance(600_000);
+      assert.equal((await server.api('GET', grants(`/${asked.body.id}`))).body.status, 'expired');
+      assert.equal((await server.api('GET', grants(`/${daily.body.id}`))).body.status, 'requested', 'the first keeps its day');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/approve`), {}, tokens.anna), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'approving an expired request');
+      await expectRefusal(server, () => server.api('POST', grants(`/${asked.body.id}/end`), { reason: 'x' }), 409, 'ACCESS_GRANT_STATE_CONFLICT', 'ending an expired request');
+      const again = await ask({ ...body, ticket: 'OPS-SHORT' });
+      assert.equal(again.status, 201, 'an expired request is not open: asking again is a new request');
+      assert.notEqual(again.body.id, asked.body.id);
+      clock.advance(300_000);
+      assert.equal((await server.api('POST', grants(`/${again.body.id}/approve`), {}, tokens.anna)).status, 200, 'decided in time');
+      for (const id of [again.body.id, daily.body.id]) assert.equal((await server.api('POST', grants(`/${id}/end`), { reason: 'test over' })).status, 200);
+      assert.equal((await server.api('PATCH', `/v1/products/${SKU}/access/policy`, { requestTtlSeconds: 86_400 })).status, 200);
+    });
   });
 }

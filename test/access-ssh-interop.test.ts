@@ -247,5 +247,33 @@ for (const target of databaseTargets()) {
       const bad = await onListener('S1', 'POST', 'logins', { logins: [{ ...login, serial: '-1' }] });
       assert.equal(bad.status, 400);
     });
+
+    it("revoking a device revokes its host certificate: the host KRL lists it (ssh-keygen -Q), the event names it, a suspension does not; the user KRL is not touched", async () => {
+      await keygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'host3', '-f', 'host3_key']);
+      const issued = await onListener('S3', 'POST', 'host-certificate', { publicKey: (await work.read('host3_key.pub')).toString().trim() });
+      assert.equal(issued.status, 201, JSON.stringify(issued.body));
+      await work.write('host3-cert.pub', `${(issued.body as { certificate: string }).certificate}\n`);
+      const hostKrl = async () => {
+        const r = await fetch(`${server.url}/products/${SKU}/ssh/host-krl`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'application/octet-stream');
+        return Buffer.from(await r.arrayBuffer());
+      };
+      assert.equal((await revokedBy(await hostKrl(), 'host3-cert.pub')).revoked, false);
+      assert.equal((await revokedBy(await hostKrl(), 'host-cert.pub')).revoked, false, "S1's host certificate");
+      // a suspension is an operator's pause, not the end: the host stays trusted
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/S3/suspend`, {})).status, 200);
+      assert.equal((await revokedBy(await hostKrl(), 'host3-cert.pub')).revoked, false);
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/S3/reinstate`, {})).status, 200);
+      assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/S3/revoke`, { reason: 'keyCompromise' })).status, 200);
+      const q = await revokedBy(await hostKrl(), 'host3-cert.pub');
+      assert.ok(q.revoked, q.output);
+      assert.equal((await revokedBy(await hostKrl(), 'host-cert.pub')).revoked, false, "S1's host certificate stays trusted");
+      const history = (await server.api('GET', `/v1/products/${SKU}/devices/S3/history`)).body.items as { action: string; details: Record<string, unknown> }[];
+      const revoked = history.find((e) => e.action === 'device.revoked');
+      const serial = /Serial: (\d+)/.exec(await keygen(['-L', '-f', 'host3-cert.pub']))?.[1];
+      assert.deepEqual(revoked?.details.sshHostCertificatesRevoked, [serial]);
+      assert.equal((await revokedBy(await krlOf('S1'), 'host3-cert.pub')).revoked, false, 'the user CA KRL does not list host certificates');
+    });
   });
 }

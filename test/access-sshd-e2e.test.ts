@@ -120,4 +120,23 @@ describe('a real sshd configured only by the agent from the real server', () => 
     assert.equal((await login('both-cert.pub')).status, 255);
     assert.equal((await login('granted-cert.pub')).status, 0, 'a grant naming only D1 still logs in');
   });
+
+  it("decommissioning a device revokes its host certificate: the technician's ssh, given the product's host KRL, refuses the host", async () => {
+    const krl = async () => {
+      const r = await fetch(`${server.url}/products/${SKU}/ssh/host-krl`);
+      assert.equal(r.status, 200);
+      await work.write('host-krl', Buffer.from(await r.arrayBuffer()));
+    };
+    const granted = await certify('last-cert.pub', { devices: ['D1'] });
+    await krl();
+    const withKrl = () => sshLogin(work, { port: sshd.port, user, keyFile: work.path(key.file), certFile: work.path('last-cert.pub'), knownHostsFile: work.path('known_hosts'), hostKeyAlias: `d1.${SKU}`, revokedHostKeys: work.path('host-krl') });
+    assert.equal((await withKrl()).status, 0, 'the host KRL lists nothing of D1 yet');
+    assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/D1/decommission`, {})).status, 200);
+    // D1's sshd has not refreshed its own KRL (a device that left cannot): it would still let the grant in
+    assert.equal((await login('last-cert.pub')).status, 0, `grant ${granted.grantId}: D1 has not refreshed its KRL`);
+    await krl();
+    const refused = await withKrl();
+    assert.equal(refused.status, 255);
+    assert.match(refused.stderr, /revoked by file .*host-krl/i, refused.stderr);
+  });
 });

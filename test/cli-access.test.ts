@@ -48,6 +48,9 @@ describe('trustplane access (CLI) against the real server', { timeout: 180_000 }
   test('request → approve (by someone else) → cert, read by ssh-keygen -L → show with its history → revoke', async () => {
     const asked = await okJson<{ id: string; status: string; serial: string }>(['access', 'request', '--product', SKU, '--devices', 'C1,C2', '--purpose', 'swap the SIM', '--ticket', 'OPS-3', '--duration', '2h'], tokens.tina);
     assert.equal(asked.status, 'requested');
+    // run again after a lost answer: the open request, not a second one for anna to decide
+    const retried = await ok(['access', 'request', '--product', SKU, '--devices', 'C2,C1', '--purpose', 'swap the SIM', '--ticket', 'OPS-3', '--duration', '2h'], tokens.tina);
+    assert.match(retried.stderr, new RegExp(`grant ${asked.id} requested \\(already asked: your open request, nothing new\\)`));
     const self = await cli(['access', 'approve', '--grant', asked.id], tokens.tina);
     assert.equal(self.code, 2);
     assert.match(self.stderr, /FORBIDDEN/);
@@ -91,6 +94,12 @@ describe('trustplane access (CLI) against the real server', { timeout: 180_000 }
     assert.match(table, /break-glass, reviewed/);
     const knownHosts = (await ok(['access', 'ca', '--product', SKU, '--known-hosts'], tokens.tina)).stdout.trim();
     assert.match(knownHosts, /^@cert-authority \* ssh-ed25519 AAAA\S+ trustplane host CA CLI-SSH$/);
+    const withKrl = await ok(['access', 'ca', '--product', SKU, '--known-hosts', '--host-krl', 'host-krl'], tokens.tina);
+    assert.match(withKrl.stderr, /RevokedHostKeys \/\S+\/host-krl/);
+    // an empty KRL for the host CA, as ssh-keygen reads it
+    const listed = spawnSync('ssh-keygen', ['-Q', '-l', '-f', 'host-krl'], { cwd: work, encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /trustplane CLI-SSH host CA/);
     const usage = await cli(['access', 'request', '--product', SKU, '--purpose', 'x', '--duration', '1h'], tokens.tina);
     assert.equal(usage.code, 1);
   });

@@ -6,12 +6,15 @@ import { defaultAccessPolicy, sshCaKeyAlgorithms, sshExtensions, type AccessPoli
 
 /** No grant outlives a working day and a night; break-glass no more than a few hours. */
 export const MAX_GRANT_SECONDS = 7 * 24 * 3600;
+/** A request waits at least five minutes for a decision, and at most a week (MAX_GRANT_SECONDS). */
+export const MIN_REQUEST_TTL_SECONDS = 300;
 const MAX_HOST_CERTIFICATE_DAYS = 366;
 const DNS_DOMAIN = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** A policy change as asked (attacker-controlled JSON, shape checked by the route's schema). */
 export interface PolicyChange {
   maxDurationSeconds?: unknown;
+  requestTtlSeconds?: unknown;
   breakGlassMaxSeconds?: unknown;
   extensions?: unknown;
   forceCommand?: unknown;
@@ -26,6 +29,7 @@ export interface PolicyChange {
 export function applyPolicyChange(current: AccessPolicy, change: PolicyChange, caKeysMade: boolean): Omit<AccessPolicy, 'updatedBy' | 'updatedAt'> {
   const next = {
     maxDurationSeconds: change.maxDurationSeconds === undefined ? current.maxDurationSeconds : requireInteger('maxDurationSeconds', change.maxDurationSeconds, 60, MAX_GRANT_SECONDS),
+    requestTtlSeconds: change.requestTtlSeconds === undefined ? current.requestTtlSeconds : requireInteger('requestTtlSeconds', change.requestTtlSeconds, MIN_REQUEST_TTL_SECONDS, MAX_GRANT_SECONDS),
     breakGlassMaxSeconds: change.breakGlassMaxSeconds === undefined ? current.breakGlassMaxSeconds : requireInteger('breakGlassMaxSeconds', change.breakGlassMaxSeconds, 60, MAX_GRANT_SECONDS),
     extensions: change.extensions === undefined ? current.extensions : extensionsOf(change.extensions),
     forceCommand: change.forceCommand === undefined ? current.forceCommand : change.forceCommand === null ? null : requireText('forceCommand', change.forceCommand, 1024),

@@ -10,6 +10,12 @@ export interface AccessUnitOfWork {
   /** The devices, locked (a lifecycle change waits for the request naming them), in a stable order. */
   lockDevices(keys: { productId: string; serial: string }[]): Promise<DeviceRecord[]>;
   insertGrant(grant: AccessGrant, deviceIds: readonly string[]): Promise<void>;
+  /**
+   * The requester's grants of the product still open at `at`: awaiting a decision, or break-glass
+   * and running. The requester's requests are serialised until commit, so a retry racing its
+   * original finds it.
+   */
+  lockOpenRequests(productId: string, requester: string, at: Date): Promise<AccessGrant[]>;
   /** The grant, locked until commit. */
   lockGrant(productId: string, grantId: string): Promise<AccessGrant | undefined>;
   /** Writes the grant's state, decision, window, end and review. */
@@ -57,10 +63,11 @@ export interface AccessStore {
   /** The newest host certificate of the device for a key, if any. */
   findHostCertificate(deviceId: string, keyFingerprint: string): Promise<SshCertificateRecord | undefined>;
   /**
-   * The product's KRL state: its version and when it moved, and the serials of every grant ended
-   * early that had certificates still valid when it ended.
+   * The product's KRL state: its version and when it moved, the serials of every grant ended
+   * early that had certificates still valid when it ended (the user KRL), and those of the host
+   * certificates revoked with their device (the host KRL).
    */
-  krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[] }>;
+  krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[]; hostSerials: bigint[] }>;
   /** The KRL version alone (to tell whether a cached KRL is current). */
   krlVersion(productId: string): Promise<{ version: bigint; updatedAt: Date }>;
   deviceTags(deviceId: string): Promise<string[]>;

@@ -10,6 +10,8 @@ export type SshExtension = (typeof sshExtensions)[number];
 /** What every grant of a product may at most be. */
 export interface AccessPolicy {
   maxDurationSeconds: number;
+  /** how long a request waits for a decision before it expires undecided */
+  requestTtlSeconds: number;
   /** a break-glass grant's maximum: the shortest (it is self-approved) */
   breakGlassMaxSeconds: number;
   extensions: SshExtension[];
@@ -30,6 +32,7 @@ export interface AccessPolicy {
 
 export const defaultAccessPolicy: AccessPolicy = Object.freeze({
   maxDurationSeconds: 8 * 3600,
+  requestTtlSeconds: 24 * 3600,
   breakGlassMaxSeconds: 3600,
   extensions: ['permit-pty'],
   forceCommand: null,
@@ -68,6 +71,8 @@ export interface AccessGrant {
   /** the ledger's name of the requesting token */
   requestedBy: string;
   requestedAt: Date;
+  /** a request not decided by then expires (null: break-glass, or made before requests expired) */
+  decideBy: Date | null;
   target: GrantTarget;
   purpose: string;
   ticket: string | null;
@@ -87,11 +92,14 @@ export interface AccessGrant {
   reviewNote: string | null;
 }
 
-/** A grant's state as a person reads it: `expired` is an approved grant past its window. */
+/** A grant's state as a person reads it: `expired` is an approved grant past its window, or a request nobody decided in time. */
 export type GrantStatus = GrantState | 'expired';
 
 export function grantStatus(g: AccessGrant, now: Date): GrantStatus {
-  return g.state === 'approved' && g.validUntil !== null && g.validUntil.getTime() <= now.getTime() ? 'expired' : g.state;
+  const past = (d: Date | null): boolean => d !== null && d.getTime() <= now.getTime();
+  if (g.state === 'approved' && past(g.validUntil)) return 'expired';
+  if (g.state === 'requested' && past(g.decideBy)) return 'expired';
+  return g.state;
 }
 
 export interface SshCertificateRecord {

@@ -50,7 +50,8 @@ async function decide(ctx: AccessContext, product: ProductRecord, grantId: strin
     if (grant.requester === decider) throw new TrustplaneError('ACCESS_SELF_APPROVAL', 'the requester cannot decide on their own request');
     // the same decision by the same person again (a retry whose answer was lost): the grant as decided, nothing written
     if (grant.state === outcome && grant.decidedBy === actorName(actor)) return grant;
-    if (grant.state !== 'requested') throw new TrustplaneError('ACCESS_GRANT_STATE_CONFLICT', `the grant is ${grantStatus(grant, now)}`, { details: { status: grantStatus(grant, now) } });
+    const status = grantStatus(grant, now);
+    if (status !== 'requested') throw new TrustplaneError('ACCESS_GRANT_STATE_CONFLICT', `the grant is ${status}`, { details: { status } });
     const decided = await decision(grant, now, note);
     await uow.updateGrant(decided.grant);
     uow.recordEvents([

@@ -33,14 +33,21 @@ interface CheckedRequest {
  * A technician asks for access: named devices, a tag or the whole product, a purpose, a ticket,
  * a duration within the policy. A break-glass request is granted at once, by its requester, for
  * at most the policy's break-glass maximum, and stays listed until someone else reviews it.
+ *
+ * The same request again by the same person while the first is still open (awaiting a decision,
+ * or break-glass and running) is a retry whose answer was lost: nothing is written and the open
+ * grant is the answer (`created: false`). Once the first is decided or over, asking again is a
+ * new request.
  */
-export async function requestAccess(ctx: AccessContext, product: ProductRecord, input: AccessRequestInput, actor: Actor): Promise<AccessGrant> {
+export async function requestAccess(ctx: AccessContext, product: ProductRecord, input: AccessRequestInput, actor: Actor): Promise<{ grant: AccessGrant; created: boolean }> {
   const requester = tokenOwner(actor);
   const now = ctx.identity.clock.now();
   const policy = await ctx.store.findPolicy(product.id);
   const asked = checkRequest(input, policy);
   return ctx.store.unitOfWork(async (uow) => {
     const deviceIds = asked.target.kind === 'devices' ? requireLiveDevices(await uow.lockDevices(asked.target.serials.map((serial) => ({ productId: product.id, serial }))), asked.target.serials) : [];
+    const open = (await uow.lockOpenRequests(product.id, requester, now)).find((g) => sameRequest(g, asked));
+    if (open) return { grant: open, created: false };
     const grant: AccessGrant = {
       id: newId('grt', ctx.identity.random),
       productId: product.id,
@@ -48,6 +55,7 @@ export async function requestAccess(ctx: AccessContext, product: ProductRecord, 
       requester,
       requestedBy: actorName(actor),
       requestedAt: now,
+      decideBy: asked.breakGlass ? null : new Date(now.getTime() + policy.requestTtlSeconds * 1000),
       ...asked,
       state: asked.breakGlass ? 'approved' : 'requested',
       decidedBy: asked.breakGlass ? actorName(actor) : null,
@@ -70,9 +78,22 @@ export async function requestAccess(ctx: AccessContext, product: ProductRecord, 
         ? [{ actor: actorName(actor), action: 'access.granted', subjectType: GRANT_SUBJECT, subjectId: grant.id, details: { ...details, approvedBy: requester, validFrom: now.toISOString(), validUntil: grant.validUntil!.toISOString(), breakGlass: true } }]
         : []),
     ]);
-    return grant;
+    return { grant, created: true };
   }, { at: now });
 }
+
+/** The open grant asks for exactly what this request asks: the same target, purpose, ticket, duration and kind. */
+function sameRequest(g: AccessGrant, asked: CheckedRequest): boolean {
+  return (
+    g.purpose === asked.purpose &&
+    g.ticket === asked.ticket &&
+    g.durationSeconds === asked.durationSeconds &&
+    g.breakGlass === asked.breakGlass &&
+    targetKey(g.target) === targetKey(asked.target)
+  );
+}
+
+const targetKey = (t: GrantTarget): string => (t.kind === 'devices' ? `devices:${t.serials.join(',')}` : t.kind === 'tag' ? `tag:${t.tag}` : 'product');
 
 /** Only a person's token asks for access: the owner is who may never approve it. */
 export function tokenOwner(actor: Actor): string {

@@ -45,6 +45,7 @@ export function grantView(sku: string, g: AccessGrant, now: Date, certificates?:
     status: grantStatus(g, now),
     requester: g.requester,
     requestedAt: g.requestedAt.toISOString(),
+    decideBy: iso(g.decideBy),
     ...targetView(g.target),
     principals: grantPrincipals(sku, g.target),
     purpose: g.purpose,

@@ -54,6 +54,10 @@ export class ApiClient {
     return (await this.#send('GET', path)).text();
   }
 
+  async getBytes(path: string): Promise<Buffer> {
+    return Buffer.from(await (await this.#send('GET', path)).arrayBuffer());
+  }
+
   /**
    * Streams a file's bytes (an image, an SBOM) as application/octet-stream: never read whole into
    * memory. No timeout: a 2 GiB image over a slow link takes what it takes.

@@ -16,7 +16,7 @@ export async function readInputFile(path: string, what: string): Promise<string>
  * Writes a certificate or CA chain. 0644: certificates are public, and a mode given to
  * writeFile only applies when the file is new, so an existing file is chmod-ed too.
  */
-export async function writePublicFile(path: string, contents: string): Promise<void> {
+export async function writePublicFile(path: string, contents: string | Uint8Array): Promise<void> {
   try {
     await writeFile(path, contents, { mode: 0o644 });
     await chmod(path, 0o644);

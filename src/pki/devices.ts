@@ -112,6 +112,8 @@ export async function transitionDevice(
   // DESIGN: revoking or decommissioning a device ends every access grant that names it (its KRL entry with it)
   const endsAccess = change.transition === 'revoke' || change.transition === 'decommission';
   const endedGrants = endsAccess ? await uow.endAccessGrantsNaming(device.id, now, actorName(actor), `device ${serial} ${next}`) : [];
+  // and its SSH host certificates: a technician's client stops trusting the host key (the host KRL)
+  const revokedHostCertificates = endsAccess ? await uow.revokeHostCertificatesOf(device.id, now) : [];
   await uow.writeIssuance({
     bindings: [],
     statusUpdates: updates,
@@ -134,6 +136,7 @@ export async function transitionDevice(
           ...(change.reason ? { reason: change.reason } : {}),
           certificates: updates.map((u) => ({ serialNumber: u.serial, status: u.status, ...(u.revocationReason ? { reason: u.revocationReason } : {}) })),
           ...(endedGrants.length > 0 ? { accessGrantsEnded: endedGrants.map((g) => g.grantId) } : {}),
+          ...(revokedHostCertificates.length > 0 ? { sshHostCertificatesRevoked: revokedHostCertificates } : {}),
         },
       },
       ...endedGrants.map((g) => ({

@@ -126,6 +126,12 @@ export interface IdentityUnitOfWork {
    * a certificate still valid, its product's SSH KRL moves to a version that lists its serial.
    */
   endAccessGrantsNaming(deviceId: string, at: Date, endedBy: string, reason: string): Promise<EndedAccessGrant[]>;
+  /**
+   * Revokes the device's SSH host certificates still valid at `at` (a technician's client refuses
+   * them through the product's host KRL); where there was one, the product's KRL version moves on.
+   * Their serials (decimal), in order.
+   */
+  revokeHostCertificatesOf(deviceId: string, at: Date): Promise<string[]>;
   /** An issuance batch's writes and its events, in one statement. */
   writeIssuance(writes: IssuanceWrites): Promise<void>;
   /** Queued; written with gap-free sequence numbers at the end of the unit of work. */

@@ -18,14 +18,24 @@ class AccessUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AccessUnitO
 
   async insertGrant(g: AccessGrant, deviceIds: readonly string[]): Promise<void> {
     this.wrote = true;
-    await sql`insert into access_grants (id, product_id, serial, requester, requested_by, requested_at, target, tag, purpose, ticket, duration_seconds, break_glass, state,
+    await sql`insert into access_grants (id, product_id, serial, requester, requested_by, requested_at, decide_by, target, tag, purpose, ticket, duration_seconds, break_glass, state,
         decided_by, decided_at, decision_note, valid_from, valid_until)
-      values (${g.id}, ${g.productId}, ${g.serial.toString()}::bigint, ${g.requester}, ${g.requestedBy}, ${g.requestedAt.toISOString()}::timestamptz, ${g.target.kind},
+      values (${g.id}, ${g.productId}, ${g.serial.toString()}::bigint, ${g.requester}, ${g.requestedBy}, ${g.requestedAt.toISOString()}::timestamptz, ${iso(g.decideBy)}::timestamptz, ${g.target.kind},
         ${g.target.kind === 'tag' ? g.target.tag : null}, ${g.purpose}, ${g.ticket}, ${g.durationSeconds}, ${g.breakGlass}, ${g.state},
         ${g.decidedBy}, ${iso(g.decidedAt)}::timestamptz, ${g.decisionNote}, ${iso(g.validFrom)}::timestamptz, ${iso(g.validUntil)}::timestamptz)`.execute(this.tx);
     if (deviceIds.length > 0) {
       await sql`insert into access_grant_devices (grant_id, device_id) select ${g.id}, d from unnest(${[...deviceIds]}::text[]) as d`.execute(this.tx);
     }
+  }
+
+  async lockOpenRequests(productId: string, requester: string, at: Date): Promise<AccessGrant[]> {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`access-requests:${productId}:${requester}`}, 0))`.execute(this.tx);
+    const { rows } = await sql<GrantRow>`select ${grantColumns} from access_grants g
+      where g.product_id = ${productId} and g.requester = ${requester}
+        and ((g.state = 'requested' and (g.decide_by is null or g.decide_by > ${at.toISOString()}::timestamptz))
+          or (g.break_glass and g.state = 'approved' and g.valid_until > ${at.toISOString()}::timestamptz))
+      order by g.serial`.execute(this.tx);
+    return rows.map(toGrant);
   }
 
   async lockGrant(productId: string, grantId: string): Promise<AccessGrant | undefined> {
@@ -76,11 +86,11 @@ class AccessUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AccessUnitO
 
   async savePolicy(productId: string, p: AccessPolicy): Promise<void> {
     this.wrote = true;
-    await sql`insert into access_policies (product_id, max_duration_seconds, break_glass_max_seconds, extensions, force_command, source_address, max_certificates_per_grant,
+    await sql`insert into access_policies (product_id, max_duration_seconds, request_ttl_seconds, break_glass_max_seconds, extensions, force_command, source_address, max_certificates_per_grant,
         host_certificate_validity_days, host_domain, ca_key_algorithm, updated_by, updated_at)
-      values (${productId}, ${p.maxDurationSeconds}, ${p.breakGlassMaxSeconds}, ${p.extensions}::text[], ${p.forceCommand}, ${p.sourceAddress}, ${p.maxCertificatesPerGrant},
+      values (${productId}, ${p.maxDurationSeconds}, ${p.requestTtlSeconds}, ${p.breakGlassMaxSeconds}, ${p.extensions}::text[], ${p.forceCommand}, ${p.sourceAddress}, ${p.maxCertificatesPerGrant},
         ${p.hostCertificateValidityDays}, ${p.hostDomain}, ${p.caKeyAlgorithm}, ${p.updatedBy}, ${iso(p.updatedAt)}::timestamptz)
-      on conflict (product_id) do update set max_duration_seconds = excluded.max_duration_seconds, break_glass_max_seconds = excluded.break_glass_max_seconds,
+      on conflict (product_id) do update set max_duration_seconds = excluded.max_duration_seconds, request_ttl_seconds = excluded.request_ttl_seconds, break_glass_max_seconds = excluded.break_glass_max_seconds,
         extensions = excluded.extensions, force_command = excluded.force_command, source_address = excluded.source_address,
         max_certificates_per_grant = excluded.max_certificates_per_grant, host_certificate_validity_days = excluded.host_certificate_validity_days,
         host_domain = excluded.host_domain, ca_key_algorithm = excluded.ca_key_algorithm, updated_by = excluded.updated_by, updated_at = excluded.updated_at`.execute(this.tx);
@@ -104,6 +114,7 @@ class AccessUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AccessUnitO
 
 interface PolicyRow {
   max_duration_seconds: number;
+  request_ttl_seconds: number | null;
   break_glass_max_seconds: number;
   extensions: string[];
   force_command: string | null;
@@ -135,6 +146,7 @@ export class AccessRepository implements AccessStore {
     if (!r) return { ...defaultAccessPolicy, extensions: [...defaultAccessPolicy.extensions] };
     return {
       maxDurationSeconds: Number(r.max_duration_seconds),
+      requestTtlSeconds: r.request_ttl_seconds === null ? defaultAccessPolicy.requestTtlSeconds : Number(r.request_ttl_seconds),
       breakGlassMaxSeconds: Number(r.break_glass_max_seconds),
       extensions: r.extensions as SshExtension[],
       forceCommand: r.force_command,
@@ -198,11 +210,11 @@ export class AccessRepository implements AccessStore {
 
   async findHostCertificate(deviceId: string, keyFingerprint: string): Promise<SshCertificateRecord | undefined> {
     const { rows } = await sql<CertificateRow>`select ${certificateColumns} from ssh_certificates
-      where device_id = ${deviceId} and kind = 'host' and key_fingerprint = ${keyFingerprint} order by issued_at desc, id limit 1`.execute(this.#db);
+      where device_id = ${deviceId} and kind = 'host' and key_fingerprint = ${keyFingerprint} and revoked_at is null order by issued_at desc, id limit 1`.execute(this.#db);
     return rows[0] && toCertificate(rows[0]);
   }
 
-  async krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[] }> {
+  async krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[]; hostSerials: bigint[] }> {
     // one snapshot: the version and the serials it lists are read together
     return this.#db.transaction().execute(async (tx) => {
       const version = await krlVersionOf(tx, productId);
@@ -210,7 +222,9 @@ export class AccessRepository implements AccessStore {
         where g.product_id = ${productId} and g.state = 'ended'
           and exists (select 1 from ssh_certificates c where c.grant_id = g.id and c.valid_before > g.ended_at)
         order by g.serial`.execute(tx);
-      return { ...version, serials: rows.map((r) => BigInt(r.serial)) };
+      const host = await sql<{ serial: string }>`select distinct c.serial::text as serial, c.serial as n from ssh_certificates c
+        where c.product_id = ${productId} and c.revoked_at is not null order by n`.execute(tx);
+      return { ...version, serials: rows.map((r) => BigInt(r.serial)), hostSerials: host.rows.map((r) => BigInt(r.serial)) };
     });
   }
 

@@ -13,6 +13,7 @@ export interface GrantRow {
   requester: string;
   requested_by: string;
   requested_at: Timestamp;
+  decide_by: Timestamp | null;
   target: 'devices' | 'tag' | 'product';
   tag: string | null;
   serials: string[] | null;
@@ -39,7 +40,7 @@ export const date = (v: Timestamp | null): Date | null => (v === null ? null : n
 export const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
 /** A grant's columns, with its devices' serials (sorted) for a device-list grant. Rows as `g`. */
-export const grantColumns = sql`g.id, g.product_id, g.serial::text as serial, g.requester, g.requested_by, g.requested_at, g.target, g.tag, g.purpose, g.ticket, g.duration_seconds, g.break_glass, g.state,
+export const grantColumns = sql`g.id, g.product_id, g.serial::text as serial, g.requester, g.requested_by, g.requested_at, g.decide_by, g.target, g.tag, g.purpose, g.ticket, g.duration_seconds, g.break_glass, g.state,
   g.decided_by, g.decided_at, g.decision_note, g.valid_from, g.valid_until, g.ended_by, g.ended_at, g.end_reason, g.reviewed_by, g.reviewed_at, g.review_note,
   case when g.target = 'devices' then array(select d.serial from access_grant_devices gd join devices d on d.id = gd.device_id where gd.grant_id = g.id order by d.serial) end as serials`;
 
@@ -52,6 +53,7 @@ export function toGrant(r: GrantRow): AccessGrant {
     requester: r.requester,
     requestedBy: r.requested_by,
     requestedAt: new Date(r.requested_at),
+    decideBy: date(r.decide_by),
     target,
     purpose: r.purpose,
     ticket: r.ticket,

@@ -222,6 +222,18 @@ export class IdentityUnitOfWorkImpl implements IdentityUnitOfWork {
     return rows.map((r) => ({ grantId: r.id, productId: r.product_id, serial: r.serial, requester: r.requester, krl: r.krl }));
   }
 
+  async revokeHostCertificatesOf(deviceId: string, at: Date): Promise<string[]> {
+    const now = at.toISOString();
+    const { rows } = await sql<{ serial: string }>`with revoked as (
+        update ssh_certificates c set revoked_at = ${now}::timestamptz
+        where c.device_id = ${deviceId} and c.kind = 'host' and c.revoked_at is null and c.valid_before > ${now}::timestamptz
+        returning c.product_id, c.serial),
+      krl as (${nextKrlVersionSql(sql`select distinct product_id from revoked`, at)})
+      select serial::text as serial from revoked order by serial`.execute(this.tx);
+    if (rows.length > 0) this.wrote = true;
+    return rows.map((r) => r.serial);
+  }
+
   async writeIssuance(w: IssuanceWrites): Promise<void> {
     const statements = [
       ...(w.bindings.length > 0 ? [bindKeysSql(w.bindings, w.at)] : []),

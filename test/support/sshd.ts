@@ -154,6 +154,8 @@ export interface SshLogin {
   readonly knownHostsFile: string;
   /** the name ssh checks the host certificate's principals against (and looks up in known_hosts) */
   readonly hostKeyAlias?: string;
+  /** a host KRL (ssh_config RevokedHostKeys) */
+  readonly revokedHostKeys?: string;
 }
 
 /** `ssh … user@127.0.0.1 true` with nothing but the given identity and known_hosts; exit code and stderr. */
@@ -170,6 +172,7 @@ export async function sshLogin(work: Workdir, login: SshLogin): Promise<{ status
     '-o', 'BatchMode=yes',
     '-o', 'ConnectTimeout=10',
     ...(login.hostKeyAlias ? ['-o', `HostKeyAlias=${login.hostKeyAlias}`] : []),
+    ...(login.revokedHostKeys ? ['-o', `RevokedHostKeys=${login.revokedHostKeys}`] : []),
     '-p', String(login.port),
     `${login.user}@127.0.0.1`,
     'true',

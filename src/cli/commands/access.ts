@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { apiPath, type ApiClient } from '../api-client.ts';
 import { usageError } from '../cli-error.ts';
 import { clientFor } from '../connection.ts';
@@ -81,8 +82,13 @@ export function registerAccessCommands(program: Command): void {
       if (o.all === true) body.product = true;
       if (o.ticket !== undefined) body.ticket = o.ticket;
       if (o.breakGlass === true) body.breakGlass = true;
-      const grant = await (await clientFor(cmd)).postJson<Grant>(apiPath`/v1/products/${o.product}/access/grants`, body);
-      inform(grant.breakGlass ? `break-glass grant ${grant.id}: granted until ${grant.validUntil ?? '?'}; it stays listed until someone else reviews it` : `grant ${grant.id} requested: an approver decides (trustplane access approve --grant ${grant.id})`);
+      const { status, body: grant } = await (await clientFor(cmd)).postJsonWithStatus<Grant>(apiPath`/v1/products/${o.product}/access/grants`, body);
+      const already = status === 200 ? ' (already asked: your open request, nothing new)' : '';
+      inform(
+        grant.breakGlass
+          ? `break-glass grant ${grant.id}${already}: granted until ${grant.validUntil ?? '?'}; it stays listed until someone else reviews it`
+          : `grant ${grant.id} requested${already}: an approver decides (trustplane access approve --grant ${grant.id})`,
+      );
       show(grant, o.json);
     });
 
@@ -172,9 +178,15 @@ export function registerAccessCommands(program: Command): void {
     .description("the product's SSH CA keys: the known_hosts line that trusts every device's host certificate, and the user CA key")
     .requiredOption('--product <sku>', 'the product')
     .option('--known-hosts', 'print only the known_hosts line (to append to ~/.ssh/known_hosts)')
+    .option('--host-krl <file>', "also write the product's host KRL there (ssh_config RevokedHostKeys: the host certificates of devices revoked or decommissioned)")
     .option('--json', 'print the raw JSON answer')
-    .action(async (o: { product: string; knownHosts?: boolean; json?: boolean }, cmd: Command) => {
-      const cas = await (await clientFor(cmd)).getJson<{ knownHosts: string; userCaKey: string; hostCaKey: string }>(apiPath`/v1/products/${o.product}/access/ca`);
+    .action(async (o: { product: string; knownHosts?: boolean; hostKrl?: string; json?: boolean }, cmd: Command) => {
+      const client = await clientFor(cmd);
+      const cas = await client.getJson<{ knownHosts: string; userCaKey: string; hostCaKey: string; hostKrl: string }>(apiPath`/v1/products/${o.product}/access/ca`);
+      if (o.hostKrl !== undefined) {
+        await writePublicFile(o.hostKrl, await client.getBytes(apiPath`/products/${o.product}/ssh/host-krl`));
+        inform(`host KRL written to ${o.hostKrl}: refresh it as often as known_hosts, with RevokedHostKeys ${resolve(o.hostKrl)} in ssh_config`);
+      }
       if (o.json === true) printJson(cas);
       else if (o.knownHosts === true) print(cas.knownHosts);
       else print(`# known_hosts: trusts every ${o.product} device's host certificate\n${cas.knownHosts}\n# user CA (sshd TrustedUserCAKeys, written by the agent)\n${cas.userCaKey}`);

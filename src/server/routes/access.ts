@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { changeAccessPolicy, MAX_GRANT_SECONDS, type PolicyChange } from '../../access/access-policy.ts';
+import { changeAccessPolicy, MAX_GRANT_SECONDS, MIN_REQUEST_TTL_SECONDS, type PolicyChange } from '../../access/access-policy.ts';
 import { sshCaKeyAlgorithms, sshExtensions, type AccessGrant, type AccessPolicy } from '../../access/access.types.ts';
 import { GRANT_SUBJECT } from '../../access/access-context.ts';
 import { approveGrant, denyGrant, endGrant, reviewBreakGlass, type DecisionInput } from '../../access/grant-decisions.ts';
@@ -41,6 +41,7 @@ export const accessPolicyBody = {
   additionalProperties: false,
   properties: {
     maxDurationSeconds: { type: 'integer', minimum: 60, maximum: MAX_GRANT_SECONDS },
+    requestTtlSeconds: { type: 'integer', minimum: MIN_REQUEST_TTL_SECONDS, maximum: MAX_GRANT_SECONDS, description: 'how long a request waits for a decision before it expires' },
     breakGlassMaxSeconds: { type: 'integer', minimum: 60, maximum: MAX_GRANT_SECONDS },
     extensions: { type: 'array', maxItems: sshExtensions.length, items: { type: 'string', enum: sshExtensions } },
     forceCommand: { type: ['string', 'null'], minLength: 1, maxLength: 1024 },
@@ -120,8 +121,8 @@ export function accessRoutes(app: FastifyInstance, tp: Trustplane): void {
   app.post<{ Params: { sku: string }; Body: AccessRequestInput }>('/v1/products/:sku/access/grants', { schema: { tags, params: skuParams, body: accessRequestBody } }, async (request, reply) => {
     const { actor } = await authorise(tp, request, 'access:request');
     const product = await tp.product(request.params.sku);
-    const grant = await requestAccess(tp.access, product, request.body, actor);
-    return reply.code(201).send(grantView(product.sku, grant, tp.clock.now()));
+    const { grant, created } = await requestAccess(tp.access, product, request.body, actor);
+    return reply.code(created ? 201 : 200).send(grantView(product.sku, grant, tp.clock.now()));
   });
 
   app.get<{ Params: { sku: string }; Querystring: { state?: AccessGrant['state']; unreviewed?: boolean; mine?: boolean; limit: number; before?: string } }>(
@@ -174,18 +175,22 @@ export function accessRoutes(app: FastifyInstance, tp: Trustplane): void {
     const product = await tp.product(request.params.sku);
     const cas = await ensureSshCas(tp.access, product, actor);
     const host = caKeyLine(cas.host, product.sku);
-    return { product: product.sku, userCaKey: caKeyLine(cas.user, product.sku), hostCaKey: host, knownHosts: `@cert-authority * ${host}` };
+    return { product: product.sku, userCaKey: caKeyLine(cas.user, product.sku), hostCaKey: host, knownHosts: `@cert-authority * ${host}`, hostKrl: `/products/${product.sku}/ssh/host-krl` };
   });
 
-  // The KRL in plain HTTP, no token, like the CRLs: public, unsigned data (PROTOCOL.krl). Outside
-  // /v1, where every route authenticates before it reads anything.
-  app.get<{ Params: { sku: string } }>('/products/:sku/ssh/krl', { schema: { hide: true, params: skuParams } }, async (request, reply) => {
-    const product = await tp.product(request.params.sku);
-    const cas = await findSshCas(tp.access, product);
-    if (!cas) throw new TrustplaneError('NOT_FOUND', 'the product has no SSH CA yet');
-    const krl = await tp.krls.current(tp.access, product, cas.user);
-    return reply.type('application/octet-stream').header('cache-control', 'no-cache').send(krl.bytes);
-  });
+  // The KRLs in plain HTTP, no token, like the CRLs: public, unsigned data (PROTOCOL.krl). Outside
+  // /v1, where every route authenticates before it reads anything. `krl`: the user CA's (grants
+  // ended early); `host-krl`: the host CA's (the host certificates of devices revoked or
+  // decommissioned, for a technician's ssh `RevokedHostKeys`).
+  for (const [path, kind] of [['krl', 'user'], ['host-krl', 'host']] as const) {
+    app.get<{ Params: { sku: string } }>(`/products/:sku/ssh/${path}`, { schema: { hide: true, params: skuParams } }, async (request, reply) => {
+      const product = await tp.product(request.params.sku);
+      const cas = await findSshCas(tp.access, product);
+      if (!cas) throw new TrustplaneError('NOT_FOUND', 'the product has no SSH CA yet');
+      const krl = await tp.krls.current(tp.access, product, cas[kind]);
+      return reply.type('application/octet-stream').header('cache-control', 'no-cache').send(krl.bytes);
+    });
+  }
 
   app.post<{ Params: GrantParams; Body: { reason: string } }>('/v1/products/:sku/access/grants/:grantId/end', { schema: { tags, params: grantParams, body: endGrantBody } }, async (request) => {
     const { actor, token } = await authorise(tp, request, ['access:approve', 'access:request']);
