@@ -14,10 +14,12 @@ export interface BootMeasurements {
 export const referenceBanks: readonly ReferenceBank[] = ['sha256', 'sha384', 'sha512'];
 
 /**
- * PCRs 17–22 are the dynamic-launch PCRs: at a TPM Reset a PC Client TPM sets them to all ones,
- * not zeros (PTP §3.7.1), so "extended once from zeros" cannot describe them.
+ * The PCRs "the image's digest, extended once from zeros" can describe and a device cannot forge
+ * after boot: 0–15, which only a TPM Reset clears (PC Client PTP §3.7.1). PCR 16 (debug) and 23
+ * (application) may be reset by software at locality 0, so a running system could reset one and
+ * extend the expected digest itself; 17–22 (dynamic launch) start at all ones, not zeros.
  */
-const DRTM_PCRS = new Set([17, 18, 19, 20, 21, 22]);
+const MAX_STATIC_PCR = 15;
 
 /**
  * What a release's `--boot-measurements` file and `--measure-image-into-pcr` say together, checked
@@ -36,7 +38,8 @@ export async function bootMeasurementsFor(o: {
     return fromFile && { measurements: fromFile };
   }
   const pcr = o.measureIntoPcr;
-  if (pcr > 23 || DRTM_PCRS.has(pcr)) throw usageError(`--measure-image-into-pcr ${pcr}: a PCR 0–16 or 23 (one a TPM Reset sets to zeros)`);
+  if (pcr > MAX_STATIC_PCR)
+    throw usageError(`--measure-image-into-pcr ${pcr}: a PCR 0–15 (only a TPM Reset clears them; 16 and 23 software may reset, 17–22 do not start from zeros)`);
   if (fromFile !== undefined && o.bank !== undefined && o.bank !== fromFile.bank)
     throw usageError(`--bank ${o.bank} differs from the bank of ${o.file ?? ''} (${fromFile.bank}): a release's reference values are one bank`);
   if (fromFile?.pcrs[String(pcr)] !== undefined) throw usageError(`${o.file ?? ''} already lists PCR ${pcr}; --measure-image-into-pcr ${pcr} would have to be its only measurement`);
