@@ -56,6 +56,23 @@ export interface AttestationResultRecord {
   readonly expiresAt: Date;
   /** the verifier-signed result (EAR), once results are signed */
   readonly signedResult: string | null;
+  /** the verifier key that signed it (its JWT's `kid`) */
+  readonly signedBy: string | null;
+}
+
+/**
+ * A verifier key (docs/design/attestation.md "Verifier keys"): the current one signs results; a
+ * retired one names its successor and stays published while a result it signed is unexpired.
+ */
+export interface VerifierKeyRecord {
+  readonly keyId: string;
+  readonly createdAt: Date;
+  readonly retiredAt: Date | null;
+  readonly successorKeyId: string | null;
+  /** the latest expiry of the results it signed; null when it signed none */
+  readonly lastResultExpiresAt: Date | null;
+  /** its public key, SubjectPublicKeyInfo DER */
+  readonly spki: Uint8Array;
 }
 
 /** A product's attestation policy: what a failed appraisal does beyond its record. */
@@ -84,10 +101,13 @@ export interface AttestationStore {
   currentKey(deviceId: string): Promise<AttestationKeyRecord | undefined>;
   /** The activated AK (retired or not) with this Name, on any device. */
   findBoundKey(akName: Uint8Array): Promise<AttestationKeyRecord | undefined>;
-  /** The verifier key's id, if one was made. */
-  verifierKeyId(): Promise<string | undefined>;
-  /** Records `keyId` as the verifier key unless one is recorded already; the recorded one's id. */
+  /** The current verifier key's id, if one was made. */
+  currentVerifierKeyId(): Promise<string | undefined>;
+  /** Records `keyId` as the current verifier key unless there is one already; the current one's id. */
   claimVerifierKey(keyId: string, at: Date): Promise<string>;
+  /** Every verifier key: the current one, then the retired ones, the latest retired first. */
+  verifierKeys(): Promise<VerifierKeyRecord[]>;
+  findVerifierKey(keyId: string): Promise<VerifierKeyRecord | undefined>;
   findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
   /** The device's latest appraisal. */
   latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
@@ -117,6 +137,12 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   recordQuoteClock(keyId: string, counters: QuoteCounters): Promise<void>;
   /** Retires the device's current AK (if any) and activates this one. */
   activateKey(deviceId: string, id: string, at: Date): Promise<void>;
+  /** The current verifier key's id, its row locked: rotations run one at a time. */
+  lockCurrentVerifierKey(): Promise<string | undefined>;
+  /** The verifier key with this id, if it is one. */
+  findVerifierKey(keyId: string): Promise<VerifierKeyRecord | undefined>;
+  /** Retires `previous` (naming `next` its successor) and makes `next` the current key. */
+  rotateVerifierKey(previous: string, next: string, at: Date): Promise<void>;
   /** When the device's latest `attestation.failed` for being `deviceState` (DEVICE_NOT_ACTIVE) was recorded, if ever. */
   lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined>;
 }
@@ -149,6 +175,11 @@ export interface AttestationContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly config: AttestationConfig;
-  /** The verifier's signing key (attestation results), made on first use. */
+  /**
+   * The current verifier key (it signs results), made on first use; re-read from the store at
+   * most every 30 s, so servers sharing a database follow a rotation made by another.
+   */
   verifierSigner(): Promise<Signer>;
+  /** After a rotation by this process: the next `verifierSigner()` reads the store. */
+  verifierKeyChanged(): void;
 }

@@ -133,6 +133,8 @@ export interface Release {
   hardware: string[];
   image: { name: string; length: number; sha256: string; sha512: string };
   sbom: { sha256: string; specVersion: string; components: number; name?: string; version?: string; purl?: string } | null;
+  /** attestation reference values: per PCR, the boot measurements and the value they give */
+  referenceValues?: { bank: string; pcrs: Record<string, { measurements: string[]; value: string }> };
   state: string;
   createdBy: string;
   createdAt: string;

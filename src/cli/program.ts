@@ -17,6 +17,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerVulnCommands } from './commands/vuln.ts';
 import { registerAdvisoryCommands } from './commands/advisory.ts';
+import { registerAttestationCommands } from './commands/attestation.ts';
 import { defaultServerUrl } from './connection.ts';
 
 const CLI_VERSION = '0.1.0';
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerVulnCommands(program);
   registerIncidentCommands(program);
   registerAdvisoryCommands(program);
+  registerAttestationCommands(program);
   registerKeygenCommand(program);
   return program;
 }

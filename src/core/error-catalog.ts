@@ -155,6 +155,7 @@ export const errorCatalog = {
   ATTESTATION_SECURITY_VERSION_MISMATCH: { status: 422, title: "The claimed security version is not the identified release's" },
   ATTESTATION_CONFIGURATION_UNKNOWN: { status: 422, title: 'The claimed configuration is no published configuration release of the product' },
   ATTESTATION_CONFIGURATION_WITHDRAWN: { status: 422, title: 'The claimed configuration is a withdrawn configuration release' },
+  VERIFIER_KEY_NOT_CURRENT: { status: 409, title: 'The verifier key named as current is not the current one' },
   // vulnerability register (CRA Annex I Part II, Art 14)
   OSV_MALFORMED: { status: 400, title: 'The advisory is not well-formed JSON' },
   OSV_INVALID: { status: 422, title: 'The advisory is not a valid OSV document' },

@@ -33,10 +33,12 @@ export type Permission =
   | 'access:approve'
   | 'access:read'
   // a product's access policy and SSH CAs: what every grant of the product may at most be
-  | 'access:policy';
+  | 'access:policy'
+  // replacing the attestation verifier key (docs/design/attestation.md "Verifier keys"): installation-wide
+  | 'attestation:verifier-key';
 
 const grants: Record<Role, readonly Permission[]> = {
-  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish', 'access-path:write', 'access-path:read', 'access:approve', 'access:read', 'access:policy'],
+  admin: ['product:write', 'product:read', 'device:write', 'device:enroll', 'device:read', 'token:write', 'token:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish', 'access-path:write', 'access-path:read', 'access:approve', 'access:read', 'access:policy', 'attestation:verifier-key'],
   // a build pipeline's token: uploads images and SBOMs and creates releases; approving one takes release managers' keys
   operator: ['product:read', 'device:write', 'device:enroll', 'device:read', 'ledger:read', 'batch:write', 'batch:read', 'release:write', 'release:read', 'release:approve', 'release:withdraw', 'vulnerability:write', 'advisory:publish'],
   // and only the serials of an open batch that names the token's owner (server/auth.ts)

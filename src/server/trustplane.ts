@@ -86,6 +86,8 @@ export interface TrustplaneOptions {
 
 /** How long a process serves a product from memory before reading it again (its CRA profile may change it elsewhere). */
 const PRODUCT_CACHE_MS = 30_000;
+/** How long a server signs with the verifier key it read before reading the current one again. */
+const VERIFIER_KEY_CACHE_MS = 30_000;
 
 /** The composition root: ports wired to their adapters, shared by the HTTP server, benches and tests. */
 export class Trustplane {
@@ -183,18 +185,38 @@ export class Trustplane {
       clock: this.clock,
       random,
       config: Object.freeze({ ...defaultAttestationConfig, ...options.attestation }),
-      verifierSigner: () => (this.#verifierSigner ??= this.#loadVerifierSigner(attestationStore).catch((e: unknown) => {
-        this.#verifierSigner = undefined; // try again next time
-        throw e;
-      })),
+      verifierSigner: () => this.#currentVerifierSigner(attestationStore),
+      verifierKeyChanged: () => {
+        this.#verifierSigner = undefined;
+      },
     };
   }
 
-  #verifierSigner: Promise<Signer> | undefined;
+  #verifierSigner: { signer: Promise<Signer>; readAt: number } | undefined;
 
-  /** As the ledger's key: made outside any transaction; of two servers making one, the first claim wins. */
+  /**
+   * The current verifier key, kept VERIFIER_KEY_CACHE_MS on the clock: a rotation by another server
+   * sharing the database is followed within that (results it signs meanwhile name the old key, which
+   * stays published while they stand, docs/design/attestation.md "Verifier keys").
+   */
+  #currentVerifierSigner(store: AttestationRepository): Promise<Signer> {
+    const now = this.clock.now().getTime();
+    const cached = this.#verifierSigner;
+    if (cached && now - cached.readAt < VERIFIER_KEY_CACHE_MS && now >= cached.readAt) return cached.signer;
+    const entry = {
+      readAt: now,
+      signer: this.#loadVerifierSigner(store).catch((e: unknown) => {
+        if (this.#verifierSigner === entry) this.#verifierSigner = undefined; // try again next time
+        throw e;
+      }),
+    };
+    this.#verifierSigner = entry;
+    return entry.signer;
+  }
+
+  /** As the ledger's key: made outside any transaction; of two servers making the first one, the first claim wins. */
   async #loadVerifierSigner(store: AttestationRepository): Promise<Signer> {
-    const known = await store.verifierKeyId();
+    const known = await store.currentVerifierKeyId();
     if (known !== undefined) return this.identity.keys.signer(known);
     const fresh = await this.identity.keys.generate('ed25519', 'attestation-verifier');
     const claimed = await store.claimVerifierKey(fresh.keyId, this.clock.now());

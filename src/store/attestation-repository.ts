@@ -9,6 +9,7 @@ import type {
   AttestationResultRecord,
   NonceConsumption,
   QuoteCounters,
+  VerifierKeyRecord,
 } from '../attestation/attestation-store.types.ts';
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
@@ -63,7 +64,28 @@ const toResult = (r: Selectable<AttestationResultsTable>): AttestationResultReco
   appraisedAt: r.appraised_at,
   expiresAt: r.expires_at,
   signedResult: r.signed_result,
+  signedBy: r.signed_by,
 });
+
+/** Verifier keys (all, or one), newest first, each with the latest expiry of its results: one index probe per key. */
+async function verifierKeysOf(db: Kysely<Database> | Transaction<Database>, keyId?: string): Promise<VerifierKeyRecord[]> {
+  let q = db
+    .selectFrom('attestation_verifier_keys as v')
+    .innerJoin('keys as k', 'k.id', 'v.key_id')
+    .select(['v.key_id', 'v.created_at', 'v.retired_at', 'v.successor_key_id', 'k.spki'])
+    .select((eb) => eb.selectFrom('attestation_results as r').whereRef('r.signed_by', '=', 'v.key_id').select((e) => e.fn.max('r.expires_at').as('m')).as('last_expiry'));
+  if (keyId !== undefined) q = q.where('v.key_id', '=', keyId);
+  // the current key first, then the retired ones, the latest retired first
+  const rows = await q.orderBy(sql`v.retired_at desc nulls first`).orderBy('v.created_at', 'desc').execute();
+  return rows.map((r) => ({
+    keyId: r.key_id,
+    createdAt: r.created_at,
+    retiredAt: r.retired_at,
+    successorKeyId: r.successor_key_id,
+    lastResultExpiresAt: r.last_expiry === null ? null : new Date(r.last_expiry),
+    spki: bytes(r.spki),
+  }));
+}
 
 const toPolicy = (r: Selectable<AttestationPoliciesTable>): AttestationPolicyRecord => ({
   productId: r.product_id,
@@ -122,6 +144,22 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
     await this.tx.updateTable('attestation_keys').set({ last_reset_count: counters.resetCount, last_restart_count: counters.restartCount }).where('id', '=', keyId).execute();
   }
 
+  async lockCurrentVerifierKey(): Promise<string | undefined> {
+    const r = await this.tx.selectFrom('attestation_verifier_keys').select('key_id').where('retired_at', 'is', null).forUpdate().executeTakeFirst();
+    return r?.key_id;
+  }
+
+  async findVerifierKey(keyId: string): Promise<VerifierKeyRecord | undefined> {
+    return (await verifierKeysOf(this.tx, keyId))[0];
+  }
+
+  async rotateVerifierKey(previous: string, next: string, at: Date): Promise<void> {
+    this.wrote = true;
+    // retired first: the one-current index admits the new row only then
+    await this.tx.updateTable('attestation_verifier_keys').set({ retired_at: at, successor_key_id: next }).where('key_id', '=', previous).where('retired_at', 'is', null).execute();
+    await this.tx.insertInto('attestation_verifier_keys').values({ key_id: next, created_at: at }).execute();
+  }
+
   async lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined> {
     // events_subject (subject_type, subject_id, seq) walks the device's own events, newest first
     const r = await this.tx
@@ -154,6 +192,7 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
         appraised_at: a.appraisedAt,
         expires_at: a.expiresAt,
         signed_result: a.signedResult,
+        signed_by: a.signedBy,
       })
       .execute();
   }
@@ -226,15 +265,24 @@ export class AttestationRepository implements AttestationStore {
     return r && toKey(r);
   }
 
-  async verifierKeyId(): Promise<string | undefined> {
-    return (await this.#db.selectFrom('attestation_verifier').select('key_id').where('id', '=', 1).executeTakeFirst())?.key_id;
+  async currentVerifierKeyId(): Promise<string | undefined> {
+    return (await this.#db.selectFrom('attestation_verifier_keys').select('key_id').where('retired_at', 'is', null).executeTakeFirst())?.key_id;
   }
 
   async claimVerifierKey(keyId: string, at: Date): Promise<string> {
-    await this.#db.insertInto('attestation_verifier').values({ id: 1, key_id: keyId, created_at: at }).onConflict((oc) => oc.column('id').doNothing()).execute();
-    const claimed = await this.verifierKeyId();
+    // two servers' first starts racing: the one-current index keeps the first row, the other inserts nothing
+    await this.#db.insertInto('attestation_verifier_keys').values({ key_id: keyId, created_at: at }).onConflict((oc) => oc.doNothing()).execute();
+    const claimed = await this.currentVerifierKeyId();
     if (claimed === undefined) throw new Error('the verifier key row is missing');
     return claimed;
+  }
+
+  verifierKeys(): Promise<VerifierKeyRecord[]> {
+    return verifierKeysOf(this.#db);
+  }
+
+  async findVerifierKey(keyId: string): Promise<VerifierKeyRecord | undefined> {
+    return (await verifierKeysOf(this.#db, keyId))[0];
   }
 
   async findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined> {

@@ -20,6 +20,7 @@ import { accessGrants } from './migrations/0017-access-grants.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
 import { attestation } from './migrations/0019-attestation.ts';
 import { quoteClock } from './migrations/0020-quote-clock.ts';
+import { verifierKeyRotation } from './migrations/0022-verifier-key-rotation.ts';
 import { accessHardening } from './migrations/0023-access-hardening.ts';
 import type { Database } from './schema.types.ts';
 
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '0018-access-paths': accessPaths,
   '0019-attestation': attestation,
   '0020-quote-clock': quoteClock,
+  '0022-verifier-key-rotation': verifierKeyRotation,
   '0023-access-hardening': accessHardening,
 };
 

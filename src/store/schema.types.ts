@@ -279,7 +279,7 @@ export interface Database {
   attestation_keys: AttestationKeysTable;
   attestation_results: AttestationResultsTable;
   attestation_policies: AttestationPoliciesTable;
-  attestation_verifier: AttestationVerifierTable;
+  attestation_verifier_keys: AttestationVerifierKeysTable;
 }
 
 export interface ReleasesTable {
@@ -429,10 +429,12 @@ export interface AttestationKeysTable {
 }
 
 /** Migration 0019: the verifier's signing key, one row. */
-export interface AttestationVerifierTable {
-  id: number;
+/** Migration 0022 (replacing 0019's one-row attestation_verifier): every verifier key, the current one unretired. */
+export interface AttestationVerifierKeysTable {
   key_id: string;
   created_at: Timestamp;
+  retired_at: Timestamp | null;
+  successor_key_id: string | null;
 }
 
 /** Migration 0019: a product's attestation policy. */
@@ -456,5 +458,7 @@ export interface AttestationResultsTable {
   appraised_at: Timestamp;
   expires_at: Timestamp;
   signed_result: string | null;
+  /** migration 0022: the verifier key that signed it */
+  signed_by: string | null;
   ordinal: ColumnType<string | number | bigint, never, never>;
 }

@@ -9,13 +9,13 @@ export const EAR_PROFILE = 'tag:github.com,2023:veraison/ear';
 const b64url = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 
 /**
- * The verifier's public key as a JWK (RFC 7517, RFC 8037 for Ed25519), `kid` the key store's id:
- * what a relying party needs to check an attestation result offline.
+ * A verifier key's public key as a JWK (RFC 7517, RFC 8037 for Ed25519), `kid` the key store's
+ * id: what a relying party needs to check an attestation result offline.
  */
-export function verifierJwk(signer: Signer): JsonWebKey & { kid: string; use: 'sig'; alg: 'EdDSA' } {
-  if (signer.algorithm !== 'ed25519') throw new TrustplaneError('INTERNAL', 'the verifier key is not Ed25519');
-  const jwk = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
-  return { ...jwk, kid: signer.keyId, use: 'sig', alg: 'EdDSA' };
+export function verifierJwk(key: { readonly keyId: string; readonly spki: Uint8Array }): JsonWebKey & { kid: string; use: 'sig'; alg: 'EdDSA' } {
+  const publicKey = createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' });
+  if (publicKey.asymmetricKeyType !== 'ed25519') throw new TrustplaneError('INTERNAL', 'the verifier key is not Ed25519');
+  return { ...publicKey.export({ format: 'jwk' }), kid: key.keyId, use: 'sig', alg: 'EdDSA' };
 }
 
 /**

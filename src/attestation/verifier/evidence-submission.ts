@@ -72,6 +72,7 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
         appraisedAt: now,
         expiresAt: new Date(now.getTime() + ctx.config.resultValiditySeconds * 1000),
         signedResult: null,
+        signedBy: signer.keyId,
       };
       // Signed inside the transaction: the stored result and its signed form are one.
       const result = { ...unsigned, signedResult: await signAttestationResult(signer, unsigned, { product: s.product.sku, serial: s.device.serial }, { build: VERIFIER_BUILD }) };

@@ -10,6 +10,8 @@ import { clientFor } from '../connection.ts';
 import { collectList, nonNegativeInteger } from '../options.ts';
 import { formatKeyValues, formatTable, inform, print, printJson, type Column } from '../output.ts';
 import { registerReleaseApproveCommand } from './release-approve.ts';
+import type { ReferenceBank } from '../../updates/release-reference-values.ts';
+import { bootMeasurementsFor, referenceBanks } from '../boot-measurements.ts';
 
 interface CreateOptions {
   product: string;
@@ -21,6 +23,9 @@ interface CreateOptions {
   feature?: boolean;
   hardware?: string[];
   sbom?: string;
+  bootMeasurements?: string;
+  measureImageIntoPcr?: number;
+  bank?: ReferenceBank;
   json?: boolean;
 }
 
@@ -39,12 +44,21 @@ export function registerReleaseCommands(program: Command): void {
     .option('--feature', 'a feature update, no security fix')
     .option('--hardware <revs>', 'hardware revisions it may be installed on, comma-separated (default: all)', collectList)
     .option('--sbom <file>', 'its SBOM, CycloneDX JSON 1.5 or 1.6 (required for firmware)')
+    .option('--boot-measurements <file>', 'reference values for attestation: JSON { "bank": "sha256", "pcrs": { "<index>": ["<digest>", …] } }, digests in boot order')
+    .option('--measure-image-into-pcr <n>', "the image's digest is the one measurement extended into PCR n (docs/design/attestation.md)", nonNegativeInteger)
+    .addOption(new Option('--bank <bank>', 'the PCR bank of --measure-image-into-pcr (default sha256)').choices(referenceBanks))
     .option('--json', 'print the raw JSON answer')
     .action(async (o: CreateOptions, cmd: Command) => {
       if (o.security === o.feature) throw usageError('say whether this is a --security or a --feature update (one of them)');
+      const measuring = o.bootMeasurements !== undefined || o.measureImageIntoPcr !== undefined;
+      if (measuring && o.kind !== 'firmware') throw usageError('only a firmware release has boot measurements');
+      // checked before anything is sent: a bad file uploads nothing
+      const boot = await bootMeasurementsFor({ file: o.bootMeasurements, image: o.image, measureIntoPcr: o.measureImageIntoPcr, bank: o.bank });
       const client = await clientFor(cmd);
       const sku = o.product;
       const image = await upload(client, sku, o.image, 'image');
+      if (boot?.measuredImageSha256 !== undefined && boot.measuredImageSha256 !== image.sha256)
+        throw usageError(`${o.image} changed while it was read (measured sha256 ${boot.measuredImageSha256}, uploaded ${image.sha256}): nothing recorded`);
       const sbom = o.sbom === undefined ? undefined : await upload(client, sku, o.sbom, 'SBOM');
       const body: Record<string, unknown> = {
         version: o.version,
@@ -56,6 +70,7 @@ export function registerReleaseCommands(program: Command): void {
       };
       if (o.hardware !== undefined) body.hardware = o.hardware;
       if (sbom !== undefined) body.sbomSha256 = sbom.sha256;
+      if (boot !== undefined) body.bootMeasurements = boot.measurements;
       const { status, body: created } = await client.postJsonWithStatus<Release>(apiPath`/v1/products/${sku}/releases`, body);
       // 200: this exact release was made by an earlier run whose answer was lost; nothing new.
       if (status === 200) inform(`release ${created.version} already created (${created.id}): nothing new recorded`);
@@ -151,6 +166,7 @@ export function formatRelease(r: Release): string {
     ['image', `${r.image.name} (${r.image.length} bytes)`],
     ['image sha256', r.image.sha256],
     ['sbom', r.sbom === null ? null : `CycloneDX ${r.sbom.specVersion}, ${r.sbom.components} components, sha256 ${r.sbom.sha256}`],
+    ['reference PCRs', r.referenceValues === undefined ? null : `${r.referenceValues.bank}: ${Object.entries(r.referenceValues.pcrs).map(([i, p]) => `PCR ${i} = ${p.value} (${p.measurements.length} measured)`).join('; ')}`],
     ['state', r.state],
     ['created', `${r.createdAt} by ${r.createdBy}`],
     ['retained until', r.retainUntil ?? null],

@@ -4,6 +4,8 @@ import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { TrustplaneError } from '../../core/errors.ts';
 import { verifierJwk } from '../../attestation/results/ear-token.ts';
+import { isPublished, rotateVerifierKey } from '../../attestation/verifier/verifier-keys.ts';
+import type { VerifierKeyRecord } from '../../attestation/attestation-store.types.ts';
 import { deviceParams, skuParams } from './schemas.ts';
 
 /** A stable URL for the verifier's public key: relying parties verify signed results with it. */
@@ -15,6 +17,22 @@ export const attestationPolicyBody = {
   required: ['suspendOnFailure'],
   properties: { suspendOnFailure: { type: 'boolean' } },
 } as const;
+
+export const verifierKeyRotationBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { ifCurrent: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+const verifierKeyView = (k: VerifierKeyRecord, now: Date) => ({
+  kid: k.keyId,
+  state: k.retiredAt === null ? 'current' : 'retired',
+  createdAt: k.createdAt.toISOString(),
+  retiredAt: k.retiredAt?.toISOString() ?? null,
+  successor: k.successorKeyId,
+  lastResultExpiresAt: k.lastResultExpiresAt?.toISOString() ?? null,
+  published: isPublished(k, now),
+});
 
 const policyView = (sku: string, p: { suspendOnFailure: boolean; setBy: string | null; setAt: Date | null }) => ({
   product: sku,
@@ -67,9 +85,31 @@ export function attestationRoutes(app: FastifyInstance, tp: Trustplane): void {
     };
   });
 
-  // RFC 7517 JWK Set: public, signed results are verified offline with it.
-  app.get(VERIFIER_KEYS_PATH, { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=3600').send({ keys: [verifierJwk(await tp.attestation.verifierSigner())] }),
+  // RFC 7517 JWK Set: public, signed results are verified offline with it. The current key and every
+  // retired one while a result it signed is unexpired; kept briefly by caches, as a rotation adds a key.
+  app.get(VERIFIER_KEYS_PATH, { schema: { hide: true } }, async (_request, reply) => {
+    await tp.attestation.verifierSigner(); // made at first start; this makes sure of it
+    const now = tp.clock.now();
+    const keys = (await tp.attestation.store.verifierKeys()).filter((k) => isPublished(k, now)).map(verifierJwk);
+    return reply.header('cache-control', 'public, max-age=300').send({ keys });
+  });
+
+  app.get('/v1/attestation/verifier-keys', { schema: { tags: ['attestation'] } }, async (request) => {
+    await authorise(tp, request, 'product:read');
+    await tp.attestation.verifierSigner();
+    const now = tp.clock.now();
+    return { items: (await tp.attestation.store.verifierKeys()).map((k) => verifierKeyView(k, now)), jwks: `${tp.identity.config.publicUrl()}${VERIFIER_KEYS_PATH}` };
+  });
+
+  // A new verifier key signs results from now on; the previous one stays published while its results stand.
+  app.post<{ Body: { ifCurrent?: string } | undefined }>(
+    '/v1/attestation/verifier-keys/rotate',
+    { schema: { tags: ['attestation'], body: verifierKeyRotationBody } },
+    async (request, reply) => {
+      const { actor } = await authorise(tp, request, 'attestation:verifier-key');
+      const r = await rotateVerifierKey(tp.attestation, request.body ?? {}, actor);
+      return reply.code(r.rotated ? 201 : 200).send({ rotated: r.rotated, previousKid: r.previous, kid: r.current, rotatedAt: r.at.toISOString() });
+    },
   );
 
   app.put<{ Params: { sku: string }; Body: { suspendOnFailure: boolean } }>(
