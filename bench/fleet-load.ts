@@ -102,7 +102,8 @@ export async function oncePerDevice(
   { inFlight = fleet.devices.length, what = 'warm-up' }: { inFlight?: number; what?: string } = {},
 ): Promise<void> {
   const counter = new ConnectionCounter();
-  const result = await runClosedLoop(inFlight, fleet.devices.length, async (_i, d) => {
+  // the operation's index is the device's: each device once, whatever the clients in flight
+  const result = await runClosedLoop(inFlight, fleet.devices.length, async (d) => {
     const transport = makeTransport({ connections: 'per-request', maxSockets: 1, counter, tls: { caPem: fleet.rootPem, identity: fleet.devices[d]! } });
     try {
       await operation(transport, d);
