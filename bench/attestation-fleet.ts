@@ -15,25 +15,15 @@ import { loadavg } from 'node:os';
 import type { ReportedPcrs } from '../src/attestation/tpm/index.ts';
 import type { DatabaseLocation } from '../src/store/database.ts';
 import { activateCredentialInSoftware, benchTpm, quoteEvidence, type BenchTpm } from './attestation-agent-tpm.ts';
-import { enrollDevices, startEstServer, checkSimpleEnrollAnswer } from './est-enrollment.ts';
-import type { EstServerReady } from './est-server.ts';
+import { enrollDevices, startEstServer } from './est-enrollment.ts';
 import { BENCH_SKU } from './fixtures.ts';
-import { fleetLoad, type FleetLoadResult } from './fleet-load.ts';
-import {
-  closeTransport,
-  ConnectionCounter,
-  makeTransport,
-  runClosedLoop,
-  sendRequest,
-  type ClientIdentity,
-  type Connections,
-  type Transport,
-} from './load/http-load.ts';
-import type { ServerProcess } from './server-process.ts';
+import { AGENT_TIMEOUT_MS, fleetLoad, floorLoads, floorRows, oncePerDevice, type Fleet, type FleetLoadResult } from './fleet-load.ts';
+import { sendRequest, type ClientIdentity, type Connections, type Transport } from './load/http-load.ts';
 import { percentile } from './stats.ts';
 import { publishBenchRelease } from './update-release.ts';
 
-const TIMEOUT_MS = 60_000;
+/** The TLS floor's request: the evidence route's path (the floor answers any path). */
+const FLOOR_PATH = `/device/v1/${BENCH_SKU}/attestation/evidence`;
 
 /** The measurements swtpm extended for the checked-in quote, and the PCR values they give. */
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -93,7 +83,7 @@ async function call(
   url: string,
   body?: unknown,
 ): Promise<Record<string, unknown>> {
-  const answer = await sendRequest(transport, json(method, url, body), TIMEOUT_MS);
+  const answer = await sendRequest(transport, json(method, url, body), AGENT_TIMEOUT_MS);
   if (answer.status !== 200 && answer.status !== 201)
     throw new Error(`${url}: HTTP ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}`);
   return JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
@@ -103,16 +93,11 @@ const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const bytes = (s: unknown): Uint8Array => new Uint8Array(Buffer.from(String(s), 'base64'));
 
 /** AK registration through the routes: the server's MakeCredential challenge, ActivateCredential in software. */
-async function registerKeys(server: EstServerReady, agents: readonly Agent[], base: string): Promise<void> {
-  const result = await runClosedLoop(32, agents.length, async (i) => {
-    const { identity, tpm } = agents[i]!;
-    const transport = makeTransport({
-      connections: 'keep-alive',
-      maxSockets: 1,
-      counter: new ConnectionCounter(),
-      tls: { caPem: server.rootPem, identity },
-    });
-    try {
+async function registerKeys(fleet: Fleet, agents: readonly Agent[], base: string): Promise<void> {
+  await oncePerDevice(
+    fleet,
+    async (transport, d) => {
+      const { tpm } = agents[d]!;
       const challenge = await call(transport, 'POST', `${base}/keys`, {
         akPublic: b64(tpm.akPublic),
         ekPublic: b64(tpm.ekPublic),
@@ -122,12 +107,9 @@ async function registerKeys(server: EstServerReady, agents: readonly Agent[], ba
         secret: bytes(challenge.secret),
       });
       await call(transport, 'POST', `${base}/keys/${String(challenge.id)}/activate`, { credential: b64(credential) });
-    } finally {
-      closeTransport(transport);
-    }
-  });
-  if (result.errors > 0)
-    throw new Error(`registering ${agents.length} AKs: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+    },
+    { inFlight: 32, what: `registering ${agents.length} AKs` },
+  );
 }
 
 /** One attestation round trip as the agent makes it; the legs' times pushed to `legs` when given. */
@@ -172,27 +154,14 @@ export async function runAttestationFleet(
     await publishBenchRelease(ready.apiUrl, ready.token, { bootMeasurements: BOOT_MEASUREMENTS });
     o.say(`    ${o.agents} AKs registered through the routes (credential activation in software)…`);
     const agents: Agent[] = identities.map((identity) => ({ identity, tpm: benchTpm() }));
-    await registerKeys(ready, agents, base);
+    const fleet: Fleet = { devices: identities, rootPem: ready.rootPem };
+    await registerKeys(fleet, agents, base);
     o.say('    one untimed round trip per device…');
-    const warm = await runClosedLoop(agents.length, agents.length, async (i) => {
-      const transport = makeTransport({
-        connections: 'per-request',
-        maxSockets: 1,
-        counter: new ConnectionCounter(),
-        tls: { caPem: ready.rootPem, identity: agents[i]!.identity },
-      });
-      try {
-        await roundTrip(transport, base, agents[i]!.tpm);
-      } finally {
-        closeTransport(transport);
-      }
-    });
-    if (warm.errors > 0) throw new Error(`warm-up: ${warm.errors} errors; first: ${warm.firstError ?? '?'}`);
+    await oncePerDevice(fleet, (transport, d) => roundTrip(transport, base, agents[d]!.tpm));
 
-    const fleet = { devices: agents.map((a) => a.identity), rootPem: ready.rootPem };
     const total = o.agents * o.rounds;
     const loadBefore = loadavg()[0]!;
-    const floorBefore = await floorLoads(server, fleet, total, o.say);
+    const floorBefore = await floorLoads(server, fleet, total, FLOOR_PATH, o.say);
     const rows: RoundTripRow[] = [];
     for (const connections of ['keep-alive', 'per-request'] as const) {
       o.say(`    ${total} round trips, ${connections}…`);
@@ -228,40 +197,10 @@ export async function runAttestationFleet(
       result: lone,
       legs: { nonce: single(alone.nonce), quote: single(alone.quote), evidence: single(alone.evidence) },
     });
-    const floorAfter = await floorLoads(server, fleet, total, o.say);
-    for (const connections of ['per-request', 'keep-alive'] as const) {
-      const [before, after] = [floorBefore[connections], floorAfter[connections]];
-      rows.unshift({
-        scenario: 'floor',
-        connections,
-        result: before.perSecond >= after.perSecond ? before : after,
-        floorRuns: [before.perSecond, after.perSecond],
-      });
-    }
+    const floorAfter = await floorLoads(server, fleet, total, FLOOR_PATH, o.say);
+    rows.unshift(...floorRows(floorBefore, floorAfter).map((f) => ({ scenario: 'floor' as const, ...f })));
     return { store, agents: o.agents, rounds: o.rounds, rows, loadAverage: [loadBefore, loadavg()[0]!] };
   } finally {
     await server.stop();
   }
-}
-
-/** The TLS floor (est-server's bare node:https listener), both modes: a request per operation, fixed answer. */
-async function floorLoads(
-  server: ServerProcess<EstServerReady>,
-  fleet: { devices: readonly ClientIdentity[]; rootPem: string },
-  total: number,
-  say: (s: string) => void,
-): Promise<Record<Connections, FleetLoadResult>> {
-  const out: Partial<Record<Connections, FleetLoadResult>> = {};
-  for (const connections of ['per-request', 'keep-alive'] as const) {
-    say(`    TLS floor (node:https, fixed answer, client certificates), ${connections}…`);
-    out[connections] = await fleetLoad(server, fleet, total, connections, async (links) => {
-      const answer = await sendRequest(
-        links.device,
-        { method: 'GET', url: `${server.ready.floorUrl}/floor`, headers: {}, body: '' },
-        TIMEOUT_MS,
-      );
-      checkSimpleEnrollAnswer(answer.status, answer.body, answer.headers['content-type']);
-    });
-  }
-  return out as Record<Connections, FleetLoadResult>;
 }

@@ -1,13 +1,15 @@
 // A load by a fleet of devices, one closed-loop client each: every device presents its own
 // certificate over mutual TLS to the device listener, and reaches the TUF repository over plain
-// HTTP. Used by bench/update-checks.ts for the update checks and for the TLS floor alike.
-import { measuredLoad, type EstLoadResult } from './est-enrollment.ts';
+// HTTP. Used by bench/update-checks.ts and bench/attestation-fleet.ts for their loads, the first
+// use of each certificate, and the TLS floor they are read against.
+import { checkSimpleEnrollAnswer, measuredLoad, type EstLoadResult } from './est-enrollment.ts';
 import type { EstServerReady } from './est-server.ts';
 import {
   closeTransport,
   ConnectionCounter,
   makeTransport,
   runClosedLoop,
+  sendRequest,
   type ClientIdentity,
   type Connections,
   type Transport,
@@ -78,4 +80,70 @@ export async function fleetLoad(
     device.forEach(closeTransport);
     held?.forEach(closeTransport);
   }
+}
+
+/** A fleet: the devices' identities and the root their TLS clients trust. */
+export interface Fleet {
+  devices: readonly ClientIdentity[];
+  rootPem: string;
+}
+
+/** What a device's agent waits for one answer (src/agent/http-transport.ts defaultTimeoutMs). */
+export const AGENT_TIMEOUT_MS = 60_000;
+
+/**
+ * One operation per device, `inFlight` at once (all by default), each over a new TLS connection:
+ * set-up, or the first use of each certificate (the server records it, a write once per
+ * certificate), untimed, before any clock.
+ */
+export async function oncePerDevice(
+  fleet: Fleet,
+  operation: (transport: Transport, d: number) => Promise<void>,
+  { inFlight = fleet.devices.length, what = 'warm-up' }: { inFlight?: number; what?: string } = {},
+): Promise<void> {
+  const counter = new ConnectionCounter();
+  // the operation's index is the device's: each device once, whatever the clients in flight
+  const result = await runClosedLoop(inFlight, fleet.devices.length, async (d) => {
+    const transport = makeTransport({ connections: 'per-request', maxSockets: 1, counter, tls: { caPem: fleet.rootPem, identity: fleet.devices[d]! } });
+    try {
+      await operation(transport, d);
+    } finally {
+      closeTransport(transport);
+    }
+  });
+  if (result.errors > 0) throw new Error(`${what}: ${result.errors} errors; first: ${result.firstError ?? '?'}`);
+}
+
+/**
+ * The TLS floor, both ways of connecting: every device presents its certificate to est-server's
+ * bare node:https listener, whose answer is fixed whatever the path; `path` is the real request's,
+ * so the floor's request is the same size.
+ */
+export async function floorLoads(
+  server: ServerProcess<EstServerReady>,
+  fleet: Fleet,
+  total: number,
+  path: string,
+  say: (s: string) => void,
+): Promise<Record<Connections, FleetLoadResult>> {
+  const out: Partial<Record<Connections, FleetLoadResult>> = {};
+  for (const connections of ['per-request', 'keep-alive'] as const) {
+    say(`    TLS floor (node:https, fixed answer, client certificates), ${connections === 'keep-alive' ? 'keep-alive' : 'a new TLS connection per request'}…`);
+    out[connections] = await fleetLoad(server, fleet, total, connections, async (links) => {
+      const answer = await sendRequest(links.device, { method: 'GET', url: `${server.ready.floorUrl}${path}`, headers: { accept: 'application/json' }, body: '' }, AGENT_TIMEOUT_MS);
+      checkSimpleEnrollAnswer(answer.status, answer.body, answer.headers['content-type']);
+    });
+  }
+  return out as Record<Connections, FleetLoadResult>;
+}
+
+/** The floor rows of a run measured before and after its loads: the faster of the two (ratios to it err on the modest side), both kept. */
+export function floorRows(
+  before: Record<Connections, FleetLoadResult>,
+  after: Record<Connections, FleetLoadResult>,
+): { connections: Connections; result: FleetLoadResult; floorRuns: [number, number] }[] {
+  return (['per-request', 'keep-alive'] as const).map((connections) => {
+    const [b, a] = [before[connections], after[connections]];
+    return { connections, result: b.perSecond >= a.perSecond ? b : a, floorRuns: [b.perSecond, a.perSecond] };
+  });
 }

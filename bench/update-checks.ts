@@ -22,14 +22,11 @@ import {
   MAX_ASSIGNMENT_ANSWER_BYTES,
 } from '../src/agent/update/device-api-answers.ts';
 import type { DatabaseLocation } from '../src/store/database.ts';
-import { checkSimpleEnrollAnswer, enrollDevices, startEstServer } from './est-enrollment.ts';
+import { enrollDevices, startEstServer } from './est-enrollment.ts';
 import type { EstServerReady } from './est-server.ts';
-import { fleetLoad, type FleetLoadResult } from './fleet-load.ts';
+import { AGENT_TIMEOUT_MS, fleetLoad, floorLoads, floorRows, oncePerDevice, type Fleet, type FleetLoadResult } from './fleet-load.ts';
 import { BENCH_SKU } from './fixtures.ts';
 import {
-  ConnectionCounter,
-  makeTransport,
-  runClosedLoop,
   sendRequest,
   type ClientIdentity,
   type Connections,
@@ -73,9 +70,6 @@ export interface UpdateChecksRun {
   loadAverage: [number, number];
 }
 
-/** The agent's limit for one answer (src/agent/http-transport.ts defaultTimeoutMs). */
-const AGENT_TIMEOUT_MS = 60_000;
-
 /** How many devices a stage of `pct` % reaches in a cohort of `size` (src/store/rollout-rows.ts: rank < ceil). */
 const reached = (pct: number, size: number): number => Math.ceil((pct * size) / 100);
 
@@ -109,7 +103,7 @@ export async function runUpdateChecks(
     const total = o.agents * o.rounds;
     const rows: UpdateCheckRow[] = [];
     const loadBefore = loadavg()[0]!;
-    const floorBefore = await floorLoads(server, fleet, total, o.say);
+    const floorBefore = await floorLoads(server, fleet, total, fleet.floorPath, o.say);
     for (const scenario of ['agent', 'tuf-every-check'] as const)
       for (const connections of ['per-request', 'keep-alive'] as const) {
         o.say(`    ${total} checks (${scenarioText(scenario)}), ${connectionText(connections)}…`);
@@ -119,17 +113,8 @@ export async function runUpdateChecks(
           result: await checkLoad(server, fleet, expected, total, scenario, connections),
         });
       }
-    const floorAfter = await floorLoads(server, fleet, total, o.say);
-    for (const connections of ['keep-alive', 'per-request'] as const) {
-      const [before, after] = [floorBefore[connections], floorAfter[connections]];
-      // The faster of the two: the ratios to it then err on the modest side.
-      rows.unshift({
-        scenario: 'floor',
-        connections,
-        result: before.perSecond >= after.perSecond ? before : after,
-        floorRuns: [before.perSecond, after.perSecond],
-      });
-    }
+    const floorAfter = await floorLoads(server, fleet, total, fleet.floorPath, o.say);
+    rows.unshift(...floorRows(floorBefore, floorAfter).map((f) => ({ scenario: 'floor' as const, ...f })));
     return {
       store,
       agents: o.agents,
@@ -144,11 +129,10 @@ export async function runUpdateChecks(
   }
 }
 
-interface Fleet {
-  devices: readonly ClientIdentity[];
-  rootPem: string;
+interface UpdateFleet extends Fleet {
   assignmentUrl: string;
-  floorUrl: string;
+  /** the assignment's path, for the TLS floor's request */
+  floorPath: string;
   /** The TUF repository (plain HTTP, on the API listener) and the device's trusted root version. */
   tufBase: string;
   rootVersion: number;
@@ -157,7 +141,7 @@ interface Fleet {
   answerBytes: Map<boolean, number>;
 }
 
-async function prepareFleet(server: EstServerReady, devices: readonly ClientIdentity[]): Promise<Fleet> {
+async function prepareFleet(server: EstServerReady, devices: readonly ClientIdentity[]): Promise<UpdateFleet> {
   const tufBase = `${server.apiUrl}/tuf/${BENCH_SKU}/metadata`;
   const timestamp = await fetch(`${tufBase}/timestamp.json`);
   if (timestamp.status !== 200) throw new Error(`timestamp.json: HTTP ${timestamp.status}`);
@@ -165,7 +149,7 @@ async function prepareFleet(server: EstServerReady, devices: readonly ClientIden
     devices,
     rootPem: server.rootPem,
     assignmentUrl: `${server.estUrl}/device/v1/${BENCH_SKU}/update/assignment`,
-    floorUrl: `${server.floorUrl}/device/v1/${BENCH_SKU}/update/assignment`,
+    floorPath: `/device/v1/${BENCH_SKU}/update/assignment`,
     tufBase,
     rootVersion: 1,
     timestamp: Buffer.from(await timestamp.arrayBuffer()),
@@ -181,7 +165,7 @@ const get = (url: string): HttpLoadRequest => ({
 });
 
 /** The assignment, as the agent reads it (DeviceUpdateApi: 200, JSON, its parsers); the release id or null. */
-async function askAssignment(fleet: Fleet, transport: Transport): Promise<string | null> {
+async function askAssignment(fleet: UpdateFleet, transport: Transport): Promise<string | null> {
   const answer = await sendRequest(transport, get(fleet.assignmentUrl), AGENT_TIMEOUT_MS);
   if (answer.status !== 200)
     throw new Error(`assignment: HTTP ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}`);
@@ -193,7 +177,7 @@ async function askAssignment(fleet: Fleet, transport: Transport): Promise<string
 }
 
 /** TUF client workflow with nothing new: 5.3.3 the next root is not there, 5.4 the same timestamp. */
-async function tufIdleRefresh(fleet: Fleet, transport: Transport): Promise<void> {
+async function tufIdleRefresh(fleet: UpdateFleet, transport: Transport): Promise<void> {
   const nextRoot = await sendRequest(
     transport,
     get(`${fleet.tufBase}/${fleet.rootVersion + 1}.root.json`),
@@ -209,26 +193,18 @@ async function tufIdleRefresh(fleet: Fleet, transport: Transport): Promise<void>
 }
 
 /** One check per device, new connections: the release id each is assigned, or null. */
-async function warmUp(fleet: Fleet): Promise<(string | null)[]> {
-  const counter = new ConnectionCounter();
+async function warmUp(fleet: UpdateFleet): Promise<(string | null)[]> {
   const expected: (string | null)[] = [];
-  const result = await runClosedLoop(fleet.devices.length, fleet.devices.length, async (_i, d) => {
-    const transport = makeTransport({
-      connections: 'per-request',
-      maxSockets: 1,
-      counter,
-      tls: { caPem: fleet.rootPem, identity: fleet.devices[d]! },
-    });
+  await oncePerDevice(fleet, async (transport, d) => {
     expected[d] = await askAssignment(fleet, transport);
   });
-  if (result.errors > 0) throw new Error(`warm-up: ${result.errors} checks failed; first: ${result.firstError ?? '?'}`);
   return expected;
 }
 
 /** `total` update checks; each answer must be the one the device got in the warm-up. */
 function checkLoad(
   server: ServerProcess<EstServerReady>,
-  fleet: Fleet,
+  fleet: UpdateFleet,
   expected: readonly (string | null)[],
   total: number,
   scenario: Exclude<UpdateCheckScenario, 'floor'>,
@@ -240,22 +216,4 @@ function checkLoad(
       throw new Error(`device ${d}: assigned ${String(releaseId)}, expected ${String(expected[d])}`);
     if (releaseId !== null || scenario === 'tuf-every-check') await tufIdleRefresh(fleet, links.tuf);
   });
-}
-
-/** The TLS floor, both ways of connecting: every device presents its certificate, the answer is fixed. */
-async function floorLoads(
-  server: ServerProcess<EstServerReady>,
-  fleet: Fleet,
-  total: number,
-  say: (s: string) => void,
-): Promise<Record<Connections, FleetLoadResult>> {
-  const out: Partial<Record<Connections, FleetLoadResult>> = {};
-  for (const connections of ['per-request', 'keep-alive'] as const) {
-    say(`    TLS floor (node:https, fixed answer, client certificates), ${connectionText(connections)}…`);
-    out[connections] = await fleetLoad(server, fleet, total, connections, async (links) => {
-      const answer = await sendRequest(links.device, get(fleet.floorUrl), AGENT_TIMEOUT_MS);
-      checkSimpleEnrollAnswer(answer.status, answer.body, answer.headers['content-type']);
-    });
-  }
-  return out as Record<Connections, FleetLoadResult>;
 }

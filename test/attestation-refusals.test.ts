@@ -18,7 +18,7 @@ import { encodeTpmQuoteEvidence } from '../src/attestation/index.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
-import { estRequest } from './support/est-client.ts';
+import { enrollDevices, onAttestationRoute, type DeviceCredentials } from './support/attesting-devices.ts';
 import { expectRefusal, takeSnapshot } from './support/state-snapshot.ts';
 import { startSwtpm, type Swtpm } from './support/swtpm.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -35,17 +35,9 @@ for (const target of databaseTargets()) {
     let tpm: Swtpm;
     let tools: Tpm2Tools;
     let keys: AttestationKeyPublics;
-    const devices = new Map<string, { cert: string; key: string }>();
+    const devices = new Map<string, DeviceCredentials>();
 
-    const onListener = (serial: string, path: string, body?: unknown) => {
-      const d = devices.get(serial)!;
-      return estRequest(`${server.estUrl}/device/v1/${SKU}/attestation/${path}`, 'POST', {
-        ca: server.rootPem,
-        cert: d.cert,
-        key: d.key,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' }),
-      });
-    };
+    const onListener = (serial: string, path: string, body?: unknown) => onAttestationRoute(server, SKU, devices.get(serial), path, body);
     const refusals = async (serial: string) => {
       const items = (await server.api('GET', `/v1/products/${SKU}/devices/${serial}/history`)).body.items as { action: string; details: Record<string, unknown> }[];
       return items.filter((e) => e.action === 'attestation.failed' && e.details.reason === 'DEVICE_NOT_ACTIVE');
@@ -73,13 +65,7 @@ for (const target of databaseTargets()) {
       clock = new FakeClock(START);
       server = await startTestServer({ target, clock, est: true });
       await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
-      for (const serial of ['S-1', 'S-2', 'S-3']) {
-        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial })).status, 201);
-        const csr = makeCsr('ecdsa-p256');
-        const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/${serial}/enroll`, { csr: csr.pem });
-        assert.equal(enrolled.status, 201);
-        devices.set(serial, { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
-      }
+      await enrollDevices(server, SKU, ['S-1', 'S-2', 'S-3'], devices);
       tpm = await startSwtpm();
       tools = new Tpm2Tools(tpm.tcti);
       keys = await provisionAttestationKey(tools);

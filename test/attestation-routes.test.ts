@@ -34,9 +34,8 @@ import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { TrustplaneError } from '../src/core/errors.ts';
-import { makeCsr } from '../src/testkit/csr.ts';
 import { databaseTargets } from './support/databases.ts';
-import { estRequest } from './support/est-client.ts';
+import { enrollDevices, onAttestationRoute, type DeviceCredentials } from './support/attesting-devices.ts';
 import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startSwtpm, type Swtpm } from './support/swtpm.ts';
 import { firmwareSbom } from './support/sbom.ts';
@@ -58,29 +57,16 @@ for (const target of databaseTargets()) {
   describe(`attestation on the device listener (${target.name})`, () => {
     let server: TestServer;
     let clock: FakeClock;
-    const devices = new Map<string, { cert: string; key: string }>();
+    const devices = new Map<string, DeviceCredentials>();
 
-    const onListener = (serial: string | undefined, path: string, body?: unknown) => {
-      const d = serial === undefined ? undefined : devices.get(serial)!;
-      return estRequest(`${server.estUrl}/device/v1/${SKU}/attestation/${path}`, 'POST', {
-        ca: server.rootPem,
-        ...(d ? { cert: d.cert, key: d.key } : {}),
-        ...(body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' }),
-      });
-    };
+    const onListener = (serial: string | undefined, path: string, body?: unknown) => onAttestationRoute(server, SKU, serial === undefined ? undefined : devices.get(serial)!, path, body);
     const deviceRecord = async (serial: string) => (await server.tp.identity.store.findDevice((await server.tp.product(SKU)).id, serial))!;
 
     before(async () => {
       clock = new FakeClock(START);
       server = await startTestServer({ target, clock, est: true });
       await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
-      for (const serial of ['AT-1', 'AT-2']) {
-        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial })).status, 201);
-        const csr = makeCsr('ecdsa-p256');
-        const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/${serial}/enroll`, { csr: csr.pem });
-        assert.equal(enrolled.status, 201);
-        devices.set(serial, { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
-      }
+      await enrollDevices(server, SKU, ['AT-1', 'AT-2'], devices);
     });
     after(() => server?.destroy());
 
@@ -303,6 +289,18 @@ for (const target of databaseTargets()) {
           assert.equal(shown.code, 0, shown.stderr);
           assert.match(shown.stdout, /NOT trusted/);
           assert.match(shown.stdout, /contraindicated \(ATTESTATION_NONCE_USED\)/);
+
+          // Within the hour of that refusal, after another pass: a replay would change the device's
+          // standing, so it is written again (not counted); a further one changes nothing and is counted.
+          const again = await nonceFor('AT-1');
+          const againEvidence = await quote(again);
+          assert.equal((await submit('AT-1', again, againEvidence)).status, 201);
+          await refusedWith(submit('AT-1', again, againEvidence), 409, 'ATTESTATION_NONCE_USED');
+          const replays = async () => ((await server.api('GET', `/v1/products/${SKU}/devices/AT-1/history`)).body.items as { details: Record<string, unknown> }[]).filter((e) => e.details.reason === 'ATTESTATION_NONCE_USED').length;
+          const written = await replays();
+          const counted = await submit('AT-1', again, againEvidence);
+          assert.equal((counted.body as { code: string }).code, 'ATTESTATION_NONCE_USED');
+          assert.equal(await replays(), written);
         });
 
         it('an expired nonce, and a tampered TPMS_ATTEST, are refused with their own reasons', async () => {

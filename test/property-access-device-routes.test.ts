@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { hostCertificateBody, loginsBody } from '../src/server/est/device-ssh.ts';
@@ -16,30 +15,14 @@ import { formatSshPublicKey, sshPublicKeyFromSpki } from '../src/ssh/public-key.
 import { makeCsr } from '../src/testkit/csr.ts';
 import { primaryDatabaseTarget } from './support/databases.ts';
 import { anyString, bodyFor, jsonText, type HostileBody, type JsonSchema } from './support/hostile-requests.ts';
-import { assertNoLeak, takeSnapshot, type ApiAnswer, type StateSnapshot } from './support/state-snapshot.ts';
+import type { ApiAnswer } from './support/state-snapshot.ts';
+import { DeviceRouteCases, deviceCall } from './support/device-route-fuzz.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const seed = Number(process.env.TRUSTPLANE_FUZZ_SEED ?? 20_261_206);
 const scale = Number(process.env.TRUSTPLANE_FUZZ_SCALE ?? 1);
 const runs = (n: number): number => Math.max(1, Math.round(n * scale));
 const SKU = 'PROP-SSH';
-
-function deviceCall(url: string, method: 'GET' | 'POST', tls: { ca: string; cert?: string; key?: string }, body: HostileBody): Promise<ApiAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = body.contentType === undefined ? {} : { 'content-type': body.contentType };
-    const req = request(url, { method, headers, agent: false, ...tls }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const type = res.headers['content-type'] ?? '';
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, type, body: type.includes('json') && text ? JSON.parse(text) : text });
-      });
-    });
-    req.on('error', reject);
-    req.end(method === 'POST' ? body.body : undefined);
-  });
-}
 
 /** A real public key line, and ways to break it. */
 function hostileKeyLines(): fc.Arbitrary<string> {
@@ -64,8 +47,7 @@ for (const target of [primaryDatabaseTarget()]) {
     let server: TestServer;
     let tls: { ca: string; cert: string; key: string };
     let grantSerial = '';
-    let state: StateSnapshot;
-    let cases = 0;
+    let calls: DeviceRouteCases;
 
     before(async () => {
       server = await startTestServer({ target, est: true });
@@ -79,25 +61,15 @@ for (const target of [primaryDatabaseTarget()]) {
       grantSerial = asked.body.serial;
       // the CAs exist before the fuzzing starts (the first config read makes them)
       assert.equal((await deviceCall(`${server.estUrl}/device/v1/${SKU}/ssh/config`, 'GET', tls, { kind: 'no body', contentType: undefined, body: undefined })).status, 200);
-      state = await takeSnapshot(server);
+      calls = new DeviceRouteCases(server);
+      await calls.settle();
     });
     after(async () => {
       await server?.destroy();
-      console.log(`# ${target.name}: ${cases} hostile SSH device requests (seed ${seed})`);
+      console.log(`# ${target.name}: ${calls?.cases ?? 0} hostile SSH device requests (seed ${seed})`);
     });
 
-    async function check(what: string, answer: ApiAnswer, wrote: 'never' | 'maybe'): Promise<void> {
-      cases++;
-      assert.ok(answer.status < 500, `${what} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-      assertNoLeak(answer, what);
-      const now = await takeSnapshot(server);
-      if (answer.status >= 400) {
-        assert.match(answer.type, /^application\/problem\+json/, `${what} → ${answer.status}: a refusal is a problem`);
-        assert.equal(typeof (answer.body as { code?: unknown }).code, 'string', `${what}: with a code`);
-      }
-      if (answer.status >= 400 || wrote === 'never') assert.deepEqual(now, state, `${what} → ${answer.status} changed the database`);
-      state = now;
-    }
+    const check = (what: string, answer: ApiAnswer, wrote: 'never' | 'maybe'): Promise<void> => calls.check(what, answer, wrote === 'maybe' ? 'writes' : 'never');
 
     test('host-certificate: hostile public keys and bodies get a certificate or a problem, never a 5xx, and a refusal writes nothing', async () => {
       const keyBody = hostileKeyLines().map((publicKey): HostileBody => ({ kind: 'hostile key', contentType: 'application/json', body: jsonText({ publicKey }) }));

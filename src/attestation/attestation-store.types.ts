@@ -143,8 +143,35 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   findVerifierKey(keyId: string): Promise<VerifierKeyRecord | undefined>;
   /** Retires `previous` (naming `next` its successor) and makes `next` the current key. */
   rotateVerifierKey(previous: string, next: string, at: Date): Promise<void>;
-  /** When the device's latest `attestation.failed` for being `deviceState` (DEVICE_NOT_ACTIVE) was recorded, if ever. */
-  lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined>;
+  /** The device's latest appraisal, read in the transaction. */
+  latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
+  /**
+   * The device's window for a repeatable refusal (refusal-window.ts), undefined if that refusal was
+   * never recorded. The caller holds the device row's lock (`lockDevices`), which serialises the
+   * device's refusals.
+   */
+  findRefusalWindow(deviceId: string, reason: string, scope: string): Promise<RefusalWindow | undefined>;
+  /** Creates or replaces the window. Bookkeeping, not trust state: no event of its own. */
+  saveRefusalWindow(window: RefusalWindow): Promise<void>;
+}
+
+/**
+ * A refusal a device can repeat at will, per device, reason and scope (the device's state for
+ * DEVICE_NOT_ACTIVE, '' otherwise): when its `attestation.failed` was last written, and how many
+ * of the same refusals were counted, not written, since (migration 0024).
+ */
+export interface RefusalWindow {
+  readonly deviceId: string;
+  readonly reason: string;
+  readonly scope: string;
+  readonly recordedAt: Date;
+  readonly suppressed: number;
+}
+
+/** What the verifier counts without writing it: a port the server fills with a prom-client counter. */
+export interface AttestationMetrics {
+  /** a repeated refusal answered but not written to the ledger (refusal-window.ts) */
+  refusalSuppressed(reason: string): void;
 }
 
 /** Defaults of the verifier's challenges (docs/design/attestation.md). */
@@ -156,17 +183,18 @@ export interface AttestationConfig {
   /** how long an appraisal result stands before the device must attest again */
   readonly resultValiditySeconds: number;
   /**
-   * A suspended or decommissioned device that keeps calling is recorded once, then not again for
-   * this long while it stays in that state (docs/design/attestation.md): retries cannot flood the ledger.
+   * A refusal a device can repeat at will — a suspended or decommissioned device calling, evidence
+   * over a nonce that is unknown, used or expired — is recorded once per device and reason, then
+   * counted, not written, for this long (refusal-window.ts): retries cannot flood the ledger.
    */
-  readonly inactiveRefusalQuietSeconds: number;
+  readonly refusalQuietSeconds: number;
 }
 
 export const defaultAttestationConfig: AttestationConfig = Object.freeze({
   nonceValiditySeconds: 60,
   credentialChallengeSeconds: 300,
   resultValiditySeconds: 86_400,
-  inactiveRefusalQuietSeconds: 3600,
+  refusalQuietSeconds: 3600,
 });
 
 export interface AttestationContext {
@@ -175,6 +203,7 @@ export interface AttestationContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly config: AttestationConfig;
+  readonly metrics: AttestationMetrics;
   /**
    * The current verifier key (it signs results), made on first use; re-read from the store at
    * most every 30 s, so servers sharing a database follow a rotation made by another.

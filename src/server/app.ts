@@ -26,6 +26,7 @@ import { accessPathRoutes } from './routes/access-paths.ts';
 import { csafProviderRoutes } from './routes/csaf-provider.ts';
 import { accessRoutes } from './routes/access.ts';
 import { attestationRoutes } from './routes/attestation.ts';
+import { metricsRoutes } from './metrics.ts';
 import type { Trustplane } from './trustplane.ts';
 
 export interface AppOptions {
@@ -88,6 +89,7 @@ export async function buildApp(tp: Trustplane, options: AppOptions): Promise<Fas
   tokenRoutes(app, tp);
   accessPathRoutes(app, tp);
   attestationRoutes(app, tp);
+  metricsRoutes(app, tp);
   batchRoutes(app, tp);
   pkiRoutes(app, tp, { crlCacheMaxAgeSeconds: options.crlCacheMaxAgeSeconds ?? defaultConfig.crlCacheMaxAgeSeconds });
   ledgerRoutes(app, tp);

@@ -49,6 +49,8 @@ import { AccessRepository } from '../store/access-repository.ts';
 import { ProductKrls } from '../access/product-krl.ts';
 import { defaultAttestationConfig, type AttestationConfig, type AttestationContext } from '../attestation/attestation-store.types.ts';
 import { AttestationRepository } from '../store/attestation-repository.ts';
+import { Registry } from 'prom-client';
+import { attestationMetrics } from './metrics.ts';
 import type { Signer } from '../crypto/signer.ts';
 
 export interface TrustplaneOptions {
@@ -121,6 +123,8 @@ export class Trustplane {
   readonly krls = new ProductKrls();
   /** The remote-attestation verifier: challenges, attestation keys, appraisals (docs/design/attestation.md). */
   readonly attestation: AttestationContext;
+  /** Prometheus metrics of this server (`GET /metrics`, src/server/metrics.ts). */
+  readonly metrics = new Registry();
   readonly #blobs: SweptBlobStore;
   #publicUrl: string | undefined;
   readonly #announcer: string | undefined;
@@ -185,6 +189,7 @@ export class Trustplane {
       clock: this.clock,
       random,
       config: Object.freeze({ ...defaultAttestationConfig, ...options.attestation }),
+      metrics: attestationMetrics(this.metrics),
       verifierSigner: () => this.#currentVerifierSigner(attestationStore),
       verifierKeyChanged: () => {
         this.#verifierSigner = undefined;

@@ -10,6 +10,7 @@ import type {
   NonceConsumption,
   QuoteCounters,
   VerifierKeyRecord,
+  RefusalWindow,
 } from '../attestation/attestation-store.types.ts';
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
@@ -87,6 +88,11 @@ async function verifierKeysOf(db: Kysely<Database> | Transaction<Database>, keyI
   }));
 }
 
+async function latestResultOf(db: Kysely<Database> | Transaction<Database>, deviceId: string): Promise<AttestationResultRecord | undefined> {
+  const r = await db.selectFrom('attestation_results').selectAll().where('device_id', '=', deviceId).orderBy('ordinal', 'desc').limit(1).executeTakeFirst();
+  return r && toResult(r);
+}
+
 const toPolicy = (r: Selectable<AttestationPoliciesTable>): AttestationPolicyRecord => ({
   productId: r.product_id,
   suspendOnFailure: r.suspend_on_failure,
@@ -160,20 +166,28 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
     await this.tx.insertInto('attestation_verifier_keys').values({ key_id: next, created_at: at }).execute();
   }
 
-  async lastInactiveRefusal(deviceId: string, deviceState: string): Promise<Date | undefined> {
-    // events_subject (subject_type, subject_id, seq) walks the device's own events, newest first
+  latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {
+    return latestResultOf(this.tx, deviceId);
+  }
+
+  async findRefusalWindow(deviceId: string, reason: string, scope: string): Promise<RefusalWindow | undefined> {
     const r = await this.tx
-      .selectFrom('events')
-      .select('at')
-      .where('subject_type', '=', 'device')
-      .where('subject_id', '=', deviceId)
-      .where('action', '=', 'attestation.failed')
-      .where(sql<string>`details->>'reason'`, '=', 'DEVICE_NOT_ACTIVE')
-      .where(sql<string>`details->>'deviceState'`, '=', deviceState)
-      .orderBy('seq', 'desc')
-      .limit(1)
+      .selectFrom('attestation_refusal_windows')
+      .select(['recorded_at', 'suppressed'])
+      .where('device_id', '=', deviceId)
+      .where('reason', '=', reason)
+      .where('scope', '=', scope)
       .executeTakeFirst();
-    return r?.at;
+    return r && { deviceId, reason, scope, recordedAt: r.recorded_at, suppressed: Number(r.suppressed) };
+  }
+
+  async saveRefusalWindow(w: RefusalWindow): Promise<void> {
+    // not `wrote`: a window is the ledger's bookkeeping, not trust state
+    await this.tx
+      .insertInto('attestation_refusal_windows')
+      .values({ device_id: w.deviceId, reason: w.reason, scope: w.scope, recorded_at: w.recordedAt, suppressed: w.suppressed })
+      .onConflict((oc) => oc.columns(['device_id', 'reason', 'scope']).doUpdateSet({ recorded_at: w.recordedAt, suppressed: w.suppressed }))
+      .execute();
   }
 
   async insertResult(a: AttestationResultRecord): Promise<void> {
@@ -290,9 +304,8 @@ export class AttestationRepository implements AttestationStore {
     return r && toPolicy(r);
   }
 
-  async latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {
-    const r = await this.#db.selectFrom('attestation_results').selectAll().where('device_id', '=', deviceId).orderBy('ordinal', 'desc').limit(1).executeTakeFirst();
-    return r && toResult(r);
+  latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {
+    return latestResultOf(this.#db, deviceId);
   }
 
   async insertPendingKey(k: AttestationKeyRecord): Promise<void> {

@@ -22,6 +22,7 @@ import { attestation } from './migrations/0019-attestation.ts';
 import { quoteClock } from './migrations/0020-quote-clock.ts';
 import { verifierKeyRotation } from './migrations/0022-verifier-key-rotation.ts';
 import { accessHardening } from './migrations/0023-access-hardening.ts';
+import { refusalWindows } from './migrations/0024-refusal-windows.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0020-quote-clock': quoteClock,
   '0022-verifier-key-rotation': verifierKeyRotation,
   '0023-access-hardening': accessHardening,
+  '0024-refusal-windows': refusalWindows,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

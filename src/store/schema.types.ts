@@ -277,6 +277,7 @@ export interface Database {
   device_releases: DeviceReleasesTable;
   attestation_nonces: AttestationNoncesTable;
   attestation_keys: AttestationKeysTable;
+  attestation_refusal_windows: AttestationRefusalWindowsTable;
   attestation_results: AttestationResultsTable;
   attestation_policies: AttestationPoliciesTable;
   attestation_verifier_keys: AttestationVerifierKeysTable;
@@ -426,6 +427,15 @@ export interface AttestationKeysTable {
   /** migration 0020: the clockInfo counters of the last quote the AK verified */
   last_reset_count: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
   last_restart_count: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
+}
+
+/** Migration 0024: per device and repeatable refusal, when its event was last written and how many were counted since. */
+export interface AttestationRefusalWindowsTable {
+  device_id: string;
+  reason: string;
+  scope: string;
+  recorded_at: Timestamp;
+  suppressed: ColumnType<string | number | bigint, number, number>;
 }
 
 /** Migration 0019: the verifier's signing key, one row. */

@@ -5,9 +5,10 @@ import { transitionDevice } from '../../pki/devices.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
 import type { ReleaseRecord } from '../../updates/release.types.ts';
 import { appraiseEvidence, refusedAppraisal, type Appraisal } from '../appraisal/appraise-evidence.ts';
-import type { AttestationContext, AttestationResultRecord } from '../attestation-store.types.ts';
+import type { AttestationContext, AttestationResultRecord, AttestationUnitOfWork } from '../attestation-store.types.ts';
 import type { Evidence } from '../evidence.ts';
 import { consumeNonce } from './challenge.ts';
+import { decideRefusal, suppressedDetails, type RefusalDecision } from './refusal-window.ts';
 import { signAttestationResult } from '../results/ear-token.ts';
 
 /** The verifier's build, in each signed result (EAR ear.verifier-id). */
@@ -28,6 +29,18 @@ export interface EvidenceSubmission {
 const NONCE_CODES = new Set(['ATTESTATION_NONCE_UNKNOWN', 'ATTESTATION_NONCE_USED', 'ATTESTATION_NONCE_EXPIRED']);
 
 /**
+ * A nonce refusal is repeatable without a fresh nonce (refusal-window.ts): written once per device
+ * and reason per window, the rest counted — but only while the device's latest result is already
+ * contraindicated, so that counting never hides a change of its standing (a device affirming a
+ * minute ago that replays is recorded, and untrusted, at once). The device row locked first.
+ */
+async function nonceRefusal(ctx: AttestationContext, uow: AttestationUnitOfWork, s: EvidenceSubmission, reason: string, at: Date): Promise<RefusalDecision> {
+  await uow.lockDevices([{ productId: s.product.id, serial: s.device.serial }]);
+  const standing = await uow.latestResult(s.device.id);
+  return decideRefusal(ctx, uow, { deviceId: s.device.id, reason, scope: '' }, at, { mayCount: standing?.status === 'contraindicated' });
+}
+
+/**
  * Evidence in, result out, in one transaction: the nonce consumed, the evidence appraised, the
  * result stored and its ledger event written — `attestation.passed`, or `attestation.failed` with
  * the failed check's code, after which the device's latest result says contraindicated (untrusted)
@@ -39,9 +52,10 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
   const now = ctx.clock.now();
   const key = await ctx.store.currentKey(s.device.id);
   const signer = await ctx.verifierSigner();
-  const { result, appraisal } = await ctx.store.unitOfWork(
-    async (uow) => {
+  const outcome = await ctx.store.unitOfWork(
+    async (uow): Promise<{ counted: TrustplaneError; decision: RefusalDecision } | { result: AttestationResultRecord; appraisal: Appraisal; decision: RefusalDecision | undefined }> => {
       let appraisal: Appraisal;
+      let decision: RefusalDecision | undefined;
       // the AK's row locked: two quotes of one AK are appraised against each other's counters in turn
       const locked = key && s.evidence.kind === 'tpm2-quote' ? await uow.lockKey(s.device.id, key.id) : undefined;
       try {
@@ -58,6 +72,8 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
         });
       } catch (e) {
         if (!(e instanceof TrustplaneError) || !NONCE_CODES.has(e.code)) throw e;
+        decision = await nonceRefusal(ctx, uow, s, e.code, now);
+        if (!decision.record) return { counted: e, decision };
         appraisal = refusedAppraisal(e);
       }
       const unsigned: AttestationResultRecord = {
@@ -93,16 +109,23 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
             ...(appraisal.reasonCode ? { reason: appraisal.reasonCode } : {}),
             ...(appraisal.release ? { release: appraisal.release.id, version: appraisal.release.version } : {}),
             trustworthiness: result.trustworthiness,
+            ...(decision ? suppressedDetails(decision) : {}),
           },
         },
       ]);
       // DESIGN rule 7: the policy suspends; only an operator reinstates (a suspended device cannot even reach this route).
       if (appraisal.status === 'contraindicated' && (await uow.lockPolicy(s.product.id))?.suspendOnFailure === true)
         await transitionDevice(uow, s.product, s.device.serial, { transition: 'suspend' }, { kind: 'system', name: `attestation policy (${result.id})` }, now);
-      return { result, appraisal };
+      return { result, appraisal, decision };
     },
     { at: now },
   );
+  if ('counted' in outcome) {
+    // counted, not written: the same code as a written one, no result of its own
+    ctx.metrics.refusalSuppressed(outcome.counted.code);
+    throw new TrustplaneError(outcome.counted.code, outcome.counted.message);
+  }
+  const { result, appraisal } = outcome;
   if (appraisal.reasonCode !== null)
     throw new TrustplaneError(appraisal.reasonCode, appraisal.reason ?? undefined, { details: { result: result.id } });
   return result;

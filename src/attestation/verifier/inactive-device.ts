@@ -1,6 +1,7 @@
 import { TrustplaneError } from '../../core/errors.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
 import type { AttestationContext } from '../attestation-store.types.ts';
+import { decideRefusal, suppressedDetails } from './refusal-window.ts';
 
 /** The device states whose attestation calls are refused and recorded (issue 15, test item 2). */
 export const INACTIVE_STATES: ReadonlySet<string> = new Set(['suspended', 'decommissioned']);
@@ -16,33 +17,42 @@ export interface InactiveDeviceCall {
 
 /**
  * A suspended or decommissioned device asked to attest: refused with DEVICE_NOT_ACTIVE, and the
- * refusal recorded as `attestation.failed` with that reason and the device's state — once per
- * `inactiveRefusalQuietSeconds` per device and state, so that a device retrying forever cannot
- * flood the ledger. The device row is locked first: of concurrent retries one records, the others
- * see its event. The caller has established that TLS proved the key of the device's current
- * certificate (byte for byte ours); the answer is the same whether or not this call was recorded.
- * Always throws the refusal.
+ * refusal recorded as `attestation.failed` with that reason and the device's state — a repeatable
+ * refusal (refusal-window.ts): written once per `refusalQuietSeconds` per device and state, the
+ * rest counted, so that a device retrying forever cannot flood the ledger. The device row is
+ * locked first: of concurrent retries one records, the others count. The caller has established
+ * that TLS proved the key of the device's current certificate (byte for byte ours); the answer is
+ * the same whether or not this call was recorded. Always throws the refusal.
  */
 export async function refuseInactiveDevice(ctx: AttestationContext, c: InactiveDeviceCall, actor: Actor): Promise<never> {
   const now = ctx.clock.now();
-  const state = await ctx.store.unitOfWork(
+  const { state, decision } = await ctx.store.unitOfWork(
     async (uow) => {
       const [device] = await uow.lockDevices([{ productId: c.product.id, serial: c.device.serial }]);
-      if (!device || !INACTIVE_STATES.has(device.state)) return device?.state ?? 'unknown';
-      const last = await uow.lastInactiveRefusal(device.id, device.state);
-      if (last !== undefined && now.getTime() - last.getTime() < ctx.config.inactiveRefusalQuietSeconds * 1000) return device.state;
-      uow.recordEvents([
-        {
-          actor: actorName(actor),
-          action: 'attestation.failed',
-          subjectType: 'device',
-          subjectId: device.id,
-          details: { product: c.product.sku, serial: device.serial, reason: 'DEVICE_NOT_ACTIVE', deviceState: device.state, call: c.call, certificate: c.certificateSerial },
-        },
-      ]);
-      return device.state;
+      if (!device || !INACTIVE_STATES.has(device.state)) return { state: device?.state ?? 'unknown', decision: undefined };
+      const decision = await decideRefusal(ctx, uow, { deviceId: device.id, reason: 'DEVICE_NOT_ACTIVE', scope: device.state }, now);
+      if (decision.record)
+        uow.recordEvents([
+          {
+            actor: actorName(actor),
+            action: 'attestation.failed',
+            subjectType: 'device',
+            subjectId: device.id,
+            details: {
+              product: c.product.sku,
+              serial: device.serial,
+              reason: 'DEVICE_NOT_ACTIVE',
+              deviceState: device.state,
+              call: c.call,
+              certificate: c.certificateSerial,
+              ...suppressedDetails(decision),
+            },
+          },
+        ]);
+      return { state: device.state, decision };
     },
     { at: now },
   );
+  if (decision?.record === false) ctx.metrics.refusalSuppressed('DEVICE_NOT_ACTIVE');
   throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${state}`);
 }

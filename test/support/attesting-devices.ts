@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { makeCsr } from '../../src/testkit/csr.ts';
+import { estRequest } from './est-client.ts';
+import type { TestServer } from './test-server.ts';
+
+/** A device's certificate and private key, PEM, as its agent holds them. */
+export interface DeviceCredentials {
+  cert: string;
+  key: string;
+}
+
+/** Registers and enrolls each serial through the API, each with its own P-256 key; its credentials into `devices`. */
+export async function enrollDevices(server: TestServer, sku: string, serials: readonly string[], devices: Map<string, DeviceCredentials>): Promise<void> {
+  for (const serial of serials) {
+    assert.equal((await server.api('POST', `/v1/products/${sku}/devices`, { serial })).status, 201);
+    const csr = makeCsr('ecdsa-p256');
+    const enrolled = await server.api('POST', `/v1/products/${sku}/devices/${serial}/enroll`, { csr: csr.pem });
+    assert.equal(enrolled.status, 201);
+    devices.set(serial, { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+  }
+}
+
+/** POST to an attestation route of the device listener over mutual TLS as `device` (no client certificate when undefined), a JSON body. */
+export function onAttestationRoute(server: TestServer, sku: string, device: DeviceCredentials | undefined, path: string, body?: unknown) {
+  return estRequest(`${server.estUrl}/device/v1/${sku}/attestation/${path}`, 'POST', {
+    ca: server.rootPem,
+    ...(device ? { cert: device.cert, key: device.key } : {}),
+    ...(body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' }),
+  });
+}
