@@ -1,55 +1,57 @@
 /**
- * Issue 15, test item 2: "a device that is suspended or decommissioned" is refused with its reason
- * in the answer and in the ledger. The device proves its current certificate over mutual TLS (the
- * certificate is on hold, or revoked for cessationOfOperation), with a real TPM behind it (swtpm,
- * its AK registered by credential activation, a quote over a live nonce): every attestation call
- * is refused with DEVICE_NOT_ACTIVE (409) and `attestation.failed` (reason DEVICE_NOT_ACTIVE, the
- * device's state) is recorded — once an hour per device and state, however often it retries,
- * never appraised, its nonce left unused. A device revoked for key compromise, and a stranger's
- * certificate, stay authentication refusals that write nothing. And the quote clock: a swtpm
- * power-cycled on a restored older copy of its state answers a fresh nonce with a genuine AK
- * signature whose resetCount is behind the AK's last verified quote: QUOTE_CLOCK_ROLLBACK.
+ * Issue 15, test item 2: refusals, each with its own reason in the answer and in the ledger, with
+ * a real TPM behind the device (swtpm, its AK registered by credential activation, quotes over the
+ * server's nonce through the agent's tpm2-tools driver, on the device listener over mutual TLS).
+ *
+ * A device that is suspended or decommissioned proves its current certificate (on hold, or
+ * revoked for cessationOfOperation): every attestation call is refused with DEVICE_NOT_ACTIVE
+ * (409) and `attestation.failed` (reason DEVICE_NOT_ACTIVE, the device's state) is recorded —
+ * once an hour per device and state, however often it retries, never appraised, its nonce left
+ * unused. A device revoked for key compromise, and a stranger's certificate, stay authentication
+ * refusals that write nothing.
+ *
+ * Appraisal refusals, each writing its result and `attestation.failed` and nothing else: the
+ * quote clock (a swtpm resumed, orderly, on an older copy of its state answers a fresh nonce with
+ * a genuine AK signature whose restartCount and Clock are behind the AK's last verified quote:
+ * QUOTE_CLOCK_ROLLBACK).
  */
 import assert from 'node:assert/strict';
 import { cp, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { activateCredential, provisionAttestationKey, quotePcrs, Tpm2Tools, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
-import { encodeTpmQuoteEvidence } from '../src/attestation/index.ts';
-import { FakeClock } from '../src/core/clock.ts';
-import { makeCsr } from '../src/testkit/csr.ts';
+import { activateCredential, quotePcrs, type AttestationKeyPublics } from '../src/agent/attest/index.ts';
+import { encodeTpmQuoteEvidence, type TpmQuoteEvidence } from '../src/attestation/index.ts';
+import { parseTpmsAttest } from '../src/attestation/tpm/index.ts';
+import type { FakeClock } from '../src/core/clock.ts';
 import { databaseTargets } from './support/databases.ts';
 import { estRequest } from './support/est-client.ts';
-import { expectRefusal, takeSnapshot } from './support/state-snapshot.ts';
-import { startSwtpm, type Swtpm } from './support/swtpm.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { assertProblem, expectRefusal, takeSnapshot, type ApiAnswer } from './support/state-snapshot.ts';
+import { startProvisionedSwtpm, type ProvisionedSwtpm, type Swtpm } from './support/swtpm.ts';
+import type { TestServer } from './support/test-server.ts';
+import { startUpdateFleet, type UpdateFleet } from './support/update-fleet.ts';
 
 const SKU = 'GW-REF';
-const START = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+const selection = { bank: 'sha256', pcrs: [0, 7] } as const;
 
 for (const target of databaseTargets()) {
-  describe(`suspended and decommissioned devices on the attestation routes (${target.name})`, () => {
+  describe(`attestation refusals, each with its reason in the answer and the ledger (${target.name})`, () => {
+    let fleet: UpdateFleet;
     let server: TestServer;
     let clock: FakeClock;
-    let tpm: Swtpm;
-    let tools: Tpm2Tools;
-    let keys: AttestationKeyPublics;
-    const devices = new Map<string, { cert: string; key: string }>();
+    let tpm: ProvisionedSwtpm;
 
-    const onListener = (serial: string, path: string, body?: unknown) => {
-      const d = devices.get(serial)!;
-      return estRequest(`${server.estUrl}/device/v1/${SKU}/attestation/${path}`, 'POST', {
+    const onListener = (serial: string, path: string, body?: unknown, route = 'attestation') => {
+      const d = fleet.device(serial);
+      return estRequest(`${server.estUrl}/device/v1/${SKU}/${route}/${path}`, 'POST', {
         ca: server.rootPem,
         cert: d.cert,
         key: d.key,
         ...(body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' }),
       });
     };
-    const refusals = async (serial: string) => {
-      const items = (await server.api('GET', `/v1/products/${SKU}/devices/${serial}/history`)).body.items as { action: string; details: Record<string, unknown> }[];
-      return items.filter((e) => e.action === 'attestation.failed' && e.details.reason === 'DEVICE_NOT_ACTIVE');
-    };
+    const history = async (serial: string) => (await server.api('GET', `/v1/products/${SKU}/devices/${serial}/history`)).body.items as { action: string; details: Record<string, unknown> }[];
+    const refusals = async (serial: string) => (await history(serial)).filter((e) => e.action === 'attestation.failed' && e.details.reason === 'DEVICE_NOT_ACTIVE');
     /** Refused with DEVICE_NOT_ACTIVE and the state in the answer. */
     const refused = async (answer: Promise<{ status: number; body: unknown }>, state: string) => {
       const a = await answer;
@@ -57,32 +59,51 @@ for (const target of databaseTargets()) {
       assert.equal((a.body as { code: string }).code, 'DEVICE_NOT_ACTIVE');
       assert.match((a.body as { detail: string }).detail, new RegExp(`the device is ${state}`));
     };
-    /** The device's AK registered by credential activation with the swtpm (one AK binds one device), and a quote over a live nonce. */
-    const attestable = async (serial: string, registerAk: boolean) => {
-      if (registerAk) await registerKey(serial);
-      const nonce = ((await onListener(serial, 'nonce')).body as { nonce: string }).nonce;
-      return { nonce, evidence: encodeTpmQuoteEvidence(await quotePcrs(tools, bytes(nonce), { bank: 'sha256', pcrs: [0, 7] })) };
+    const nonceFor = async (serial: string) => bytes(((await onListener(serial, 'nonce')).body as { nonce: string }).nonce);
+    const submit = (serial: string, nonce: Uint8Array, evidence: TpmQuoteEvidence) => onListener(serial, 'evidence', { nonce: b64(nonce), evidence: encodeTpmQuoteEvidence(evidence) });
+    /** A quote over a fresh nonce by `serial`'s AK, sent: the answer. */
+    const attest = async (serial: string, on: Swtpm = tpm, handles?: { ek: number; ak: number }) => {
+      const nonce = await nonceFor(serial);
+      const evidence = await quotePcrs(on.tools, nonce, selection, handles);
+      return { answer: await submit(serial, nonce, evidence), clock: parseTpmsAttest(evidence.attest).clockInfo };
     };
-    const registerKey = async (serial: string) => {
+    /** The device's AK registered by credential activation with the TPM (one AK binds one device), and a quote over a live nonce. */
+    const attestable = async (serial: string, registerAk: boolean) => {
+      if (registerAk) await registerKey(serial, tpm, tpm.keys);
+      const nonce = ((await onListener(serial, 'nonce')).body as { nonce: string }).nonce;
+      return { nonce, evidence: encodeTpmQuoteEvidence(await quotePcrs(tpm.tools, bytes(nonce), selection)) };
+    };
+    const registerKey = async (serial: string, on: Swtpm, keys: AttestationKeyPublics, handles?: { ek: number; ak: number }) => {
       const challenge = (await onListener(serial, 'keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic) })).body as { id: string; credentialBlob: string; secret: string };
-      const credential = await activateCredential(tools, { credentialBlob: bytes(challenge.credentialBlob), secret: bytes(challenge.secret) });
+      const credential = await activateCredential(on.tools, { credentialBlob: bytes(challenge.credentialBlob), secret: bytes(challenge.secret) }, handles);
       assert.equal((await onListener(serial, `keys/${challenge.id}/activate`, { credential: b64(credential) })).status, 200);
+    };
+    /**
+     * An appraisal refusal: its code in the answer, which names the stored result; `attestation.failed`
+     * with that reason and result the device's last event; and nothing else written — one result,
+     * one event, the nonce used (taken before the call), no device, certificate, key or release changed.
+     */
+    const refusedAndRecorded = async (serial: string, call: () => Promise<ApiAnswer>, code: string, status = 422) => {
+      const before = await takeSnapshot(server);
+      const answer = await call();
+      assertProblem(answer, status, code);
+      const now = await takeSnapshot(server);
+      assert.deepEqual(
+        now,
+        { ...before, counts: { ...before.counts, events: before.counts.events + 1, attestation_results: before.counts.attestation_results + 1 }, attestation: { ...before.attestation, noncesUsed: before.attestation.noncesUsed + 1 } },
+        'one result, one event and the nonce used: nothing else',
+      );
+      const event = (await history(serial)).at(-1)!;
+      assert.equal(event.action, 'attestation.failed');
+      assert.equal(event.details.reason, code);
+      assert.equal(event.details.result, (answer.body as { details: { result: string } }).details.result);
+      assert.equal(event.details.status, 'contraindicated');
     };
 
     before(async () => {
-      clock = new FakeClock(START);
-      server = await startTestServer({ target, clock, est: true });
-      await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2040-12-31' });
-      for (const serial of ['S-1', 'S-2', 'S-3']) {
-        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial })).status, 201);
-        const csr = makeCsr('ecdsa-p256');
-        const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/${serial}/enroll`, { csr: csr.pem });
-        assert.equal(enrolled.status, 201);
-        devices.set(serial, { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
-      }
-      tpm = await startSwtpm();
-      tools = new Tpm2Tools(tpm.tcti);
-      keys = await provisionAttestationKey(tools);
+      [fleet, tpm] = await Promise.all([startUpdateFleet(target, SKU, ['S-1', 'S-2', 'S-3', 'S-4'].map((serial) => ({ serial }))), startProvisionedSwtpm()]);
+      server = fleet.server;
+      clock = server.clock;
     });
     after(async () => {
       await tpm?.stop();
@@ -104,7 +125,7 @@ for (const target of databaseTargets()) {
       assert.deepEqual({ ...now, counts: { ...now.counts, events: before.counts.events } }, before, 'no result, the nonce unused, the device unchanged');
 
       await refused(onListener('S-1', 'nonce'), 'suspended');
-      await refused(onListener('S-1', 'keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic) }), 'suspended');
+      await refused(onListener('S-1', 'keys', { akPublic: b64(tpm.keys.akPublic), ekPublic: b64(tpm.keys.ekPublic) }), 'suspended');
       await refused(onListener('S-1', 'keys/ak_00000000000000000000/activate', { credential: b64(new Uint8Array(32)) }), 'suspended');
     });
 
@@ -133,52 +154,45 @@ for (const target of databaseTargets()) {
       assert.equal(trust.body.trusted, false);
     });
 
-    // Skipped: whether swtpm's counters after the three power cycles come out behind depends on when
-    // it persists its state, and in CI runs they sometimes did not (ATTESTATION_FIRMWARE_UNKNOWN came
-    // back instead). The comparison itself is tested on re-signed structures (appraise-evidence.test.ts);
-    // making this one deterministic (an orderly TPM2_Shutdown before each cycle) is next session's.
-    it('a TPM answering from an older copy of its state: QUOTE_CLOCK_ROLLBACK in the answer and the ledger', { skip: 'swtpm state persistence across power cycles is not deterministic yet' }, async () => {
-      const own = await startSwtpm();
+    it('a TPM answering from an older copy of its state: QUOTE_CLOCK_ROLLBACK in the answer and the ledger', async () => {
+      // Its own swtpm: the shared one's state is not rolled back under the other tests.
+      const own = await startProvisionedSwtpm();
+      const older = `${own.stateDir}.older`;
       try {
-        let t = new Tpm2Tools(own.tcti);
-        const k = await provisionAttestationKey(t);
-        assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial: 'S-4' })).status, 201);
-        const csr = makeCsr('ecdsa-p256');
-        const enrolled = await server.api('POST', `/v1/products/${SKU}/devices/S-4/enroll`, { csr: csr.pem });
-        devices.set('S-4', { cert: enrolled.body.certificate, key: csr.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
-        const challenge = (await onListener('S-4', 'keys', { akPublic: b64(k.akPublic), ekPublic: b64(k.ekPublic) })).body as { id: string; credentialBlob: string; secret: string };
-        const credential = await activateCredential(t, { credentialBlob: bytes(challenge.credentialBlob), secret: bytes(challenge.secret) });
-        assert.equal((await onListener('S-4', `keys/${challenge.id}/activate`, { credential: b64(credential) })).status, 200);
-        const attestOnce = async () => {
-          const nonce = ((await onListener('S-4', 'nonce')).body as { nonce: string }).nonce;
-          return onListener('S-4', 'evidence', { nonce, evidence: encodeTpmQuoteEvidence(await quotePcrs(t, bytes(nonce), { bank: 'sha256', pcrs: [0, 7] })) });
-        };
-        const lastReason = async () => {
-          const items = (await server.api('GET', `/v1/products/${SKU}/devices/S-4/history`)).body.items as { action: string; details: Record<string, unknown> }[];
-          return items.filter((e) => e.action === 'attestation.failed').at(-1)?.details.reason;
-        };
-        // the product has no release: each quote verifies (its counters kept) and is refused for its firmware
-        assert.equal(((await attestOnce()).body as { code: string }).code, 'ATTESTATION_FIRMWARE_UNKNOWN');
-        // an older copy of the TPM's state taken at a power cycle, another cycle, a quote on the current state
-        const state = own.stateDir!;
-        const older = `${state}.older`;
-        await own.restart!(() => cp(state, older, { recursive: true }));
-        await own.restart!();
-        t = new Tpm2Tools(own.tcti);
-        assert.equal(((await attestOnce()).body as { code: string }).code, 'ATTESTATION_FIRMWARE_UNKNOWN');
-        // the older state restored: a fresh nonce, a genuine AK signature, counters from the past
-        await own.restart!(async () => {
+        await registerKey('S-4', own, own.keys);
+        const device = (await server.tp.identity.store.findDevice((await server.tp.product(SKU)).id, 'S-4'))!;
+        const kept = async () => (await server.tp.attestation.store.currentKey(device.id))?.lastQuoteClock;
+        // This TPM booted nothing the product released (its PCRs are zeros): each quote verifies, its counters are kept, and it is refused for its firmware.
+        const first = await attest('S-4', own);
+        assertProblem(first.answer, 422, 'ATTESTATION_FIRMWARE_UNKNOWN');
+        // Every power cycle orderly (TPM2_Shutdown(STATE), then TPM2_Startup(STATE): a resume), so
+        // the state on disk is whole and the counters follow from it alone. The copy taken while off…
+        await own.powerCycle('resume', (state) => cp(state, older, { recursive: true }));
+        // …then another cycle on the current state, and its Clock an hour on (TPM2_ClockSet moves it only forward).
+        await own.powerCycle('resume');
+        await own.tools.run('tpm2_setclock', [String(first.clock.clock + 3_600_000n)]);
+        const last = await attest('S-4', own);
+        assertProblem(last.answer, 422, 'ATTESTATION_FIRMWARE_UNKNOWN');
+        assert.deepEqual([first.clock.restartCount, last.clock.restartCount], [0, 2], 'two resumes since the quote before');
+        assert.deepEqual(await kept(), { resetCount: last.clock.resetCount, restartCount: 2 });
+
+        // The older copy put back and resumed: a fresh nonce, a genuine AK signature, a TPM from the past.
+        await own.powerCycle('resume', async (state) => {
           await rm(state, { recursive: true });
           await cp(older, state, { recursive: true });
         });
-        t = new Tpm2Tools(own.tcti);
-        const replayed = await attestOnce();
-        assert.equal(replayed.status, 422, JSON.stringify(replayed.body));
-        assert.equal((replayed.body as { code: string }).code, 'QUOTE_CLOCK_ROLLBACK');
-        assert.equal(await lastReason(), 'QUOTE_CLOCK_ROLLBACK');
-        await rm(older, { recursive: true, force: true });
+        const nonce = await nonceFor('S-4');
+        const evidence = await quotePcrs(own.tools, nonce, selection);
+        const replayed = parseTpmsAttest(evidence.attest).clockInfo;
+        assert.equal(replayed.resetCount, last.clock.resetCount);
+        assert.equal(replayed.restartCount, 1, 'one resume since the copy: behind the last quote’s 2');
+        assert.ok(replayed.clock < last.clock.clock, `Clock ${replayed.clock} behind the last quote's ${last.clock.clock}`);
+        assert.equal(replayed.safe, true, 'an orderly shutdown: the TPM vouches that it never reported a later Clock from this state');
+        await refusedAndRecorded('S-4', () => submit('S-4', nonce, evidence), 'QUOTE_CLOCK_ROLLBACK');
+        assert.deepEqual(await kept(), { resetCount: last.clock.resetCount, restartCount: 2 }, 'the counters kept are still the last verified quote’s');
       } finally {
         await own.stop();
+        await rm(older, { recursive: true, force: true });
       }
     });
 
@@ -187,5 +201,6 @@ for (const target of databaseTargets()) {
       await expectRefusal(server, () => onListener('S-3', 'nonce'), 401, 'CLIENT_CERTIFICATE_REVOKED');
       assert.equal((await refusals('S-3')).length, 0);
     });
+
   });
 }
