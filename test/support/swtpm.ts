@@ -7,7 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionAttestationKey, Tpm2Tools, type AttestationKeyPublics } from '../../src/agent/attest/index.ts';
@@ -105,6 +105,14 @@ async function manufacture(dir: string, stateDir: string): Promise<{ root: strin
   };
 }
 
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -134,10 +142,12 @@ async function startOnce(
   dir: string,
   flags: 'not-need-init,startup-clear' | 'not-need-init',
 ): Promise<SwtpmProcess | undefined> {
-  // The swtpm TCTI of tpm2-tss finds the control channel at port + 1.
+  // The swtpm TCTI of tpm2-tss finds the control channel at port + 1. Linux gives bind(0) an odd
+  // port and prefers even ones for outgoing connections, so port + 1 is often some client's
+  // (about one in twenty on a busy test machine): it is looked at before swtpm is asked to bind it.
   const port = await freeLoopbackPort();
   const ctrlPort = port + 1;
-  if (ctrlPort > 65535) return undefined;
+  if (ctrlPort > 65535 || !(await canListen(ctrlPort))) return undefined;
   const child = spawn(
     'swtpm',
     [
@@ -222,11 +232,11 @@ export async function startSwtpm(options: { ekCertificate?: boolean } = {}): Pro
 
 /** swtpm on a free port pair: another process may take a port between the look and the bind, then again. */
 async function startOnPorts(stateDir: string, flags: Parameters<typeof startOnce>[1]): Promise<SwtpmProcess> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 20; attempt++) {
     const started = await startOnce(stateDir, flags);
     if (started !== undefined) return started;
   }
-  throw new Error('no free loopback port pair (P, P+1) for swtpm after 5 attempts');
+  throw new Error('no free loopback port pair (P, P+1) for swtpm after 20 attempts');
 }
 
 /** A fresh swtpm with the agent's EK and AK provisioned: where the quote and credential tests begin. */
