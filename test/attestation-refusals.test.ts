@@ -281,7 +281,7 @@ for (const target of databaseTargets()) {
         await refusedAndRecorded('F-1', () => submit('F-1', nonce, evidence), 'ATTESTATION_KEY_UNKNOWN');
       });
 
-      // TPMS_ATTEST (Part 2 §10.12.12): magic @0, type @2 bytes at 4, qualifiedSigner, extraData (the nonce), clockInfo, firmwareVersion, then for a quote the PCR selection and pcrDigest (last).
+      // TPMS_ATTEST (Part 2 §10.12.12): magic (4 bytes) at 0, type (2) at 4, qualifiedSigner (2 + 34) at 6, extraData (2 + 32, the nonce) at 42, clockInfo, firmwareVersion, then for a quote the PCR selection and pcrDigest (the last 32).
       // Changed bytes no longer verify with the AK; the field checks run before the signature (docs/design/attestation.md), so each change has its own reason.
 
       it('a quote whose type is changed, and a time attestation the AK really signed over the nonce: QUOTE_TYPE_INVALID', async () => {
