@@ -23,7 +23,9 @@ import {
   ECC_P384_EK_CERTIFICATE_NV_INDEX,
   ECC_P384_EK_HANDLE,
   RSA_EK_HANDLE,
+  startProvisionedSwtpm,
   startSwtpm,
+  type ProvisionedSwtpm,
   type Swtpm,
 } from './support/swtpm.ts';
 
@@ -90,19 +92,11 @@ const integrityFailure = (e: unknown): boolean => refusedByTpm(e) && /integrity/
 const rsaHandles = { ek: 0x81010001, ak: 0x81000a03 };
 
 describe('credential activation with swtpm', () => {
-  let tpmA: Swtpm;
-  let tpmB: Swtpm;
-  let a: Tpm2Tools;
-  let b: Tpm2Tools;
-  let keysA: AttestationKeyPublics;
-  let keysB: AttestationKeyPublics;
+  let tpmA: ProvisionedSwtpm;
+  let tpmB: ProvisionedSwtpm;
 
   before(async () => {
-    [tpmA, tpmB] = await Promise.all([startSwtpm(), startSwtpm()]);
-    a = new Tpm2Tools(tpmA.tcti);
-    b = new Tpm2Tools(tpmB.tcti);
-    keysA = await provisionAttestationKey(a);
-    keysB = await provisionAttestationKey(b);
+    [tpmA, tpmB] = await Promise.all([startProvisionedSwtpm(), startProvisionedSwtpm()]);
   });
 
   after(async () => {
@@ -113,29 +107,29 @@ describe('credential activation with swtpm', () => {
 
   it('the TPM holding the ECC EK gives back the credential made for its AK', async () => {
     const credential = systemRandom.bytes(32);
-    const made = makeCredential(keysA.ekPublic, akName(keysA), credential, systemRandom);
-    assert.deepEqual(await activateCredential(a, made), credential);
+    const made = makeCredential(tpmA.keys.ekPublic, akName(tpmA.keys), credential, systemRandom);
+    assert.deepEqual(await activateCredential(tpmA.tools, made), credential);
   });
 
   it('a credential naming another AK is refused by the TPM (the HMAC covers the name)', async () => {
-    const made = makeCredential(keysA.ekPublic, akName(keysB), systemRandom.bytes(32), systemRandom);
-    await assert.rejects(activateCredential(a, made), integrityFailure);
+    const made = makeCredential(tpmA.keys.ekPublic, akName(tpmB.keys), systemRandom.bytes(32), systemRandom);
+    await assert.rejects(activateCredential(tpmA.tools, made), integrityFailure);
   });
 
   it("a credential made for another TPM's EK cannot be unwrapped", async () => {
-    const made = makeCredential(keysB.ekPublic, akName(keysA), systemRandom.bytes(32), systemRandom);
-    await assert.rejects(activateCredential(a, made), integrityFailure);
+    const made = makeCredential(tpmB.keys.ekPublic, akName(tpmA.keys), systemRandom.bytes(32), systemRandom);
+    await assert.rejects(activateCredential(tpmA.tools, made), integrityFailure);
     // …while B, the EK's TPM, refuses it too: its AK is not the one named.
-    await assert.rejects(activateCredential(b, made), integrityFailure);
+    await assert.rejects(activateCredential(tpmB.tools, made), integrityFailure);
   });
 
   it('an RSA 2048 EK (RSA-OAEP seed) works the same way', async () => {
-    const keys = await provisionAttestationKey(a, rsaHandles, 'rsa');
+    const keys = await provisionAttestationKey(tpmA.tools, rsaHandles, 'rsa');
     const credential = systemRandom.bytes(16);
     const made = makeCredential(keys.ekPublic, akName(keys), credential, systemRandom);
-    assert.deepEqual(await activateCredential(a, made, rsaHandles), credential);
+    assert.deepEqual(await activateCredential(tpmA.tools, made, rsaHandles), credential);
     // The ECC EK's AK cannot take a credential made for the RSA EK.
-    await assert.rejects(activateCredential(a, made, { ek: rsaHandles.ek, ak: 0x81000a01 }), refusedByTpm);
+    await assert.rejects(activateCredential(tpmA.tools, made, { ek: rsaHandles.ek, ak: 0x81000a01 }), refusedByTpm);
   });
 });
 

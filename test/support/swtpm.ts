@@ -7,25 +7,49 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { provisionAttestationKey, Tpm2Tools, type AttestationKeyPublics } from '../../src/agent/attest/index.ts';
 import { freeLoopbackPort } from '../../src/testkit/free-port.ts';
+
+/**
+ * How the TPM goes down and comes back (TPM 2.0 Part 3 §9.3 TPM2_Startup, §9.4 TPM2_Shutdown):
+ * - `reset`: Shutdown(CLEAR), Startup(CLEAR), a reboot: resetCount + 1, restartCount 0, PCRs cleared;
+ * - `restart`: Shutdown(STATE), Startup(CLEAR): restartCount + 1, PCRs cleared;
+ * - `resume`: Shutdown(STATE), Startup(STATE), a resume from hibernation: restartCount + 1, PCRs kept.
+ * Each is orderly: TPM2_Shutdown makes the TPM write its state (Clock, the counters, for STATE the
+ * PCRs and the rest of what Startup(STATE) restores) into NV, which swtpm writes to the state
+ * directory before it answers; so the directory copied while the TPM is off is a whole state, and
+ * the counters and Clock the TPM comes back with follow from it alone, not from what swtpm had
+ * happened to persist when it was stopped (without an orderly shutdown the TPM saves Clock only
+ * every 2^22 ms, the reference code's NV_CLOCK_UPDATE_INTERVAL).
+ * Startup(STATE) needs the state a Shutdown(STATE) saved: it fails (TPM_RC_VALUE) after a reset.
+ */
+export type PowerCycle = 'reset' | 'restart' | 'resume';
 
 export interface Swtpm {
   /** The TCTI string tpm2-tools and the agent's Tpm2Tools take. */
   readonly tcti: string;
   readonly port: number;
+  /** tpm2-tools (the agent's driver) on the current TCTI, which a power cycle changes. */
+  readonly tools: Tpm2Tools;
   /** With `ekCertificate`: the test CA that issued the EK certificate, root and issuing CA (PEM). */
   readonly ekCa?: { readonly root: string; readonly issuer: string };
-  /** The directory of its NV state (--tpmstate), to copy and restore an older state. */
-  readonly stateDir?: string;
+  /** The directory of its NV state (--tpmstate). */
+  readonly stateDir: string;
   /**
-   * Power-cycles the TPM on its state: stopped, `whileStopped` run (to copy or restore the state
-   * directory), started again (a TPM Reset: resetCount grows, PCRs cleared). The TCTI changes.
+   * Power-cycles the TPM on its state, orderly (`cycle`, see PowerCycle): TPM2_Shutdown, swtpm
+   * stopped, `whileOff` run (to copy the state directory, or to put an older copy back), swtpm
+   * started again and TPM2_Startup sent. The TCTI changes.
    */
-  restart?(whileStopped?: () => Promise<void>): Promise<void>;
+  powerCycle(cycle: PowerCycle, whileOff?: (stateDir: string) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A swtpm with the agent's EK and AK at their default handles (provisionAttestationKey). */
+export interface ProvisionedSwtpm extends Swtpm {
+  readonly keys: AttestationKeyPublics;
 }
 
 /** NV index of the RSA 2048 EK certificate (TCG EK Credential Profile §2.2.1.4), where swtpm_setup writes it. */
@@ -81,6 +105,14 @@ async function manufacture(dir: string, stateDir: string): Promise<{ root: strin
   };
 }
 
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -99,11 +131,23 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startOnce(dir: string): Promise<Swtpm | undefined> {
-  // The swtpm TCTI of tpm2-tss finds the control channel at port + 1.
+/** A running swtpm process; `startup-clear` for a fresh TPM, none after a power cycle (TPM2_Startup is then sent by tpm2-tools). */
+interface SwtpmProcess {
+  readonly tcti: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+async function startOnce(
+  dir: string,
+  flags: 'not-need-init,startup-clear' | 'not-need-init',
+): Promise<SwtpmProcess | undefined> {
+  // The swtpm TCTI of tpm2-tss finds the control channel at port + 1. Linux gives bind(0) an odd
+  // port and prefers even ones for outgoing connections, so port + 1 is often some client's
+  // (about one in twenty on a busy test machine): it is looked at before swtpm is asked to bind it.
   const port = await freeLoopbackPort();
   const ctrlPort = port + 1;
-  if (ctrlPort > 65535) return undefined;
+  if (ctrlPort > 65535 || !(await canListen(ctrlPort))) return undefined;
   const child = spawn(
     'swtpm',
     [
@@ -116,7 +160,7 @@ async function startOnce(dir: string): Promise<Swtpm | undefined> {
       '--tpmstate',
       `dir=${dir}`,
       '--flags',
-      'not-need-init,startup-clear',
+      flags,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -153,39 +197,55 @@ export async function startSwtpm(options: { ekCertificate?: boolean } = {}): Pro
   try {
     await mkdir(stateDir);
     const ekCa = options.ekCertificate === true ? await manufacture(dir, stateDir) : undefined;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const first = await startOnce(stateDir);
-      if (first !== undefined) {
-        let tpm = first;
-        const handle: Swtpm = {
-          get tcti() {
-            return tpm.tcti;
-          },
-          get port() {
-            return tpm.port;
-          },
-          ...(ekCa === undefined ? {} : { ekCa }),
-          stateDir,
-          restart: async (whileStopped) => {
-            await tpm.stop();
-            await whileStopped?.();
-            for (let again = 0; again < 5; again++) {
-              const next = await startOnce(stateDir);
-              if (next !== undefined) return void (tpm = next);
-            }
-            throw new Error('swtpm did not start again on its state');
-          },
-          stop: async () => {
-            await tpm.stop();
-            await rm(dir, { recursive: true, force: true });
-          },
-        };
-        return handle;
-      }
-    }
-    throw new Error('no free loopback port pair (P, P+1) for swtpm after 5 attempts');
+    let tpm = await startOnPorts(stateDir, 'not-need-init,startup-clear');
+    let tools = new Tpm2Tools(tpm.tcti);
+    return {
+      get tcti() {
+        return tpm.tcti;
+      },
+      get port() {
+        return tpm.port;
+      },
+      get tools() {
+        return tools;
+      },
+      ...(ekCa === undefined ? {} : { ekCa }),
+      stateDir,
+      powerCycle: async (cycle, whileOff) => {
+        await tools.run('tpm2_shutdown', cycle === 'reset' ? ['-c'] : []);
+        await tpm.stop();
+        await whileOff?.(stateDir);
+        tpm = await startOnPorts(stateDir, 'not-need-init');
+        tools = new Tpm2Tools(tpm.tcti);
+        await tools.run('tpm2_startup', cycle === 'resume' ? [] : ['-c']);
+      },
+      stop: async () => {
+        await tpm.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** swtpm on a free port pair: another process may take a port between the look and the bind, then again. */
+async function startOnPorts(stateDir: string, flags: Parameters<typeof startOnce>[1]): Promise<SwtpmProcess> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const started = await startOnce(stateDir, flags);
+    if (started !== undefined) return started;
+  }
+  throw new Error('no free loopback port pair (P, P+1) for swtpm after 20 attempts');
+}
+
+/** A fresh swtpm with the agent's EK and AK provisioned: where the quote and credential tests begin. */
+export async function startProvisionedSwtpm(): Promise<ProvisionedSwtpm> {
+  const tpm = await startSwtpm();
+  try {
+    return Object.assign(tpm, { keys: await provisionAttestationKey(tpm.tools) });
+  } catch (e) {
+    await tpm.stop();
     throw e;
   }
 }

@@ -25,11 +25,13 @@ export interface UpdateFleet {
   sku: string;
   /** the release manager's private key (Ed25519) */
   manager: KeyObject;
-  /** A firmware release awaiting approval; its id. */
-  createRelease(version: string, securityVersion: number, updateType?: 'security' | 'feature'): Promise<string>;
+  /** A firmware release awaiting approval (`fields` added to its body, e.g. `bootMeasurements`); its id. */
+  createRelease(version: string, securityVersion: number, updateType?: 'security' | 'feature', fields?: Record<string, unknown>): Promise<string>;
   /** The manager's approval over the current draft (threshold 1: it publishes). */
   approve(releaseId: string): Promise<{ status: number; body: any }>;
-  publishRelease(version: string, securityVersion: number, updateType?: 'security' | 'feature'): Promise<string>;
+  publishRelease(version: string, securityVersion: number, updateType?: 'security' | 'feature', fields?: Record<string, unknown>): Promise<string>;
+  /** A device's certificate and key (PEM), for the device listener's mutual TLS. */
+  device(serial: string): { cert: string; key: string };
   /** What the device learns over mutual TLS with its certificate. */
   assignment(serial: string): Promise<Assignment | null>;
   /** The ledger actions on a subject, in order. */
@@ -67,9 +69,9 @@ export async function startUpdateFleet(target: DatabaseTarget, sku: string, devi
     assert.equal(res.status, 201);
     return ((await res.json()) as { sha256: string }).sha256;
   };
-  const createRelease: UpdateFleet['createRelease'] = async (version, securityVersion, updateType = 'security') => {
+  const createRelease: UpdateFleet['createRelease'] = async (version, securityVersion, updateType = 'security', fields = {}) => {
     const sbom = await upload(Buffer.from(JSON.stringify(firmwareSbom(version))));
-    const r = await server.api('POST', `/v1/products/${sku}/releases`, { version, securityVersion, kind: 'firmware', updateType, imageName: `fw-${version}.bin`, imageSha256: await upload(randomBytes(4096)), sbomSha256: sbom });
+    const r = await server.api('POST', `/v1/products/${sku}/releases`, { version, securityVersion, kind: 'firmware', updateType, imageName: `fw-${version}.bin`, imageSha256: await upload(randomBytes(4096)), sbomSha256: sbom, ...fields });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.id as string;
   };
@@ -84,11 +86,16 @@ export async function startUpdateFleet(target: DatabaseTarget, sku: string, devi
     manager: manager.privateKey,
     createRelease,
     approve,
-    async publishRelease(version, securityVersion, updateType) {
-      const id = await createRelease(version, securityVersion, updateType);
+    async publishRelease(version, securityVersion, updateType, fields) {
+      const id = await createRelease(version, securityVersion, updateType, fields);
       const approved = await approve(id);
       assert.equal(approved.body.published, true, JSON.stringify(approved.body));
       return id;
+    },
+    device(serial) {
+      const d = credentials.get(serial);
+      if (!d) throw new Error(`no device ${serial} in the fleet`);
+      return d;
     },
     async assignment(serial) {
       const d = credentials.get(serial)!;
