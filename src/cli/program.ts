@@ -17,6 +17,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerVulnCommands } from './commands/vuln.ts';
 import { registerAdvisoryCommands } from './commands/advisory.ts';
+import { addManufacturerCaCommands } from './commands/attestation-manufacturer-ca.ts';
 import { defaultServerUrl } from './connection.ts';
 
 const CLI_VERSION = '0.1.0';
@@ -57,6 +58,8 @@ export function buildProgram(): Command {
   registerVulnCommands(program);
   registerIncidentCommands(program);
   registerAdvisoryCommands(program);
+  // the `attestation` group: its policy and verifier-key commands come with src/cli/commands/attestation.ts
+  addManufacturerCaCommands(program.command('attestation').description('remote attestation: what a product trusts and appraises'));
   registerKeygenCommand(program);
   return program;
 }

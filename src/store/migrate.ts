@@ -20,6 +20,7 @@ import { accessGrants } from './migrations/0017-access-grants.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
 import { attestation } from './migrations/0019-attestation.ts';
 import { quoteClock } from './migrations/0020-quote-clock.ts';
+import { manufacturerCas } from './migrations/0021-manufacturer-cas.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '0018-access-paths': accessPaths,
   '0019-attestation': attestation,
   '0020-quote-clock': quoteClock,
+  '0021-manufacturer-cas': manufacturerCas,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

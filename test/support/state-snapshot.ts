@@ -54,6 +54,7 @@ export const snapshotTables = [
   'attestation_nonces',
   'attestation_keys',
   'attestation_results',
+  'attestation_manufacturer_cas',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 
