@@ -4,7 +4,7 @@ import { newId } from '../../core/ids.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
 import type { AttestationContext, AttestationKeyRecord, EkCertificateCheck, ManufacturerCaRecord } from '../attestation-store.types.ts';
 import { checkAttestationKey } from '../tpm/attestation-key.ts';
-import { endorsementPublicKey, verifyEkCertificate } from '../tpm/ek-certificate.ts';
+import { certifiedKey, endorsementPublicKey, verifyEkCertificate } from '../tpm/ek-certificate.ts';
 import { parseEndorsementKey } from '../tpm/endorsement-key.ts';
 import { makeCredential, type MadeCredential } from '../tpm/make-credential.ts';
 import { parseTpm2bPublic } from '../tpm/tpmt-public.ts';
@@ -106,7 +106,7 @@ function ekCertificateIsForEk(der: Uint8Array, ek: ReturnType<typeof parseEndors
   } catch (cause) {
     throw new TrustplaneError('CERTIFICATE_MALFORMED', 'the EK certificate cannot be parsed', { cause });
   }
-  if (!certificate.publicKey.equals(endorsementPublicKey(ek))) throw new TrustplaneError('EK_CERTIFICATE_MISMATCH');
+  if (!certifiedKey(certificate)?.equals(endorsementPublicKey(ek).export({ format: 'der', type: 'spki' }))) throw new TrustplaneError('EK_CERTIFICATE_MISMATCH');
 }
 
 /**
