@@ -34,6 +34,31 @@ export interface AttestationKeyRecord {
   readonly retiredAt: Date | null;
   /** TPMS_CLOCK_INFO resetCount and restartCount of the last quote this AK verified; null before the first */
   readonly lastQuoteClock: QuoteCounters | null;
+  /** What was checked of the EK certificate at registration (keys from before migration 0021: `none` or `key-checked`). */
+  readonly ekCertificateCheck: EkCertificateCheck;
+  /** With `chain-verified`: the SHA-256 fingerprint of the product's manufacturer CA the chain reached. */
+  readonly ekManufacturerCa: Uint8Array | null;
+}
+
+/**
+ * How far an AK's EK is known to be a genuine TPM's (docs/design/attestation.md): no certificate;
+ * a certificate for the EK's key, its issuer not checked (the product trusts no manufacturer CA);
+ * a certificate chaining to one of the product's trusted TPM manufacturer CAs.
+ */
+export type EkCertificateCheck = 'none' | 'key-checked' | 'chain-verified';
+
+/** A TPM manufacturer CA a product trusts for EK certificates (migration 0021); `removedAt` once removed. */
+export interface ManufacturerCaRecord {
+  readonly productId: string;
+  /** SHA-256 of the certificate's DER */
+  readonly fingerprintSha256: Uint8Array;
+  readonly certificate: Uint8Array;
+  readonly subject: string;
+  readonly notAfter: Date;
+  readonly addedBy: string;
+  readonly addedAt: Date;
+  readonly removedBy: string | null;
+  readonly removedAt: Date | null;
 }
 
 /** The TPM's boot counters a quote reports (TPM 2.0 Part 2 §10.11.1). */
@@ -109,6 +134,8 @@ export interface AttestationStore {
   verifierKeys(): Promise<VerifierKeyRecord[]>;
   findVerifierKey(keyId: string): Promise<VerifierKeyRecord | undefined>;
   findPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
+  /** The product's trusted TPM manufacturer CAs (not removed), oldest first. */
+  listManufacturerCas(productId: string): Promise<ManufacturerCaRecord[]>;
   /** The device's latest appraisal. */
   latestResult(deviceId: string): Promise<AttestationResultRecord | undefined>;
   /** A new pending registration; the device's earlier pending ones are dropped (one challenge outstanding). */
@@ -133,6 +160,16 @@ export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   /** The product's stored policy, locked (none: the default). */
   lockPolicy(productId: string): Promise<AttestationPolicyRecord | undefined>;
   savePolicy(policy: AttestationPolicyRecord): Promise<void>;
+  /** The product's manufacturer CA with this fingerprint, removed or not, locked. */
+  lockManufacturerCa(productId: string, fingerprintSha256: Uint8Array): Promise<ManufacturerCaRecord | undefined>;
+  /**
+   * Inserts the CA, or adds a removed one back; false when it is listed already (the
+   * (product, fingerprint) key decides between concurrent adds).
+   */
+  saveManufacturerCa(ca: ManufacturerCaRecord): Promise<boolean>;
+  markManufacturerCaRemoved(productId: string, fingerprintSha256: Uint8Array, by: string, at: Date): Promise<void>;
+  /** The product's trusted manufacturer CAs, share-locked: a concurrent removal waits for this transaction. */
+  shareLockManufacturerCas(productId: string): Promise<ManufacturerCaRecord[]>;
   /** Records the counters of a quote the AK verified (its row locked by `lockKey` first). */
   recordQuoteClock(keyId: string, counters: QuoteCounters): Promise<void>;
   /** Retires the device's current AK (if any) and activates this one. */

@@ -67,6 +67,10 @@ export class ApiClient {
     return (await this.#exchange(path, { method: 'POST', headers, body, duplex: 'half' })).json() as Promise<T>;
   }
 
+  async deleteJson<T>(path: string): Promise<T> {
+    return (await this.#send('DELETE', path)).json() as Promise<T>;
+  }
+
   async delete(path: string): Promise<void> {
     await (await this.#send('DELETE', path)).arrayBuffer();
   }

@@ -18,6 +18,7 @@ import { registerTokenCommands } from './commands/token.ts';
 import { registerVulnCommands } from './commands/vuln.ts';
 import { registerAdvisoryCommands } from './commands/advisory.ts';
 import { registerAttestationCommands } from './commands/attestation.ts';
+import { addManufacturerCaCommands } from './commands/attestation-manufacturer-ca.ts';
 import { defaultServerUrl } from './connection.ts';
 
 const CLI_VERSION = '0.1.0';
@@ -58,7 +59,7 @@ export function buildProgram(): Command {
   registerVulnCommands(program);
   registerIncidentCommands(program);
   registerAdvisoryCommands(program);
-  registerAttestationCommands(program);
+  addManufacturerCaCommands(registerAttestationCommands(program));
   registerKeygenCommand(program);
   return program;
 }

@@ -137,6 +137,9 @@ export const errorCatalog = {
   ATTESTATION_SIGNATURE_INVALID: { status: 422, title: "The evidence signature does not verify with the device's key" },
   EK_CERTIFICATE_UNTRUSTED: { status: 422, title: "The EK certificate does not chain to a TPM manufacturer CA trusted for the product" },
   EK_CERTIFICATE_MISMATCH: { status: 422, title: 'The EK certificate is for another key than the EK' },
+  EK_CERTIFICATE_REQUIRED: { status: 422, title: 'The product trusts TPM manufacturer CAs: the AK registration needs the EK certificate' },
+  MANUFACTURER_CA_INVALID: { status: 422, title: 'The certificate cannot serve as a TPM manufacturer CA' },
+  MANUFACTURER_CA_NOT_FOUND: { status: 404, title: 'No TPM manufacturer CA of the product has this fingerprint' },
   ATTESTATION_CLAIM_MISSING: { status: 422, title: 'The claims token lacks a required claim' },
   // attestation: challenges and key registration
   ATTESTATION_NONCE_UNKNOWN: { status: 422, title: 'The nonce was not issued to this device' },

@@ -23,6 +23,20 @@ export function parseCertificate(input: string | Uint8Array): NodeX509 {
 }
 
 /**
+ * Why `cert` cannot anchor a chain at `now`, if it cannot: not a CA (RFC 5280 §4.2.1.9), a keyUsage
+ * without keyCertSign (§4.2.1.3), or expired.
+ */
+export function caCertificateProblem(cert: NodeX509, now: Date): string | undefined {
+  if (!cert.ca) return 'the certificate is not a CA certificate (basicConstraints cA)';
+  const parsed = AsnConvert.parse(cert.raw, x509.Certificate).tbsCertificate;
+  const keyUsageExt = parsed.extensions?.find((e) => e.extnID === x509.id_ce_keyUsage);
+  const keyUsage = keyUsageExt && AsnConvert.parse(keyUsageExt.extnValue, x509.KeyUsage);
+  if (keyUsage && (keyUsage.toNumber() & x509.KeyUsageFlags.keyCertSign) === 0) return 'the certificate may not sign certificates (keyUsage)';
+  if (now.getTime() > cert.validToDate.getTime()) return 'the certificate has expired';
+  return undefined;
+}
+
+/**
  * Registers a manufacturer CA for a product: its certificates (IEEE 802.1AR IDevIDs) may enroll the
  * product's registered devices. It must be a CA (RFC 5280 §4.2.1.9) that may sign certificates, and current.
  */
@@ -30,12 +44,9 @@ export async function registerBootstrapCa(ctx: EnrollmentContext, product: Produ
   if (typeof certificateText !== 'string') throw new TrustplaneError('VALIDATION_FAILED', 'certificate must be PEM text', { details: { field: 'certificate' } });
   const cert = parseCertificate(certificateText);
   const now = ctx.identity.clock.now();
-  if (!cert.ca) throw new TrustplaneError('BOOTSTRAP_CA_INVALID', 'the certificate is not a CA certificate (basicConstraints cA)');
+  const problem = caCertificateProblem(cert, now);
+  if (problem !== undefined) throw new TrustplaneError('BOOTSTRAP_CA_INVALID', problem);
   const parsed = AsnConvert.parse(cert.raw, x509.Certificate).tbsCertificate;
-  const keyUsageExt = parsed.extensions?.find((e) => e.extnID === x509.id_ce_keyUsage);
-  const keyUsage = keyUsageExt && AsnConvert.parse(keyUsageExt.extnValue, x509.KeyUsage);
-  if (keyUsage && (keyUsage.toNumber() & x509.KeyUsageFlags.keyCertSign) === 0) throw new TrustplaneError('BOOTSTRAP_CA_INVALID', 'the certificate may not sign certificates (keyUsage)');
-  if (now.getTime() > cert.validToDate.getTime()) throw new TrustplaneError('BOOTSTRAP_CA_INVALID', 'the certificate has expired');
   // DESIGN rule 7: an IDevID vouches for a device the manufacturer made. One of trustplane's own
   // keys (root, issuing CA, OCSP responder) as a bootstrap CA would let trustplane's own
   // certificates (or anyone holding those keys) enroll devices: refused by key, whatever the name.

@@ -7,6 +7,7 @@ import type {
   AttestationStore,
   AttestationUnitOfWork,
   AttestationResultRecord,
+  ManufacturerCaRecord,
   NonceConsumption,
   QuoteCounters,
   VerifierKeyRecord,
@@ -15,7 +16,7 @@ import type {
 import type { CertificateStatusListener } from '../pki/certificate-status-listener.ts';
 import { runUnitOfWork, type StatusAnnouncement } from './identity-repository.ts';
 import { IdentityUnitOfWorkImpl } from './identity-unit-of-work.ts';
-import type { AttestationKeysTable, AttestationPoliciesTable, AttestationNoncesTable, AttestationResultsTable, Database } from './schema.types.ts';
+import type { AttestationKeysTable, AttestationManufacturerCasTable, AttestationPoliciesTable, AttestationNoncesTable, AttestationResultsTable, Database } from './schema.types.ts';
 
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 
@@ -40,7 +41,26 @@ const toKey = (r: Selectable<AttestationKeysTable>): AttestationKeyRecord => ({
   registeredAt: r.registered_at,
   retiredAt: r.retired_at,
   lastQuoteClock: r.last_reset_count === null || r.last_restart_count === null ? null : { resetCount: Number(r.last_reset_count), restartCount: Number(r.last_restart_count) },
+  // keys registered before migration 0021 had their certificate, if any, checked for the EK's key only
+  ekCertificateCheck: r.ek_certificate_check ?? (r.ek_certificate === null ? 'none' : 'key-checked'),
+  ekManufacturerCa: r.ek_manufacturer_ca === null ? null : bytes(r.ek_manufacturer_ca),
 });
+
+const toManufacturerCa = (r: Selectable<AttestationManufacturerCasTable>): ManufacturerCaRecord => ({
+  productId: r.product_id,
+  fingerprintSha256: bytes(r.fingerprint_sha256),
+  certificate: bytes(r.certificate),
+  subject: r.subject,
+  notAfter: r.not_after,
+  addedBy: r.added_by,
+  addedAt: r.added_at,
+  removedBy: r.removed_by,
+  removedAt: r.removed_at,
+});
+
+function listedManufacturerCas(db: Kysely<Database> | Transaction<Database>, productId: string) {
+  return db.selectFrom('attestation_manufacturer_cas').selectAll().where('product_id', '=', productId).where('removed_at', 'is', null).orderBy('added_at').orderBy('fingerprint_sha256');
+}
 
 async function currentKeyOf(db: Kysely<Database> | Transaction<Database>, deviceId: string): Promise<AttestationKeyRecord | undefined> {
   const r = await db
@@ -225,6 +245,43 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
       .execute();
   }
 
+  async lockManufacturerCa(productId: string, fingerprintSha256: Uint8Array): Promise<ManufacturerCaRecord | undefined> {
+    const r = await this.tx
+      .selectFrom('attestation_manufacturer_cas')
+      .selectAll()
+      .where('product_id', '=', productId)
+      .where('fingerprint_sha256', '=', fingerprintSha256)
+      .forUpdate()
+      .executeTakeFirst();
+    return r && toManufacturerCa(r);
+  }
+
+  async saveManufacturerCa(ca: ManufacturerCaRecord): Promise<boolean> {
+    const added = { certificate: ca.certificate, subject: ca.subject, not_after: ca.notAfter, added_by: ca.addedBy, added_at: ca.addedAt, removed_by: null, removed_at: null };
+    const r = await this.tx
+      .insertInto('attestation_manufacturer_cas')
+      .values({ product_id: ca.productId, fingerprint_sha256: ca.fingerprintSha256, ...added })
+      .onConflict((oc) => oc.columns(['product_id', 'fingerprint_sha256']).doUpdateSet(added).where('attestation_manufacturer_cas.removed_at', 'is not', null))
+      .returning('product_id')
+      .executeTakeFirst();
+    if (r !== undefined) this.wrote = true;
+    return r !== undefined;
+  }
+
+  async markManufacturerCaRemoved(productId: string, fingerprintSha256: Uint8Array, by: string, at: Date): Promise<void> {
+    this.wrote = true;
+    await this.tx
+      .updateTable('attestation_manufacturer_cas')
+      .set({ removed_by: by, removed_at: at })
+      .where('product_id', '=', productId)
+      .where('fingerprint_sha256', '=', fingerprintSha256)
+      .execute();
+  }
+
+  async shareLockManufacturerCas(productId: string): Promise<ManufacturerCaRecord[]> {
+    return (await listedManufacturerCas(this.tx, productId).forShare().execute()).map(toManufacturerCa);
+  }
+
   async activateKey(deviceId: string, id: string, at: Date): Promise<void> {
     this.wrote = true;
     await this.tx
@@ -304,6 +361,10 @@ export class AttestationRepository implements AttestationStore {
     return r && toPolicy(r);
   }
 
+  async listManufacturerCas(productId: string): Promise<ManufacturerCaRecord[]> {
+    return (await listedManufacturerCas(this.#db, productId).execute()).map(toManufacturerCa);
+  }
+
   latestResult(deviceId: string): Promise<AttestationResultRecord | undefined> {
     return latestResultOf(this.#db, deviceId);
   }
@@ -325,6 +386,8 @@ export class AttestationRepository implements AttestationStore {
           activated_at: null,
           registered_at: k.registeredAt,
           retired_at: null,
+          ek_certificate_check: k.ekCertificateCheck,
+          ek_manufacturer_ca: k.ekManufacturerCa,
         })
         .execute();
     });

@@ -20,6 +20,7 @@ import { accessGrants } from './migrations/0017-access-grants.ts';
 import { accessPaths } from './migrations/0018-access-paths.ts';
 import { attestation } from './migrations/0019-attestation.ts';
 import { quoteClock } from './migrations/0020-quote-clock.ts';
+import { manufacturerCas } from './migrations/0021-manufacturer-cas.ts';
 import { verifierKeyRotation } from './migrations/0022-verifier-key-rotation.ts';
 import { accessHardening } from './migrations/0023-access-hardening.ts';
 import { refusalWindows } from './migrations/0024-refusal-windows.ts';
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0018-access-paths': accessPaths,
   '0019-attestation': attestation,
   '0020-quote-clock': quoteClock,
+  '0021-manufacturer-cas': manufacturerCas,
   '0022-verifier-key-rotation': verifierKeyRotation,
   '0023-access-hardening': accessHardening,
   '0024-refusal-windows': refusalWindows,

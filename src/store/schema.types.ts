@@ -281,6 +281,7 @@ export interface Database {
   attestation_results: AttestationResultsTable;
   attestation_policies: AttestationPoliciesTable;
   attestation_verifier_keys: AttestationVerifierKeysTable;
+  attestation_manufacturer_cas: AttestationManufacturerCasTable;
 }
 
 export interface ReleasesTable {
@@ -427,6 +428,22 @@ export interface AttestationKeysTable {
   /** migration 0020: the clockInfo counters of the last quote the AK verified */
   last_reset_count: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
   last_restart_count: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
+  /** migration 0021: what was checked of the EK certificate at registration, and the manufacturer CA it chained to */
+  ek_certificate_check: ColumnType<'none' | 'key-checked' | 'chain-verified' | null, 'none' | 'key-checked' | 'chain-verified' | null | undefined, never>;
+  ek_manufacturer_ca: ColumnType<Uint8Array | null, Uint8Array | null | undefined, never>;
+}
+
+/** Migration 0021: a product's trusted TPM manufacturer CAs (EK certificate chains). */
+export interface AttestationManufacturerCasTable {
+  product_id: string;
+  fingerprint_sha256: Uint8Array;
+  certificate: Uint8Array;
+  subject: string;
+  not_after: Timestamp;
+  added_by: string;
+  added_at: Timestamp;
+  removed_by: string | null;
+  removed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** Migration 0024: per device and repeatable refusal, when its event was last written and how many were counted since. */

@@ -55,6 +55,7 @@ export const snapshotTables = [
   'attestation_keys',
   'attestation_results',
   'attestation_verifier_keys',
+  'attestation_manufacturer_cas',
 ] as const;
 export type SnapshotTable = (typeof snapshotTables)[number];
 

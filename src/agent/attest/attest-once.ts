@@ -5,18 +5,40 @@ import { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
 import type { DeviceStateClaims } from './device-state-claims.ts';
 import { activateCredential } from './credential-activation.ts';
 import type { AttestationAnswer, DeviceAttestationApi } from './device-attestation-api.ts';
-import { defaultTpmHandles, provisionAttestationKey, type TpmHandles } from './tpm-attestation-key.ts';
+import { defaultTpmHandles, ekCertificateIndexFor, findEkCertificate, provisionAttestationKey, readEkCertificate, type TpmHandles } from './tpm-attestation-key.ts';
 import { quotePcrs } from './tpm-quote.ts';
 import type { Tpm2Tools } from './tpm2-tools.ts';
 
+/** Where `attest-key register` finds the EK certificate it sends (docs/reference/agent.md). */
+export interface EkCertificateSource {
+  /** the NV index to read; `auto`: the index for the EK's key type, none sent if the TPM has none there */
+  readonly nvIndex: number | 'auto' | 'none';
+  /** the chain up to the manufacturer's CA the product trusts, DER, issuer after issuer */
+  readonly intermediates?: readonly Uint8Array[];
+}
+
 /**
- * `attest-key register`: the EK and AK provisioned (kept if present), the AK registered, the
- * server's MakeCredential challenge opened by the TPM (ActivateCredential) and returned: the AK
- * is then bound to this device (docs/design/attestation.md, "AK registration").
+ * `attest-key register`: the EK and AK provisioned (kept if present), the AK registered with the
+ * EK certificate the manufacturer wrote into NV, the server's MakeCredential challenge opened by
+ * the TPM (ActivateCredential) and returned: the AK is then bound to this device
+ * (docs/design/attestation.md, "AK registration").
  */
-export async function registerTpmAttestationKey(api: DeviceAttestationApi, tools: Tpm2Tools, handles: TpmHandles = defaultTpmHandles): Promise<{ id: string }> {
+export async function registerTpmAttestationKey(
+  api: DeviceAttestationApi,
+  tools: Tpm2Tools,
+  handles: TpmHandles = defaultTpmHandles,
+  ekCertificate: EkCertificateSource = { nvIndex: 'auto' },
+): Promise<{ id: string }> {
   const keys = await provisionAttestationKey(tools, handles);
-  const challenge = await api.registerKey(keys);
+  const nv = ekCertificate.nvIndex;
+  const certificate =
+    nv === 'none' ? undefined : nv === 'auto' ? await findEkCertificate(tools, ekCertificateIndexFor(keys.ekPublic)) : await readEkCertificate(tools, nv);
+  const intermediates = ekCertificate.intermediates ?? [];
+  const challenge = await api.registerKey({
+    ...keys,
+    ...(certificate === undefined ? {} : { ekCertificate: certificate }),
+    ...(intermediates.length === 0 ? {} : { ekIntermediates: intermediates }),
+  });
   const credential = await activateCredential(tools, challenge, handles);
   return api.activateKey(challenge.id, credential);
 }

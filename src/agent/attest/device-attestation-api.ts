@@ -59,9 +59,9 @@ export class DeviceAttestationApi {
     return bytes(stringField(await this.#post('nonce', undefined), 'nonce', 'nonce'), 'nonce');
   }
 
-  async registerKey(keys: { akPublic: Uint8Array; ekPublic: Uint8Array; ekCertificate?: Uint8Array }): Promise<MadeCredential & { id: string }> {
+  async registerKey(keys: { akPublic: Uint8Array; ekPublic: Uint8Array; ekCertificate?: Uint8Array; ekIntermediates?: readonly Uint8Array[] }): Promise<MadeCredential & { id: string }> {
     const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-    const o = await this.#post('keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic), ...(keys.ekCertificate ? { ekCertificate: b64(keys.ekCertificate) } : {}) });
+    const o = await this.#post('keys', { akPublic: b64(keys.akPublic), ekPublic: b64(keys.ekPublic), ...(keys.ekCertificate ? { ekCertificate: b64(keys.ekCertificate) } : {}), ...(keys.ekIntermediates ? { ekIntermediates: keys.ekIntermediates.map(b64) } : {}) });
     return { id: stringField(o, 'id', 'keys'), credentialBlob: bytes(stringField(o, 'credentialBlob', 'keys'), 'keys'), secret: bytes(stringField(o, 'secret', 'keys'), 'keys') };
   }
 

@@ -1,7 +1,9 @@
 export { activateCredential } from './credential-activation.ts';
 export {
   defaultTpmHandles,
+  ekCertificateIndexFor,
   ekCertificateNvIndex,
+  findEkCertificate,
   provisionAttestationKey,
   readEkCertificate,
   readPublic,
@@ -12,6 +14,6 @@ export { extendPcr, quotePcrs } from './tpm-quote.ts';
 export { Tpm2Tools } from './tpm2-tools.ts';
 export { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
 export { DeviceAttestationApi, type AttestationAnswer, type DeviceAttestationApiOptions } from './device-attestation-api.ts';
-export { attestWithClaims, attestWithTpm, registerTpmAttestationKey } from './attest-once.ts';
+export { attestWithClaims, attestWithTpm, registerTpmAttestationKey, type EkCertificateSource } from './attest-once.ts';
 export { DEFAULT_ATTEST_INTERVAL_SECONDS, runAttestLoop, type AttestLoopOptions } from './attest-loop.ts';
 export { parseDeviceStateClaims, type DeviceStateClaims } from './device-state-claims.ts';

@@ -1,3 +1,4 @@
+import { parseEndorsementKey } from '../../attestation/tpm/endorsement-key.ts';
 import { handleArg, type Tpm2Tools } from './tpm2-tools.ts';
 
 /**
@@ -84,4 +85,22 @@ export function readEkCertificate(
     await tools.run('tpm2_nvread', ['-o', f('ek.crt'), handleArg(nvIndex)]);
     return tools.readBytes(f('ek.crt'));
   });
+}
+
+/** The EK certificate's NV index for this EK's key (TCG EK Credential Profile §2.2.1.4): RSA 2048, ECC P-256 low range, ECC P-384 high range. */
+export function ekCertificateIndexFor(ekPublic: Uint8Array): number {
+  const ek = parseEndorsementKey(ekPublic);
+  if (ek.key.type === 'rsa') return ekCertificateNvIndex.rsa2048;
+  return ek.key.curve === 'prime256v1' ? ekCertificateNvIndex.eccP256 : ekCertificateNvIndex.eccP384HighRange;
+}
+
+/**
+ * The EK certificate at `nvIndex`, or undefined when the TPM has no such NV index (a TPM whose
+ * manufacturer wrote no certificate, or one for another EK type).
+ */
+export async function findEkCertificate(tools: Tpm2Tools, nvIndex: number): Promise<Uint8Array | undefined> {
+  const defined = await tools.run('tpm2_getcap', ['handles-nv-index']);
+  // tpm2_getcap prints the indices without leading zeros: 0x1C00002
+  const indices = new Set([...defined.matchAll(/0x[0-9a-fA-F]{1,8}\b/g)].map((m) => Number.parseInt(m[0], 16)));
+  return indices.has(nvIndex) ? readEkCertificate(tools, nvIndex) : undefined;
 }

@@ -1,16 +1,19 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AgentError, stateError, usageError } from '../agent-error.ts';
 import {
   attestWithClaims,
   attestWithTpm,
+  defaultTpmHandles,
   DeviceAttestationApi,
   parseDeviceStateClaims,
   registerTpmAttestationKey,
   Tpm2Tools,
   type AttestationAnswer,
+  type EkCertificateSource,
 } from '../attest/index.ts';
+import { pemCertificates } from '../identity-check.ts';
 import type { AgentConfig, StateStore } from '../state-store.ts';
 import { openAgent, readCaBundle } from './agent-context.ts';
 
@@ -108,6 +111,29 @@ export function attestationPass(
   return () => withAttestationApi(config, store, (api) => attestWithTpm(api, tools, selection));
 }
 
+/** A TPM handle or NV index as tpm2-tools spells it: 0x and 8 hex digits. */
+function tpmHandle(option: string, value: string): number {
+  if (!/^0x[0-9a-fA-F]{8}$/.test(value)) throw usageError(`${option} is 0x and 8 hex digits`);
+  return Number.parseInt(value, 16);
+}
+
+async function intermediatesFile(path: string): Promise<Uint8Array[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw usageError(`cannot read the EK intermediates file ${path}`);
+  }
+  let certificates: X509Certificate[];
+  try {
+    certificates = pemCertificates(text);
+  } catch {
+    throw usageError(`${path} is not PEM certificates`);
+  }
+  if (certificates.length === 0) throw usageError(`${path} holds no PEM certificate`);
+  return certificates.map((c) => new Uint8Array(c.raw));
+}
+
 /** `attest-key register` and `attest` (docs/reference/agent.md): the device's side of remote attestation, TPM through tpm2-tools or claims. */
 export function registerAttestCommands(program: Command): void {
   const key = program.command('attest-key').description("the TPM attestation key bound to this device's identity");
@@ -118,11 +144,23 @@ export function registerAttestCommands(program: Command): void {
     )
     .requiredOption('--state-dir <dir>', 'the agent state directory')
     .option('--tcti <tcti>', 'the TPM tpm2-tools talks to', DEFAULT_TCTI)
-    .action(async (o: AttestOptions) => {
+    .option('--ek-handle <handle>', 'persistent handle of the EK (made from the TCG default ECC template if absent)', '0x81010002')
+    .option(
+      '--ek-certificate-nv <index>',
+      "NV index of the EK certificate to send: a hex index, 'auto' (the TCG index for the EK's key type, if the TPM has it) or 'none'",
+      'auto',
+    )
+    .option('--ek-intermediates <file>', "PEM: the CAs between the EK certificate and the manufacturer CA the product trusts")
+    .action(async (o: AttestOptions & { ekHandle: string; ekCertificateNv: string; ekIntermediates?: string }) => {
+      const handles = { ...defaultTpmHandles, ek: tpmHandle('--ek-handle', o.ekHandle) };
+      const source: EkCertificateSource = {
+        nvIndex: o.ekCertificateNv === 'auto' || o.ekCertificateNv === 'none' ? o.ekCertificateNv : tpmHandle('--ek-certificate-nv', o.ekCertificateNv),
+        ...(o.ekIntermediates === undefined ? {} : { intermediates: await intermediatesFile(o.ekIntermediates) }),
+      };
       const { config, store, ctx } = await openAgent(o.stateDir);
       ctx.est.close();
       const bound = await withAttestationApi(config, store, (api) =>
-        registerTpmAttestationKey(api, new Tpm2Tools(o.tcti)),
+        registerTpmAttestationKey(api, new Tpm2Tools(o.tcti), handles, source),
       );
       process.stdout.write(`attestation key ${bound.id} bound to ${config.product}/${config.serial}\n`);
     });

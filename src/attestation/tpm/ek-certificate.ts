@@ -29,6 +29,15 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   }
 }
 
+/** The certificate's SubjectPublicKeyInfo; undefined for a key Node cannot read (attacker-supplied). */
+export function certifiedKey(cert: X509Certificate): Buffer | undefined {
+  try {
+    return cert.publicKey.export({ format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
+}
+
 function untrusted(message: string): TrustplaneError {
   return new TrustplaneError('EK_CERTIFICATE_UNTRUSTED', message);
 }
@@ -38,7 +47,7 @@ function untrusted(message: string): TrustplaneError {
  * Checks that the certificate (DER, attacker-supplied, as are the intermediates) chains through
  * the intermediates to one of `trustAnchors` (the product's trusted TPM manufacturer CAs, PEM or
  * DER), each link a CA that issued and signed the next and within its validity at `now`; then that
- * the certificate's key is the EK's. Revocation of EK certificates is not checked (manufacturers
+ * the certificate's key is the EK's. Answers the trust anchor the chain reached. Revocation of EK certificates is not checked (manufacturers
  * publish CRLs unevenly); a policy may add it.
  */
 export function verifyEkCertificate(input: {
@@ -47,7 +56,7 @@ export function verifyEkCertificate(input: {
   readonly intermediates: readonly Uint8Array[];
   readonly trustAnchors: readonly (string | Uint8Array)[];
   readonly now: Date;
-}): void {
+}): X509Certificate {
   if (input.intermediates.length > MAX_EK_INTERMEDIATES)
     throw untrusted(`the chain has more than ${MAX_EK_INTERMEDIATES} intermediates`);
   const leaf = parseCertificate(input.ekCertificate);
@@ -57,18 +66,14 @@ export function verifyEkCertificate(input: {
   if (!within(current, input.now)) throw untrusted('the EK certificate is outside its validity');
   // RFC 5280 §6.1, reduced: walk issuer by issuer, at most every intermediate once, to an anchor.
   for (let depth = 0; depth <= pool.length; depth++) {
-    const anchor = anchors.find((a) => issuedBy(current, a) && within(a, input.now));
+    const anchor = anchors.find((a) => a.ca && issuedBy(current, a) && within(a, input.now));
     if (anchor !== undefined) {
-      const ek = parseEndorsementKey(input.ekPublic);
-      const certKey = leaf.publicKey.export({ format: 'der', type: 'spki' });
-      const ekKey = endorsementPublicKey(ek).export({ format: 'der', type: 'spki' });
-      if (!certKey.equals(ekKey))
+      const ekKey = endorsementPublicKey(parseEndorsementKey(input.ekPublic)).export({ format: 'der', type: 'spki' });
+      if (!certifiedKey(leaf)?.equals(ekKey))
         throw new TrustplaneError('EK_CERTIFICATE_MISMATCH', 'the EK certificate is for another key than the EK');
-      return;
+      return anchor;
     }
-    const next = pool.find(
-      (c) => c.ca && current.checkIssued(c) && current.verify(c.publicKey) && within(c, input.now),
-    );
+    const next = pool.find((c) => c.ca && issuedBy(current, c) && within(c, input.now));
     if (next === undefined) break;
     current = next;
   }

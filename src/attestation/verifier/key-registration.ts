@@ -2,18 +2,22 @@ import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { TrustplaneError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
-import type { AttestationContext, AttestationKeyRecord } from '../attestation-store.types.ts';
+import type { AttestationContext, AttestationKeyRecord, EkCertificateCheck, ManufacturerCaRecord } from '../attestation-store.types.ts';
 import { checkAttestationKey } from '../tpm/attestation-key.ts';
-import { endorsementPublicKey } from '../tpm/ek-certificate.ts';
+import { certifiedKey, endorsementPublicKey, verifyEkCertificate } from '../tpm/ek-certificate.ts';
 import { parseEndorsementKey } from '../tpm/endorsement-key.ts';
 import { makeCredential, type MadeCredential } from '../tpm/make-credential.ts';
 import { parseTpm2bPublic } from '../tpm/tpmt-public.ts';
 
-/** What a device sends to register its AK: TPM2B_PUBLICs as tpm2-tools writes them, the EK certificate DER (from NV) if it has one. */
+/**
+ * What a device sends to register its AK: TPM2B_PUBLICs as tpm2-tools writes them, the EK
+ * certificate DER (from NV) if it has one, and the intermediates up to its manufacturer's CA (DER).
+ */
 export interface AttestationKeyRegistration {
   readonly akPublic: Uint8Array;
   readonly ekPublic: Uint8Array;
   readonly ekCertificate?: Uint8Array;
+  readonly ekIntermediates?: readonly Uint8Array[];
 }
 
 export interface CredentialChallenge extends MadeCredential {
@@ -29,7 +33,8 @@ const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256'
 /**
  * Step 1 of AK registration (docs/design/attestation.md, "AK registration"): the AK must be an
  * attestation key and the EK an endorsement key (both attacker-controlled TPM2B_PUBLICs, parsed
- * with their limits); an EK certificate, when sent, must certify that EK. The answer is a
+ * with their limits); an EK certificate, when sent, must certify that EK, and when the product
+ * trusts TPM manufacturer CAs it is required and must chain to one of them. The answer is a
  * TPM2_MakeCredential challenge over a fresh random credential for the AK's Name, which only the
  * TPM holding that EK, with that AK loaded, can open. Only the credential's SHA-256 is kept.
  * Nothing is bound yet: a pending registration binds no Name (the device's earlier pending one is replaced).
@@ -38,10 +43,10 @@ export async function registerAttestationKey(ctx: AttestationContext, device: De
   const ak = parseTpm2bPublic(registration.akPublic);
   checkAttestationKey(ak);
   const ek = parseEndorsementKey(registration.ekPublic);
-  if (registration.ekCertificate !== undefined) ekCertificateIsForEk(registration.ekCertificate, ek);
+  const now = ctx.clock.now();
+  const ekCheck = checkEkCertificate(registration, ek, await ctx.store.listManufacturerCas(device.productId), now);
   await refuseBoundElsewhere(ctx, device, ak.name);
 
-  const now = ctx.clock.now();
   const credential = ctx.random.bytes(CREDENTIAL_BYTES);
   const made = makeCredential(registration.ekPublic, ak.name, credential, ctx.random);
   const key: AttestationKeyRecord = {
@@ -57,16 +62,43 @@ export async function registerAttestationKey(ctx: AttestationContext, device: De
     registeredAt: now,
     retiredAt: null,
     lastQuoteClock: null,
+    ekCertificateCheck: ekCheck.check,
+    ekManufacturerCa: ekCheck.manufacturerCa,
   };
   await ctx.store.insertPendingKey(key);
   return { id: key.id, expiresAt: key.challengeExpiresAt, credentialBlob: made.credentialBlob, secret: made.secret };
 }
 
 /**
- * TCG EK Credential Profile §3: the certificate's subject key is the EK. Its chain to a TPM
- * manufacturer CA (`verifyEkCertificate`) needs the product's trusted manufacturer CAs, which
- * trustplane does not record yet: until then the certificate is kept, checked only for its key.
+ * TCG EK Credential Profile §3: what the EK certificate proves of the EK. When the product trusts
+ * TPM manufacturer CAs, the certificate is required and must chain to one of them (each link a CA
+ * within its validity at `now`) and certify this EK: a software "TPM" with an EK of its own
+ * cannot register. A product that trusts none keeps the certificate, if sent, checked for its key only.
  */
+function checkEkCertificate(
+  registration: AttestationKeyRegistration,
+  ek: ReturnType<typeof parseEndorsementKey>,
+  cas: readonly ManufacturerCaRecord[],
+  now: Date,
+): { check: EkCertificateCheck; manufacturerCa: Uint8Array | null } {
+  const certificate = registration.ekCertificate;
+  if (cas.length === 0) {
+    if (certificate === undefined) return { check: 'none', manufacturerCa: null };
+    ekCertificateIsForEk(certificate, ek);
+    return { check: 'key-checked', manufacturerCa: null };
+  }
+  if (certificate === undefined) throw new TrustplaneError('EK_CERTIFICATE_REQUIRED');
+  const anchor = verifyEkCertificate({
+    ekPublic: registration.ekPublic,
+    ekCertificate: certificate,
+    intermediates: registration.ekIntermediates ?? [],
+    trustAnchors: cas.map((ca) => ca.certificate),
+    now,
+  });
+  return { check: 'chain-verified', manufacturerCa: sha256(new Uint8Array(anchor.raw)) };
+}
+
+/** The certificate's subject key is the EK (no issuer check: the product trusts no manufacturer CA). */
 function ekCertificateIsForEk(der: Uint8Array, ek: ReturnType<typeof parseEndorsementKey>): void {
   let certificate: X509Certificate;
   try {
@@ -74,7 +106,19 @@ function ekCertificateIsForEk(der: Uint8Array, ek: ReturnType<typeof parseEndors
   } catch (cause) {
     throw new TrustplaneError('CERTIFICATE_MALFORMED', 'the EK certificate cannot be parsed', { cause });
   }
-  if (!certificate.publicKey.equals(endorsementPublicKey(ek))) throw new TrustplaneError('EK_CERTIFICATE_MISMATCH');
+  if (!certifiedKey(certificate)?.equals(endorsementPublicKey(ek).export({ format: 'der', type: 'spki' }))) throw new TrustplaneError('EK_CERTIFICATE_MISMATCH');
+}
+
+/**
+ * At activation, under a share lock on the product's CAs (a removal waits): the manufacturer CAs may
+ * have changed since the challenge was made. An AK binds only if its EK certificate chained to a CA
+ * the product still trusts, or the product trusts none.
+ */
+function ekStillTrusted(key: AttestationKeyRecord, cas: readonly ManufacturerCaRecord[]): void {
+  if (cas.length === 0) return;
+  const anchor = key.ekManufacturerCa;
+  if (key.ekCertificateCheck !== 'chain-verified' || anchor === null || !cas.some((ca) => Buffer.from(ca.fingerprintSha256).equals(anchor)))
+    throw new TrustplaneError(key.ekCertificate === null ? 'EK_CERTIFICATE_REQUIRED' : 'EK_CERTIFICATE_UNTRUSTED', "the product's trusted TPM manufacturer CAs changed since the registration: register again");
 }
 
 async function refuseBoundElsewhere(ctx: AttestationContext, device: DeviceRecord, akName: Uint8Array): Promise<void> {
@@ -109,6 +153,7 @@ export async function activateAttestationKey(
       }
       if (now.getTime() >= key.challengeExpiresAt.getTime()) throw new TrustplaneError('ATTESTATION_CHALLENGE_EXPIRED');
       if (!matches) throw new TrustplaneError('ATTESTATION_CREDENTIAL_INVALID');
+      ekStillTrusted(key, await uow.shareLockManufacturerCas(product.id));
       const [locked] = await uow.lockDevices([{ productId: product.id, serial: device.serial }]);
       if (!locked) throw new TrustplaneError('DEVICE_NOT_FOUND');
       if (locked.state !== 'active') throw new TrustplaneError('DEVICE_NOT_ACTIVE', `the device is ${locked.state}`);
@@ -132,7 +177,8 @@ export async function activateAttestationKey(
             attestationKey: key.id,
             akName: Buffer.from(key.akName).toString('hex'),
             binding: 'credential-activation',
-            ekCertificate: key.ekCertificate === null ? 'none' : 'key-checked',
+            ekCertificate: key.ekCertificateCheck,
+            ...(key.ekManufacturerCa === null ? {} : { manufacturerCa: Buffer.from(key.ekManufacturerCa).toString('hex') }),
             ...(previous ? { retired: previous.id } : {}),
           },
         },

@@ -119,6 +119,8 @@ interface DeviceTrust {
   deviceState: string;
   trusted: boolean;
   result: { id: string; status: string; reason: string | null; evidence: string; release: string | null; appraisedAt: string; expiresAt: string; expired: boolean; signed: string | null } | null;
+  /** the device's current AK and how it was bound: credential activation, the EK certificate's check */
+  attestationKey: { id: string; binding: string; ekCertificate: string; manufacturerCa: string | null; activatedAt: string | null } | null;
   verifierKeys: string;
 }
 
@@ -133,6 +135,8 @@ function formatTrust(t: DeviceTrust): string {
     lines.push(`expires     ${r.expiresAt}${r.expired ? ' (expired)' : ''}`);
     lines.push(`result      ${r.id}; signed EAR with --json, verifier keys at ${t.verifierKeys}`);
   }
+  const k = t.attestationKey;
+  if (k !== null) lines.push(`AK          ${k.id}: ${k.binding}, EK certificate ${k.ekCertificate}${k.manufacturerCa === null ? '' : ` (manufacturer CA ${k.manufacturerCa})`}`);
   return lines.join('\n');
 }
 

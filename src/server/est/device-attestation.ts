@@ -6,6 +6,7 @@ import { activateAttestationKey, registerAttestationKey } from '../../attestatio
 import { submitEvidence } from '../../attestation/verifier/evidence-submission.ts';
 import { decodeEvidence } from '../../attestation/evidence.ts';
 import { MAX_TPM2B_PUBLIC_BYTES } from '../../attestation/tpm/tpmt-public.ts';
+import { MAX_EK_INTERMEDIATES } from '../../attestation/tpm/ek-certificate.ts';
 import { decodeBase64Strict } from '../../ledger/strict-base64.ts';
 import { skuParams } from '../routes/schemas.ts';
 import type { Trustplane } from '../trustplane.ts';
@@ -33,6 +34,8 @@ export const attestationKeyBody = {
     akPublic: base64Of(MAX_TPM2B_PUBLIC_BYTES),
     ekPublic: base64Of(MAX_TPM2B_PUBLIC_BYTES),
     ekCertificate: base64Of(MAX_EK_CERTIFICATE_BYTES),
+    // the chain up to the product's trusted manufacturer CA, issuer after issuer (verifyEkCertificate)
+    ekIntermediates: { type: 'array', maxItems: MAX_EK_INTERMEDIATES, items: base64Of(MAX_EK_CERTIFICATE_BYTES) },
   },
 } as const;
 
@@ -99,7 +102,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
     });
 
     // AK registration, step 1: a TPM2_MakeCredential challenge for the AK under the EK.
-    scope.post<{ Params: { sku: string }; Body: { akPublic: string; ekPublic: string; ekCertificate?: string } }>(
+    scope.post<{ Params: { sku: string }; Body: { akPublic: string; ekPublic: string; ekCertificate?: string; ekIntermediates?: string[] } }>(
       `${DEVICE_PREFIX}/:sku/attestation/keys`,
       { schema: { params: skuParams, body: attestationKeyBody } },
       async (request, reply) => {
@@ -109,6 +112,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
           akPublic: bytesOf('akPublic', body.akPublic),
           ekPublic: bytesOf('ekPublic', body.ekPublic),
           ...(body.ekCertificate === undefined ? {} : { ekCertificate: bytesOf('ekCertificate', body.ekCertificate) }),
+          ...(body.ekIntermediates === undefined ? {} : { ekIntermediates: body.ekIntermediates.map((c) => bytesOf('ekIntermediates', c)) }),
         });
         return reply.code(201).send({
           id: challenge.id,

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { attestationPolicy, setAttestationPolicy } from '../../attestation/verifier/attestation-policy.ts';
+import { addManufacturerCa, manufacturerCaView, removeManufacturerCa } from '../../attestation/verifier/manufacturer-cas.ts';
+import type { AttestationKeyRecord } from '../../attestation/attestation-store.types.ts';
 import { authorise } from '../auth.ts';
 import type { Trustplane } from '../trustplane.ts';
 import { TrustplaneError } from '../../core/errors.ts';
@@ -34,6 +36,30 @@ const verifierKeyView = (k: VerifierKeyRecord, now: Date) => ({
   published: isPublished(k, now),
 });
 
+/** One PEM certificate (a TPM manufacturer's root or issuing CA); its own size limit is parseCertificate's. */
+export const manufacturerCaBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certificate'],
+  properties: { certificate: { type: 'string', maxLength: 32768, description: "a TPM manufacturer's CA certificate (root or issuing CA), PEM" } },
+} as const;
+
+const manufacturerCaParams = {
+  type: 'object',
+  properties: { sku: skuParams.properties.sku, fingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$', description: "the CA certificate's SHA-256 fingerprint, lowercase hex" } },
+  required: ['sku', 'fingerprint'],
+} as const;
+
+/** How the device's current AK was bound (docs/design/attestation.md, "AK registration"). */
+const attestationKeyView = (k: AttestationKeyRecord) => ({
+  id: k.id,
+  akName: Buffer.from(k.akName).toString('hex'),
+  binding: 'credential-activation',
+  ekCertificate: k.ekCertificateCheck,
+  manufacturerCa: k.ekManufacturerCa === null ? null : Buffer.from(k.ekManufacturerCa).toString('hex'),
+  activatedAt: k.activatedAt?.toISOString() ?? null,
+});
+
 const policyView = (sku: string, p: { suspendOnFailure: boolean; setBy: string | null; setAt: Date | null }) => ({
   product: sku,
   suspendOnFailure: p.suspendOnFailure,
@@ -58,7 +84,7 @@ export function attestationRoutes(app: FastifyInstance, tp: Trustplane): void {
     const product = await tp.product(request.params.sku);
     const device = await tp.identity.store.findDevice(product.id, request.params.serial);
     if (!device) throw new TrustplaneError('DEVICE_NOT_FOUND');
-    const r = await tp.attestation.store.latestResult(device.id);
+    const [r, key] = await Promise.all([tp.attestation.store.latestResult(device.id), tp.attestation.store.currentKey(device.id)]);
     const now = tp.clock.now();
     return {
       product: product.sku,
@@ -81,6 +107,7 @@ export function attestationRoutes(app: FastifyInstance, tp: Trustplane): void {
               expired: r.expiresAt <= now,
               signed: r.signedResult,
             },
+      attestationKey: key === undefined ? null : attestationKeyView(key),
       verifierKeys: `${tp.identity.config.publicUrl()}${VERIFIER_KEYS_PATH}`,
     };
   });
@@ -119,6 +146,35 @@ export function attestationRoutes(app: FastifyInstance, tp: Trustplane): void {
       const { actor } = await authorise(tp, request, 'product:write');
       const product = await tp.product(request.params.sku);
       return policyView(product.sku, await setAttestationPolicy(tp.attestation, product, request.body, actor));
+    },
+  );
+
+  // TCG EK Credential Profile §3: the CAs a product's EK certificates must chain to.
+  app.get<{ Params: { sku: string } }>('/v1/products/:sku/attestation/manufacturer-cas', { schema: { tags: ['attestation'], params: skuParams } }, async (request) => {
+    await authorise(tp, request, 'product:read');
+    const product = await tp.product(request.params.sku);
+    return { items: (await tp.attestation.store.listManufacturerCas(product.id)).map((ca) => manufacturerCaView(product.sku, ca)) };
+  });
+
+  // 201 when added, 200 when listed already (a retry: nothing written)
+  app.post<{ Params: { sku: string }; Body: { certificate: string } }>(
+    '/v1/products/:sku/attestation/manufacturer-cas',
+    { schema: { tags: ['attestation'], params: skuParams, body: manufacturerCaBody } },
+    async (request, reply) => {
+      const { actor } = await authorise(tp, request, 'product:write');
+      const product = await tp.product(request.params.sku);
+      const { ca, added } = await addManufacturerCa(tp.attestation, product, request.body.certificate, actor);
+      return reply.code(added ? 201 : 200).send(manufacturerCaView(product.sku, ca));
+    },
+  );
+
+  app.delete<{ Params: { sku: string; fingerprint: string } }>(
+    '/v1/products/:sku/attestation/manufacturer-cas/:fingerprint',
+    { schema: { tags: ['attestation'], params: manufacturerCaParams } },
+    async (request) => {
+      const { actor } = await authorise(tp, request, 'product:write');
+      const product = await tp.product(request.params.sku);
+      return manufacturerCaView(product.sku, await removeManufacturerCa(tp.attestation, product, request.params.fingerprint, actor));
     },
   );
 }
