@@ -345,6 +345,25 @@ for (const target of databaseTargets()) {
           assert.equal((await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false })).status, 200);
         });
 
+        it("the policy's required PCRs: one the release has no reference value for is refused with its own reason; once the policy names the release's PCRs, affirming", async () => {
+          const set = await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false, requiredPcrs: [7, 0, 4] });
+          assert.equal(set.status, 200, JSON.stringify(set.body));
+          assert.deepEqual(set.body.requiredPcrs, [0, 4, 7]);
+          await expectRefusal(server, () => server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false, requiredPcrs: [0, 0] }), 400, 'VALIDATION_FAILED', 'a PCR twice');
+          await expectRefusal(server, () => server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false, requiredPcrs: [24] }), 400, 'VALIDATION_FAILED', 'PCR 24');
+          const policySet = await server.tp.database.db.selectFrom('events').select('details').where('action', '=', 'attestation.policy_set').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+          assert.deepEqual((policySet.details as { requiredPcrs: number[] }).requiredPcrs, [0, 4, 7]);
+          const nonce = await nonceFor('AT-1');
+          await refusedWith(submit('AT-1', nonce, await quote(nonce)), 422, 'ATTESTATION_FIRMWARE_PCR_UNREFERENCED');
+          assert.equal((await lastEvent('AT-1')).details.reason, 'ATTESTATION_FIRMWARE_PCR_UNREFERENCED');
+          assert.equal((await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false, requiredPcrs: [0, 7] })).status, 200);
+          const again = await nonceFor('AT-1');
+          const passed = await submit('AT-1', again, await quote(again));
+          assert.equal(passed.status, 201, JSON.stringify(passed.body));
+          assert.equal((await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false })).status, 200);
+          assert.deepEqual((await server.api('GET', `/v1/products/${SKU}/attestation/policy`)).body.requiredPcrs, []);
+        });
+
         it('a device without a registered AK, and a PCR extended with an unreleased image, are refused', async () => {
           const other = await nonceFor('AT-2');
           await refusedWithOn('AT-2', submit('AT-2', other, await quote(other)), 'ATTESTATION_KEY_UNKNOWN');

@@ -163,6 +163,17 @@ for (const target of databaseTargets()) {
       const events = await server.tp.database.db.selectFrom('events').select('action').where('action', '=', 'attestation.policy_set').execute();
       assert.equal(events.length, 1);
 
+      // required PCRs alone: the suspension kept
+      const pcrs = await cli(['attestation', 'policy', 'set', '--product', SKU, '--required-pcrs', '0,7']);
+      assert.equal(pcrs.code, 0, pcrs.stderr);
+      assert.match(pcrs.stdout, /suspend on failure: +yes/);
+      assert.match(pcrs.stdout, /required PCRs: +0, 7: a quote's release must reference each/);
+      const badPcr = await cli(['attestation', 'policy', 'set', '--product', SKU, '--required-pcrs', '0,24']);
+      assert.equal(badPcr.code, 1);
+      assert.match(badPcr.stderr, /PCR indices 0–23/);
+      assert.equal((await cli(['attestation', 'policy', 'set', '--product', SKU])).code, 1, 'nothing to set');
+      assert.deepEqual((JSON.parse((await cli(['attestation', 'policy', 'set', '--product', SKU, '--required-pcrs', 'none', '--json'])).stdout) as { requiredPcrs: number[] }).requiredPcrs, []);
+
       const bad = await cli(['attestation', 'policy', 'set', '--product', SKU, '--suspend-on-failure', 'yes']);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /--suspend-on-failure.*Allowed choices are true, false/);

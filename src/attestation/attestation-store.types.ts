@@ -104,9 +104,14 @@ export interface VerifierKeyRecord {
 export interface AttestationPolicy {
   /** suspend the device (certificate on hold) when an appraisal fails; an operator reinstates */
   readonly suspendOnFailure: boolean;
+  /**
+   * PCRs a quote must match against the release's reference values, ascending: a release that
+   * carries no reference value for one of them cannot be affirmed. Empty: the release's own.
+   */
+  readonly requiredPcrs: readonly number[];
 }
 
-export const defaultAttestationPolicy: AttestationPolicy = Object.freeze({ suspendOnFailure: false });
+export const defaultAttestationPolicy: AttestationPolicy = Object.freeze({ suspendOnFailure: false, requiredPcrs: Object.freeze([]) });
 
 export interface AttestationPolicyRecord extends AttestationPolicy {
   readonly productId: string;

@@ -155,6 +155,7 @@ export const errorCatalog = {
   ATTESTATION_FIRMWARE_NOT_PUBLISHED: { status: 422, title: 'The measured firmware is a release that is not published' },
   ATTESTATION_FIRMWARE_WITHDRAWN: { status: 422, title: 'The measured firmware is a withdrawn release' },
   ATTESTATION_FIRMWARE_ROLLBACK: { status: 422, title: "The measured firmware's security version is below the one the device installed" },
+  ATTESTATION_FIRMWARE_PCR_UNREFERENCED: { status: 422, title: "A PCR the product's policy requires has no reference value in the release the quote matched" },
   ATTESTATION_SECURITY_VERSION_MISMATCH: { status: 422, title: "The claimed security version is not the identified release's" },
   ATTESTATION_CONFIGURATION_UNKNOWN: { status: 422, title: 'The claimed configuration is no published configuration release of the product' },
   ATTESTATION_CONFIGURATION_WITHDRAWN: { status: 422, title: 'The claimed configuration is a withdrawn configuration release' },

@@ -116,6 +116,7 @@ async function latestResultOf(db: Kysely<Database> | Transaction<Database>, devi
 const toPolicy = (r: Selectable<AttestationPoliciesTable>): AttestationPolicyRecord => ({
   productId: r.product_id,
   suspendOnFailure: r.suspend_on_failure,
+  requiredPcrs: r.required_pcrs.map(Number),
   setBy: r.set_by,
   setAt: r.set_at,
 });
@@ -240,8 +241,8 @@ class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements Attest
     this.wrote = true;
     await this.tx
       .insertInto('attestation_policies')
-      .values({ product_id: p.productId, suspend_on_failure: p.suspendOnFailure, set_by: p.setBy, set_at: p.setAt })
-      .onConflict((oc) => oc.column('product_id').doUpdateSet({ suspend_on_failure: p.suspendOnFailure, set_by: p.setBy, set_at: p.setAt }))
+      .values({ product_id: p.productId, suspend_on_failure: p.suspendOnFailure, required_pcrs: sql<number[]>`${[...p.requiredPcrs]}::integer[]`, set_by: p.setBy, set_at: p.setAt })
+      .onConflict((oc) => oc.column('product_id').doUpdateSet({ suspend_on_failure: p.suspendOnFailure, required_pcrs: sql<number[]>`${[...p.requiredPcrs]}::integer[]`, set_by: p.setBy, set_at: p.setAt }))
       .execute();
   }
 

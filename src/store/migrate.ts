@@ -24,6 +24,7 @@ import { manufacturerCas } from './migrations/0021-manufacturer-cas.ts';
 import { verifierKeyRotation } from './migrations/0022-verifier-key-rotation.ts';
 import { accessHardening } from './migrations/0023-access-hardening.ts';
 import { refusalWindows } from './migrations/0024-refusal-windows.ts';
+import { requiredPcrs } from './migrations/0025-required-pcrs.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '0022-verifier-key-rotation': verifierKeyRotation,
   '0023-access-hardening': accessHardening,
   '0024-refusal-windows': refusalWindows,
+  '0025-required-pcrs': requiredPcrs,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

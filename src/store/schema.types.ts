@@ -468,6 +468,8 @@ export interface AttestationVerifierKeysTable {
 export interface AttestationPoliciesTable {
   product_id: string;
   suspend_on_failure: boolean;
+  /** migration 0025 */
+  required_pcrs: Generated<number[]>;
   set_by: string;
   set_at: Timestamp;
 }

@@ -43,6 +43,17 @@ describe('appraisal: a verified quote against the releases’ reference values',
     assert.equal(a.reasonCode, null);
   });
 
+  it("the product policy's required PCRs: a release matched on PCR 0 alone is affirming without it, refused with it until the release references PCR 7 too", () => {
+    const pcr0Only = readReferenceValues({ bank: 'sha256', pcrs: { '0': [hex('bootloader 2.1.0'), hex('firmware image 1.4.0')] } });
+    assert.equal(appraiseEvidence(quoteInput([fw('1.4.0', { referenceValues: pcr0Only })])).status, 'affirming', 'PCR 7 (Secure Boot state) unseen');
+    const refused = appraiseEvidence({ ...quoteInput([fw('1.4.0', { referenceValues: pcr0Only })]), requiredPcrs: [0, 7] });
+    assert.equal(refused.status, 'contraindicated');
+    assert.equal(refused.reasonCode, 'ATTESTATION_FIRMWARE_PCR_UNREFERENCED');
+    assert.match(refused.reason ?? '', /requires PCR 7, for which release 1\.4\.0 carries no reference value/);
+    assert.equal(refused.trustworthiness.executables, 96);
+    assert.equal(appraiseEvidence({ ...quoteInput([fw('1.4.0', { referenceValues: measured })]), requiredPcrs: [0, 7] }).status, 'affirming');
+  });
+
   it('each step refuses with its own code', () => {
     const cases: [ReleaseRecord[], number | undefined, string][] = [
       [[fw('1.3.0', { referenceValues: other })], undefined, 'ATTESTATION_FIRMWARE_UNKNOWN'],

@@ -34,6 +34,8 @@ export interface AppraisalInput {
   readonly installedSecurityVersion: number | undefined;
   /** the counters of the last quote the AK verified (none before its first) */
   readonly lastQuoteClock?: QuoteCounters | null | undefined;
+  /** the product policy's PCRs a quote must match against the release (none: the release's own) */
+  readonly requiredPcrs?: readonly number[];
 }
 
 export interface Appraisal {
@@ -99,6 +101,20 @@ function pcrsMatch(reference: NonNullable<ReleaseRecord['referenceValues']>, quo
 function claimedImage(claims: DeviceClaims): string | undefined {
   const d = claims.firmwareDigest;
   return d.alg === 'sha256' || d.alg === 'sha512' ? Buffer.from(d.value).toString('hex') : undefined;
+}
+
+/**
+ * Step 2b, quotes: the product's policy names the PCRs that must be appraised (say 0, 2, 4 and 7:
+ * firmware, option ROMs, boot loader, Secure Boot state). The release found matched every PCR it
+ * has a reference value for; a required PCR it has none for was not appraised, so a change there —
+ * another boot loader, Secure Boot off — would go unseen: the evidence cannot be affirmed.
+ */
+function requiredPcrsAppraised(verified: Verified, release: ReleaseRecord, required: readonly number[]): void {
+  if (verified.kind !== 'tpm2-quote' || required.length === 0) return;
+  const referenced = new Set(Object.keys(release.referenceValues?.pcrs ?? {}).map(Number));
+  const missing = required.filter((i) => !referenced.has(i));
+  if (missing.length > 0)
+    throw new TrustplaneError('ATTESTATION_FIRMWARE_PCR_UNREFERENCED', `the product's policy requires PCR ${missing.join(', ')}, for which release ${release.version} carries no reference value`);
 }
 
 /** Step 3: released — published and not withdrawn (DESIGN rule 7: a withdrawal stands until a person acts). */
@@ -167,6 +183,7 @@ export function appraiseEvidence(input: AppraisalInput): Appraisal {
     const verified = verifyEvidence(input);
     quoteClock = quoteClockNotBehind(verified, input.lastQuoteClock);
     release = identifyFirmware(verified, input.releases);
+    requiredPcrsAppraised(verified, release, input.requiredPcrs ?? []);
     releaseIsCurrent(release);
     notRolledBack(release, input.installedSecurityVersion);
     claimedSecurityVersion(verified, release, input.installedSecurityVersion);

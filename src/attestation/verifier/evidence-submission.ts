@@ -24,6 +24,8 @@ export interface EvidenceSubmission {
   /** the product's releases: the reference values */
   readonly releases: readonly ReleaseRecord[];
   readonly installedSecurityVersion: number | undefined;
+  /** the product policy's PCRs a quote must match (attestation-policy.ts) */
+  readonly requiredPcrs: readonly number[];
 }
 
 const NONCE_CODES = new Set(['ATTESTATION_NONCE_UNKNOWN', 'ATTESTATION_NONCE_USED', 'ATTESTATION_NONCE_EXPIRED']);
@@ -69,6 +71,7 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
           deviceKey: s.deviceKey,
           releases: s.releases,
           installedSecurityVersion: s.installedSecurityVersion,
+          requiredPcrs: s.requiredPcrs,
         });
       } catch (e) {
         if (!(e instanceof TrustplaneError) || !NONCE_CODES.has(e.code)) throw e;

@@ -1,5 +1,6 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { apiPath } from '../api-client.ts';
+import { usageError } from '../cli-error.ts';
 import { clientFor } from '../connection.ts';
 import { formatKeyValues, print, printJson } from '../output.ts';
 import { registerVerifierKeyCommands } from './attestation-verifier-key.ts';
@@ -8,6 +9,7 @@ import { registerVerifierKeyCommands } from './attestation-verifier-key.ts';
 interface AttestationPolicy {
   product: string;
   suspendOnFailure: boolean;
+  requiredPcrs: number[];
   setBy: string | null;
   setAt: string | null;
 }
@@ -25,7 +27,7 @@ export function registerAttestationCommands(program: Command): Command {
 
 /** `attestation policy [show|set]`: what a failed appraisal does to the product's device. */
 function registerAttestationPolicyCommands(attestation: Command): void {
-  const policy = attestation.command('policy').description("the product's attestation policy: whether a failed appraisal suspends the device");
+  const policy = attestation.command('policy').description("the product's attestation policy: whether a failed appraisal suspends the device, which PCRs a quote must match");
 
   policy
     .command('show', { isDefault: true })
@@ -40,22 +42,38 @@ function registerAttestationPolicyCommands(attestation: Command): void {
 
   policy
     .command('set')
-    .description('set the policy (a ledger event; the same policy again writes nothing)')
+    .description('set the policy (a ledger event; the same policy again writes nothing); what is not given is kept')
     .requiredOption('--product <sku>', 'the product')
-    .addOption(new Option('--suspend-on-failure <bool>', 'suspend the device in the same transaction as a failed appraisal').choices(['true', 'false']).makeOptionMandatory())
+    .addOption(new Option('--suspend-on-failure <bool>', 'suspend the device in the same transaction as a failed appraisal').choices(['true', 'false']))
+    .option('--required-pcrs <list>', "PCRs a quote must match against the release's reference values, e.g. 0,2,4,7 ('none': the release's own)", pcrList)
     .option('--json', 'print the raw JSON answer')
-    .action(async (o: { product: string; suspendOnFailure: 'true' | 'false'; json?: boolean }, cmd: Command) => {
+    .action(async (o: { product: string; suspendOnFailure?: 'true' | 'false'; requiredPcrs?: number[]; json?: boolean }, cmd: Command) => {
+      if (o.suspendOnFailure === undefined && o.requiredPcrs === undefined) throw usageError('give --suspend-on-failure, --required-pcrs or both');
       const client = await clientFor(cmd);
-      const answer = await client.putJson<AttestationPolicy>(apiPath`/v1/products/${o.product}/attestation/policy`, { suspendOnFailure: o.suspendOnFailure === 'true' });
+      const path = apiPath`/v1/products/${o.product}/attestation/policy`;
+      const current = await client.getJson<AttestationPolicy>(path);
+      const answer = await client.putJson<AttestationPolicy>(path, {
+        suspendOnFailure: o.suspendOnFailure === undefined ? current.suspendOnFailure : o.suspendOnFailure === 'true',
+        requiredPcrs: o.requiredPcrs ?? current.requiredPcrs,
+      });
       if (o.json === true) printJson(answer);
       else print(formatPolicy(answer));
     });
+}
+
+/** `0,2,4,7` or `none`: PCR indices 0–23 (the server checks them again). */
+function pcrList(value: string): number[] {
+  if (value === 'none') return [];
+  const list = value.split(',').map((s) => s.trim());
+  if (list.some((s) => !/^(0|[1-9][0-9]?)$/.test(s) || Number(s) > 23)) throw new InvalidArgumentError('a comma-separated list of PCR indices 0–23, or none');
+  return list.map(Number);
 }
 
 function formatPolicy(p: AttestationPolicy): string {
   return formatKeyValues([
     ['product', p.product],
     ['suspend on failure', p.suspendOnFailure ? 'yes: a failed appraisal suspends the device (an operator reinstates)' : 'no: failures are recorded only'],
+    ['required PCRs', p.requiredPcrs.length === 0 ? "none: each release's reference PCRs" : `${p.requiredPcrs.join(', ')}: a quote's release must reference each`],
     ['set', p.setAt === null ? 'never (the default)' : `${p.setAt} by ${p.setBy ?? '?'}`],
   ]);
 }

@@ -148,10 +148,19 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
         const { product, device, certificate } = await attestingDevice(tp, request, 'evidence');
         const evidence = decodeEvidence(request.body.evidence);
         const nonce = bytesOf('nonce', request.body.nonce);
-        const [releases, installed] = await Promise.all([tp.updates.store.listReleases(product.id), tp.updates.store.deviceRelease(device.id)]);
+        const [releases, installed, policy] = await Promise.all([tp.updates.store.listReleases(product.id), tp.updates.store.deviceRelease(device.id), tp.attestation.store.findPolicy(product.id)]);
         const result = await submitEvidence(
           tp.attestation,
-          { product, device, nonce, evidence, deviceKey: new X509Certificate(certificate.der).publicKey, releases, installedSecurityVersion: installed?.highestSecurityVersion },
+          {
+            product,
+            device,
+            nonce,
+            evidence,
+            deviceKey: new X509Certificate(certificate.der).publicKey,
+            releases,
+            installedSecurityVersion: installed?.highestSecurityVersion,
+            requiredPcrs: policy?.requiredPcrs ?? [],
+          },
           { kind: 'device', product: product.sku, serial: device.serial, via: 'attestation evidence' },
         );
         return reply.code(201).send({

@@ -17,7 +17,10 @@ export const attestationPolicyBody = {
   type: 'object',
   additionalProperties: false,
   required: ['suspendOnFailure'],
-  properties: { suspendOnFailure: { type: 'boolean' } },
+  properties: {
+    suspendOnFailure: { type: 'boolean' },
+    requiredPcrs: { type: 'array', maxItems: 24, items: { type: 'integer', minimum: 0, maximum: 23 }, description: "PCRs a quote must match against the release's reference values (absent: none beyond the release's own)" },
+  },
 } as const;
 
 export const verifierKeyRotationBody = {
@@ -60,9 +63,10 @@ const attestationKeyView = (k: AttestationKeyRecord) => ({
   activatedAt: k.activatedAt?.toISOString() ?? null,
 });
 
-const policyView = (sku: string, p: { suspendOnFailure: boolean; setBy: string | null; setAt: Date | null }) => ({
+const policyView = (sku: string, p: { suspendOnFailure: boolean; requiredPcrs: readonly number[]; setBy: string | null; setAt: Date | null }) => ({
   product: sku,
   suspendOnFailure: p.suspendOnFailure,
+  requiredPcrs: p.requiredPcrs,
   setBy: p.setBy,
   setAt: p.setAt?.toISOString() ?? null,
 });
@@ -139,7 +143,7 @@ export function attestationRoutes(app: FastifyInstance, tp: Trustplane): void {
     },
   );
 
-  app.put<{ Params: { sku: string }; Body: { suspendOnFailure: boolean } }>(
+  app.put<{ Params: { sku: string }; Body: { suspendOnFailure: boolean; requiredPcrs?: number[] } }>(
     '/v1/products/:sku/attestation/policy',
     { schema: { tags: ['attestation'], params: skuParams, body: attestationPolicyBody } },
     async (request) => {
