@@ -43,6 +43,18 @@ describe('appraisal: a verified quote against the releases’ reference values',
     assert.equal(a.reasonCode, null);
   });
 
+  it('the same build in a withdrawn release and a current one: the current one is the running release, whatever the order', () => {
+    for (const releases of [
+      [fw('1.4.0', { referenceValues: measured }, 'withdrawn'), fw('1.4.1', { referenceValues: measured, securityVersion: 3 })],
+      [fw('1.4.1', { referenceValues: measured, securityVersion: 3 }), fw('1.4.0', { referenceValues: measured }, 'withdrawn')],
+    ]) {
+      const a = appraiseEvidence(quoteInput(releases, 3));
+      assert.equal(a.status, 'affirming');
+      assert.equal(a.release?.id, '1.4.1');
+    }
+    assert.equal(appraiseEvidence(quoteInput([fw('1.4.0', { referenceValues: measured }, 'withdrawn')])).reasonCode, 'ATTESTATION_FIRMWARE_WITHDRAWN', 'alone, the withdrawn one is refused');
+  });
+
   it("the product policy's required PCRs: a release matched on PCR 0 alone is affirming without it, refused with it until the release references PCR 7 too", () => {
     const pcr0Only = readReferenceValues({ bank: 'sha256', pcrs: { '0': [hex('bootloader 2.1.0'), hex('firmware image 1.4.0')] } });
     assert.equal(appraiseEvidence(quoteInput([fw('1.4.0', { referenceValues: pcr0Only })])).status, 'affirming', 'PCR 7 (Secure Boot state) unseen');

@@ -79,13 +79,21 @@ function quoteClockNotBehind(verified: Verified, last: QuoteCounters | null | un
   return { resetCount, restartCount };
 }
 
-/** Step 2: which release is running — the one whose every reference PCR the quote reports, or whose image digest the claims carry. */
+/**
+ * Step 2: which release is running — the one whose every reference PCR the quote reports, or whose
+ * image digest the claims carry. The same build may be in more than one release (released again
+ * under another version after a withdrawal, say): a current one (published, not withdrawn) is
+ * preferred to one that is not, then the highest security version, so a withdrawn twin never
+ * shadows the release the device may run.
+ */
 function identifyFirmware(verified: Verified, releases: readonly ReleaseRecord[]): ReleaseRecord {
   const firmware = releases.filter((r) => r.kind === 'firmware');
-  const found =
+  const matches =
     verified.kind === 'tpm2-quote'
-      ? firmware.find((r) => r.referenceValues !== null && pcrsMatch(r.referenceValues, verified.quote))
-      : firmware.find((r) => claimedImage(verified.claims) === r.imageSha256 || claimedImage(verified.claims) === r.imageSha512);
+      ? firmware.filter((r) => r.referenceValues !== null && pcrsMatch(r.referenceValues, verified.quote))
+      : firmware.filter((r) => claimedImage(verified.claims) === r.imageSha256 || claimedImage(verified.claims) === r.imageSha512);
+  const current = (r: ReleaseRecord): number => (r.state === 'published' && r.withdrawal === null ? 1 : 0);
+  const found = matches.sort((a, b) => current(b) - current(a) || b.securityVersion - a.securityVersion)[0];
   if (!found) throw new TrustplaneError('ATTESTATION_FIRMWARE_UNKNOWN', verified.kind === 'tpm2-quote' ? 'the PCR values match no release of the product' : 'the firmware digest is no release of the product');
   return found;
 }
