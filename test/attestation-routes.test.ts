@@ -446,5 +446,27 @@ for (const target of databaseTargets()) {
         });
       });
     });
+
+    it('a device holds at most 8 outstanding nonces: a ninth evicts its oldest (then unknown), the newest works; maintenance purges them an hour after expiry', async () => {
+      const issue = async () => new Uint8Array(Buffer.from(((await onListener('AT-2', 'nonce')).body as { nonce: string }).nonce, 'base64'));
+      const d2 = await deviceRecord('AT-2');
+      const consume = (nonce: Uint8Array) => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, d2, nonce, clock.now()));
+      const rows = async (outstanding: boolean) =>
+        Number((await server.tp.database.db.selectFrom('attestation_nonces').select((e) => e.fn.countAll().as('n')).where('device_id', '=', d2.id).$if(outstanding, (q) => q.where('used_at', 'is', null).where('expires_at', '>', clock.now())).executeTakeFirstOrThrow()).n);
+      const nonces: Uint8Array[] = [];
+      for (let i = 0; i < 9; i++) nonces.push(await issue());
+      assert.equal(await rows(true), 8);
+      await assert.rejects(consume(nonces[0]!), code('ATTESTATION_NONCE_UNKNOWN'), 'the oldest, evicted');
+      await consume(nonces[8]!);
+      await consume(nonces[1]!);
+      await assert.rejects(consume(nonces[8]!), code('ATTESTATION_NONCE_USED'), 'a replay within the hour is told apart');
+      clock.advance(60_000 + 3_600_000 - 1);
+      await server.tp.maintain();
+      await assert.rejects(consume(nonces[8]!), code('ATTESTATION_NONCE_USED'), 'kept until an hour after expiry');
+      clock.advance(1);
+      await server.tp.maintain();
+      assert.equal(await rows(false), 0, 'purged');
+      await assert.rejects(consume(nonces[8]!), code('ATTESTATION_NONCE_UNKNOWN'), 'after the purge, a replay is unknown');
+    });
   });
 }

@@ -124,7 +124,13 @@ export type NonceConsumption = 'consumed' | 'unknown' | 'used' | 'expired';
 
 /** The attestation capability's storage port (store/attestation-repository.ts implements it). */
 export interface AttestationStore {
-  insertNonce(nonce: AttestationNonceRecord): Promise<void>;
+  /**
+   * Stores a fresh nonce; the device's outstanding (unused, unexpired) nonces beyond the newest
+   * `keepOutstanding` (this one included) are deleted, so a device asking without end holds few.
+   */
+  insertNonce(nonce: AttestationNonceRecord, keepOutstanding: number): Promise<void>;
+  /** Deletes the nonces that expired at or before `cutoff`; how many. */
+  purgeNonces(cutoff: Date): Promise<number>;
   findNonce(nonce: Uint8Array): Promise<AttestationNonceRecord | undefined>;
   findKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined>;
   /** The device's activated, unretired AK. */
@@ -230,6 +236,8 @@ export interface AttestationConfig {
    * counted, not written, for this long (refusal-window.ts): retries cannot flood the ledger.
    */
   readonly refusalQuietSeconds: number;
+  /** how many unused, unexpired nonces a device may hold; asking for another evicts its oldest */
+  readonly outstandingNonces: number;
 }
 
 export const defaultAttestationConfig: AttestationConfig = Object.freeze({
@@ -237,6 +245,7 @@ export const defaultAttestationConfig: AttestationConfig = Object.freeze({
   credentialChallengeSeconds: 300,
   resultValiditySeconds: 86_400,
   refusalQuietSeconds: 3600,
+  outstandingNonces: 8,
 });
 
 export interface AttestationContext {

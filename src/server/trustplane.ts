@@ -48,6 +48,7 @@ import type { AccessContext } from '../access/access-context.ts';
 import { AccessRepository } from '../store/access-repository.ts';
 import { ProductKrls } from '../access/product-krl.ts';
 import { defaultAttestationConfig, type AttestationConfig, type AttestationContext } from '../attestation/attestation-store.types.ts';
+import { purgeExpiredNonces } from '../attestation/verifier/challenge.ts';
 import { AttestationRepository } from '../store/attestation-repository.ts';
 import { Registry } from 'prom-client';
 import { attestationMetrics } from './metrics.ts';
@@ -308,6 +309,7 @@ export class Trustplane {
     // releases whose matching a stop interrupted (or made before the register) are matched now
     await indexPendingReleases(this.vulns);
     await this.ocsp.pruneStored();
+    await purgeExpiredNonces(this.attestation);
     await this.#blobs.sweep();
     await this.database.maintain();
     const ledger = await this.ledger.integrate();

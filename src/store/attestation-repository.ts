@@ -311,11 +311,21 @@ export class AttestationRepository implements AttestationStore {
     this.#announce = announce;
   }
 
-  async insertNonce(n: AttestationNonceRecord): Promise<void> {
-    await this.#db
-      .insertInto('attestation_nonces')
-      .values({ nonce: n.nonce, device_id: n.deviceId, created_at: n.createdAt, expires_at: n.expiresAt, used_at: n.usedAt })
-      .execute();
+  async insertNonce(n: AttestationNonceRecord, keepOutstanding: number): Promise<void> {
+    // one statement: the device's oldest outstanding nonces beyond the cap go as this one comes
+    // (attestation_nonces_outstanding walks the device's newest first)
+    await sql`with evicted as (
+        delete from attestation_nonces where nonce in (
+          select nonce from attestation_nonces
+          where device_id = ${n.deviceId} and used_at is null and expires_at > ${n.createdAt.toISOString()}::timestamptz
+          order by issued desc offset ${keepOutstanding - 1}))
+      insert into attestation_nonces (nonce, device_id, created_at, expires_at, used_at)
+      values (${n.nonce}, ${n.deviceId}, ${n.createdAt.toISOString()}::timestamptz, ${n.expiresAt.toISOString()}::timestamptz, ${n.usedAt?.toISOString() ?? null}::timestamptz)`.execute(this.#db);
+  }
+
+  async purgeNonces(cutoff: Date): Promise<number> {
+    const r = await this.#db.deleteFrom('attestation_nonces').where('expires_at', '<=', cutoff).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async findNonce(nonce: Uint8Array): Promise<AttestationNonceRecord | undefined> {

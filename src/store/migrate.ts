@@ -25,6 +25,7 @@ import { verifierKeyRotation } from './migrations/0022-verifier-key-rotation.ts'
 import { accessHardening } from './migrations/0023-access-hardening.ts';
 import { refusalWindows } from './migrations/0024-refusal-windows.ts';
 import { requiredPcrs } from './migrations/0025-required-pcrs.ts';
+import { nonceHousekeeping } from './migrations/0026-nonce-housekeeping.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -54,6 +55,7 @@ const migrations: Record<string, Migration> = {
   '0023-access-hardening': accessHardening,
   '0024-refusal-windows': refusalWindows,
   '0025-required-pcrs': requiredPcrs,
+  '0026-nonce-housekeeping': nonceHousekeeping,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -410,6 +410,8 @@ export interface AttestationNoncesTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** migration 0026: the order of issue */
+  issued: Generated<string>;
 }
 
 /** Migration 0019: a device's TPM attestation keys (TPM2B_PUBLIC), at most one unretired. */

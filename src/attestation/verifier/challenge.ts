@@ -13,14 +13,27 @@ export interface IssuedNonce {
 /**
  * RFC 9334 §10.2 (nonce-based freshness): a challenge for one device, from the Random port,
  * single-use and expiring `nonceValiditySeconds` after the Clock's now. Not a ledger event: a
- * challenge changes no trust state; the evidence that answers it is what the ledger records.
+ * challenge changes no trust state; the evidence that answers it is what the ledger records. A
+ * device holds at most `outstandingNonces` unused ones: asking for another evicts its oldest (whose
+ * evidence is then refused as ATTESTATION_NONCE_UNKNOWN), so a device that asks without end, or
+ * retries after lost answers, never strands itself — its newest nonce always works — and never
+ * grows the table by more than the cap.
  */
 export async function issueNonce(ctx: AttestationContext, device: DeviceRecord): Promise<IssuedNonce> {
   const createdAt = ctx.clock.now();
   const expiresAt = new Date(createdAt.getTime() + ctx.config.nonceValiditySeconds * 1000);
   const nonce = ctx.random.bytes(NONCE_BYTES);
-  await ctx.store.insertNonce({ nonce, deviceId: device.id, createdAt, expiresAt, usedAt: null });
+  await ctx.store.insertNonce({ nonce, deviceId: device.id, createdAt, expiresAt, usedAt: null }, ctx.config.outstandingNonces);
   return { nonce, expiresAt };
+}
+
+/**
+ * Housekeeping (`Trustplane.maintain`): nonces that expired more than `refusalQuietSeconds` ago
+ * are deleted. Until then a replay is told apart (used, expired) from a nonce never issued; after,
+ * it is answered as unknown — the same refusal, without an unbounded table behind it.
+ */
+export function purgeExpiredNonces(ctx: AttestationContext): Promise<number> {
+  return ctx.store.purgeNonces(new Date(ctx.clock.now().getTime() - ctx.config.refusalQuietSeconds * 1000));
 }
 
 /**
