@@ -17,6 +17,7 @@ import { Workdir } from './support/openssl.ts';
 import { expectRefusal } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { accessPeople, endGrant, grantedCertificate } from './support/access-grants.ts';
+import { parseKrl } from '../src/ssh/index.ts';
 
 const SKU = 'GW-SSH';
 const START = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
@@ -274,6 +275,29 @@ for (const target of databaseTargets()) {
       const serial = /Serial: (\d+)/.exec(await keygen(['-L', '-f', 'host3-cert.pub']))?.[1];
       assert.deepEqual(revoked?.details.sshHostCertificatesRevoked, [serial]);
       assert.equal((await revokedBy(await krlOf('S1'), 'host3-cert.pub')).revoked, false, 'the user CA KRL does not list host certificates');
+    });
+
+    it('maintenance prunes both KRLs: once a listed certificate has expired, the next version leaves it out', async () => {
+      const people = await accessPeople(server, { technician: 'pru', approver: 'apru' });
+      const granted = await grantedCertificate(server, people, { sku: SKU, target: { devices: ['S1'] }, publicKey: await userKey('pru'), durationSeconds: 3600 });
+      await endGrant(server, people, SKU, granted.grantId);
+      const listed = (krl: Buffer) => parseKrl(krl).certificates.flatMap((c) => c.serials).some((r) => r.min <= BigInt(granted.serial) && BigInt(granted.serial) <= r.max);
+      const hostKrl = async () => Buffer.from(await (await fetch(`${server.url}/products/${SKU}/ssh/host-krl`)).arrayBuffer());
+      const before = await krlOf('S1');
+      assert.ok(listed(before), 'the ended grant is listed');
+      assert.ok(parseKrl(await hostKrl()).certificates.some((c) => c.serials.length > 0), "S3's revoked host certificate is listed");
+      // nothing has expired: maintenance leaves the KRL as it is
+      await server.tp.maintain();
+      assert.equal(parseKrl(await krlOf('S1')).version, parseKrl(before).version);
+      clock.advance(3600_000 + 60_000);
+      await server.tp.maintain();
+      const pruned = await krlOf('S1');
+      assert.ok(parseKrl(pruned).version > parseKrl(before).version, 'the version moved');
+      assert.ok(!listed(pruned), 'the expired certificate is gone');
+      // S3's host certificate (30 days) the same way, a month on
+      clock.advance(31 * 86_400_000);
+      await server.tp.maintain();
+      assert.deepEqual(parseKrl(await hostKrl()).certificates.flatMap((c) => c.serials), []);
     });
   });
 }

@@ -70,5 +70,12 @@ export interface AccessStore {
   krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[]; hostSerials: bigint[] }>;
   /** The KRL version alone (to tell whether a cached KRL is current). */
   krlVersion(productId: string): Promise<{ version: bigint; updatedAt: Date }>;
+  /**
+   * Moves on the KRL of every product whose KRL lists a certificate that has expired since its
+   * version last moved, so that the new version leaves it out: an expired certificate needs no
+   * revocation, and a KRL every device fetches every few minutes must not grow for ever. The
+   * products' ids.
+   */
+  pruneKrls(at: Date): Promise<string[]>;
   deviceTags(deviceId: string): Promise<string[]>;
 }

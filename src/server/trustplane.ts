@@ -310,6 +310,7 @@ export class Trustplane {
     await indexPendingReleases(this.vulns);
     await this.ocsp.pruneStored();
     await purgeExpiredNonces(this.attestation);
+    await this.access.store.pruneKrls(this.clock.now());
     await this.#blobs.sweep();
     await this.database.maintain();
     const ledger = await this.ledger.integrate();

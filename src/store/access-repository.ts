@@ -215,17 +215,32 @@ export class AccessRepository implements AccessStore {
   }
 
   async krlState(productId: string): Promise<{ version: bigint; updatedAt: Date; serials: bigint[]; hostSerials: bigint[] }> {
-    // one snapshot: the version and the serials it lists are read together
+    // one snapshot: the version and the serials it lists are read together. What a version lists
+    // is fixed by the time it moved (updated_at): the certificates still valid then, so an expired
+    // one leaves the KRL when the version next moves (pruneKrls), never within one version.
     return this.#db.transaction().execute(async (tx) => {
       const version = await krlVersionOf(tx, productId);
+      const asOf = version.updatedAt.toISOString();
       const { rows } = await sql<{ serial: string }>`select g.serial::text as serial from access_grants g
         where g.product_id = ${productId} and g.state = 'ended'
-          and exists (select 1 from ssh_certificates c where c.grant_id = g.id and c.valid_before > g.ended_at)
+          and exists (select 1 from ssh_certificates c where c.grant_id = g.id and c.valid_before > g.ended_at and c.valid_before > ${asOf}::timestamptz)
         order by g.serial`.execute(tx);
       const host = await sql<{ serial: string }>`select distinct c.serial::text as serial, c.serial as n from ssh_certificates c
-        where c.product_id = ${productId} and c.revoked_at is not null order by n`.execute(tx);
+        where c.product_id = ${productId} and c.revoked_at is not null and c.valid_before > ${asOf}::timestamptz order by n`.execute(tx);
       return { ...version, serials: rows.map((r) => BigInt(r.serial)), hostSerials: host.rows.map((r) => BigInt(r.serial)) };
     });
+  }
+
+  async pruneKrls(at: Date): Promise<string[]> {
+    // a KRL lists a certificate that has expired since its version moved: the next version drops it
+    const now = at.toISOString();
+    const { rows } = await sql<{ product_id: string }>`update ssh_krls k set version = k.version + 1, updated_at = ${now}::timestamptz
+      where exists (select 1 from ssh_certificates c
+        where c.product_id = k.product_id and c.valid_before > k.updated_at and c.valid_before <= ${now}::timestamptz
+          and ((c.kind = 'host' and c.revoked_at is not null)
+            or (c.kind = 'user' and exists (select 1 from access_grants g where g.id = c.grant_id and g.state = 'ended' and c.valid_before > g.ended_at))))
+      returning k.product_id`.execute(this.#db);
+    return rows.map((r) => r.product_id);
   }
 
   krlVersion(productId: string): Promise<{ version: bigint; updatedAt: Date }> {

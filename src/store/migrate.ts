@@ -26,6 +26,7 @@ import { accessHardening } from './migrations/0023-access-hardening.ts';
 import { refusalWindows } from './migrations/0024-refusal-windows.ts';
 import { requiredPcrs } from './migrations/0025-required-pcrs.ts';
 import { nonceHousekeeping } from './migrations/0026-nonce-housekeeping.ts';
+import { krlPruning } from './migrations/0027-krl-pruning.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -56,6 +57,7 @@ const migrations: Record<string, Migration> = {
   '0024-refusal-windows': refusalWindows,
   '0025-required-pcrs': requiredPcrs,
   '0026-nonce-housekeeping': nonceHousekeeping,
+  '0027-krl-pruning': krlPruning,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
