@@ -16,6 +16,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import {
   activateCredential,
   attestWithTpm,
@@ -279,6 +280,14 @@ for (const target of databaseTargets()) {
           assert.equal(ear.submods[`${SKU}/AT-1`]?.['ear.status'], 'affirming');
           const forged = `${header}.${Buffer.from(JSON.stringify({ ...ear, submods: { [`${SKU}/AT-2`]: ear.submods[`${SKU}/AT-1`] } })).toString('base64url')}`;
           assert.ok(!cryptoVerify(null, Buffer.from(forged), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(signature, 'base64url')));
+          // and as a relying party's JWT library does it (jose): the key set fetched from the published
+          // URL, the signature, the algorithm and the time claims at the server's clock
+          const keySet = createRemoteJWKSet(new URL(trust.body.verifierKeys as string));
+          const verified = await jwtVerify(trust.body.result.signed as string, keySet, { algorithms: ['EdDSA'], currentDate: clock.now() });
+          assert.equal(verified.protectedHeader.kid, kid);
+          assert.equal(verified.payload.eat_profile, 'tag:github.com,2023:veraison/ear');
+          await assert.rejects(jwtVerify(`${forged}.${signature}`, keySet, { algorithms: ['EdDSA'], currentDate: clock.now() }), joseErrors.JWSSignatureVerificationFailed);
+          await assert.rejects(jwtVerify(trust.body.result.signed as string, keySet, { algorithms: ['EdDSA'], currentDate: new Date(Date.parse(trust.body.result.expiresAt as string) + 1000) }), joseErrors.JWTExpired);
 
           // the same evidence again: the nonce is spent
           await refusedWith(submit('AT-1', nonce, evidence), 409, 'ATTESTATION_NONCE_USED');
