@@ -206,5 +206,26 @@ for (const target of databaseTargets()) {
         await second.stop();
       }
     });
+
+    it("a CA removed after an AK was bound through it: that AK's quotes are refused with EK_CERTIFICATE_UNTRUSTED, in the ledger; trusted again, they are appraised", async () => {
+      const attest = () => runAgent(['attest', '--state-dir', stateDir('EK-1'), '--tcti', tpm.tcti]);
+      const lastReason = async () => (await ledger()).filter((e) => e.action === 'attestation.failed' && e.details.serial === 'EK-1').at(-1)?.details.reason;
+      // this product has no release: a quote that passes every check of the key is refused further on
+      const appraised = await attest();
+      assert.notEqual(appraised.code, 0);
+      assert.match(appraised.stderr, /ATTESTATION_FIRMWARE_UNKNOWN/);
+      assert.equal((await server.api('DELETE', `${CAS}/${rootFingerprint}`)).status, 200);
+      const refused = await attest();
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /EK_CERTIFICATE_UNTRUSTED/);
+      assert.equal(await lastReason(), 'EK_CERTIFICATE_UNTRUSTED');
+      const trust = (await server.api('GET', `/v1/products/${SKU}/devices/EK-1/trust`)).body;
+      assert.equal(trust.trusted, false);
+      assert.equal(trust.result.reason, 'EK_CERTIFICATE_UNTRUSTED');
+      assert.equal((await cli(['add', '--product', SKU, '--cert', work.path('localca-root.pem')])).code, 0);
+      const again = await attest();
+      assert.match(again.stderr, /ATTESTATION_FIRMWARE_UNKNOWN/);
+      assert.equal(await lastReason(), 'ATTESTATION_FIRMWARE_UNKNOWN');
+    });
   });
 }

@@ -80,6 +80,9 @@ describe('appraisal: a verified quote against the releases’ reference values',
       assert.equal(a.reasonCode, code);
       assert.equal(a.trustworthiness.executables, 96);
     }
+    const unanchored = appraiseEvidence({ ...quoteInput([fw('1.4.0', { referenceValues: measured })]), attestationKeyAnchored: false });
+    assert.equal(unanchored.reasonCode, 'EK_CERTIFICATE_UNTRUSTED', "the AK's manufacturer CA no longer trusted");
+    assert.equal(unanchored.trustworthiness['instance-identity'], 96);
     const noKey = appraiseEvidence({ ...quoteInput([fw('1.4.0', { referenceValues: measured })]), attestationKey: undefined });
     assert.equal(noKey.reasonCode, 'ATTESTATION_KEY_UNKNOWN');
     assert.equal(noKey.trustworthiness['instance-identity'], 96);

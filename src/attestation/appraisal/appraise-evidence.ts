@@ -36,6 +36,11 @@ export interface AppraisalInput {
   readonly lastQuoteClock?: QuoteCounters | null | undefined;
   /** the product policy's PCRs a quote must match against the release (none: the release's own) */
   readonly requiredPcrs?: readonly number[];
+  /**
+   * false when the AK was bound through an EK certificate chain to a TPM manufacturer CA the
+   * product no longer trusts (removed since): its quotes are refused
+   */
+  readonly attestationKeyAnchored?: boolean;
 }
 
 export interface Appraisal {
@@ -56,6 +61,9 @@ function verifyEvidence(input: AppraisalInput): Verified {
   const e = input.evidence;
   if (e.kind === 'tpm2-quote') {
     if (!input.attestationKey) throw new TrustplaneError('ATTESTATION_KEY_UNKNOWN', 'the device has no registered attestation key');
+    // a vendor's CA withdrawn (a flawed TPM series, a compromised CA): the TPMs it vouched for are no longer believed
+    if (input.attestationKeyAnchored === false)
+      throw new TrustplaneError('EK_CERTIFICATE_UNTRUSTED', "the TPM manufacturer CA this AK's EK certificate chained to is no longer trusted for the product");
     return { kind: 'tpm2-quote', quote: verifyTpmQuote(e, input.nonce, input.attestationKey) };
   }
   const claims = verifyClaimsToken(e.token, input.nonce, input.deviceKey);

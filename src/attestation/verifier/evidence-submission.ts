@@ -53,6 +53,9 @@ async function nonceRefusal(ctx: AttestationContext, uow: AttestationUnitOfWork,
 export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmission, actor: Actor): Promise<AttestationResultRecord> {
   const now = ctx.clock.now();
   const key = await ctx.store.currentKey(s.device.id);
+  // an AK bound through a manufacturer CA's chain stands only while the product still trusts that CA
+  const anchor = key?.ekCertificateCheck === 'chain-verified' ? key.ekManufacturerCa : null;
+  const attestationKeyAnchored = anchor === null || (await ctx.store.listManufacturerCas(s.product.id)).some((ca) => Buffer.from(ca.fingerprintSha256).equals(anchor));
   const signer = await ctx.verifierSigner();
   const outcome = await ctx.store.unitOfWork(
     async (uow): Promise<{ counted: TrustplaneError; decision: RefusalDecision } | { result: AttestationResultRecord; appraisal: Appraisal; decision: RefusalDecision | undefined }> => {
@@ -72,6 +75,7 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
           releases: s.releases,
           installedSecurityVersion: s.installedSecurityVersion,
           requiredPcrs: s.requiredPcrs,
+          attestationKeyAnchored,
         });
       } catch (e) {
         if (!(e instanceof TrustplaneError) || !NONCE_CODES.has(e.code)) throw e;
