@@ -74,8 +74,9 @@ for (const target of databaseTargets()) {
     it('a device gets a fresh 32-byte nonce that expires 60 s later; without its certificate, nothing', async () => {
       const a = await onListener('AT-1', 'nonce');
       assert.equal(a.status, 201, JSON.stringify(a.body));
-      const body = a.body as { nonce: string; expiresAt: string };
+      const body = a.body as { nonce: string; expiresAt: string; pcrs: number[] };
       assert.equal(Buffer.from(body.nonce, 'base64').length, 32);
+      assert.deepEqual(body.pcrs, [], 'no release references a PCR yet, and no policy names one');
       assert.equal(Buffer.from(body.nonce, 'base64').toString('base64'), body.nonce);
       assert.equal(new Date(body.expiresAt).getTime(), clock.now().getTime() + 60_000);
       const b = await onListener('AT-1', 'nonce');
@@ -362,6 +363,7 @@ for (const target of databaseTargets()) {
           await expectRefusal(server, () => server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false, requiredPcrs: [24] }), 400, 'VALIDATION_FAILED', 'PCR 24');
           const policySet = await server.tp.database.db.selectFrom('events').select('details').where('action', '=', 'attestation.policy_set').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
           assert.deepEqual((policySet.details as { requiredPcrs: number[] }).requiredPcrs, [0, 4, 7]);
+          assert.deepEqual(((await onListener('AT-1', 'nonce')).body as { pcrs: number[] }).pcrs, [0, 4, 7], "the policy's PCRs and the release's, named with each nonce");
           const nonce = await nonceFor('AT-1');
           await refusedWith(submit('AT-1', nonce, await quote(nonce)), 422, 'ATTESTATION_FIRMWARE_PCR_UNREFERENCED');
           assert.equal((await lastEvent('AT-1')).details.reason, 'ATTESTATION_FIRMWARE_PCR_UNREFERENCED');
@@ -391,6 +393,9 @@ for (const target of databaseTargets()) {
             try {
               await registerTpmAttestationKey(api, tools2);
               assert.equal((await attestWithTpm(api, tools2, { bank: 'sha256', pcrs: [0, 7] })).status, 'affirming');
+              // an agent configured for PCR 0 alone quotes 0 and 7 too: the nonce's answer names what the release references
+              assert.deepEqual((await api.challenge()).pcrs, [0, 7]);
+              assert.equal((await attestWithTpm(api, tools2, { bank: 'sha256', pcrs: [0] })).status, 'affirming');
               assert.equal((await server.api('GET', `/v1/products/${SKU}/devices/AT-2/trust`)).body.trusted, true);
             } finally {
               api.close();

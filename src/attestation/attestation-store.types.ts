@@ -129,6 +129,11 @@ export interface AttestationStore {
    * `keepOutstanding` (this one included) are deleted, so a device asking without end holds few.
    */
   insertNonce(nonce: AttestationNonceRecord, keepOutstanding: number): Promise<void>;
+  /**
+   * The PCRs the verifier appraises for the product, ascending: the policy's `requiredPcrs` and
+   * every PCR a published firmware release has a reference value for (what a quote should select).
+   */
+  appraisedPcrs(productId: string): Promise<number[]>;
   /** Deletes the nonces that expired at or before `cutoff`; how many. */
   purgeNonces(cutoff: Date): Promise<number>;
   findNonce(nonce: Uint8Array): Promise<AttestationNonceRecord | undefined>;

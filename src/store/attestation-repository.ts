@@ -323,6 +323,16 @@ export class AttestationRepository implements AttestationStore {
       values (${n.nonce}, ${n.deviceId}, ${n.createdAt.toISOString()}::timestamptz, ${n.expiresAt.toISOString()}::timestamptz, ${n.usedAt?.toISOString() ?? null}::timestamptz)`.execute(this.#db);
   }
 
+  async appraisedPcrs(productId: string): Promise<number[]> {
+    const { rows } = await sql<{ pcr: number }>`select pcr from (
+        select unnest(p.required_pcrs) as pcr from attestation_policies p where p.product_id = ${productId}
+        union
+        select k::integer from releases r, jsonb_object_keys(r.reference_values->'pcrs') k
+        where r.product_id = ${productId} and r.kind = 'firmware' and r.state = 'published' and r.reference_values is not null) x
+      order by pcr`.execute(this.#db);
+    return rows.map((r) => Number(r.pcr));
+  }
+
   async purgeNonces(cutoff: Date): Promise<number> {
     const r = await this.#db.deleteFrom('attestation_nonces').where('expires_at', '<=', cutoff).executeTakeFirst();
     return Number(r.numDeletedRows);

@@ -43,15 +43,18 @@ export async function registerTpmAttestationKey(
   return api.activateKey(challenge.id, credential);
 }
 
-/** `attest`: the server's nonce, a TPM quote over it of the selected PCRs, the evidence sent; the appraisal's result or its refusal. */
+/**
+ * `attest`: the server's nonce, a TPM quote over it of the selected PCRs — the agent's own and
+ * those the server says it appraises — the evidence sent; the appraisal's result or its refusal.
+ */
 export async function attestWithTpm(
   api: DeviceAttestationApi,
   tools: Tpm2Tools,
   selection: { readonly bank: TpmHashName; readonly pcrs: readonly number[] },
   handles: TpmHandles = defaultTpmHandles,
 ): Promise<AttestationAnswer> {
-  const nonce = await api.nonce();
-  const quote = await quotePcrs(tools, nonce, selection, handles);
+  const { nonce, pcrs } = await api.challenge();
+  const quote = await quotePcrs(tools, nonce, { bank: selection.bank, pcrs: [...new Set([...selection.pcrs, ...pcrs])].sort((a, b) => a - b) }, handles);
   return api.evidence(nonce, encodeTpmQuoteEvidence(quote));
 }
 

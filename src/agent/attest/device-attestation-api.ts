@@ -56,7 +56,18 @@ export class DeviceAttestationApi {
   }
 
   async nonce(): Promise<Uint8Array> {
-    return bytes(stringField(await this.#post('nonce', undefined), 'nonce', 'nonce'), 'nonce');
+    return (await this.challenge()).nonce;
+  }
+
+  /**
+   * A nonce, and the PCRs the verifier appraises for the product (none from a server before they
+   * were named: the agent's own selection then stands alone).
+   */
+  async challenge(): Promise<{ nonce: Uint8Array; pcrs: number[] }> {
+    const o = await this.#post('nonce', undefined);
+    const pcrs = o.pcrs ?? [];
+    if (!Array.isArray(pcrs) || pcrs.length > 24 || pcrs.some((i) => !Number.isInteger(i) || (i as number) < 0 || (i as number) > 23)) throw malformed('nonce');
+    return { nonce: bytes(stringField(o, 'nonce', 'nonce'), 'nonce'), pcrs: pcrs as number[] };
   }
 
   async registerKey(keys: { akPublic: Uint8Array; ekPublic: Uint8Array; ekCertificate?: Uint8Array; ekIntermediates?: readonly Uint8Array[] }): Promise<MadeCredential & { id: string }> {

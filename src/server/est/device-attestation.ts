@@ -94,11 +94,12 @@ async function attestingDevice(tp: Trustplane, request: FastifyRequest<{ Params:
 export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): void {
   deviceJsonRoutes(app, MAX_ATTESTATION_BODY_BYTES, (scope) => {
 
-    // RFC 9334 §10.2: the verifier's challenge. No body; a new nonce each call.
+    // RFC 9334 §10.2: the verifier's challenge. No body; a new nonce each call, with the PCRs the
+    // verifier appraises for the product, so an agent nobody reconfigures quotes what is checked.
     scope.post<{ Params: { sku: string } }>(`${DEVICE_PREFIX}/:sku/attestation/nonce`, { schema: { params: skuParams } }, async (request, reply) => {
-      const { device } = await attestingDevice(tp, request, 'nonce');
-      const issued = await issueNonce(tp.attestation, device);
-      return reply.code(201).send({ nonce: Buffer.from(issued.nonce).toString('base64'), expiresAt: issued.expiresAt.toISOString() });
+      const { product, device } = await attestingDevice(tp, request, 'nonce');
+      const [issued, pcrs] = await Promise.all([issueNonce(tp.attestation, device), tp.attestation.store.appraisedPcrs(product.id)]);
+      return reply.code(201).send({ nonce: Buffer.from(issued.nonce).toString('base64'), expiresAt: issued.expiresAt.toISOString(), pcrs });
     });
 
     // AK registration, step 1: a TPM2_MakeCredential challenge for the AK under the EK.
