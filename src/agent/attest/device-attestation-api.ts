@@ -1,21 +1,9 @@
-import * as https from 'node:https';
-import { systemClock, type Clock } from '../../core/clock.ts';
 import type { MadeCredential } from '../../attestation/tpm/make-credential.ts';
 import { AgentError } from '../agent-error.ts';
-import { httpCall, type TlsClientIdentity } from '../http-transport.ts';
-import { refusalFrom } from '../server-refusal.ts';
-import { parseJsonAnswer } from '../update/device-api-answers.ts';
+import { DeviceApiConnection, type DeviceApiOptions } from '../device-api-connection.ts';
 
-export interface DeviceAttestationApiOptions {
-  /** The device listener's origin, `https://host:port` (a `/.well-known/est` suffix is dropped). */
-  readonly server: string;
-  readonly product: string;
-  readonly caBundlePem: string;
-  /** The device's current identity: mutual TLS. */
-  readonly identity: TlsClientIdentity;
-  readonly clock?: Clock;
-  readonly timeoutMs?: number;
-}
+/** The device listener, the product and the device's current identity (mutual TLS). */
+export type DeviceAttestationApiOptions = DeviceApiOptions;
 
 /** Answers are small JSON objects; a credential challenge is the largest (two TPM2Bs, base64). */
 const MAX_ANSWER_BYTES = 16 * 1024;
@@ -44,15 +32,10 @@ const bytes = (b64: string, what: string): Uint8Array => {
  * authenticated by the device's current certificate. A refusal is an AgentError with the server's code.
  */
 export class DeviceAttestationApi {
-  readonly baseUrl: string;
-  readonly #o: DeviceAttestationApiOptions;
-  readonly #agent = new https.Agent({ keepAlive: true });
+  readonly #connection: DeviceApiConnection;
 
   constructor(options: DeviceAttestationApiOptions) {
-    const origin = options.server.replace(/\/+$/, '').replace(/\/\.well-known\/est$/, '');
-    if (!/^https:\/\//i.test(origin)) throw new AgentError('usage', 'USAGE', 'the device listener URL must be https');
-    this.baseUrl = `${origin}/device/v1/${encodeURIComponent(options.product)}/attestation`;
-    this.#o = options;
+    this.#connection = new DeviceApiConnection(options, 'attestation');
   }
 
   async nonce(): Promise<Uint8Array> {
@@ -92,23 +75,10 @@ export class DeviceAttestationApi {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#connection.close();
   }
 
-  async #post(op: string, body: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const answer = await httpCall({
-      method: 'POST',
-      url: new URL(`${this.baseUrl}/${op}`),
-      headers: { accept: 'application/json', ...(text !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(text !== undefined ? { body: text } : {}),
-      caPem: this.#o.caBundlePem,
-      clientIdentity: this.#o.identity,
-      agent: this.#agent,
-      ...(this.#o.timeoutMs !== undefined ? { timeoutMs: this.#o.timeoutMs } : {}),
-    });
-    if (answer.status !== 200 && answer.status !== 201) throw refusalFrom(answer, (this.#o.clock ?? systemClock).now());
-    if (!/^application\/json/i.test(answer.headers['content-type'] ?? '')) throw malformed(op);
-    return parseJsonAnswer(answer.body, MAX_ANSWER_BYTES, `attestation ${op}`);
+  #post(op: string, body: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+    return this.#connection.json('POST', op, body === undefined ? undefined : JSON.stringify(body), [200, 201], MAX_ANSWER_BYTES);
   }
 }
