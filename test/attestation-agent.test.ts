@@ -17,7 +17,7 @@ import { StateStore } from '../src/agent/state-store.ts';
 import { agentBin, runAgent } from '../src/agent/testing/agent-process.ts';
 import { signTufMetadata } from '../src/updates/tuf/index.ts';
 import { databaseTargets } from './support/databases.ts';
-import { ocspStatus, parseX509Text, splitPem, Workdir } from './support/openssl.ts';
+import { opensslOcsp, parseX509Text, splitPem, Workdir } from './support/openssl.ts';
 import { firmwareSbom } from './support/sbom.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -175,22 +175,7 @@ for (const target of databaseTargets()) {
       await work.write('issuing.pem', splitPem(identity.chainPem!)[0]!);
       const ocspUrl = parseX509Text((await work.opensslOk(['x509', '-in', 'device.pem', '-text', '-noout'])).stdout)
         .ocsp[0]!;
-      const ocsp = async () => {
-        const r = await work.openssl([
-          'ocsp',
-          '-issuer',
-          'issuing.pem',
-          '-cert',
-          'device.pem',
-          '-url',
-          ocspUrl,
-          '-CAfile',
-          'root.pem',
-        ]);
-        assert.equal(r.status, 0, r.output);
-        assert.match(r.output, /^Response verify OK$/m, r.output);
-        return ocspStatus(r.output, 'device.pem');
-      };
+      const ocsp = () => opensslOcsp(work, 'device.pem', ocspUrl);
       assert.deepEqual(await ocsp(), { status: 'good', reason: undefined });
 
       assert.equal(

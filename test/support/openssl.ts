@@ -3,6 +3,7 @@
  * Always asynchronous: the server under test runs in this process, so a blocking child
  * (spawnSync) that talks to it over HTTP would wait forever.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -204,6 +205,17 @@ export function ocspStatus(output: string, name: string): { status: string | und
   const status = new RegExp(`^${escaped}: (\\w+)`, 'm').exec(output)?.[1];
   const reason = /^\s*Reason: (\w+)/m.exec(output)?.[1];
   return { status, reason };
+}
+
+/**
+ * `openssl ocsp` over HTTP POST for `cert` (issued by issuing.pem, both in `dir`) at `url`, the
+ * response verified against root.pem: the status and reason it reports.
+ */
+export async function opensslOcsp(dir: Workdir, cert: string, url: string): Promise<{ status: string | undefined; reason: string | undefined }> {
+  const r = await dir.openssl(['ocsp', '-issuer', 'issuing.pem', '-cert', cert, '-url', url, '-CAfile', 'root.pem']);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^Response verify OK$/m, r.output);
+  return ocspStatus(r.output, cert);
 }
 
 /** The entries of a CRL as `openssl crl -text` lists them: serial (upper-case hex) → reason text. */
