@@ -3,7 +3,7 @@
  * must not grow the ledger without bound by repeating a refusal that costs it nothing — evidence
  * over a nonce that is spent, never issued to it, or expired (docs/design/attestation.md,
  * "Refusals a device can repeat"). Well-formed evidence (the swtpm quote of
- * test/vectors/tpm/quote-ecc-p256.json) over such nonces: the first refusal per device and reason
+ * test/vectors/tpm/quote-ecc-p256.json, its signature changed for each replay) over such nonces: the first refusal per device and reason
  * is written, the rest within the hour are answered with the same code and counted (the
  * prom-client counter at /metrics, and `details.suppressed` in the next event written for that
  * device and reason); another reason is written at once. The clock is the server's, moved by the test.
@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
 import { databaseTargets } from './support/databases.ts';
 import { enrollDevices, onAttestationRoute, type DeviceCredentials } from './support/attesting-devices.ts';
-import { takeSnapshot } from './support/state-snapshot.ts';
+import { assertNothingWritten, takeSnapshot } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-RW';
@@ -30,7 +30,17 @@ for (const target of databaseTargets()) {
 
     const onListener = (serial: string, path: string, body?: unknown) => onAttestationRoute(server, SKU, devices.get(serial), path, body);
     const nonceFor = async (serial: string) => ((await onListener(serial, 'nonce')).body as { nonce: string }).nonce;
-    const submit = (serial: string, nonce: string) => onListener(serial, 'evidence', { nonce, evidence: vector.evidence });
+    const submit = (serial: string, nonce: string, evidence: Record<string, unknown> = vector.evidence) => onListener(serial, 'evidence', { nonce, evidence });
+    /**
+     * A replay: other evidence over a spent nonce (the same evidence again is a retry, answered with
+     * its result). The vector with its signature's last byte changed: well-formed, each one different.
+     */
+    let replays = 0;
+    const replay = (serial: string, nonce: string) => {
+      const signature = Buffer.from(vector.evidence.signature as string, 'base64');
+      signature[signature.length - 1]! ^= (replays++ % 255) + 1;
+      return submit(serial, nonce, { ...vector.evidence, signature: signature.toString('base64') });
+    };
     const refused = async (answer: Promise<{ status: number; body: unknown }>, status: number, code: string) => {
       const a = await answer;
       assert.equal(a.status, status, JSON.stringify(a.body));
@@ -59,23 +69,31 @@ for (const target of databaseTargets()) {
     it('50 replays of a spent nonce write one event; an hour later the next carries the count; another reason is written at once', async () => {
       const nonce = await nonceFor('RW-1');
       // the nonce is spent by an appraisal that fails (no AK registered): the device is untrusted from here
-      await refused(submit('RW-1', nonce), 422, 'ATTESTATION_KEY_UNKNOWN');
-      await refused(submit('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
+      const spent = await submit('RW-1', nonce);
+      assert.equal((spent.body as { code: string }).code, 'ATTESTATION_KEY_UNKNOWN');
+      // the same evidence again (its answer lost): the same refusal, the same result, nothing written
+      const retried = await assertNothingWritten(server, () => submit('RW-1', nonce), 'the same evidence again');
+      assert.equal(retried.status, 422);
+      const problem = (b: unknown) => b as { code: string; details: { result: string } };
+      assert.equal(problem(retried.body).code, 'ATTESTATION_KEY_UNKNOWN');
+      assert.match(problem(spent.body).details.result, /^ar_/);
+      assert.equal(problem(retried.body).details.result, problem(spent.body).details.result, 'the result of the evidence, not a new one');
+      await refused(replay('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
       const written = await failures('RW-1', 'ATTESTATION_NONCE_USED');
       assert.equal(written.length, 1);
       assert.equal(written[0]!.details.suppressed, undefined, 'the first of its window counts nothing before it');
 
       const before = await takeSnapshot(server);
-      for (let i = 0; i < 39; i++) await refused(submit('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
-      await Promise.all(Array.from({ length: 10 }, () => refused(submit('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED')));
+      for (let i = 0; i < 39; i++) await refused(replay('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
+      await Promise.all(Array.from({ length: 10 }, () => refused(replay('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED')));
       assert.deepEqual(await takeSnapshot(server), before, '49 more: no event, no result, nothing changed');
       assert.equal(await suppressedMetric('ATTESTATION_NONCE_USED'), 49);
 
       clock.advance(3_599_000);
-      await refused(submit('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
+      await refused(replay('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
       assert.equal((await failures('RW-1', 'ATTESTATION_NONCE_USED')).length, 1, 'within the hour');
       clock.advance(1_000);
-      await refused(submit('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
+      await refused(replay('RW-1', nonce), 409, 'ATTESTATION_NONCE_USED');
       const later = await failures('RW-1', 'ATTESTATION_NONCE_USED');
       assert.equal(later.length, 2, 'an hour after the last written one');
       assert.equal(later[1]!.details.suppressed, 50, 'the refusals counted since the last one written');
@@ -99,8 +117,8 @@ for (const target of databaseTargets()) {
     it("one device's window is its own: another device's first replay is written", async () => {
       const nonce = await nonceFor('RW-2');
       await refused(submit('RW-2', nonce), 422, 'ATTESTATION_KEY_UNKNOWN');
-      await refused(submit('RW-2', nonce), 409, 'ATTESTATION_NONCE_USED');
-      await refused(submit('RW-2', nonce), 409, 'ATTESTATION_NONCE_USED');
+      await refused(replay('RW-2', nonce), 409, 'ATTESTATION_NONCE_USED');
+      await refused(replay('RW-2', nonce), 409, 'ATTESTATION_NONCE_USED');
       assert.equal((await failures('RW-2', 'ATTESTATION_NONCE_USED')).length, 1);
     });
 

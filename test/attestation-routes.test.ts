@@ -9,7 +9,9 @@
  * PCRs extended with a release's boot measurements, quoted over the server's nonce by the agent's
  * driver, appraised against the product's releases: affirming with attestation.passed; refused
  * with its code in the answer and attestation.failed in the ledger for a release not published,
- * a replayed and an expired nonce, a tampered magic, a device without an AK, an unreleased image;
+ * a replayed (other evidence over a spent nonce) and an expired nonce, a tampered magic, a device
+ * without an AK, an unreleased image; the same evidence again after a lost answer, its result again
+ * with nothing written (also raced, and under auto-suspend);
  * unparsable evidence is a 400 that writes nothing. Claims (no TPM) over the route: a warning;
  * signed with another device's key, or naming another device, refused.
  */
@@ -36,7 +38,7 @@ import { consumeNonce } from '../src/attestation/verifier/challenge.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { TrustplaneError } from '../src/core/errors.ts';
 import { databaseTargets } from './support/databases.ts';
-import { enrollDevices, onAttestationRoute, type DeviceCredentials } from './support/attesting-devices.ts';
+import { enrollDevices, onAttestationRoute, onAttestationRouteAnswerLost, type DeviceCredentials } from './support/attesting-devices.ts';
 import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
 import { startSwtpm, type Swtpm } from './support/swtpm.ts';
 import { firmwareSbom } from './support/sbom.ts';
@@ -53,6 +55,8 @@ import { startTestServer, type TestServer } from './support/test-server.ts';
 const SKU = 'GW-AT';
 const START = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 const code = (c: string) => (e: unknown) => e instanceof TrustplaneError && e.code === c;
+/** What spends a nonce in the tests that consume one directly: evidence of its own, so another is a replay. */
+const spend = () => ({ evidenceSha256: randomBytes(32), resultId: `ar_${randomBytes(10).toString('hex')}` });
 
 for (const target of databaseTargets()) {
   describe(`attestation on the device listener (${target.name})`, () => {
@@ -88,7 +92,7 @@ for (const target of databaseTargets()) {
       const issue = async (serial: string) => new Uint8Array(Buffer.from(((await onListener(serial, 'nonce')).body as { nonce: string }).nonce, 'base64'));
       const d1 = await deviceRecord('AT-1');
       const d2 = await deviceRecord('AT-2');
-      const consume = (device: typeof d1, nonce: Uint8Array) => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, device, nonce, clock.now()));
+      const consume = (device: typeof d1, nonce: Uint8Array) => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, device, nonce, clock.now(), spend()));
 
       const n1 = await issue('AT-1');
       await assert.rejects(consume(d2, n1), code('ATTESTATION_NONCE_UNKNOWN'), "another device's nonce");
@@ -108,7 +112,7 @@ for (const target of databaseTargets()) {
       const d1 = await deviceRecord('AT-1');
       const nonce = new Uint8Array(Buffer.from(((await onListener('AT-1', 'nonce')).body as { nonce: string }).nonce, 'base64'));
       const outcomes = await Promise.allSettled(
-        [0, 1, 2, 3].map(() => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, d1, nonce, clock.now()))),
+        [0, 1, 2, 3].map(() => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, d1, nonce, clock.now(), spend()))),
       );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
       assert.ok(outcomes.every((o) => o.status === 'fulfilled' || code('ATTESTATION_NONCE_USED')(o.reason)));
@@ -290,8 +294,12 @@ for (const target of databaseTargets()) {
           await assert.rejects(jwtVerify(`${forged}.${signature}`, keySet, { algorithms: ['EdDSA'], currentDate: clock.now() }), joseErrors.JWSSignatureVerificationFailed);
           await assert.rejects(jwtVerify(trust.body.result.signed as string, keySet, { algorithms: ['EdDSA'], currentDate: new Date(Date.parse(trust.body.result.expiresAt as string) + 1000) }), joseErrors.JWTExpired);
 
-          // the same evidence again: the nonce is spent
-          await refusedWith(submit('AT-1', nonce, evidence), 409, 'ATTESTATION_NONCE_USED');
+          // the same evidence again (its answer lost): the same result, nothing written
+          const retried = await assertNothingWritten(server, () => submit('AT-1', nonce, evidence), 'the same evidence again');
+          assert.equal(retried.status, 201, JSON.stringify(retried.body));
+          assert.deepEqual(retried.body, good.body);
+          // other evidence over the spent nonce (another quote of it): a replay
+          await refusedWith(submit('AT-1', nonce, await quote(nonce)), 409, 'ATTESTATION_NONCE_USED');
           const untrusted = await server.api('GET', `/v1/products/${SKU}/devices/AT-1/trust`);
           assert.equal(untrusted.body.trusted, false);
           assert.equal(untrusted.body.result.reason, 'ATTESTATION_NONCE_USED');
@@ -305,12 +313,65 @@ for (const target of databaseTargets()) {
           const again = await nonceFor('AT-1');
           const againEvidence = await quote(again);
           assert.equal((await submit('AT-1', again, againEvidence)).status, 201);
-          await refusedWith(submit('AT-1', again, againEvidence), 409, 'ATTESTATION_NONCE_USED');
+          await refusedWith(submit('AT-1', again, await quote(again)), 409, 'ATTESTATION_NONCE_USED');
           const replays = async () => ((await server.api('GET', `/v1/products/${SKU}/devices/AT-1/history`)).body.items as { details: Record<string, unknown> }[]).filter((e) => e.details.reason === 'ATTESTATION_NONCE_USED').length;
           const written = await replays();
-          const counted = await submit('AT-1', again, againEvidence);
+          const counted = await submit('AT-1', again, await quote(again));
           assert.equal((counted.body as { code: string }).code, 'ATTESTATION_NONCE_USED');
           assert.equal(await replays(), written);
+        });
+
+        it('DESIGN rule 8: evidence whose answer was lost, sent again, gets the same result and writes nothing — after its nonce expired, reordered, raced, under auto-suspend; other evidence over the nonce still fails', async () => {
+          assert.equal((await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: true })).status, 200);
+          try {
+            const device = devices.get('AT-1')!;
+            // the certificate's status as OCSP and the CRL serve it (openssl ocsp reads it so in attestation-agent.test.ts;
+            // here the server's clock is ahead of the real one, which openssl checks the answer's times against)
+            const certificateStatus = async () => (await server.tp.identity.store.listDeviceCertificates((await deviceRecord('AT-1')).id)).map((c) => c.status);
+            const passedEvents = async () => ((await server.api('GET', `/v1/products/${SKU}/devices/AT-1/history`)).body.items as { action: string }[]).filter((e) => e.action === 'attestation.passed').length;
+
+            // the device sends its quote and the connection drops before it reads the answer
+            const nonce = await nonceFor('AT-1');
+            const evidence = await quote(nonce);
+            const passedBefore = await passedEvents();
+            assert.match(await onAttestationRouteAnswerLost(server, SKU, device, 'evidence', { nonce, evidence }), /^HTTP\/1\.1 201 /, 'the lost answer was a pass');
+            assert.equal(await passedEvents(), passedBefore + 1);
+            const trust = await server.api('GET', `/v1/products/${SKU}/devices/AT-1/trust`);
+            assert.equal(trust.body.trusted, true);
+            const passed = trust.body.result as { id: string; status: string; expiresAt: string };
+
+            // it retries, as often as it likes, also once the nonce has expired: the result it lost, nothing written
+            for (const wait of [0, 1_000, 60_000]) {
+              clock.advance(wait);
+              const retried = await assertNothingWritten(server, () => submit('AT-1', nonce, evidence), `a retry ${wait} ms later`);
+              assert.equal(retried.status, 201, JSON.stringify(retried.body));
+              const result = (retried.body as { result: { id: string; status: string; expiresAt: string } }).result;
+              assert.deepEqual([result.id, result.status, result.expiresAt], [passed.id, 'affirming', passed.expiresAt]);
+            }
+            // the same evidence in another member order (another JSON library): the same evidence
+            const reordered = Object.fromEntries(Object.entries(evidence).reverse());
+            assert.equal(((await assertNothingWritten(server, () => submit('AT-1', nonce, reordered), 'reordered')).body as { result: { id: string } }).result.id, passed.id);
+            assert.equal((await deviceRecord('AT-1')).state, 'active', 'the retries suspended nothing');
+            assert.deepEqual(await certificateStatus(), ['good']);
+
+            // two copies at once, neither answered yet: one appraisal, both answered with it
+            const raced = await nonceFor('AT-1');
+            const racedEvidence = await quote(raced);
+            const both = await Promise.all([submit('AT-1', raced, racedEvidence), submit('AT-1', raced, racedEvidence)]);
+            assert.deepEqual(both.map((a) => a.status), [201, 201], JSON.stringify(both.map((a) => a.body)));
+            const [first, second] = both.map((a) => (a.body as { result: { id: string } }).result.id);
+            assert.equal(first, second);
+            assert.equal(await passedEvents(), passedBefore + 2);
+
+            // other evidence over the spent nonce is a replay: a failure, which this policy suspends for
+            await refusedWith(submit('AT-1', raced, await quote(raced)), 409, 'ATTESTATION_NONCE_USED');
+            assert.equal((await deviceRecord('AT-1')).state, 'suspended');
+            assert.deepEqual(await certificateStatus(), ['hold']);
+            assert.equal((await server.api('POST', `/v1/products/${SKU}/devices/AT-1/reinstate`, {})).status, 200);
+            assert.deepEqual(await certificateStatus(), ['good']);
+          } finally {
+            assert.equal((await server.api('PUT', `/v1/products/${SKU}/attestation/policy`, { suspendOnFailure: false })).status, 200);
+          }
         });
 
         it('an expired nonce, and a tampered TPMS_ATTEST, are refused with their own reasons', async () => {
@@ -464,7 +525,7 @@ for (const target of databaseTargets()) {
     it('a device holds at most 8 outstanding nonces: a ninth evicts its oldest (then unknown), the newest works; maintenance purges them an hour after expiry', async () => {
       const issue = async () => new Uint8Array(Buffer.from(((await onListener('AT-2', 'nonce')).body as { nonce: string }).nonce, 'base64'));
       const d2 = await deviceRecord('AT-2');
-      const consume = (nonce: Uint8Array) => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, d2, nonce, clock.now()));
+      const consume = (nonce: Uint8Array) => server.tp.attestation.store.unitOfWork((uow) => consumeNonce(uow, d2, nonce, clock.now(), spend()));
       const rows = async (outstanding: boolean) =>
         Number((await server.tp.database.db.selectFrom('attestation_nonces').select((e) => e.fn.countAll().as('n')).where('device_id', '=', d2.id).$if(outstanding, (q) => q.where('used_at', 'is', null).where('expires_at', '>', clock.now())).executeTakeFirstOrThrow()).n);
       const nonces: Uint8Array[] = [];

@@ -119,8 +119,17 @@ export interface AttestationPolicyRecord extends AttestationPolicy {
   readonly setAt: Date;
 }
 
-/** What became of a nonce answered with evidence; only `consumed` lets the evidence through. */
-export type NonceConsumption = 'consumed' | 'unknown' | 'used' | 'expired';
+/** What spent a nonce: the digest of the evidence (evidenceDigest) and the id of the result it was given. */
+export interface NonceSpend {
+  readonly evidenceSha256: Uint8Array;
+  readonly resultId: string;
+}
+
+/**
+ * What became of a nonce answered with evidence; only `consumed` lets the evidence through. A
+ * `used` nonce says what spent it (undefined for a nonce spent before migration 0028).
+ */
+export type NonceConsumption = { readonly outcome: 'consumed' | 'unknown' | 'expired' } | { readonly outcome: 'used'; readonly spentBy: NonceSpend | undefined };
 
 /** The attestation capability's storage port (store/attestation-repository.ts implements it). */
 export interface AttestationStore {
@@ -162,10 +171,12 @@ export interface AttestationStore {
 /** The identity unit of work (device lifecycle, events) plus the verifier's writes, in one transaction. */
 export interface AttestationUnitOfWork extends IdentityUnitOfWork {
   /**
-   * Marks the nonce used if it is this device's, unused and unexpired at `at`: one conditional
-   * update, so two requests with one nonce cannot both pass. Otherwise says why not.
+   * Marks the nonce used by `spend` if it is this device's, unused and unexpired at `at`: one
+   * conditional update, so two requests with one nonce cannot both pass. Otherwise says why not.
    */
-  consumeNonce(nonce: Uint8Array, deviceId: string, at: Date): Promise<NonceConsumption>;
+  consumeNonce(nonce: Uint8Array, deviceId: string, at: Date, spend: NonceSpend): Promise<NonceConsumption>;
+  /** The device's result with this id. */
+  findResult(deviceId: string, id: string): Promise<AttestationResultRecord | undefined>;
   /** The key, locked; undefined when the device has none of this id. */
   lockKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined>;
   /** The activated AK with this Name, on any device, locked. */
@@ -225,6 +236,8 @@ export interface RefusalWindow {
 export interface AttestationMetrics {
   /** a repeated refusal answered but not written to the ledger (refusal-window.ts) */
   refusalSuppressed(reason: string): void;
+  /** evidence sent again over the nonce it spent, answered with its earlier result (challenge.ts) */
+  evidenceRepeated(): void;
 }
 
 /** Defaults of the verifier's challenges (docs/design/attestation.md). */

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { TrustplaneError } from '../core/errors.ts';
 import { decodeBase64Strict } from '../ledger/strict-base64.ts';
 import { parseCoseSign1 } from '../updates/boot-manifest/cose-sign.ts';
@@ -40,4 +42,14 @@ export function decodeEvidence(json: unknown): Evidence {
   if (record.kind === 'tpm2-quote') return decodeTpmQuoteEvidence(record);
   if (record.kind === 'eat-claims') return decodeClaimsEvidence(record);
   throw malformed('the evidence kind is not tpm2-quote or eat-claims');
+}
+
+/**
+ * What identifies a submission's evidence for a retry (challenge.ts, consumeNonce): the SHA-256
+ * of its wire JSON in the JSON Canonicalization Scheme (RFC 8785), so the same evidence sent again
+ * has the same digest whatever its members' order or spacing. Its fields are canonical base64
+ * (decodeEvidence), so equal digests mean equal evidence.
+ */
+export function evidenceDigest(json: unknown): Uint8Array {
+  return createHash('sha256').update(canonicalize(json) ?? '').digest();
 }

@@ -15,7 +15,12 @@ export function attestationMetrics(registry: Registry): AttestationMetrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  return { refusalSuppressed: (reason) => suppressed.inc({ reason }) };
+  const repeated = new Counter({
+    name: 'trustplane_attestation_evidence_repeated_total',
+    help: 'Evidence sent again over the nonce it spent (its answer lost) and answered with its earlier result, nothing written (docs/design/attestation.md)',
+    registers: [registry],
+  });
+  return { refusalSuppressed: (reason) => suppressed.inc({ reason }), evidenceRepeated: () => repeated.inc() };
 }
 
 export function metricsRoutes(app: FastifyInstance, tp: Trustplane): void {

@@ -9,6 +9,7 @@ import type {
   AttestationResultRecord,
   ManufacturerCaRecord,
   NonceConsumption,
+  NonceSpend,
   QuoteCounters,
   VerifierKeyRecord,
   RefusalWindow,
@@ -123,21 +124,34 @@ const toPolicy = (r: Selectable<AttestationPoliciesTable>): AttestationPolicyRec
 
 /** The identity unit of work plus the verifier's rows (migration 0019), in the same transaction. */
 class AttestationUnitOfWorkImpl extends IdentityUnitOfWorkImpl implements AttestationUnitOfWork {
-  async consumeNonce(nonce: Uint8Array, deviceId: string, at: Date): Promise<NonceConsumption> {
+  async consumeNonce(nonce: Uint8Array, deviceId: string, at: Date, spend: NonceSpend): Promise<NonceConsumption> {
     // docs/design/attestation.md: a replay and an expiry are refused by the same single update.
     const r = await this.tx
       .updateTable('attestation_nonces')
-      .set({ used_at: at })
+      .set({ used_at: at, evidence_sha256: spend.evidenceSha256, result_id: spend.resultId })
       .where('nonce', '=', nonce)
       .where('device_id', '=', deviceId)
       .where('used_at', 'is', null)
       .where('expires_at', '>', at)
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 1) return 'consumed';
-    // Not consumed: why, for the answer (the row cannot come back to life, so the read cannot race into a pass).
-    const found = await this.tx.selectFrom('attestation_nonces').select(['used_at', 'expires_at']).where('nonce', '=', nonce).where('device_id', '=', deviceId).executeTakeFirst();
-    if (!found) return 'unknown';
-    return found.used_at !== null ? 'used' : 'expired';
+    if (Number(r.numUpdatedRows) === 1) return { outcome: 'consumed' };
+    // Not consumed: why, for the answer (the row cannot come back to life, so the read cannot race
+    // into a pass; a concurrent spender's update was waited for and is read committed).
+    const found = await this.tx
+      .selectFrom('attestation_nonces')
+      .select(['used_at', 'evidence_sha256', 'result_id'])
+      .where('nonce', '=', nonce)
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    if (!found) return { outcome: 'unknown' };
+    if (found.used_at === null) return { outcome: 'expired' };
+    const spentBy = found.evidence_sha256 !== null && found.result_id !== null ? { evidenceSha256: bytes(found.evidence_sha256), resultId: found.result_id } : undefined;
+    return { outcome: 'used', spentBy };
+  }
+
+  async findResult(deviceId: string, id: string): Promise<AttestationResultRecord | undefined> {
+    const r = await this.tx.selectFrom('attestation_results').selectAll().where('id', '=', id).where('device_id', '=', deviceId).executeTakeFirst();
+    return r && toResult(r);
   }
 
   async lockKey(deviceId: string, id: string): Promise<AttestationKeyRecord | undefined> {

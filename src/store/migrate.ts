@@ -27,6 +27,7 @@ import { refusalWindows } from './migrations/0024-refusal-windows.ts';
 import { requiredPcrs } from './migrations/0025-required-pcrs.ts';
 import { nonceHousekeeping } from './migrations/0026-nonce-housekeeping.ts';
 import { krlPruning } from './migrations/0027-krl-pruning.ts';
+import { evidenceRetries } from './migrations/0028-evidence-retries.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '0025-required-pcrs': requiredPcrs,
   '0026-nonce-housekeeping': nonceHousekeeping,
   '0027-krl-pruning': krlPruning,
+  '0028-evidence-retries': evidenceRetries,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -412,6 +412,9 @@ export interface AttestationNoncesTable {
   used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** migration 0026: the order of issue */
   issued: Generated<string>;
+  /** migration 0028: the SHA-256 of the evidence that spent the nonce (evidenceDigest), and its result's id */
+  evidence_sha256: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  result_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 0019: a device's TPM attestation keys (TPM2B_PUBLIC), at most one unretired. */

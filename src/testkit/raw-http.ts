@@ -73,6 +73,21 @@ export class RawHttpConnection {
     }
   }
 
+  /**
+   * A lost answer: writes one request and hangs up on the first bytes of its answer, so the server
+   * has done the work (it answers after its unit of work) and the client never reads the answer.
+   * Those first bytes' status line, for the caller to check what was lost.
+   */
+  async sendAndHangUp(request: Buffer): Promise<string> {
+    this.socket.write(request);
+    while (this.#buffered.length === 0) {
+      if (this.#ended) throw new Error('the connection closed before any answer');
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+    this.close();
+    return this.#buffered.toString('latin1').split('\r\n', 1)[0]!;
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { makeCsr } from '../../src/testkit/csr.ts';
+import { RawHttpConnection, rawRequest } from '../../src/testkit/raw-http.ts';
 import { estRequest } from './est-client.ts';
 import type { TestServer } from './test-server.ts';
 
@@ -27,4 +28,13 @@ export function onAttestationRoute(server: TestServer, sku: string, device: Devi
     ...(device ? { cert: device.cert, key: device.key } : {}),
     ...(body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' }),
   });
+}
+
+/**
+ * The same POST as `onAttestationRoute`, its answer lost: sent on a raw TLS connection as `device`,
+ * which hangs up on the answer's first bytes. The status line of the answer the device never read.
+ */
+export async function onAttestationRouteAnswerLost(server: TestServer, sku: string, device: DeviceCredentials, path: string, body: unknown): Promise<string> {
+  const conn = await RawHttpConnection.tls(Number(new URL(server.estUrl!).port), { ca: server.rootPem, servername: 'localhost', cert: device.cert, key: device.key });
+  return conn.sendAndHangUp(rawRequest('POST', `/device/v1/${sku}/attestation/${path}`, [['Content-Type', 'application/json'], ['Connection', 'close']], JSON.stringify(body)));
 }

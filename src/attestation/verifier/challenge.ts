@@ -1,6 +1,6 @@
 import { TrustplaneError } from '../../core/errors.ts';
 import type { DeviceRecord } from '../../pki/records.types.ts';
-import type { AttestationContext, AttestationUnitOfWork } from '../attestation-store.types.ts';
+import type { AttestationContext, AttestationResultRecord, AttestationUnitOfWork, NonceSpend } from '../attestation-store.types.ts';
 
 /** 32 bytes: a SHA-256's worth, what TPMS_ATTEST extraData holds for a SHA-256 AK. */
 export const NONCE_BYTES = 32;
@@ -37,18 +37,27 @@ export function purgeExpiredNonces(ctx: AttestationContext): Promise<number> {
 }
 
 /**
- * Consumes the nonce the evidence answers, inside the unit of work that records the appraisal:
- * a replay, an expired nonce and one never issued to this device are each refused with their code.
+ * Consumes the nonce the evidence answers, inside the unit of work that records the appraisal,
+ * marking it spent by `spend`. A replay, an expired nonce and one never issued to this device are
+ * each refused with their code — except the same evidence again over the nonce it spent (DESIGN
+ * rule 8: a device whose answer was lost sends it again), for which the result it was given is
+ * returned, for the caller to answer with and write nothing. Different evidence over a spent nonce
+ * is a replay, whatever it says.
  */
-export async function consumeNonce(uow: AttestationUnitOfWork, device: DeviceRecord, nonce: Uint8Array, at: Date): Promise<void> {
-  switch (await uow.consumeNonce(nonce, device.id, at)) {
+export async function consumeNonce(uow: AttestationUnitOfWork, device: DeviceRecord, nonce: Uint8Array, at: Date, spend: NonceSpend): Promise<AttestationResultRecord | undefined> {
+  const consumption = await uow.consumeNonce(nonce, device.id, at, spend);
+  switch (consumption.outcome) {
     case 'consumed':
-      return;
+      return undefined;
     case 'unknown':
       throw new TrustplaneError('ATTESTATION_NONCE_UNKNOWN');
-    case 'used':
-      throw new TrustplaneError('ATTESTATION_NONCE_USED');
     case 'expired':
       throw new TrustplaneError('ATTESTATION_NONCE_EXPIRED');
+    case 'used': {
+      const spentBy = consumption.spentBy;
+      const earlier = spentBy && Buffer.from(spentBy.evidenceSha256).equals(spend.evidenceSha256) ? await uow.findResult(device.id, spentBy.resultId) : undefined;
+      if (earlier) return earlier;
+      throw new TrustplaneError('ATTESTATION_NONCE_USED');
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { TrustplaneError } from '../../core/errors.ts';
+import { errorCatalog, TrustplaneError, type ErrorCode } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { transitionDevice } from '../../pki/devices.ts';
 import { actorName, type Actor, type DeviceRecord, type ProductRecord } from '../../pki/records.types.ts';
@@ -19,6 +19,8 @@ export interface EvidenceSubmission {
   readonly device: DeviceRecord;
   readonly nonce: Uint8Array;
   readonly evidence: Evidence;
+  /** evidenceDigest of the evidence as sent: what tells a retry from a replay */
+  readonly evidenceSha256: Uint8Array;
   /** the key of the certificate the device authenticated with */
   readonly deviceKey: KeyObject;
   /** the product's releases: the reference values */
@@ -58,13 +60,18 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
   const attestationKeyAnchored = anchor === null || (await ctx.store.listManufacturerCas(s.product.id)).some((ca) => Buffer.from(ca.fingerprintSha256).equals(anchor));
   const signer = await ctx.verifierSigner();
   const outcome = await ctx.store.unitOfWork(
-    async (uow): Promise<{ counted: TrustplaneError; decision: RefusalDecision } | { result: AttestationResultRecord; appraisal: Appraisal; decision: RefusalDecision | undefined }> => {
+    async (
+      uow,
+    ): Promise<{ counted: TrustplaneError; decision: RefusalDecision } | { repeated: AttestationResultRecord } | { result: AttestationResultRecord; appraisal: Appraisal; decision: RefusalDecision | undefined }> => {
       let appraisal: Appraisal;
       let decision: RefusalDecision | undefined;
+      // the result's id is the nonce's too: the same evidence again is answered with this result
+      const resultId = newId('ar', ctx.random);
       // the AK's row locked: two quotes of one AK are appraised against each other's counters in turn
       const locked = key && s.evidence.kind === 'tpm2-quote' ? await uow.lockKey(s.device.id, key.id) : undefined;
       try {
-        await consumeNonce(uow, s.device, s.nonce, now);
+        const repeated = await consumeNonce(uow, s.device, s.nonce, now, { evidenceSha256: s.evidenceSha256, resultId });
+        if (repeated) return { repeated };
         appraisal = appraiseEvidence({
           lastQuoteClock: locked?.lastQuoteClock,
           device: s.device,
@@ -84,7 +91,7 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
         appraisal = refusedAppraisal(e);
       }
       const unsigned: AttestationResultRecord = {
-        id: newId('ar', ctx.random),
+        id: resultId,
         deviceId: s.device.id,
         evidenceKind: s.evidence.kind,
         status: appraisal.status,
@@ -131,6 +138,13 @@ export async function submitEvidence(ctx: AttestationContext, s: EvidenceSubmiss
     // counted, not written: the same code as a written one, no result of its own
     ctx.metrics.refusalSuppressed(outcome.counted.code);
     throw new TrustplaneError(outcome.counted.code, outcome.counted.message);
+  }
+  if ('repeated' in outcome) {
+    // DESIGN rule 8: the answer the device lost, again; nothing was written
+    ctx.metrics.evidenceRepeated();
+    const earlier = outcome.repeated;
+    if (earlier.reasonCode !== null) throw new TrustplaneError(Object.hasOwn(errorCatalog, earlier.reasonCode) ? (earlier.reasonCode as ErrorCode) : 'ATTESTATION_NONCE_USED', undefined, { details: { result: earlier.id } });
+    return earlier;
   }
   const { result, appraisal } = outcome;
   if (appraisal.reasonCode !== null)

@@ -4,7 +4,7 @@ import { TrustplaneError } from '../../core/errors.ts';
 import { issueNonce } from '../../attestation/verifier/challenge.ts';
 import { activateAttestationKey, registerAttestationKey } from '../../attestation/verifier/key-registration.ts';
 import { submitEvidence } from '../../attestation/verifier/evidence-submission.ts';
-import { decodeEvidence } from '../../attestation/evidence.ts';
+import { decodeEvidence, evidenceDigest } from '../../attestation/evidence.ts';
 import { MAX_TPM2B_PUBLIC_BYTES } from '../../attestation/tpm/tpmt-public.ts';
 import { MAX_EK_INTERMEDIATES } from '../../attestation/tpm/ek-certificate.ts';
 import { decodeBase64Strict } from '../../ledger/strict-base64.ts';
@@ -157,6 +157,7 @@ export function deviceAttestationRoutes(app: FastifyInstance, tp: Trustplane): v
             device,
             nonce,
             evidence,
+            evidenceSha256: evidenceDigest(request.body.evidence),
             deviceKey: new X509Certificate(certificate.der).publicKey,
             releases,
             installedSecurityVersion: installed?.highestSecurityVersion,
