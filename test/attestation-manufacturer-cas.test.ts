@@ -10,11 +10,13 @@
  * (EK_CERTIFICATE_REQUIRED) or without its intermediate, writing nothing; bound with the localca
  * root trusted, the chain cross-checked by `openssl verify`, `chain-verified` in the ledger and the
  * trust API. A CA removed between the challenge and its answer refuses the activation. A product
- * with no CA keeps credential activation alone.
+ * with no CA keeps credential activation alone. The intermediates a manufacturer stored in the
+ * TPM's TCG chain indices are sent without a file.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { activateCredential, DeviceAttestationApi, provisionAttestationKey, readEkCertificate, Tpm2Tools } from '../src/agent/attest/index.ts';
+import { X509Certificate } from 'node:crypto';
+import { activateCredential, DeviceAttestationApi, provisionAttestationKey, readEkCertificate, readEkCertificateChain, Tpm2Tools } from '../src/agent/attest/index.ts';
 import { enrollDevice } from '../src/agent/enroll.ts';
 import { EstClient } from '../src/agent/est-client.ts';
 import { StateStore } from '../src/agent/state-store.ts';
@@ -23,7 +25,7 @@ import { databaseTargets } from './support/databases.ts';
 import { Workdir } from './support/openssl.ts';
 import { runCli } from './support/serve-process.ts';
 import { assertNothingWritten, expectRefusal } from './support/state-snapshot.ts';
-import { RSA_EK_CERTIFICATE_NV_INDEX, RSA_EK_HANDLE, startSwtpm, type Swtpm } from './support/swtpm.ts';
+import { RSA_EK_CERTIFICATE_NV_INDEX, RSA_EK_HANDLE, startSwtpm, writeManufacturerNvIndex, type Swtpm } from './support/swtpm.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const SKU = 'GW-EK';
@@ -226,6 +228,39 @@ for (const target of databaseTargets()) {
       const again = await attest();
       assert.match(again.stderr, /ATTESTATION_FIRMWARE_UNKNOWN/);
       assert.equal(await lastReason(), 'ATTESTATION_FIRMWARE_UNKNOWN');
+    });
+
+    it("the intermediates the manufacturer stored in the TPM's chain indices (TCG 0x01c00100…): sent by the agent without a file, read across two indices, another CA beside them left out", async () => {
+      await enroll(SKU, 'EK-3');
+      const third = await startSwtpm({ ekCertificate: true });
+      server.clock.set(new Date());
+      try {
+        // this TPM's own localca: its root trusted, its issuing CA nowhere but (soon) in the TPM
+        const added = await server.api('POST', CAS, { certificate: third.ekCa!.root });
+        assert.equal(added.status, 201, JSON.stringify(added.body));
+        const noChain = await assertNothingWritten(server, () => register('EK-3', third.tcti, rsaEk));
+        assert.notEqual(noChain.code, 0);
+        assert.match(noChain.stderr, /EK_CERTIFICATE_UNTRUSTED/);
+
+        // as a manufacturer provisions it: DER certificates concatenated in no particular order
+        // (another vendor's CA first), overflowing from 0x01c00100 into 0x01c00101 mid-certificate
+        const der = (pem: string) => Buffer.from(new X509Certificate(pem).raw);
+        const stream = Buffer.concat([der((await work.read('other-ca.pem')).toString('utf8')), der(third.ekCa!.issuer)]);
+        const cut = der((await work.read('other-ca.pem')).toString('utf8')).length + 100;
+        await writeManufacturerNvIndex(third.tools, 0x01c00100, stream.subarray(0, cut));
+        await writeManufacturerNvIndex(third.tools, 0x01c00101, stream.subarray(cut));
+        const tools = new Tpm2Tools(third.tcti);
+        const ek = await readEkCertificate(tools, RSA_EK_CERTIFICATE_NV_INDEX);
+        assert.deepEqual((await readEkCertificateChain(tools, ek)).map((c) => Buffer.from(c).toString('base64')), [der(third.ekCa!.issuer).toString('base64')], 'the issuing CA alone');
+
+        const bound = await register('EK-3', third.tcti, rsaEk);
+        assert.equal(bound.code, 0, bound.stderr);
+        const trust = (await server.api('GET', `/v1/products/${SKU}/devices/EK-3/trust`)).body;
+        assert.equal(trust.attestationKey.ekCertificate, 'chain-verified');
+        assert.equal(trust.attestationKey.manufacturerCa, added.body.fingerprintSha256);
+      } finally {
+        await third.stop();
+      }
     });
   });
 }

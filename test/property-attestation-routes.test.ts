@@ -6,7 +6,9 @@
  * truncated, oversized, wrong types, TPM structures cut short or padded — is a 4xx that writes
  * nothing, even when it answers a live nonce (the nonce stays unused). Evidence that parses but
  * fails appraisal is an attestation failure of the device: its answer names the stored result
- * (`details.result`) and it writes exactly that result and its `attestation.failed`.
+ * (`details.result`) and it writes exactly that result and its `attestation.failed`. Sent again
+ * over the same live nonce (its answer lost), every such request is answered as it was the first
+ * time — the same status, code and result — and writes nothing.
  * TRUSTPLANE_FUZZ_SEED replays another seed; TRUSTPLANE_FUZZ_SCALE multiplies the case counts.
  */
 import assert from 'node:assert/strict';
@@ -176,8 +178,16 @@ for (const target of [primaryDatabaseTarget()]) {
             b = { kind: `hostile evidence${n === 'live' ? ', live nonce' : ''}`, contentType: 'application/json', body: jsonText({ nonce: value, evidence }) };
           }
           const answer = await post(url('evidence'), tls, b);
-          await check(`POST evidence [${b.kind}] ${String(b.body).slice(0, 400)}`, answer, 'writes');
+          const what = `POST evidence [${b.kind}] ${String(b.body).slice(0, 400)}`;
+          await check(what, answer, 'writes');
           assert.ok(answer.status >= 400, 'the vector answers another nonce: nothing passes');
+          if (b.kind.endsWith('live nonce')) {
+            // DESIGN rule 8: the same request again (its answer lost) is answered as it was, writing nothing
+            const again = await post(url('evidence'), tls, b);
+            await calls.check(`the same again: ${what}`, again, 'never');
+            const problem = (a: ApiAnswer) => a.body as { code?: string; details?: { result?: string } };
+            assert.deepEqual([again.status, problem(again).code, problem(again).details?.result], [answer.status, problem(answer).code, problem(answer).details?.result], `the same again: ${what}`);
+          }
         }),
         { seed: seed + 3, numRuns: runs(300), endOnFailure: true },
       );

@@ -249,3 +249,17 @@ export async function startProvisionedSwtpm(): Promise<ProvisionedSwtpm> {
     throw e;
   }
 }
+
+/**
+ * Writes `bytes` into a new NV index as a TPM's manufacturer does (TPM2_NV_DefineSpace and
+ * TPM2_NV_Write under the platform hierarchy, whose authorization swtpm leaves empty), readable
+ * with the index's own empty authorization, as swtpm_setup defines the EK certificate's index.
+ */
+export async function writeManufacturerNvIndex(tools: Tpm2Tools, index: number, bytes: Uint8Array): Promise<void> {
+  await tools.withFiles(async (f) => {
+    await writeFile(f('data'), bytes);
+    const handle = `0x${index.toString(16)}`;
+    await tools.run('tpm2_nvdefine', [handle, '-C', 'p', '-s', String(bytes.length), '-a', 'ppwrite|ppread|ownerread|authread|no_da|platformcreate']);
+    await tools.run('tpm2_nvwrite', [handle, '-C', 'p', '-i', f('data')]);
+  });
+}

@@ -4,6 +4,7 @@ import type { TpmHashName } from '../../attestation/tpm/tpm-constants.ts';
 import { claimsEvidence, claimsEvidenceJson } from './claims-evidence.ts';
 import type { DeviceStateClaims } from './device-state-claims.ts';
 import { activateCredential } from './credential-activation.ts';
+import { readEkCertificateChain } from './ek-certificate-chain.ts';
 import type { AttestationAnswer, DeviceAttestationApi } from './device-attestation-api.ts';
 import { defaultTpmHandles, ekCertificateIndexFor, findEkCertificate, provisionAttestationKey, readEkCertificate, type TpmHandles } from './tpm-attestation-key.ts';
 import { quotePcrs } from './tpm-quote.ts';
@@ -13,7 +14,10 @@ import type { Tpm2Tools } from './tpm2-tools.ts';
 export interface EkCertificateSource {
   /** the NV index to read; `auto`: the index for the EK's key type, none sent if the TPM has none there */
   readonly nvIndex: number | 'auto' | 'none';
-  /** the chain up to the manufacturer's CA the product trusts, DER, issuer after issuer */
+  /**
+   * the chain up to the manufacturer's CA the product trusts, DER, issuer after issuer; when not
+   * given, what the manufacturer stored in the TPM's chain indices (ek-certificate-chain.ts)
+   */
   readonly intermediates?: readonly Uint8Array[];
 }
 
@@ -33,7 +37,7 @@ export async function registerTpmAttestationKey(
   const nv = ekCertificate.nvIndex;
   const certificate =
     nv === 'none' ? undefined : nv === 'auto' ? await findEkCertificate(tools, ekCertificateIndexFor(keys.ekPublic)) : await readEkCertificate(tools, nv);
-  const intermediates = ekCertificate.intermediates ?? [];
+  const intermediates = ekCertificate.intermediates ?? (certificate === undefined ? [] : await readEkCertificateChain(tools, certificate));
   const challenge = await api.registerKey({
     ...keys,
     ...(certificate === undefined ? {} : { ekCertificate: certificate }),

@@ -1,8 +1,10 @@
 export { activateCredential } from './credential-activation.ts';
+export { chainFor, EK_CHAIN_NV_INDICES, readEkCertificateChain, splitDerCertificates } from './ek-certificate-chain.ts';
 export {
   defaultTpmHandles,
   ekCertificateIndexFor,
   ekCertificateNvIndex,
+  definedNvIndices,
   findEkCertificate,
   provisionAttestationKey,
   readEkCertificate,

@@ -99,8 +99,12 @@ export function ekCertificateIndexFor(ekPublic: Uint8Array): number {
  * manufacturer wrote no certificate, or one for another EK type).
  */
 export async function findEkCertificate(tools: Tpm2Tools, nvIndex: number): Promise<Uint8Array | undefined> {
+  return (await definedNvIndices(tools)).includes(nvIndex) ? readEkCertificate(tools, nvIndex) : undefined;
+}
+
+/** The NV indices the TPM has defined, ascending (tpm2_getcap handles-nv-index). */
+export async function definedNvIndices(tools: Tpm2Tools): Promise<number[]> {
   const defined = await tools.run('tpm2_getcap', ['handles-nv-index']);
   // tpm2_getcap prints the indices without leading zeros: 0x1C00002
-  const indices = new Set([...defined.matchAll(/0x[0-9a-fA-F]{1,8}\b/g)].map((m) => Number.parseInt(m[0], 16)));
-  return indices.has(nvIndex) ? readEkCertificate(tools, nvIndex) : undefined;
+  return [...new Set([...defined.matchAll(/0x[0-9a-fA-F]{1,8}\b/g)].map((m) => Number.parseInt(m[0], 16)))].sort((a, b) => a - b);
 }

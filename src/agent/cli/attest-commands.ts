@@ -150,7 +150,10 @@ export function registerAttestCommands(program: Command): void {
       "NV index of the EK certificate to send: a hex index, 'auto' (the TCG index for the EK's key type, if the TPM has it) or 'none'",
       'auto',
     )
-    .option('--ek-intermediates <file>', "PEM: the CAs between the EK certificate and the manufacturer CA the product trusts")
+    .option(
+      '--ek-intermediates <file>',
+      "PEM: the CAs between the EK certificate and the manufacturer CA the product trusts (default: the chain the manufacturer stored in the TPM's NV indices 0x01c00100-0x01c001ff, if any)",
+    )
     .action(async (o: AttestOptions & { ekHandle: string; ekCertificateNv: string; ekIntermediates?: string }) => {
       const handles = { ...defaultTpmHandles, ek: tpmHandle('--ek-handle', o.ekHandle) };
       const source: EkCertificateSource = {
