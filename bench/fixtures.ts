@@ -8,7 +8,7 @@ import pg from 'pg';
 import { registerDevices, MAX_IMPORT_ROWS } from '../src/pki/devices.ts';
 import { createProduct } from '../src/pki/products.ts';
 import type { Actor, ProductRecord } from '../src/pki/records.types.ts';
-import { Trustplane } from '../src/server/trustplane.ts';
+import { Trustplane, type TrustplaneOptions } from '../src/server/trustplane.ts';
 import type { DatabaseLocation } from '../src/store/database.ts';
 import { makeCsr } from '../src/testkit/csr.ts';
 
@@ -73,8 +73,8 @@ export async function freshPostgres(serverUrl: string): Promise<BenchDatabase> {
 export const BENCH_KEK = new Uint8Array(Buffer.alloc(32, 7));
 
 /** Opens trustplane on `location` with a product and `n` registered devices. */
-export async function openPrepared(location: DatabaseLocation, n: number, publicUrl = 'http://127.0.0.1:8080'): Promise<{ tp: Trustplane; product: ProductRecord }> {
-  const tp = await Trustplane.open({ database: location, kek: BENCH_KEK, publicUrl });
+export async function openPrepared(location: DatabaseLocation, n: number, publicUrl = 'http://127.0.0.1:8080', options: Pick<TrustplaneOptions, 'attestation'> = {}): Promise<{ tp: Trustplane; product: ProductRecord }> {
+  const tp = await Trustplane.open({ database: location, kek: BENCH_KEK, publicUrl, ...options });
   await tp.initialise();
   await createProduct(tp.identity, { sku: BENCH_SKU, name: 'Benchmark device', craClass: 'default', supportUntil: '2036-12-31' }, benchActor);
   const product = await tp.product(BENCH_SKU);

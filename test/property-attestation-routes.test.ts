@@ -82,7 +82,8 @@ for (const target of [primaryDatabaseTarget()]) {
     const noBody: HostileBody = { kind: 'no body', contentType: undefined, body: undefined };
 
     before(async () => {
-      server = await startTestServer({ target, est: true });
+      // hundreds of nonces for one device: its hourly limit out of the way (test/attestation-nonce-rate.test.ts has it)
+      server = await startTestServer({ target, est: true, attestation: { noncesPerHour: 1_000_000 } });
       await server.createProduct({ sku: SKU, name: SKU, craClass: 'default', supportUntil: '2036-01-01' });
       assert.equal((await server.api('POST', `/v1/products/${SKU}/devices`, { serial: 'D1' })).status, 201);
       const csr = makeCsr('ecdsa-p256');

@@ -119,6 +119,15 @@ export interface AttestationPolicyRecord extends AttestationPolicy {
   readonly setAt: Date;
 }
 
+/** How many nonces a device may be issued in a window: at most `max` created after `since`. */
+export interface NonceRate {
+  readonly since: Date;
+  readonly max: number;
+}
+
+/** A nonce stored, or refused for the rate: `oldest`, the first of the window's, leaves it first. */
+export type NonceIssue = { readonly issued: true } | { readonly issued: false; readonly oldest: Date };
+
 /** What spent a nonce: the digest of the evidence (evidenceDigest) and the id of the result it was given. */
 export interface NonceSpend {
   readonly evidenceSha256: Uint8Array;
@@ -134,10 +143,12 @@ export type NonceConsumption = { readonly outcome: 'consumed' | 'unknown' | 'exp
 /** The attestation capability's storage port (store/attestation-repository.ts implements it). */
 export interface AttestationStore {
   /**
-   * Stores a fresh nonce; the device's outstanding (unused, unexpired) nonces beyond the newest
-   * `keepOutstanding` (this one included) are deleted, so a device asking without end holds few.
+   * Stores a fresh nonce, unless the device was issued `rate.max` nonces since `rate.since` (spent
+   * or not; the answer then names the oldest of them); the device's outstanding (unused,
+   * unexpired) nonces beyond the newest `keepOutstanding` (this one included) are deleted, so a
+   * device asking without end holds few.
    */
-  insertNonce(nonce: AttestationNonceRecord, keepOutstanding: number): Promise<void>;
+  insertNonce(nonce: AttestationNonceRecord, keepOutstanding: number, rate: NonceRate): Promise<NonceIssue>;
   /**
    * The PCRs the verifier appraises for the product, ascending: the policy's `requiredPcrs` and
    * every PCR a published firmware release has a reference value for (what a quote should select).
@@ -256,6 +267,12 @@ export interface AttestationConfig {
   readonly refusalQuietSeconds: number;
   /** how many unused, unexpired nonces a device may hold; asking for another evicts its oldest */
   readonly outstandingNonces: number;
+  /**
+   * how many nonces a device may be issued in an hour, spent or not. Each nonce spent on evidence
+   * that fails appraisal writes a result and an `attestation.failed`, so this bounds what one
+   * device can write to the ledger; beyond it, ATTESTATION_RATE_LIMITED (429) with Retry-After.
+   */
+  readonly noncesPerHour: number;
 }
 
 export const defaultAttestationConfig: AttestationConfig = Object.freeze({
@@ -264,6 +281,7 @@ export const defaultAttestationConfig: AttestationConfig = Object.freeze({
   resultValiditySeconds: 86_400,
   refusalQuietSeconds: 3600,
   outstandingNonces: 8,
+  noncesPerHour: 60,
 });
 
 export interface AttestationContext {

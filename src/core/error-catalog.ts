@@ -144,6 +144,7 @@ export const errorCatalog = {
   // attestation: challenges and key registration
   ATTESTATION_NONCE_UNKNOWN: { status: 422, title: 'The nonce was not issued to this device' },
   ATTESTATION_NONCE_USED: { status: 409, title: 'The nonce has already been used' },
+  ATTESTATION_RATE_LIMITED: { status: 429, title: 'The device was issued as many nonces as it may in an hour' },
   ATTESTATION_NONCE_EXPIRED: { status: 422, title: 'The nonce has expired; ask for a new one' },
   ATTESTATION_KEY_REGISTRATION_NOT_FOUND: { status: 404, title: 'No attestation key registration of the device has this id' },
   ATTESTATION_CHALLENGE_EXPIRED: { status: 422, title: 'The credential-activation challenge has expired; register the key again' },

@@ -26,6 +26,8 @@ export interface ServerConfig {
   crlFullIntervalSeconds: number;
   /** largest release image (or SBOM) an upload may carry; env TRUSTPLANE_MAX_IMAGE_BYTES */
   maxImageBytes: number;
+  /** nonces one device may be issued in an hour (attestation); env TRUSTPLANE_ATTESTATION_NONCES_PER_HOUR */
+  attestationNoncesPerHour: number;
   maxBodyBytes: number;
   logLevel: string;
   /** request logs: readable lines, JSON lines, or `auto` (readable on a terminal, JSON otherwise) */
@@ -54,6 +56,7 @@ export const defaultConfig: ServerConfig = {
   crlBatchDelaySeconds: 60,
   crlFullIntervalSeconds: 3600,
   maxImageBytes: 2 * 1024 * 1024 * 1024,
+  attestationNoncesPerHour: 60,
   maxBodyBytes: 1024 * 1024,
   logLevel: 'info',
   logFormat: 'auto',
@@ -96,6 +99,9 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   const crlFullInterval = seconds(env, 'TRUSTPLANE_CRL_FULL_INTERVAL', 1, defaultConfig.crlFullIntervalSeconds);
   const maxImage = env.TRUSTPLANE_MAX_IMAGE_BYTES || undefined;
   if (maxImage !== undefined && (!/^\d{1,16}$/.test(maxImage) || Number(maxImage) < 1)) throw new ConfigError(`TRUSTPLANE_MAX_IMAGE_BYTES must be a number of bytes, got ${maxImage}`);
+  const noncesPerHour = env.TRUSTPLANE_ATTESTATION_NONCES_PER_HOUR || undefined;
+  if (noncesPerHour !== undefined && (!/^\d{1,7}$/.test(noncesPerHour) || Number(noncesPerHour) < 1))
+    throw new ConfigError(`TRUSTPLANE_ATTESTATION_NONCES_PER_HOUR must be a whole number of nonces (1–9999999), got ${noncesPerHour}`);
   const logFormat = env.TRUSTPLANE_LOG_FORMAT || defaultConfig.logFormat;
   if (!isLogFormat(logFormat)) throw new ConfigError(`TRUSTPLANE_LOG_FORMAT must be ${logFormats.join(', ')}; got ${logFormat}`);
   return Object.freeze({
@@ -112,6 +118,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     crlBatchDelaySeconds: crlDelay,
     crlFullIntervalSeconds: crlFullInterval,
     maxImageBytes: maxImage === undefined ? defaultConfig.maxImageBytes : Number(maxImage),
+    attestationNoncesPerHour: noncesPerHour === undefined ? defaultConfig.attestationNoncesPerHour : Number(noncesPerHour),
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
     logFormat,
     securityContact: securityContact(env),

@@ -15,7 +15,7 @@ export function sendProblem(reply: FastifyReply, code: ErrorCode, detail?: strin
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof TrustplaneError) {
     // RFC 9110 §10.2.3: an overloaded service says when to come back (RFC 7030 §4.2.3 for EST).
-    if (error.code === 'SERVICE_OVERLOADED') void reply.header('retry-after', String(Number(error.details?.retryAfterSeconds ?? 1)));
+    if (error.code === 'SERVICE_OVERLOADED' || error.code === 'ATTESTATION_RATE_LIMITED') void reply.header('retry-after', String(Number(error.details?.retryAfterSeconds ?? 1)));
     else if (error.status >= 500) request.log.error({ err: error, code: error.code }, 'request failed');
     // Only the details that say where in the request (never a cause): a row of an import, a document of a batch, a JSON pointer,
     // the failing tests of a CSAF document (the document is the server's own: its tests and paths are no secret).

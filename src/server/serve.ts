@@ -91,6 +91,7 @@ async function start(flags: ServeFlags, opened: Opened): Promise<Running> {
     // Release images: files in the home beside the embedded store; in PostgreSQL with DATABASE_URL.
     home: home.dir,
     updates: { maxImageBytes: config.maxImageBytes },
+    attestation: { noncesPerHour: config.attestationNoncesPerHour },
     securityContact: config.securityContact,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   }));

@@ -9,6 +9,8 @@ import type {
   AttestationResultRecord,
   ManufacturerCaRecord,
   NonceConsumption,
+  NonceIssue,
+  NonceRate,
   NonceSpend,
   QuoteCounters,
   VerifierKeyRecord,
@@ -325,16 +327,26 @@ export class AttestationRepository implements AttestationStore {
     this.#announce = announce;
   }
 
-  async insertNonce(n: AttestationNonceRecord, keepOutstanding: number): Promise<void> {
-    // one statement: the device's oldest outstanding nonces beyond the cap go as this one comes
-    // (attestation_nonces_outstanding walks the device's newest first)
-    await sql`with evicted as (
-        delete from attestation_nonces where nonce in (
+  async insertNonce(n: AttestationNonceRecord, keepOutstanding: number, rate: NonceRate): Promise<NonceIssue> {
+    // One statement, on one snapshot: the device's nonces since `rate.since` counted; under the
+    // limit, its oldest outstanding nonces beyond the cap go as this one comes
+    // (attestation_nonces_outstanding walks the device's newest first); at it, nothing changes.
+    const { rows } = await sql<{ issued: number; oldest: Date | string | null }>`with recent as (
+        select count(*) as n, min(created_at) as oldest from attestation_nonces
+        where device_id = ${n.deviceId} and created_at > ${rate.since.toISOString()}::timestamptz),
+      evicted as (
+        delete from attestation_nonces where (select n from recent) < ${rate.max} and nonce in (
           select nonce from attestation_nonces
           where device_id = ${n.deviceId} and used_at is null and expires_at > ${n.createdAt.toISOString()}::timestamptz
-          order by issued desc offset ${keepOutstanding - 1}))
-      insert into attestation_nonces (nonce, device_id, created_at, expires_at, used_at)
-      values (${n.nonce}, ${n.deviceId}, ${n.createdAt.toISOString()}::timestamptz, ${n.expiresAt.toISOString()}::timestamptz, ${n.usedAt?.toISOString() ?? null}::timestamptz)`.execute(this.#db);
+          order by issued desc offset ${keepOutstanding - 1})),
+      inserted as (
+        insert into attestation_nonces (nonce, device_id, created_at, expires_at, used_at)
+        select ${n.nonce}, ${n.deviceId}, ${n.createdAt.toISOString()}::timestamptz, ${n.expiresAt.toISOString()}::timestamptz, ${n.usedAt?.toISOString() ?? null}::timestamptz
+        where (select n from recent) < ${rate.max}
+        returning 1)
+      select (select count(*) from inserted)::integer as issued, (select oldest from recent) as oldest`.execute(this.#db);
+    const r = rows[0]!;
+    return Number(r.issued) === 1 ? { issued: true } : { issued: false, oldest: new Date(r.oldest!) };
   }
 
   async appraisedPcrs(productId: string): Promise<number[]> {

@@ -28,6 +28,7 @@ import { requiredPcrs } from './migrations/0025-required-pcrs.ts';
 import { nonceHousekeeping } from './migrations/0026-nonce-housekeeping.ts';
 import { krlPruning } from './migrations/0027-krl-pruning.ts';
 import { evidenceRetries } from './migrations/0028-evidence-retries.ts';
+import { nonceRate } from './migrations/0029-nonce-rate.ts';
 import type { Database } from './schema.types.ts';
 
 /** Versioned migrations, in order. Never edit one that has shipped: add the next. */
@@ -60,6 +61,7 @@ const migrations: Record<string, Migration> = {
   '0026-nonce-housekeeping': nonceHousekeeping,
   '0027-krl-pruning': krlPruning,
   '0028-evidence-retries': evidenceRetries,
+  '0029-nonce-rate': nonceRate,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

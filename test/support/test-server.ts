@@ -61,6 +61,8 @@ export async function startTestServer(args: {
   updates?: TrustplaneOptions['updates'];
   /** see TrustplaneOptions.securityContact */
   securityContact?: TrustplaneOptions['securityContact'];
+  /** see TrustplaneOptions.attestation */
+  attestation?: TrustplaneOptions['attestation'];
 }): Promise<TestServer> {
   const clock = args.clock ?? new FakeClock(new Date());
   const home = args.reuse?.home ?? mkdtempSync(join(tmpdir(), 'tp-test-'));
@@ -74,6 +76,7 @@ export async function startTestServer(args: {
     ...(args.crl === undefined ? {} : { crl: args.crl }),
     ...(args.updates === undefined ? {} : { updates: args.updates }),
     ...(args.securityContact === undefined ? {} : { securityContact: args.securityContact }),
+    ...(args.attestation === undefined ? {} : { attestation: args.attestation }),
     home,
   });
   await tp.initialise();

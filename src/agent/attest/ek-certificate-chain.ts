@@ -24,16 +24,18 @@ export function splitDerCertificates(bytes: Uint8Array): Uint8Array[] {
   let at = 0;
   while (at < bytes.length && bytes[at] === 0x30) {
     const rest = bytes.subarray(at);
-    const { offset, result } = fromBER(rest);
-    if (offset <= 0 || !(result instanceof Sequence)) break;
-    const der = rest.slice(0, offset);
+    let der: Uint8Array;
     try {
+      // asn1js throws, rather than report, on some malformed values (a GeneralizedTime): caught alike
+      const { offset, result } = fromBER(rest);
+      if (offset <= 0 || !(result instanceof Sequence)) break;
+      der = rest.slice(0, offset);
       new X509Certificate(der);
     } catch {
       break;
     }
     certificates.push(der);
-    at += offset;
+    at += der.length;
   }
   return certificates;
 }
@@ -53,8 +55,15 @@ export function chainFor(ekCertificate: Uint8Array, pool: readonly Uint8Array[])
   } catch {
     return chain; // the verifier refuses such a certificate with its own reason
   }
+  const issued = (subject: X509Certificate, by: X509Certificate): boolean => {
+    try {
+      return by.ca && subject.checkIssued(by) && subject.verify(by.publicKey);
+    } catch {
+      return false; // a key node:crypto cannot read signs nothing here
+    }
+  };
   while (chain.length < MAX_EK_INTERMEDIATES) {
-    const issuer = candidates.find(({ der, cert }) => !chain.includes(der) && cert.ca && current.checkIssued(cert) && current.verify(cert.publicKey));
+    const issuer = candidates.find(({ der, cert }) => !chain.includes(der) && issued(current, cert));
     if (issuer === undefined || issuer.cert.checkIssued(issuer.cert)) break;
     chain.push(issuer.der);
     current = issuer.cert;

@@ -17,23 +17,37 @@ export interface IssuedNonce {
  * device holds at most `outstandingNonces` unused ones: asking for another evicts its oldest (whose
  * evidence is then refused as ATTESTATION_NONCE_UNKNOWN), so a device that asks without end, or
  * retries after lost answers, never strands itself — its newest nonce always works — and never
- * grows the table by more than the cap.
+ * grows the table by more than the cap. A device is issued at most `noncesPerHour` in any hour
+ * (ATTESTATION_RATE_LIMITED, with the seconds until the oldest of them leaves the window), which
+ * bounds the results and events its failing evidence can write; a refusal writes nothing.
  */
 export async function issueNonce(ctx: AttestationContext, device: DeviceRecord): Promise<IssuedNonce> {
   const createdAt = ctx.clock.now();
   const expiresAt = new Date(createdAt.getTime() + ctx.config.nonceValiditySeconds * 1000);
   const nonce = ctx.random.bytes(NONCE_BYTES);
-  await ctx.store.insertNonce({ nonce, deviceId: device.id, createdAt, expiresAt, usedAt: null }, ctx.config.outstandingNonces);
+  const rate = { since: new Date(createdAt.getTime() - RATE_WINDOW_MS), max: ctx.config.noncesPerHour };
+  const issued = await ctx.store.insertNonce({ nonce, deviceId: device.id, createdAt, expiresAt, usedAt: null }, ctx.config.outstandingNonces, rate);
+  if (!issued.issued) {
+    // the window slides: the oldest of the hour's nonces leaves it first
+    const retryAfterSeconds = Math.max(1, Math.ceil((issued.oldest.getTime() + RATE_WINDOW_MS - createdAt.getTime()) / 1000));
+    throw new TrustplaneError('ATTESTATION_RATE_LIMITED', `the device was issued ${ctx.config.noncesPerHour} nonces in the last hour`, { details: { retryAfterSeconds } });
+  }
   return { nonce, expiresAt };
 }
 
 /**
+ * The window of `noncesPerHour`. Nonces are kept at least this long after they expire (the purge
+ * below), so every nonce spent within it is still there to be counted.
+ */
+const RATE_WINDOW_MS = 3_600_000;
+
+/**
  * Housekeeping (`Trustplane.maintain`): nonces that expired more than `refusalQuietSeconds` ago
- * are deleted. Until then a replay is told apart (used, expired) from a nonce never issued; after,
+ * (and at least an hour ago: the rate's window counts them) are deleted. Until then a replay is told apart (used, expired) from a nonce never issued; after,
  * it is answered as unknown — the same refusal, without an unbounded table behind it.
  */
 export function purgeExpiredNonces(ctx: AttestationContext): Promise<number> {
-  return ctx.store.purgeNonces(new Date(ctx.clock.now().getTime() - ctx.config.refusalQuietSeconds * 1000));
+  return ctx.store.purgeNonces(new Date(ctx.clock.now().getTime() - Math.max(ctx.config.refusalQuietSeconds * 1000, RATE_WINDOW_MS)));
 }
 
 /**
