@@ -12,8 +12,9 @@
  * a replayed (other evidence over a spent nonce) and an expired nonce, a tampered magic, a device
  * without an AK, an unreleased image; the same evidence again after a lost answer, its result again
  * with nothing written (also raced, and under auto-suspend);
- * unparsable evidence is a 400 that writes nothing. Claims (no TPM) over the route: a warning;
- * signed with another device's key, or naming another device, refused.
+ * unparsable evidence is a 400 that writes nothing. Claims (no TPM) over the route: a warning, and
+ * retried the same; the refusals that apply to claims — another device's key or serial, a replayed
+ * or expired nonce, an unreleased image, a security version not the release's, a withdrawn release.
  */
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
@@ -500,24 +501,42 @@ for (const target of databaseTargets()) {
           }
         });
 
-        it('claims (no TPM) signed with the device key: a warning; claims signed by another device, or naming one, refused', async () => {
-          const claimsFor = (serial: string, nonce: string, key = devices.get('AT-2')!.key) =>
+        it('claims (no TPM) signed with the device key: a warning; the same refusals where they apply — another device\'s key or serial, a replayed or expired nonce, an unreleased image, a mismatched security version, a withdrawn release; a retry answered as before', async () => {
+          const claimsFor = (serial: string, nonce: string, key = devices.get('AT-2')!.key, over: { image?: string; securityVersion?: number } = {}) =>
             claimsEvidenceJson(claimsEvidence(createPrivateKey(key), bytes(nonce), {
               serial,
               version: '1.4.0',
-              firmwareDigest: { alg: 'sha256', value: new Uint8Array(Buffer.from(imageSha256, 'hex')) },
-              securityVersion: 3,
+              firmwareDigest: { alg: 'sha256', value: new Uint8Array(Buffer.from(over.image ?? imageSha256, 'hex')) },
+              securityVersion: over.securityVersion ?? 3,
               configurationDigest: { alg: 'sha256', value: new Uint8Array(sha256('configuration 1.4.0')) },
               bootMeasurements: bootDigests['0'].map((t) => ({ alg: 'sha256' as const, value: new Uint8Array(sha256(t)) })),
             }));
           let nonce = await nonceFor('AT-2');
-          const passed = await submit('AT-2', nonce, claimsFor('AT-2', nonce));
+          const token = claimsFor('AT-2', nonce);
+          const passed = await submit('AT-2', nonce, token);
           assert.equal(passed.status, 201, JSON.stringify(passed.body));
           assert.equal((passed.body as { result: { status: string } }).result.status, 'warning');
+          // the same token again (its answer lost): the same result, nothing written; another token over the nonce: a replay
+          const retried = await assertNothingWritten(server, () => submit('AT-2', nonce, token), 'the same claims again');
+          assert.deepEqual([retried.status, retried.body], [201, passed.body]);
+          await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-2', nonce)), 'ATTESTATION_NONCE_USED');
           nonce = await nonceFor('AT-2');
           await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-2', nonce, devices.get('AT-1')!.key)), 'ATTESTATION_SIGNATURE_INVALID');
           nonce = await nonceFor('AT-2');
           await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-1', nonce)), 'ATTESTATION_CLAIMS_DEVICE_MISMATCH');
+          nonce = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-2', nonce, undefined, { image: sha256('an image nobody released').toString('hex') })), 'ATTESTATION_FIRMWARE_UNKNOWN');
+          nonce = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-2', nonce, undefined, { securityVersion: 2 })), 'ATTESTATION_SECURITY_VERSION_MISMATCH');
+          nonce = await nonceFor('AT-2');
+          const late = claimsFor('AT-2', nonce);
+          clock.advance(60_000);
+          await refusedWithOn('AT-2', submit('AT-2', nonce, late), 'ATTESTATION_NONCE_EXPIRED');
+          // last, as it ends the release for this suite: withdrawn, the build it names is refused
+          const withdrawn = await server.api('POST', `/v1/products/${SKU}/releases/${releaseId}/withdraw`, { reason: 'claims test: the build is pulled' });
+          assert.equal(withdrawn.status, 200, JSON.stringify(withdrawn.body));
+          nonce = await nonceFor('AT-2');
+          await refusedWithOn('AT-2', submit('AT-2', nonce, claimsFor('AT-2', nonce)), 'ATTESTATION_FIRMWARE_WITHDRAWN');
         });
       });
     });
