@@ -14,9 +14,9 @@ import { after, before, describe, it } from 'node:test';
 import { DeviceAttestationApi } from '../src/agent/attest/index.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { ConfigError, loadConfig } from '../src/server/config.ts';
-import { RawHttpConnection, rawRequest } from '../src/testkit/raw-http.ts';
+import { rawRequest } from '../src/testkit/raw-http.ts';
 import { databaseTargets } from './support/databases.ts';
-import { enrollDevices, onAttestationRoute, type DeviceCredentials } from './support/attesting-devices.ts';
+import { deviceConnection, enrollDevices, onAttestationRoute, type DeviceCredentials } from './support/attesting-devices.ts';
 import { assertNothingWritten } from './support/state-snapshot.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -34,8 +34,7 @@ for (const target of databaseTargets()) {
 
     /** The nonce route on a raw TLS connection: status line and header names exactly as sent. */
     async function rawNonce(serial: string) {
-      const device = devices.get(serial)!;
-      const conn = await RawHttpConnection.tls(Number(new URL(server.estUrl!).port), { ca: server.rootPem, servername: 'localhost', cert: device.cert, key: device.key });
+      const conn = await deviceConnection(server, devices.get(serial)!);
       try {
         return await conn.exchange(rawRequest('POST', `/device/v1/${SKU}/attestation/nonce`, [['Connection', 'close']]));
       } finally {

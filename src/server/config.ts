@@ -99,9 +99,6 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
   const crlFullInterval = seconds(env, 'TRUSTPLANE_CRL_FULL_INTERVAL', 1, defaultConfig.crlFullIntervalSeconds);
   const maxImage = env.TRUSTPLANE_MAX_IMAGE_BYTES || undefined;
   if (maxImage !== undefined && (!/^\d{1,16}$/.test(maxImage) || Number(maxImage) < 1)) throw new ConfigError(`TRUSTPLANE_MAX_IMAGE_BYTES must be a number of bytes, got ${maxImage}`);
-  const noncesPerHour = env.TRUSTPLANE_ATTESTATION_NONCES_PER_HOUR || undefined;
-  if (noncesPerHour !== undefined && (!/^\d{1,7}$/.test(noncesPerHour) || Number(noncesPerHour) < 1))
-    throw new ConfigError(`TRUSTPLANE_ATTESTATION_NONCES_PER_HOUR must be a whole number of nonces (1–9999999), got ${noncesPerHour}`);
   const logFormat = env.TRUSTPLANE_LOG_FORMAT || defaultConfig.logFormat;
   if (!isLogFormat(logFormat)) throw new ConfigError(`TRUSTPLANE_LOG_FORMAT must be ${logFormats.join(', ')}; got ${logFormat}`);
   return Object.freeze({
@@ -118,7 +115,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Readonly<
     crlBatchDelaySeconds: crlDelay,
     crlFullIntervalSeconds: crlFullInterval,
     maxImageBytes: maxImage === undefined ? defaultConfig.maxImageBytes : Number(maxImage),
-    attestationNoncesPerHour: noncesPerHour === undefined ? defaultConfig.attestationNoncesPerHour : Number(noncesPerHour),
+    attestationNoncesPerHour: wholeNumber(env, 'TRUSTPLANE_ATTESTATION_NONCES_PER_HOUR', 1, defaultConfig.attestationNoncesPerHour, 'nonces'),
     logLevel: env.TRUSTPLANE_LOG_LEVEL ?? defaultConfig.logLevel,
     logFormat,
     securityContact: securityContact(env),
@@ -144,9 +141,13 @@ export function securityContact(env: NodeJS.ProcessEnv): InstallationSecurityCon
 
 /** A whole number of seconds from the environment, at least `min`, or the default when unset. */
 function seconds(env: NodeJS.ProcessEnv, name: string, min: number, fallback: number): number {
+  return wholeNumber(env, name, min, fallback, 'seconds');
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, fallback: number, unit: string): number {
   const raw = env[name] || undefined;
   if (raw === undefined) return fallback;
-  if (!/^\d{1,7}$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name} must be a whole number of seconds (${min}–9999999), got ${raw}`);
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name} must be a whole number of ${unit} (${min}–9999999), got ${raw}`);
   return Number(raw);
 }
 

@@ -35,6 +35,11 @@ export function onAttestationRoute(server: TestServer, sku: string, device: Devi
  * which hangs up on the answer's first bytes. The status line of the answer the device never read.
  */
 export async function onAttestationRouteAnswerLost(server: TestServer, sku: string, device: DeviceCredentials, path: string, body: unknown): Promise<string> {
-  const conn = await RawHttpConnection.tls(Number(new URL(server.estUrl!).port), { ca: server.rootPem, servername: 'localhost', cert: device.cert, key: device.key });
+  const conn = await deviceConnection(server, device);
   return conn.sendAndHangUp(rawRequest('POST', `/device/v1/${sku}/attestation/${path}`, [['Content-Type', 'application/json'], ['Connection', 'close']], JSON.stringify(body)));
+}
+
+/** A raw TLS connection to the device listener as `device` (mutual TLS), for the bytes on the wire. */
+export function deviceConnection(server: TestServer, device: DeviceCredentials): Promise<RawHttpConnection> {
+  return RawHttpConnection.tls(Number(new URL(server.estUrl!).port), { ca: server.rootPem, servername: 'localhost', cert: device.cert, key: device.key });
 }

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { fromBER, Sequence } from 'asn1js';
-import { MAX_EK_INTERMEDIATES } from '../../attestation/tpm/ek-certificate.ts';
-import { definedNvIndices, readEkCertificate } from './tpm-attestation-key.ts';
+import { issuedBy, MAX_EK_INTERMEDIATES } from '../../attestation/tpm/ek-certificate.ts';
+import { definedNvIndices, readNvIndex } from './tpm-attestation-key.ts';
 import type { Tpm2Tools } from './tpm2-tools.ts';
 
 /**
@@ -55,15 +55,9 @@ export function chainFor(ekCertificate: Uint8Array, pool: readonly Uint8Array[])
   } catch {
     return chain; // the verifier refuses such a certificate with its own reason
   }
-  const issued = (subject: X509Certificate, by: X509Certificate): boolean => {
-    try {
-      return by.ca && subject.checkIssued(by) && subject.verify(by.publicKey);
-    } catch {
-      return false; // a key node:crypto cannot read signs nothing here
-    }
-  };
   while (chain.length < MAX_EK_INTERMEDIATES) {
-    const issuer = candidates.find(({ der, cert }) => !chain.includes(der) && issued(current, cert));
+    // the verifier's own test of a link (verifyEkCertificate), without the validity it checks at its clock
+    const issuer = candidates.find(({ der, cert }) => !chain.includes(der) && cert.ca && issuedBy(current, cert));
     if (issuer === undefined || issuer.cert.checkIssued(issuer.cert)) break;
     chain.push(issuer.der);
     current = issuer.cert;
@@ -80,6 +74,6 @@ export async function readEkCertificateChain(tools: Tpm2Tools, ekCertificate: Ui
   const indices = (await definedNvIndices(tools)).filter((i) => i >= EK_CHAIN_NV_INDICES.first && i <= EK_CHAIN_NV_INDICES.last);
   if (indices.length === 0) return [];
   const parts: Uint8Array[] = [];
-  for (const index of indices) parts.push(await readEkCertificate(tools, index));
+  for (const index of indices) parts.push(await readNvIndex(tools, index));
   return chainFor(ekCertificate, splitDerCertificates(Buffer.concat(parts)));
 }

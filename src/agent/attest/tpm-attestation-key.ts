@@ -76,14 +76,16 @@ export function readPublic(tools: Tpm2Tools, handle: number): Promise<Uint8Array
  */
 export const ekCertificateNvIndex = { rsa2048: 0x01c00002, eccP256: 0x01c0000a, eccP384HighRange: 0x01c00016 } as const;
 
-/** The EK certificate the TPM's manufacturer wrote into NV (tpm2_nvread), DER. */
-export function readEkCertificate(
-  tools: Tpm2Tools,
-  nvIndex: number = ekCertificateNvIndex.eccP256,
-): Promise<Uint8Array> {
+/** The EK certificate the TPM's manufacturer wrote into NV, DER. */
+export function readEkCertificate(tools: Tpm2Tools, nvIndex: number = ekCertificateNvIndex.eccP256): Promise<Uint8Array> {
+  return readNvIndex(tools, nvIndex);
+}
+
+/** An NV index's whole contents (tpm2_nvread, authorised by the index's own empty value, as manufacturers define theirs). */
+export function readNvIndex(tools: Tpm2Tools, nvIndex: number): Promise<Uint8Array> {
   return tools.withFiles(async (f) => {
-    await tools.run('tpm2_nvread', ['-o', f('ek.crt'), handleArg(nvIndex)]);
-    return tools.readBytes(f('ek.crt'));
+    await tools.run('tpm2_nvread', ['-o', f('nv.bin'), handleArg(nvIndex)]);
+    return tools.readBytes(f('nv.bin'));
   });
 }
 

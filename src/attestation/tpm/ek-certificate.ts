@@ -21,7 +21,7 @@ function within(cert: X509Certificate, now: Date): boolean {
 }
 
 /** `issuer` issued and signed `cert`; a signature Node cannot check counts as not signed. */
-function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+export function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
     return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
   } catch {

@@ -43,8 +43,9 @@ const RATE_WINDOW_MS = 3_600_000;
 
 /**
  * Housekeeping (`Trustplane.maintain`): nonces that expired more than `refusalQuietSeconds` ago
- * (and at least an hour ago: the rate's window counts them) are deleted. Until then a replay is told apart (used, expired) from a nonce never issued; after,
- * it is answered as unknown — the same refusal, without an unbounded table behind it.
+ * (and at least an hour ago: the rate's window counts them) are deleted. Until then a replay is
+ * told apart (used, expired) from a nonce never issued; after, it is answered as unknown — the
+ * same refusal, without an unbounded table behind it.
  */
 export function purgeExpiredNonces(ctx: AttestationContext): Promise<number> {
   return ctx.store.purgeNonces(new Date(ctx.clock.now().getTime() - Math.max(ctx.config.refusalQuietSeconds * 1000, RATE_WINDOW_MS)));
